@@ -24,6 +24,12 @@ var (
 	ErrInvalidValue = errors.New("invalid value")
 	// ErrInvalidTime means a reading's time is absurd (before 2000 or too far in the future).
 	ErrInvalidTime = errors.New("invalid time")
+	// ErrMalformedPayload means a telemetry payload cannot be decoded (not SenML,
+	// not line protocol, broken JSON, wrong types, too large).
+	ErrMalformedPayload = errors.New("malformed payload")
+	// ErrIdentityMismatch means a payload claims a site or device other than the
+	// one its topic (and so the broker's ACL) gives it.
+	ErrIdentityMismatch = errors.New("payload claims another site or device")
 )
 
 // MaxIDLen is the longest site or device identifier.

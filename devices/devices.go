@@ -1,0 +1,30 @@
+// Package devices defines what a sensor is for the gateway: something that, when
+// asked, takes one measurement and returns its quantities. Drivers live in one
+// package each under devices/ and are listed in an explicit table (Drivers), not
+// registered by init().
+package devices
+
+import (
+	"context"
+	"time"
+)
+
+// Measurement is one quantity a sensor measured. The gateway stamps the time,
+// site and device; a driver never returns "no data" values as measurements.
+type Measurement struct {
+	Quantity string  // e.g. "temperature", "pm2_5"
+	Unit     string  // SenML unit, e.g. "Cel", "ug/m3"
+	Value    float64 // finite
+}
+
+// Sensor is one physical (or simulated) sensor.
+type Sensor interface {
+	// Read takes one measurement. A partial result with a nil error is allowed
+	// (e.g. a sensor that skipped humidity); an error means nothing was read.
+	Read(ctx context.Context) ([]Measurement, error)
+	// Close releases the bus, pin or port.
+	Close() error
+}
+
+// Duration is a time.Duration read from YAML as "10s", "500ms".
+type Duration time.Duration
