@@ -15,6 +15,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/cd06/smartdeal/internal/services"
 )
 
 // Influx is an InfluxDB 1.8 server with the v2 write API and Flux enabled.
@@ -34,7 +36,7 @@ func StartInflux(t testing.TB) *Influx {
 	in := &Influx{URL: "http://" + addr}
 	in.proc = &process{
 		t: t, name: "influxd", path: bin, args: []string{"run"},
-		env:     InfluxdEnv(dir, httpPort, rpcPort),
+		env:     services.InfluxdEnv(dir, httpPort, rpcPort),
 		logPath: filepath.Join(dir, "influxd.log"),
 		ready:   in.healthy,
 	}
@@ -43,25 +45,6 @@ func StartInflux(t testing.TB) *Influx {
 	}
 	t.Cleanup(in.proc.cleanup)
 	return in
-}
-
-// InfluxdEnv is the environment that configures influxd 1.8 for a local run:
-// data under dir, HTTP and RPC on the given loopback ports, Flux on, no
-// usage reporting, quiet logs.
-func InfluxdEnv(dir string, httpPort, rpcPort int) []string {
-	return []string{
-		"INFLUXDB_REPORTING_DISABLED=true",
-		"INFLUXDB_META_DIR=" + filepath.Join(dir, "meta"),
-		"INFLUXDB_DATA_DIR=" + filepath.Join(dir, "data"),
-		"INFLUXDB_DATA_WAL_DIR=" + filepath.Join(dir, "wal"),
-		"INFLUXDB_HTTP_BIND_ADDRESS=127.0.0.1:" + itoa(httpPort),
-		"INFLUXDB_BIND_ADDRESS=127.0.0.1:" + itoa(rpcPort),
-		"INFLUXDB_HTTP_FLUX_ENABLED=true",
-		"INFLUXDB_HTTP_LOG_ENABLED=false",
-		"INFLUXDB_DATA_QUERY_LOG_ENABLED=false",
-		"INFLUXDB_HTTP_MAX_BODY_SIZE=0",
-		"INFLUXDB_LOGGING_LEVEL=warn",
-	}
 }
 
 // SharedInflux returns the InfluxDB that `make test` started

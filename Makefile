@@ -1,0 +1,40 @@
+# The two commands a newcomer needs (see README.md):
+#   make run   — the whole platform on one machine, embedded defaults
+#   make test  — every test against real Mosquitto and InfluxDB
+GO       ?= go
+PKGS     ?= ./...
+# CI and the test command run the race detector; a full run takes a while on 2 cores.
+TESTFLAGS ?= -race -count=1 -timeout 60m
+
+.PHONY: run test lint fuzz bench build build-arm loadgen clean
+
+run:
+	$(GO) run ./cmd/smartdeal
+
+test:
+	$(GO) run ./cmd/withservices -- $(GO) test $(TESTFLAGS) $(PKGS)
+
+lint:
+	@test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+	$(GO) vet ./...
+	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
+
+# Short fuzzing of every decoder; crashers land in testdata/fuzz and must be committed.
+FUZZTIME ?= 30s
+fuzz:
+	$(GO) test -run=NONE -fuzz=FuzzDecodeSenML -fuzztime=$(FUZZTIME) .
+	$(GO) test -run=NONE -fuzz=FuzzReadings -fuzztime=$(FUZZTIME) ./ingest/lineproto
+
+bench:
+	$(GO) run ./cmd/withservices -- $(GO) test -run=NONE -bench=. -benchmem $(PKGS)
+
+build:
+	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/...
+
+# Gateway binaries for Raspberry Pi: 64-bit (Pi 3/4/5 with a 64-bit OS) and 32-bit ARMv7.
+build-arm:
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags="-s -w" -o bin/linux-arm64/ ./cmd/gateway ./cmd/mavbridge
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags="-s -w" -o bin/linux-armv7/ ./cmd/gateway ./cmd/mavbridge
+
+clean:
+	rm -rf bin .run
