@@ -6,6 +6,7 @@ package devices
 
 import (
 	"context"
+	"errors"
 	"time"
 )
 
@@ -28,3 +29,16 @@ type Sensor interface {
 
 // Duration is a time.Duration read from YAML as "10s", "500ms".
 type Duration time.Duration
+
+// Sentinel errors of sensor reads. Drivers wrap them with context; the gateway
+// counts every read error per sensor and keeps the other sensors going.
+var (
+	// ErrNoData means the sensor answered but had nothing to report (a
+	// skipped measurement, the DS18B20 power-on value, no frame yet).
+	ErrNoData = errors.New("sensor returned no data")
+	// ErrChecksum means a frame or scratchpad failed its checksum or CRC.
+	ErrChecksum = errors.New("checksum mismatch")
+	// ErrNotFound means the sensor, its bus, pin or port is not there
+	// (not wired, wrong address, interface not enabled).
+	ErrNotFound = errors.New("sensor not found")
+)
