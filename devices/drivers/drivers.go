@@ -10,6 +10,7 @@ import (
 	"slices"
 
 	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/replay"
 	"github.com/cd06/smartdeal/devices/sim"
 )
 
@@ -18,7 +19,8 @@ type openFunc func(ctx context.Context, cfg devices.SensorConfig, log *slog.Logg
 
 // table lists every driver. Keep in sync with devices.DriverNames().
 var table = map[string]openFunc{
-	devices.DriverSim: openSim,
+	devices.DriverSim:    openSim,
+	devices.DriverReplay: openReplay,
 }
 
 // Names returns the drivers Open knows, sorted.
@@ -55,4 +57,8 @@ func Open(ctx context.Context, cfg devices.SensorConfig, log *slog.Logger) (devi
 
 func openSim(_ context.Context, cfg devices.SensorConfig, _ *slog.Logger) (devices.Sensor, error) {
 	return sim.New(sim.Options{Profile: cfg.Profile, Seed: cfg.Seed, Name: cfg.Device})
+}
+
+func openReplay(_ context.Context, cfg devices.SensorConfig, _ *slog.Logger) (devices.Sensor, error) {
+	return replay.New(replay.Options{File: cfg.File, Station: cfg.Station, Pollutants: cfg.Pollutants, Speedup: cfg.Speedup})
 }
