@@ -1,0 +1,283 @@
+package civic
+
+import (
+	"encoding/json"
+	"math"
+	"strings"
+	"time"
+
+	"github.com/cd06/smartdeal"
+)
+
+// MissionStatus is a mission's state: planned → active → completed | aborted.
+type MissionStatus string
+
+// Mission states.
+const (
+	MissionPlanned   MissionStatus = "planned"
+	MissionActive    MissionStatus = "active"
+	MissionCompleted MissionStatus = "completed"
+	MissionAborted   MissionStatus = "aborted"
+)
+
+// MissionKinds are the public-service missions the département flies.
+var MissionKinds = []string{"wildfire_watch", "flood_survey", "coastline", "inspection", "other"}
+
+// Mission is a public-service drone flight.
+type Mission struct {
+	ID          string          `json:"id"`
+	Title       string          `json:"title"`
+	Kind        string          `json:"kind"`
+	Area        json.RawMessage `json:"area"` // GeoJSON Polygon
+	PlannedFrom time.Time       `json:"planned_from"`
+	PlannedTo   time.Time       `json:"planned_to"`
+	AgentID     string          `json:"agent_id"`
+	SiteID      string          `json:"site_id"`
+	DroneID     string          `json:"drone_id"`
+	Status      MissionStatus   `json:"status"`
+	Started     *time.Time      `json:"started,omitempty"`
+	Ended       *time.Time      `json:"ended,omitempty"`
+	ProposalIDs []string        `json:"proposal_ids"`
+	Created     time.Time       `json:"created"`
+}
+
+// Validate checks a new mission's fields, including its GeoJSON area.
+func (m *Mission) Validate() error {
+	if m.ID != "" && !smartdeal.ValidID(m.ID) {
+		return FieldError("id", "want [a-z0-9][a-z0-9_-]{0,62}")
+	}
+	m.Title = strings.TrimSpace(m.Title)
+	if err := checkText("title", m.Title, 3, 200); err != nil {
+		return err
+	}
+	ok := false
+	for _, k := range MissionKinds {
+		ok = ok || k == m.Kind
+	}
+	if !ok {
+		return FieldError("kind", "want one of %s", strings.Join(MissionKinds, ", "))
+	}
+	if err := ValidatePolygon(m.Area); err != nil {
+		return err
+	}
+	if m.PlannedFrom.IsZero() || !m.PlannedTo.After(m.PlannedFrom) {
+		return FieldError("planned_to", "the window needs planned_from < planned_to")
+	}
+	if m.PlannedTo.Sub(m.PlannedFrom) > 7*24*time.Hour {
+		return FieldError("planned_to", "a mission window is at most 7 days")
+	}
+	if err := smartdeal.CheckID("site", m.SiteID); err != nil {
+		return FieldError("site_id", "want [a-z0-9][a-z0-9_-]{0,62}")
+	}
+	if err := smartdeal.CheckID("device", m.DroneID); err != nil {
+		return FieldError("drone_id", "want [a-z0-9][a-z0-9_-]{0,62}")
+	}
+	if m.AgentID == "" {
+		return FieldError("agent_id", "required")
+	}
+	return nil
+}
+
+// CheckMissionTransition returns nil when a mission may go from → to.
+func CheckMissionTransition(from, to MissionStatus) error {
+	switch {
+	case from == MissionPlanned && (to == MissionActive || to == MissionAborted),
+		from == MissionActive && (to == MissionCompleted || to == MissionAborted):
+		return nil
+	case to != MissionActive && to != MissionCompleted && to != MissionAborted && to != MissionPlanned:
+		return FieldError("status", "unknown mission status %q", to)
+	}
+	return Errorf(ECONFLICT, "a mission cannot go from %s to %s", from, to)
+}
+
+// MaxPolygonVertices bounds the size of a mission area.
+const MaxPolygonVertices = 10000
+
+// ValidatePolygon checks that raw is a GeoJSON Polygon (RFC 7946): an exterior
+// ring and optional holes, each a closed ring of at least four [lon, lat]
+// positions within range, not degenerate (non-zero area).
+func ValidatePolygon(raw json.RawMessage) error {
+	if len(raw) == 0 {
+		return FieldError("area", "required (GeoJSON Polygon)")
+	}
+	var g struct {
+		Type        string          `json:"type"`
+		Coordinates [][][]float64   `json:"coordinates"`
+		Geometry    json.RawMessage `json:"geometry"`
+	}
+	if err := json.Unmarshal(raw, &g); err != nil {
+		return FieldError("area", "not a GeoJSON Polygon: %s", jsonErrText(err))
+	}
+	if g.Type == "Feature" && len(g.Geometry) > 0 {
+		return ValidatePolygon(g.Geometry)
+	}
+	if g.Type != "Polygon" {
+		return FieldError("area", "type must be \"Polygon\", got %q", truncate(g.Type, 40))
+	}
+	if len(g.Coordinates) == 0 {
+		return FieldError("area", "a polygon needs an exterior ring")
+	}
+	n := 0
+	for i, ring := range g.Coordinates {
+		if len(ring) < 4 {
+			return FieldError("area", "ring %d has %d positions, needs at least 4", i, len(ring))
+		}
+		n += len(ring)
+		if n > MaxPolygonVertices {
+			return FieldError("area", "more than %d positions", MaxPolygonVertices)
+		}
+		for j, pos := range ring {
+			if len(pos) < 2 || len(pos) > 3 {
+				return FieldError("area", "ring %d position %d: want [lon, lat]", i, j)
+			}
+			if !(pos[0] >= -180 && pos[0] <= 180) || !(pos[1] >= -90 && pos[1] <= 90) {
+				return FieldError("area", "ring %d position %d out of range", i, j)
+			}
+		}
+		first, last := ring[0], ring[len(ring)-1]
+		if first[0] != last[0] || first[1] != last[1] {
+			return FieldError("area", "ring %d is not closed (first and last positions differ)", i)
+		}
+		if math.Abs(ringArea(ring)) < 1e-12 {
+			return FieldError("area", "ring %d has no area", i)
+		}
+	}
+	return nil
+}
+
+func ringArea(ring [][]float64) float64 {
+	var a float64
+	for i := 0; i+1 < len(ring); i++ {
+		a += ring[i][0]*ring[i+1][1] - ring[i+1][0]*ring[i][1]
+	}
+	return a / 2
+}
+
+func jsonErrText(err error) string { return truncate(err.Error(), 120) }
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// DeviceKind is what a device is.
+type DeviceKind string
+
+// Device kinds.
+const (
+	DeviceSensor  DeviceKind = "sensor"
+	DeviceGateway DeviceKind = "gateway"
+	DeviceDrone   DeviceKind = "drone"
+)
+
+// Site is a place where devices are installed.
+type Site struct {
+	ID       string    `json:"id"`
+	Name     string    `json:"name"`
+	Location Point     `json:"location"`
+	Created  time.Time `json:"created"`
+}
+
+// Validate checks a site.
+func (s *Site) Validate() error {
+	if !smartdeal.ValidID(s.ID) {
+		return FieldError("id", "want [a-z0-9][a-z0-9_-]{0,62}")
+	}
+	s.Name = strings.TrimSpace(s.Name)
+	if err := checkText("name", s.Name, 1, 200); err != nil {
+		return err
+	}
+	return s.Location.Validate("location")
+}
+
+// DeviceQuantity is one quantity a device measures, with its SenML unit.
+type DeviceQuantity struct {
+	Quantity string `json:"quantity"`
+	Unit     string `json:"unit"`
+}
+
+// Device is a sensor, gateway or drone registered at a site.
+type Device struct {
+	ID         string           `json:"id"`
+	SiteID     string           `json:"site_id"`
+	Kind       DeviceKind       `json:"kind"`
+	Model      string           `json:"model"`
+	Quantities []DeviceQuantity `json:"quantities"`
+	MQTTUser   string           `json:"mqtt_user,omitempty"`
+	LastSeen   *time.Time       `json:"last_seen,omitempty"`
+	Status     string           `json:"status"`
+	Created    time.Time        `json:"created"`
+}
+
+// Validate checks a device.
+func (d *Device) Validate() error {
+	if !smartdeal.ValidID(d.ID) {
+		return FieldError("id", "want [a-z0-9][a-z0-9_-]{0,62}")
+	}
+	if !smartdeal.ValidID(d.SiteID) {
+		return FieldError("site_id", "want [a-z0-9][a-z0-9_-]{0,62}")
+	}
+	switch d.Kind {
+	case DeviceSensor, DeviceGateway, DeviceDrone:
+	default:
+		return FieldError("kind", "want sensor, gateway or drone")
+	}
+	if err := checkText("model", d.Model, 0, 100); err != nil {
+		return err
+	}
+	if len(d.Quantities) > 64 {
+		return FieldError("quantities", "at most 64")
+	}
+	for i, q := range d.Quantities {
+		if !smartdeal.ValidQuantity(q.Quantity) {
+			return FieldError("quantities", "entry %d: invalid quantity name", i)
+		}
+		if !smartdeal.ValidUnit(q.Unit) {
+			return FieldError("quantities", "entry %d: invalid unit", i)
+		}
+	}
+	if d.Status == "" {
+		d.Status = "unknown"
+	}
+	return nil
+}
+
+// Link ties a proposal or a mission to a series (device + quantity).
+type Link struct {
+	ID         string    `json:"id"`
+	ProposalID string    `json:"proposal_id,omitempty"`
+	MissionID  string    `json:"mission_id,omitempty"`
+	SiteID     string    `json:"site_id"`
+	DeviceID   string    `json:"device_id"`
+	Quantity   string    `json:"quantity"`
+	Created    time.Time `json:"created"`
+}
+
+// Validate checks a link: exactly one owner and a valid series.
+func (l *Link) Validate() error {
+	if (l.ProposalID == "") == (l.MissionID == "") {
+		return FieldError("proposal_id", "exactly one of proposal_id and mission_id is required")
+	}
+	if !smartdeal.ValidID(l.SiteID) {
+		return FieldError("site_id", "want [a-z0-9][a-z0-9_-]{0,62}")
+	}
+	if !smartdeal.ValidID(l.DeviceID) {
+		return FieldError("device_id", "want [a-z0-9][a-z0-9_-]{0,62}")
+	}
+	if !smartdeal.ValidQuantity(l.Quantity) {
+		return FieldError("quantity", "want [a-z][a-z0-9_]{0,62}")
+	}
+	return nil
+}
+
+// DistanceMeters is the great-circle (haversine) distance between two points.
+func DistanceMeters(a, b Point) float64 {
+	const r = 6371008.8
+	rad := math.Pi / 180
+	dLat := (b.Lat - a.Lat) * rad
+	dLon := (b.Lon - a.Lon) * rad
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(a.Lat*rad)*math.Cos(b.Lat*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(h)))
+}
