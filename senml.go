@@ -729,7 +729,10 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 
 		switch {
 		case h&fV != 0:
-			rc.v = bv + r.v
+			rc.v = r.v
+			if bv != 0 { // adding a zero would turn -0 into +0
+				rc.v += bv
+			}
 			if math.IsInf(rc.v, 0) {
 				return senmlError(idx, ErrInvalidValue, "bv+v overflows")
 			}
@@ -749,7 +752,10 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 		}
 		if h&fS != 0 || hasBS {
 			rc.has |= fS
-			rc.s = bs + r.s
+			rc.s = r.s
+			if bs != 0 {
+				rc.s += bs
+			}
 			if math.IsInf(rc.s, 0) {
 				return senmlError(idx, ErrInvalidValue, "bs+s overflows")
 			}
