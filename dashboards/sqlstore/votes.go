@@ -1,0 +1,218 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/cd06/smartdeal/dashboards/civic"
+)
+
+// Vote adds userID's support to a proposal whose voting is open (status
+// published or shortlisted, campaign period running). The votes table's
+// primary key (proposal_id, user_id) makes a second vote a no-op, whatever
+// the concurrency: the insert is one statement with ON CONFLICT DO NOTHING.
+func (s *Store) Vote(ctx context.Context, proposalID, userID string, now time.Time) (bool, int, error) {
+	res, err := s.exec(ctx, s.db, `INSERT INTO votes (proposal_id, user_id, created)
+		SELECT p.id, ?, ? FROM proposals p JOIN campaigns c ON c.id = p.campaign_id
+		WHERE p.id = ? AND p.status IN (?, ?) AND c.starts <= ? AND c.ends > ?
+		ON CONFLICT (proposal_id, user_id) DO NOTHING`,
+		userID, ms(now), proposalID, string(civic.StatusPublished), string(civic.StatusShortlisted), ms(now), ms(now))
+	if err != nil {
+		return false, 0, fmt.Errorf("insert vote: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return false, 0, fmt.Errorf("insert vote: %w", err)
+	}
+	if n == 0 {
+		if err := s.votingOpen(ctx, proposalID, now); err != nil {
+			return false, 0, err
+		}
+	}
+	count, err := s.voteCount(ctx, proposalID)
+	return n > 0, count, err
+}
+
+// Unvote withdraws userID's support while voting is open.
+func (s *Store) Unvote(ctx context.Context, proposalID, userID string, now time.Time) (bool, int, error) {
+	if err := s.votingOpen(ctx, proposalID, now); err != nil {
+		return false, 0, err
+	}
+	res, err := s.exec(ctx, s.db, `DELETE FROM votes WHERE proposal_id = ? AND user_id = ?`, proposalID, userID)
+	if err != nil {
+		return false, 0, fmt.Errorf("delete vote: %w", err)
+	}
+	n, _ := res.RowsAffected()
+	count, err := s.voteCount(ctx, proposalID)
+	return n > 0, count, err
+}
+
+// HasVoted reports whether userID supports the proposal (shown to that user only).
+func (s *Store) HasVoted(ctx context.Context, proposalID, userID string) (bool, error) {
+	var n int
+	if err := s.row(ctx, s.db, `SELECT COUNT(*) FROM votes WHERE proposal_id = ? AND user_id = ?`, proposalID, userID).Scan(&n); err != nil {
+		return false, fmt.Errorf("has voted: %w", err)
+	}
+	return n > 0, nil
+}
+
+func (s *Store) voteCount(ctx context.Context, proposalID string) (int, error) {
+	var n int
+	if err := s.row(ctx, s.db, `SELECT COUNT(*) FROM votes WHERE proposal_id = ?`, proposalID).Scan(&n); err != nil {
+		return 0, fmt.Errorf("count votes: %w", err)
+	}
+	return n, nil
+}
+
+func (s *Store) votingOpen(ctx context.Context, proposalID string, now time.Time) error {
+	var status string
+	var starts, ends int64
+	err := s.row(ctx, s.db, `SELECT p.status, c.starts, c.ends FROM proposals p JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = ?`,
+		proposalID).Scan(&status, &starts, &ends)
+	if err != nil {
+		return notFound(err, "proposal")
+	}
+	if !civic.Status(status).VotingOpen() {
+		return civic.Errorf(civic.ECONFLICT, "voting is closed for a proposal in status %s", status)
+	}
+	if ms(now) < starts || ms(now) >= ends {
+		return civic.Errorf(civic.ECONFLICT, "the campaign is not open for voting")
+	}
+	return nil
+}
+
+const commentCols = `id, proposal_id, author_id, body, status, created`
+
+func scanComments(rows *sql.Rows) ([]*civic.Comment, error) {
+	defer rows.Close()
+	out := []*civic.Comment{}
+	for rows.Next() {
+		var c civic.Comment
+		var author sql.NullString
+		var status string
+		var created int64
+		if err := rows.Scan(&c.ID, &c.ProposalID, &author, &c.Body, &status, &created); err != nil {
+			return nil, fmt.Errorf("scan comment: %w", err)
+		}
+		c.AuthorID, c.Status, c.Created = author.String, civic.CommentStatus(status), fromMS(created)
+		out = append(out, &c)
+	}
+	return out, rows.Err()
+}
+
+// AddComment stores a comment waiting for moderation on a public proposal.
+func (s *Store) AddComment(ctx context.Context, c *civic.Comment) error {
+	if err := c.Validate(); err != nil {
+		return err
+	}
+	p, err := s.Proposal(ctx, c.ProposalID)
+	if err != nil {
+		return err
+	}
+	if !p.Status.Public() {
+		return civic.Errorf(civic.ECONFLICT, "the proposal is not published")
+	}
+	c.ID, c.Status, c.Created = civic.NewID(), civic.CommentPending, time.Now().UTC()
+	_, err = s.exec(ctx, s.db, `INSERT INTO comments (`+commentCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+		c.ID, c.ProposalID, c.AuthorID, c.Body, string(c.Status), ms(c.Created))
+	if err != nil {
+		return fmt.Errorf("insert comment: %w", err)
+	}
+	return nil
+}
+
+// Comments lists a proposal's comments: approved ones, or all with all.
+func (s *Store) Comments(ctx context.Context, proposalID string, all bool) ([]*civic.Comment, error) {
+	q := `SELECT ` + commentCols + ` FROM comments WHERE proposal_id = ?`
+	args := []any{proposalID}
+	if !all {
+		q += ` AND status = ?`
+		args = append(args, string(civic.CommentApproved))
+	}
+	rows, err := s.query(ctx, s.db, q+` ORDER BY created, id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("comments: %w", err)
+	}
+	return scanComments(rows)
+}
+
+// ModerateComment approves or hides a comment.
+func (s *Store) ModerateComment(ctx context.Context, id string, status civic.CommentStatus, actor string) (*civic.Comment, error) {
+	if status != civic.CommentApproved && status != civic.CommentHidden {
+		return nil, civic.FieldError("status", "want approved or hidden")
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		res, err := s.exec(ctx, tx, `UPDATE comments SET status = ? WHERE id = ?`, string(status), id)
+		if err != nil {
+			return fmt.Errorf("moderate comment: %w", err)
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return civic.Errorf(civic.ENOTFOUND, "comment not found")
+		}
+		return s.audit(ctx, tx, actor, "comment.moderate", id, string(status))
+	})
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.query(ctx, s.db, `SELECT `+commentCols+` FROM comments WHERE id = ?`, id)
+	if err != nil {
+		return nil, fmt.Errorf("comment: %w", err)
+	}
+	cs, err := scanComments(rows)
+	if err != nil || len(cs) == 0 {
+		return nil, fmt.Errorf("comment %s vanished: %w", id, err)
+	}
+	return cs[0], nil
+}
+
+const reviewCols = `proposal_id, expert_id, impact, feasibility, cost, comment, created`
+
+func scanReviews(rows *sql.Rows) ([]*civic.Review, error) {
+	defer rows.Close()
+	out := []*civic.Review{}
+	for rows.Next() {
+		var r civic.Review
+		var created int64
+		if err := rows.Scan(&r.ProposalID, &r.ExpertID, &r.Impact, &r.Feasibility, &r.Cost, &r.Comment, &created); err != nil {
+			return nil, fmt.Errorf("scan review: %w", err)
+		}
+		r.Created = fromMS(created)
+		out = append(out, &r)
+	}
+	return out, rows.Err()
+}
+
+// PutReview stores (or replaces) an expert's review of a shortlisted or
+// under-review proposal.
+func (s *Store) PutReview(ctx context.Context, r *civic.Review) error {
+	if err := r.Validate(); err != nil {
+		return err
+	}
+	p, err := s.Proposal(ctx, r.ProposalID)
+	if err != nil {
+		return err
+	}
+	if p.Status != civic.StatusShortlisted && p.Status != civic.StatusUnderReview {
+		return civic.Errorf(civic.ECONFLICT, "only shortlisted or under-review proposals are reviewed (status is %s)", p.Status)
+	}
+	r.Created = time.Now().UTC()
+	_, err = s.exec(ctx, s.db, `INSERT INTO reviews (`+reviewCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (proposal_id, expert_id) DO UPDATE SET impact = excluded.impact, feasibility = excluded.feasibility,
+		cost = excluded.cost, comment = excluded.comment, created = excluded.created`,
+		r.ProposalID, r.ExpertID, r.Impact, r.Feasibility, r.Cost, r.Comment, ms(r.Created))
+	if err != nil {
+		return fmt.Errorf("put review: %w", err)
+	}
+	return nil
+}
+
+// Reviews lists a proposal's expert reviews.
+func (s *Store) Reviews(ctx context.Context, proposalID string) ([]*civic.Review, error) {
+	rows, err := s.query(ctx, s.db, `SELECT `+reviewCols+` FROM reviews WHERE proposal_id = ? ORDER BY created`, proposalID)
+	if err != nil {
+		return nil, fmt.Errorf("reviews: %w", err)
+	}
+	return scanReviews(rows)
+}
