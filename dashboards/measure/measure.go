@@ -1,0 +1,520 @@
+// Package measure reads the platform's measurements back from InfluxDB with
+// Flux, through influxdb-client-go/v2's QueryAPI: the series that exist, the
+// latest value of every series of a site, one series over a time range with
+// an aggregation window and a cap on the number of points, and a drone's track
+// during a mission.
+//
+// InfluxDB 1.8 does not support QueryWithParams, so every query is built here
+// from identifiers validated with smartdeal.ValidID / ValidQuantity, times the
+// caller parsed into time.Time, durations and an aggregate chosen from a closed
+// list; string literals are escaped anyway (fluxString). No user text reaches a
+// query otherwise.
+//
+// Schema read (written by the ingest): measurement "telemetry"; tags site,
+// device, quantity, unit, mission (only when set); fields value (float),
+// text (string), flag (bool), sum (float).
+package measure
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"math"
+	"sort"
+	"strings"
+	"time"
+
+	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
+	"github.com/influxdata/influxdb-client-go/v2/api"
+	"github.com/influxdata/influxdb-client-go/v2/api/query"
+
+	"github.com/cd06/smartdeal"
+)
+
+// Errors returned for bad parameters; the API maps them to 400.
+var (
+	// ErrBadRange means start/stop are missing, reversed or span too long.
+	ErrBadRange = errors.New("bad time range")
+	// ErrBadParam means an identifier, aggregate or point count is invalid.
+	ErrBadParam = errors.New("bad parameter")
+)
+
+// Config says where the measurements are.
+type Config struct {
+	// URL of InfluxDB, e.g. http://127.0.0.1:8086. Required.
+	URL string
+	// Token: "user:password" for 1.8 with auth, empty with auth off. (optional)
+	Token string
+	// Org is empty for 1.8. (optional)
+	Org string
+	// Bucket is "database/retention" on 1.8. Required.
+	Bucket string
+	// Measurement (optional) defaults to "telemetry".
+	Measurement string
+	// Timeout per query (optional) defaults to 10s.
+	Timeout time.Duration
+	// MaxRange is the longest range one query may cover (optional) defaults to 400 days.
+	MaxRange time.Duration
+}
+
+// Validate checks the config and fills defaults.
+func (c *Config) Validate() error {
+	if c.URL == "" {
+		return errors.New("influx.url: required")
+	}
+	if c.Bucket == "" {
+		return errors.New("influx.bucket: required")
+	}
+	if c.Measurement == "" {
+		c.Measurement = "telemetry"
+	}
+	if !smartdeal.ValidQuantity(c.Measurement) {
+		return errors.New("influx.measurement: want [a-z][a-z0-9_]*")
+	}
+	if c.Timeout <= 0 {
+		c.Timeout = 10 * time.Second
+	}
+	if c.MaxRange <= 0 {
+		c.MaxRange = 400 * 24 * time.Hour
+	}
+	return nil
+}
+
+// Client runs the platform's Flux queries.
+type Client struct {
+	cfg    Config
+	client influxdb2.Client
+	query  api.QueryAPI
+	log    *slog.Logger
+}
+
+// New returns a Client; it does not connect until the first query.
+func New(cfg Config, log *slog.Logger) (*Client, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.Default()
+	}
+	opts := influxdb2.DefaultOptions().SetHTTPRequestTimeout(uint(cfg.Timeout / time.Second))
+	cl := influxdb2.NewClientWithOptions(cfg.URL, cfg.Token, opts)
+	return &Client{cfg: cfg, client: cl, query: cl.QueryAPI(cfg.Org), log: log}, nil
+}
+
+// Close releases the HTTP client.
+func (c *Client) Close() { c.client.Close() }
+
+// Ping checks InfluxDB answers (readiness).
+func (c *Client) Ping(ctx context.Context) error {
+	ok, err := c.client.Ping(ctx)
+	if err != nil {
+		return fmt.Errorf("influx ping: %w", err)
+	}
+	if !ok {
+		return errors.New("influx ping: not ready")
+	}
+	return nil
+}
+
+// fluxString quotes s as a Flux string literal.
+func fluxString(s string) string {
+	r := strings.NewReplacer(`\`, `\\`, `"`, `\"`, "${", `\${`, "\n", `\n`, "\r", `\r`, "\t", `\t`)
+	return `"` + r.Replace(s) + `"`
+}
+
+func fluxTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
+
+func (c *Client) from(start, stop string) string {
+	return "from(bucket: " + fluxString(c.cfg.Bucket) + ")\n  |> range(start: " + start + ", stop: " + stop + ")\n" +
+		"  |> filter(fn: (r) => r._measurement == " + fluxString(c.cfg.Measurement) + " and r._field == \"value\""
+}
+
+// SeriesKey names one series.
+type SeriesKey struct {
+	Site     string `json:"site"`
+	Device   string `json:"device"`
+	Quantity string `json:"quantity"`
+}
+
+// Validate checks the identifiers.
+func (k SeriesKey) Validate() error {
+	if !smartdeal.ValidID(k.Site) {
+		return fmt.Errorf("site: %w", ErrBadParam)
+	}
+	if !smartdeal.ValidID(k.Device) {
+		return fmt.Errorf("device: %w", ErrBadParam)
+	}
+	if !smartdeal.ValidQuantity(k.Quantity) {
+		return fmt.Errorf("quantity: %w", ErrBadParam)
+	}
+	return nil
+}
+
+// Latest is a series with its last value.
+type Latest struct {
+	smartdeal.Series
+	Time  time.Time `json:"time"`
+	Value float64   `json:"value"`
+}
+
+// Filter narrows a series listing; zero fields do not filter.
+type Filter struct {
+	Site, Device, Quantity string
+	// Lookback is how far back to look for series (default 30 days).
+	Lookback time.Duration
+}
+
+// Series lists the series seen within the lookback, each with its last
+// value: per site (Filter.Site) that is "the latest value of every series of
+// a site".
+func (c *Client) Series(ctx context.Context, f Filter) ([]Latest, error) {
+	if f.Site != "" && !smartdeal.ValidID(f.Site) {
+		return nil, fmt.Errorf("site: %w", ErrBadParam)
+	}
+	if f.Device != "" && !smartdeal.ValidID(f.Device) {
+		return nil, fmt.Errorf("device: %w", ErrBadParam)
+	}
+	if f.Quantity != "" && !smartdeal.ValidQuantity(f.Quantity) {
+		return nil, fmt.Errorf("quantity: %w", ErrBadParam)
+	}
+	if f.Lookback <= 0 {
+		f.Lookback = 30 * 24 * time.Hour
+	}
+	if f.Lookback > c.cfg.MaxRange {
+		return nil, fmt.Errorf("lookback over %s: %w", c.cfg.MaxRange, ErrBadRange)
+	}
+	var b strings.Builder
+	b.WriteString(c.from(fmt.Sprintf("-%ds", int64(f.Lookback/time.Second)), "now()"))
+	for _, kv := range [][2]string{{"site", f.Site}, {"device", f.Device}, {"quantity", f.Quantity}} {
+		if kv[1] != "" {
+			b.WriteString(" and r." + kv[0] + " == " + fluxString(kv[1]))
+		}
+	}
+	b.WriteString(")\n  |> last()\n  |> group(columns: [\"site\", \"device\", \"quantity\", \"unit\"])\n" +
+		"  |> sort(columns: [\"_time\"])\n  |> last()\n  |> group()\n" +
+		"  |> keep(columns: [\"_time\", \"_value\", \"site\", \"device\", \"quantity\", \"unit\"])")
+	out := []Latest{}
+	err := c.each(ctx, b.String(), func(r *query.FluxRecord) {
+		v, ok := toFloat(r.Value())
+		if !ok {
+			return
+		}
+		out = append(out, Latest{
+			Series: smartdeal.Series{Site: str(r.ValueByKey("site")), Device: str(r.ValueByKey("device")),
+				Quantity: str(r.ValueByKey("quantity")), Unit: str(r.ValueByKey("unit"))},
+			Time: r.Time().UTC(), Value: v,
+		})
+	})
+	if err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Site != b.Site {
+			return a.Site < b.Site
+		}
+		if a.Device != b.Device {
+			return a.Device < b.Device
+		}
+		return a.Quantity < b.Quantity
+	})
+	return out, nil
+}
+
+// Aggregate is the function applied within each window.
+type Aggregate string
+
+// Aggregates.
+const (
+	Mean Aggregate = "mean"
+	Min  Aggregate = "min"
+	Max  Aggregate = "max"
+	Last Aggregate = "last"
+)
+
+// ParseAggregate accepts mean, min, max, last ("" is mean).
+func ParseAggregate(s string) (Aggregate, error) {
+	switch Aggregate(s) {
+	case "":
+		return Mean, nil
+	case Mean, Min, Max, Last:
+		return Aggregate(s), nil
+	}
+	return "", fmt.Errorf("aggregate %q (want mean, min, max or last): %w", trunc(s), ErrBadParam)
+}
+
+// DefaultMaxPoints caps a series when the caller gives no limit.
+const DefaultMaxPoints = 1000
+
+// MaxPointsLimit is the largest point count a caller may ask for.
+const MaxPointsLimit = 10000
+
+// RangeQuery asks for one series over [Start, Stop).
+type RangeQuery struct {
+	SeriesKey
+	Start, Stop time.Time
+	Agg         Aggregate
+	// Every is the aggregation window (optional): it is widened when the
+	// range would yield more than MaxPoints windows. Whole seconds, ≥ 1s.
+	Every time.Duration
+	// MaxPoints caps the result (optional) defaults to DefaultMaxPoints.
+	MaxPoints int
+}
+
+// Point is one aggregated value, stamped with the end of its window.
+type Point struct {
+	Time  time.Time `json:"t"`
+	Value float64   `json:"v"`
+}
+
+// SeriesData is one series over a range.
+type SeriesData struct {
+	SeriesKey
+	Start  time.Time `json:"start"`
+	Stop   time.Time `json:"stop"`
+	Agg    Aggregate `json:"aggregate"`
+	Every  string    `json:"every"`
+	Points []Point   `json:"points"`
+}
+
+// Window returns the aggregation window for q: at least q.Every, at least one
+// second, and wide enough that the range yields at most MaxPoints windows
+// (aligned windows can straddle both ends, hence MaxPoints-1).
+func (q *RangeQuery) Window() time.Duration {
+	span := q.Stop.Sub(q.Start)
+	n := q.MaxPoints
+	if n < 2 {
+		n = 2
+	}
+	every := time.Duration(math.Ceil(float64(span)/float64(n-1)/float64(time.Second))) * time.Second
+	if q.Every > every {
+		every = q.Every.Truncate(time.Second)
+	}
+	if every < time.Second {
+		every = time.Second
+	}
+	return every
+}
+
+func (c *Client) checkRange(start, stop time.Time) error {
+	if start.IsZero() || stop.IsZero() || !stop.After(start) {
+		return fmt.Errorf("start must be before stop: %w", ErrBadRange)
+	}
+	if stop.Sub(start) > c.cfg.MaxRange {
+		return fmt.Errorf("range over %s: %w", c.cfg.MaxRange, ErrBadRange)
+	}
+	if start.Before(smartdeal.Epoch2000) {
+		return fmt.Errorf("start before 2000: %w", ErrBadRange)
+	}
+	return nil
+}
+
+// Range returns one series over a range, aggregated per window and capped at
+// MaxPoints points.
+func (c *Client) Range(ctx context.Context, q RangeQuery) (*SeriesData, error) {
+	if err := q.SeriesKey.Validate(); err != nil {
+		return nil, err
+	}
+	if err := c.checkRange(q.Start, q.Stop); err != nil {
+		return nil, err
+	}
+	agg, err := ParseAggregate(string(q.Agg))
+	if err != nil {
+		return nil, err
+	}
+	if q.MaxPoints == 0 {
+		q.MaxPoints = DefaultMaxPoints
+	}
+	if q.MaxPoints < 2 || q.MaxPoints > MaxPointsLimit {
+		return nil, fmt.Errorf("max points must be in [2, %d]: %w", MaxPointsLimit, ErrBadParam)
+	}
+	if q.Every < 0 {
+		return nil, fmt.Errorf("every must be positive: %w", ErrBadParam)
+	}
+	every := q.Window()
+	var b strings.Builder
+	b.WriteString(c.from(fluxTime(q.Start), fluxTime(q.Stop)))
+	b.WriteString(" and r.site == " + fluxString(q.Site) + " and r.device == " + fluxString(q.Device) +
+		" and r.quantity == " + fluxString(q.Quantity) + ")\n")
+	// Merge tables split by the unit or mission tags into one series.
+	b.WriteString("  |> group(columns: [\"site\", \"device\", \"quantity\"])\n")
+	if agg == Last {
+		b.WriteString("  |> sort(columns: [\"_time\"])\n")
+	}
+	fmt.Fprintf(&b, "  |> aggregateWindow(every: %ds, fn: %s, createEmpty: false)\n", int64(every/time.Second), agg)
+	b.WriteString("  |> keep(columns: [\"_time\", \"_value\"])")
+	out := &SeriesData{SeriesKey: q.SeriesKey, Start: q.Start.UTC(), Stop: q.Stop.UTC(), Agg: agg, Every: every.String(), Points: []Point{}}
+	err = c.each(ctx, b.String(), func(r *query.FluxRecord) {
+		if v, ok := toFloat(r.Value()); ok {
+			out.Points = append(out.Points, Point{Time: r.Time().UTC(), Value: v})
+		}
+	})
+	if err != nil {
+		return nil, fmt.Errorf("range: %w", err)
+	}
+	sort.Slice(out.Points, func(i, j int) bool { return out.Points[i].Time.Before(out.Points[j].Time) })
+	if len(out.Points) > q.MaxPoints {
+		out.Points = out.Points[len(out.Points)-q.MaxPoints:]
+	}
+	return out, nil
+}
+
+// TrackPoint is one position of a drone.
+type TrackPoint struct {
+	Time             time.Time `json:"t"`
+	Lat              float64   `json:"lat"`
+	Lon              float64   `json:"lon"`
+	Altitude         *float64  `json:"alt,omitempty"`
+	RelativeAltitude *float64  `json:"rel_alt,omitempty"`
+	Battery          *float64  `json:"battery,omitempty"`
+}
+
+// Track is a drone's path during a mission, with its summary.
+type Track struct {
+	Site     string       `json:"site"`
+	Device   string       `json:"device"`
+	Mission  string       `json:"mission"`
+	Points   []TrackPoint `json:"points"`
+	Duration string       `json:"duration"`
+	// DurationS, DistanceM, MaxAltitudeM and BatteryUsedPct summarise the flight.
+	DurationS      float64  `json:"duration_s"`
+	DistanceM      float64  `json:"distance_m"`
+	MaxAltitudeM   *float64 `json:"max_altitude_m,omitempty"`
+	BatteryUsedPct *float64 `json:"battery_used_pct,omitempty"`
+}
+
+// Track returns the positions a drone reported with the mission tag between
+// start and stop, and the flight summary: duration, distance flown
+// (great-circle), maximum altitude (relative altitude when reported) and
+// battery used (first minus last battery_remaining).
+func (c *Client) Track(ctx context.Context, site, device, mission string, start, stop time.Time) (*Track, error) {
+	if !smartdeal.ValidID(site) || !smartdeal.ValidID(device) || !smartdeal.ValidID(mission) {
+		return nil, fmt.Errorf("site, device or mission: %w", ErrBadParam)
+	}
+	if err := c.checkRange(start, stop); err != nil {
+		return nil, err
+	}
+	q := c.from(fluxTime(start), fluxTime(stop)) +
+		" and r.site == " + fluxString(site) + " and r.device == " + fluxString(device) +
+		" and r.mission == " + fluxString(mission) +
+		" and (r.quantity == \"latitude\" or r.quantity == \"longitude\" or r.quantity == \"altitude\"" +
+		" or r.quantity == \"relative_altitude\" or r.quantity == \"battery_remaining\"))\n" +
+		"  |> keep(columns: [\"_time\", \"_value\", \"quantity\"])\n  |> group()\n" +
+		"  |> pivot(rowKey: [\"_time\"], columnKey: [\"quantity\"], valueColumn: \"_value\")\n" +
+		"  |> sort(columns: [\"_time\"])"
+	tr := &Track{Site: site, Device: device, Mission: mission, Points: []TrackPoint{}}
+	err := c.each(ctx, q, func(r *query.FluxRecord) {
+		vals := r.Values()
+		lat, ok1 := toFloat(vals["latitude"])
+		lon, ok2 := toFloat(vals["longitude"])
+		if !ok1 || !ok2 {
+			return
+		}
+		p := TrackPoint{Time: r.Time().UTC(), Lat: lat, Lon: lon}
+		p.Altitude, p.RelativeAltitude, p.Battery = optFloat(vals["altitude"]), optFloat(vals["relative_altitude"]), optFloat(vals["battery_remaining"])
+		tr.Points = append(tr.Points, p)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("track: %w", err)
+	}
+	tr.summarise()
+	return tr, nil
+}
+
+func (tr *Track) summarise() {
+	if len(tr.Points) == 0 {
+		tr.Duration = "0s"
+		return
+	}
+	first, last := tr.Points[0], tr.Points[len(tr.Points)-1]
+	d := last.Time.Sub(first.Time)
+	tr.Duration, tr.DurationS = d.String(), d.Seconds()
+	var firstBat, lastBat *float64
+	for i, p := range tr.Points {
+		if i > 0 {
+			prev := tr.Points[i-1]
+			tr.DistanceM += haversine(prev.Lat, prev.Lon, p.Lat, p.Lon)
+		}
+		alt := p.RelativeAltitude
+		if alt == nil {
+			alt = p.Altitude
+		}
+		if alt != nil && (tr.MaxAltitudeM == nil || *alt > *tr.MaxAltitudeM) {
+			v := *alt
+			tr.MaxAltitudeM = &v
+		}
+		if p.Battery != nil {
+			if firstBat == nil {
+				firstBat = p.Battery
+			}
+			lastBat = p.Battery
+		}
+	}
+	tr.DistanceM = math.Round(tr.DistanceM*10) / 10
+	if firstBat != nil && lastBat != nil {
+		used := *firstBat - *lastBat
+		tr.BatteryUsedPct = &used
+	}
+}
+
+func haversine(lat1, lon1, lat2, lon2 float64) float64 {
+	const r = 6371008.8
+	rad := math.Pi / 180
+	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(h)))
+}
+
+// ErrUnavailable wraps failures of InfluxDB itself (the API answers 503).
+var ErrUnavailable = errors.New("measurements unavailable")
+
+// each runs a Flux query and calls fn for every record, within the timeout.
+func (c *Client) each(ctx context.Context, q string, fn func(*query.FluxRecord)) error {
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
+	defer cancel()
+	res, err := c.query.Query(ctx, q)
+	if err != nil {
+		c.log.Warn("flux query failed", "err", err)
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	defer res.Close()
+	for res.Next() {
+		fn(res.Record())
+	}
+	if err := res.Err(); err != nil {
+		return fmt.Errorf("%w: %w", ErrUnavailable, err)
+	}
+	return nil
+}
+
+func toFloat(v any) (float64, bool) {
+	switch x := v.(type) {
+	case float64:
+		return x, true
+	case int64:
+		return float64(x), true
+	case uint64:
+		return float64(x), true
+	}
+	return 0, false
+}
+
+func optFloat(v any) *float64 {
+	if f, ok := toFloat(v); ok {
+		return &f
+	}
+	return nil
+}
+
+func str(v any) string {
+	s, _ := v.(string)
+	return s
+}
+
+func trunc(s string) string {
+	if len(s) > 40 {
+		return s[:40] + "…"
+	}
+	return s
+}
