@@ -34,6 +34,7 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+	berrors "go.etcd.io/bbolt/errors"
 )
 
 // Sentinel errors.
@@ -328,7 +329,7 @@ func (s *Spool) Peek(after uint64, n int) ([]Entry, error) {
 		return nil
 	})
 	if err != nil {
-		if errors.Is(err, bolt.ErrDatabaseNotOpen) {
+		if errors.Is(err, berrors.ErrDatabaseNotOpen) {
 			return nil, ErrClosed
 		}
 		return nil, fmt.Errorf("peek spool: %w", err)

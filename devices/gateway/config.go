@@ -1,0 +1,307 @@
+package gateway
+
+import (
+	"bytes"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"gopkg.in/yaml.v3"
+
+	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/forward"
+	"github.com/cd06/smartdeal/devices/spool"
+)
+
+// DefaultDevice is the gateway's own device id (status, events, commands) when
+// none is configured.
+const DefaultDevice = "gateway"
+
+// Defaults of Config.
+const (
+	DefaultStatusInterval = time.Minute
+	DefaultMaxHeld        = 100_000
+	DefaultSpoolMaxBytes  = 64 << 20
+)
+
+// Config is a gateway's configuration, as in its YAML file (see
+// deploy/gateway/gateway.example.yaml). Validate reports the first problem
+// with the YAML path of the field.
+type Config struct {
+	// Site is the site id. Required.
+	Site string `yaml:"site"`
+	// Device is (optional) the gateway's own device id, under which it publishes
+	// its status and events and receives commands. Defaults to "gateway".
+	Device string `yaml:"device,omitempty"`
+	// TopicPrefix is (optional) the MQTT topic prefix, defaults to smartdeal/v1.
+	TopicPrefix string `yaml:"topic_prefix,omitempty"`
+	Broker      Broker `yaml:"broker"`
+	Spool       Spool  `yaml:"spool"`
+	// Forward tunes the forwarder (optional).
+	Forward Forward `yaml:"forward,omitempty"`
+	HTTP    HTTP    `yaml:"http,omitempty"`
+	Log     Log     `yaml:"log,omitempty"`
+	// StatusInterval is (optional) how often the retained status is refreshed,
+	// defaults to 1m.
+	StatusInterval devices.Duration `yaml:"status_interval,omitempty"`
+	// MaxHeld bounds the readings held in memory while the clock is not set
+	// (optional, defaults to 100,000 packs); beyond it the oldest are dropped.
+	MaxHeld int `yaml:"max_held,omitempty"`
+	// Sensors lists the sensors; device ids must be unique.
+	Sensors []devices.SensorConfig `yaml:"sensors"`
+}
+
+// Broker is the MQTT connection.
+type Broker struct {
+	// URL, e.g. tcp://broker:1883 or mqtts://broker:8883. Required.
+	URL string `yaml:"url"`
+	// ClientID is (optional) the MQTT client id, defaults to smartdeal-gw-<site>-<device>.
+	ClientID string `yaml:"client_id,omitempty"`
+	// Username and Password (optional).
+	Username string `yaml:"username,omitempty"`
+	Password string `yaml:"password,omitempty"`
+	// TLS (optional).
+	TLS TLS `yaml:"tls,omitempty"`
+}
+
+// TLS names PEM files. CA alone verifies the broker; Cert and Key together
+// authenticate the gateway.
+type TLS struct {
+	CA         string `yaml:"ca,omitempty"`
+	Cert       string `yaml:"cert,omitempty"`
+	Key        string `yaml:"key,omitempty"`
+	ServerName string `yaml:"server_name,omitempty"`
+}
+
+// Spool is the on-disk queue.
+type Spool struct {
+	// Dir holds spool.db. Required.
+	Dir string `yaml:"dir"`
+	// MaxBytes is (optional) the size bound, defaults to 64 MiB.
+	MaxBytes int64 `yaml:"max_bytes,omitempty"`
+	// MaxEntries is (optional) the entry bound, defaults to 1,000,000.
+	MaxEntries int `yaml:"max_entries,omitempty"`
+}
+
+// Forward tunes the forwarder; see package forward.
+type Forward struct {
+	MaxInflight    int              `yaml:"max_inflight,omitempty"`
+	DrainRate      float64          `yaml:"drain_rate,omitempty"`
+	StrictOrder    bool             `yaml:"strict_order,omitempty"`
+	BackoffMin     devices.Duration `yaml:"backoff_min,omitempty"`
+	BackoffMax     devices.Duration `yaml:"backoff_max,omitempty"`
+	PublishTimeout devices.Duration `yaml:"publish_timeout,omitempty"`
+}
+
+// HTTP is the local operations endpoint (/metrics, /healthz, /readyz).
+type HTTP struct {
+	// Addr is (optional) the listen address; empty disables it. The example
+	// config uses 127.0.0.1:9102.
+	Addr string `yaml:"addr,omitempty"`
+}
+
+// Log configures logging.
+type Log struct {
+	Level  string `yaml:"level,omitempty"`  // debug, info (default), warn, error
+	Format string `yaml:"format,omitempty"` // text (default) or json
+}
+
+// ErrConfig is wrapped by every configuration error.
+var ErrConfig = errors.New("invalid gateway configuration")
+
+func cfgErr(field, format string, args ...any) error {
+	return fmt.Errorf("%s: %s: %w", field, fmt.Sprintf(format, args...), ErrConfig)
+}
+
+// DecodeConfig decodes a YAML configuration strictly (unknown keys are errors,
+// reported with their line) without validating it, so that a program can apply
+// environment overrides first.
+func DecodeConfig(data []byte) (Config, error) {
+	var c Config
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	dec.KnownFields(true)
+	if err := dec.Decode(&c); err != nil {
+		if errors.Is(err, io.EOF) {
+			return Config{}, fmt.Errorf("empty file: %w", ErrConfig)
+		}
+		return Config{}, fmt.Errorf("%w: %w", ErrConfig, err)
+	}
+	return c, nil
+}
+
+// ParseConfig decodes a YAML configuration strictly and validates it.
+func ParseConfig(data []byte) (Config, error) {
+	c, err := DecodeConfig(data)
+	if err != nil {
+		return Config{}, err
+	}
+	if err := c.Validate(); err != nil {
+		return Config{}, err
+	}
+	return c, nil
+}
+
+// LoadConfig reads and parses the YAML file at path.
+func LoadConfig(path string) (Config, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return Config{}, fmt.Errorf("config file: %w", err)
+	}
+	c, err := ParseConfig(b)
+	if err != nil {
+		return Config{}, fmt.Errorf("config file %s: %w", path, err)
+	}
+	return c, nil
+}
+
+// DeviceID returns the gateway's own device id.
+func (c Config) DeviceID() string {
+	if c.Device == "" {
+		return DefaultDevice
+	}
+	return c.Device
+}
+
+// ClientID returns the MQTT client id.
+func (c Config) ClientID() string {
+	if c.Broker.ClientID != "" {
+		return c.Broker.ClientID
+	}
+	return "smartdeal-gw-" + c.Site + "-" + c.DeviceID()
+}
+
+// Validate checks the configuration; the error names the field's YAML path,
+// e.g. "sensors[2].address: 0x10: want 0x76 or 0x77".
+func (c Config) Validate() error {
+	if c.Site == "" {
+		return cfgErr("site", "required")
+	}
+	if !smartdeal.ValidID(c.Site) {
+		return cfgErr("site", "%q: want [a-z0-9][a-z0-9_-]{0,62}", c.Site)
+	}
+	if c.Device != "" && !smartdeal.ValidID(c.Device) {
+		return cfgErr("device", "%q: want [a-z0-9][a-z0-9_-]{0,62}", c.Device)
+	}
+	if strings.ContainsAny(c.TopicPrefix, "+#") || strings.HasPrefix(c.TopicPrefix, "/") {
+		return cfgErr("topic_prefix", "%q: no wildcards, no leading slash", c.TopicPrefix)
+	}
+	fo := c.forwardOptions(nil)
+	if err := fo.Validate(); err != nil {
+		return fmt.Errorf("%w: %w", err, ErrConfig)
+	}
+	if (c.Broker.TLS.Cert == "") != (c.Broker.TLS.Key == "") {
+		return cfgErr("broker.tls", "cert and key go together")
+	}
+	for field, p := range map[string]string{"broker.tls.ca": c.Broker.TLS.CA, "broker.tls.cert": c.Broker.TLS.Cert, "broker.tls.key": c.Broker.TLS.Key} {
+		if p != "" && !filepath.IsAbs(p) {
+			return cfgErr(field, "%q: want an absolute path", p)
+		}
+	}
+	if c.Spool.Dir == "" {
+		return cfgErr("spool.dir", "required: where the spool file lives (e.g. /var/lib/smartdeal-gateway)")
+	}
+	if err := c.spoolOptions().Validate(); err != nil {
+		return fmt.Errorf("spool.%w: %w", err, ErrConfig)
+	}
+	if c.MaxHeld < 0 {
+		return cfgErr("max_held", "must not be negative, got %d", c.MaxHeld)
+	}
+	if c.StatusInterval != 0 && (time.Duration(c.StatusInterval) < time.Second || time.Duration(c.StatusInterval) > time.Hour) {
+		return cfgErr("status_interval", "%s: want 1s to 1h", c.StatusInterval)
+	}
+	switch c.Log.Level {
+	case "", "debug", "info", "warn", "error":
+	default:
+		return cfgErr("log.level", "%q: want debug, info, warn or error", c.Log.Level)
+	}
+	switch c.Log.Format {
+	case "", "text", "json":
+	default:
+		return cfgErr("log.format", "%q: want text or json", c.Log.Format)
+	}
+	if len(c.Sensors) == 0 {
+		return cfgErr("sensors", "at least one sensor is required")
+	}
+	seen := map[string]int{c.DeviceID(): -1}
+	for i, s := range c.Sensors {
+		if err := s.Validate(); err != nil {
+			return fmt.Errorf("sensors[%d].%w: %w", i, err, ErrConfig)
+		}
+		if j, dup := seen[s.Device]; dup {
+			if j < 0 {
+				return cfgErr(fmt.Sprintf("sensors[%d].device", i), "%q is the gateway's own device id", s.Device)
+			}
+			return cfgErr(fmt.Sprintf("sensors[%d].device", i), "%q already used by sensors[%d]", s.Device, j)
+		}
+		seen[s.Device] = i
+	}
+	return nil
+}
+
+func (c Config) spoolOptions() spool.Options {
+	return spool.Options{MaxBytes: c.Spool.MaxBytes, MaxEntries: c.Spool.MaxEntries}
+}
+
+func (c Config) forwardOptions(tlsCfg *tls.Config) forward.Options {
+	return forward.Options{
+		Broker:         c.Broker.URL,
+		ClientID:       c.ClientID(),
+		Username:       c.Broker.Username,
+		Password:       c.Broker.Password,
+		TLS:            tlsCfg,
+		MaxInflight:    c.Forward.MaxInflight,
+		DrainRate:      c.Forward.DrainRate,
+		StrictOrder:    c.Forward.StrictOrder,
+		BackoffMin:     time.Duration(c.Forward.BackoffMin),
+		BackoffMax:     time.Duration(c.Forward.BackoffMax),
+		PublishTimeout: time.Duration(c.Forward.PublishTimeout),
+	}
+}
+
+// tlsConfig loads the PEM files named in Broker.TLS; nil when none is set and
+// the URL is not a TLS one.
+func (c Config) tlsConfig() (*tls.Config, error) {
+	t := c.Broker.TLS
+	secure := strings.HasPrefix(c.Broker.URL, "ssl://") || strings.HasPrefix(c.Broker.URL, "tls://") ||
+		strings.HasPrefix(c.Broker.URL, "mqtts://") || strings.HasPrefix(c.Broker.URL, "wss://")
+	if t == (TLS{}) && !secure {
+		return nil, nil
+	}
+	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
+	if t.CA != "" {
+		pem, err := os.ReadFile(t.CA)
+		if err != nil {
+			return nil, fmt.Errorf("broker.tls.ca: %w", err)
+		}
+		pool := x509.NewCertPool()
+		if !pool.AppendCertsFromPEM(pem) {
+			return nil, fmt.Errorf("broker.tls.ca: %s holds no PEM certificate", t.CA)
+		}
+		cfg.RootCAs = pool
+	}
+	if t.Cert != "" {
+		pair, err := tls.LoadX509KeyPair(t.Cert, t.Key)
+		if err != nil {
+			return nil, fmt.Errorf("broker.tls.cert/key: %w", err)
+		}
+		cfg.Certificates = []tls.Certificate{pair}
+	}
+	return cfg, nil
+}
+
+// Redacted returns the configuration without secrets, for report_config.
+func (c Config) Redacted() Config {
+	r := c
+	if r.Broker.Password != "" {
+		r.Broker.Password = "***"
+	}
+	r.Sensors = append([]devices.SensorConfig(nil), c.Sensors...)
+	return r
+}
