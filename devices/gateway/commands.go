@@ -24,11 +24,11 @@ const (
 // sensor's device id (commands about that sensor).
 type command struct {
 	device string
-	ID     string          `json:"id"`
-	Cmd    string          `json:"cmd"`
-	Sensor string          `json:"sensor"`
-	Ivl    string          `json:"interval"`
-	Msn    *string         `json:"mission"`
+	ID     string  `json:"id"`
+	Cmd    string  `json:"cmd"`
+	Sensor string  `json:"sensor"`
+	Ivl    string  `json:"interval"`
+	Msn    *string `json:"mission"`
 }
 
 // cmdResult is the answer published on the event topic.
