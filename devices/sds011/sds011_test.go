@@ -1,0 +1,213 @@
+package sds011
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/cd06/smartdeal/devices"
+)
+
+// The example frame of the SDS011 datasheet (V1.3): PM2.5 = 0x04D4/10 =
+// 123.6, PM10 = 0x0A3A/10 = 261.8, id 0xA160, check-sum 0x1D.
+var datasheetFrame = []byte{0xAA, 0xC0, 0xD4, 0x04, 0x3A, 0x0A, 0xA1, 0x60, 0x1D, 0xAB}
+
+var datasheetWant = Frame{PM2_5x10: 1236, PM10x10: 2618, ID: 0xA160}
+
+func frame(pm25, pm10 uint16) []byte {
+	b := Frame{PM2_5x10: pm25, PM10x10: pm10, ID: 0x1234}.Encode()
+	return b[:]
+}
+
+func cat(parts ...[]byte) []byte { return bytes.Join(parts, nil) }
+
+func TestDatasheetFrame(t *testing.T) {
+	if enc := datasheetWant.Encode(); !bytes.Equal(enc[:], datasheetFrame) {
+		t.Fatalf("Encode % x\nwant   % x", enc, datasheetFrame)
+	}
+	if datasheetWant.PM2_5() != 123.6 || datasheetWant.PM10() != 261.8 {
+		t.Fatal(datasheetWant.PM2_5(), datasheetWant.PM10())
+	}
+}
+
+func TestReader(t *testing.T) {
+	corrupt := bytes.Clone(datasheetFrame)
+	corrupt[3] ^= 0x01
+	// A reply to a "set working period" command: 0xAA 0xC5 …, not data.
+	reply := []byte{0xAA, 0xC5, 0x08, 0x01, 0x01, 0x00, 0xA1, 0x60, 0x0B, 0xAB}
+	f := func(name string, in []byte, want []Frame, errs []error, skipped int) {
+		t.Helper()
+		for pass := 0; pass < 2; pass++ {
+			r := NewReader(bytes.NewReader(in))
+			var got []Frame
+			var gotErrs []error
+			for {
+				fr, err := r.Next()
+				if errors.Is(err, io.EOF) {
+					break
+				}
+				if err != nil {
+					gotErrs = append(gotErrs, err)
+					if errors.Is(err, io.ErrUnexpectedEOF) {
+						break
+					}
+					continue
+				}
+				got = append(got, fr)
+			}
+			if len(got) != len(want) {
+				t.Fatalf("%s: got %d frames %v, want %d", name, len(got), got, len(want))
+			}
+			for i := range got {
+				if got[i] != want[i] {
+					t.Errorf("%s: frame %d = %+v, want %+v", name, i, got[i], want[i])
+				}
+			}
+			if len(gotErrs) != len(errs) {
+				t.Fatalf("%s: errors %v, want %v", name, gotErrs, errs)
+			}
+			for i := range errs {
+				if !errors.Is(gotErrs[i], errs[i]) {
+					t.Errorf("%s: error %d = %v, want %v", name, i, gotErrs[i], errs[i])
+				}
+			}
+			if r.Skipped != skipped {
+				t.Errorf("%s: skipped %d bytes, want %d", name, r.Skipped, skipped)
+			}
+		}
+	}
+	f1, f2 := frame(35, 120), frame(0, 9999)
+	w1, w2 := Frame{PM2_5x10: 35, PM10x10: 120, ID: 0x1234}, Frame{PM2_5x10: 0, PM10x10: 9999, ID: 0x1234}
+	f("datasheet frame", datasheetFrame, []Frame{datasheetWant}, nil, 0)
+	f("two frames", cat(f1, f2), []Frame{w1, w2}, nil, 0)
+	f("garbage before", cat([]byte{0x00, 0xAB, 0xC0, 0xAA}, f1), []Frame{w1}, nil, 4)
+	f("partial frame at start", cat(f1[4:], f2), []Frame{w2}, nil, 6)
+	f("command reply skipped", cat(reply, f1), []Frame{w1}, nil, 10)
+	f("checksum error then good frame", cat(corrupt, f1), []Frame{w1}, []error{devices.ErrChecksum}, 10)
+	f("truncated frame", f1[:7], nil, []error{io.ErrUnexpectedEOF}, 0)
+	f("empty", nil, nil, nil, 0)
+	f("frame inside a false start", cat([]byte{0xAA}, f1), []Frame{w1}, nil, 1)
+}
+
+// fakePort: see pms5003's; each ResetInputBuffer moves to the next burst.
+type fakePort struct {
+	bursts [][]byte
+	r      *bytes.Reader
+	endErr error
+	resets int
+	closed bool
+}
+
+func (p *fakePort) Read(b []byte) (int, error) {
+	if p.r != nil {
+		if n, _ := p.r.Read(b); n > 0 {
+			return n, nil
+		}
+	}
+	return 0, p.endErr
+}
+
+func (p *fakePort) ResetInputBuffer() error {
+	p.r = nil
+	if p.resets < len(p.bursts) {
+		p.r = bytes.NewReader(p.bursts[p.resets])
+	}
+	p.resets++
+	return nil
+}
+
+func (p *fakePort) Close() error { p.closed = true; return nil }
+
+type stepClock struct{ t time.Time }
+
+func (c *stepClock) now() time.Time { c.t = c.t.Add(100 * time.Millisecond); return c.t }
+
+func TestSensor(t *testing.T) {
+	port := &fakePort{bursts: [][]byte{cat(datasheetFrame[3:], datasheetFrame, frame(1, 1)), cat([]byte{0x00}, frame(35, 120))}}
+	s := New(port, Options{Name: "/dev/ttyUSB0", Now: (&stepClock{}).now})
+	for _, want := range [][2]float64{{123.6, 261.8}, {3.5, 12}} {
+		ms, err := s.Read(context.Background())
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(ms) != 2 || ms[0].Quantity != "pm2_5" || ms[1].Quantity != "pm10" || ms[0].Unit != "ug/m3" || ms[0].Value != want[0] || ms[1].Value != want[1] {
+			t.Errorf("read %v, want %v", ms, want)
+		}
+	}
+	_, err := s.Read(context.Background())
+	if !errors.Is(err, devices.ErrNotFound) || !strings.Contains(err.Error(), "sds011 on /dev/ttyUSB0: no frame in 3s") {
+		t.Errorf("silent sensor: %v", err)
+	}
+	if err := s.Close(); err != nil || !port.closed {
+		t.Errorf("close: %v", err)
+	}
+}
+
+func TestSensorErrors(t *testing.T) {
+	corrupt := bytes.Clone(datasheetFrame)
+	corrupt[8] = 0x1E
+	errEIO := errors.New("read /dev/ttyUSB0: input/output error")
+	for _, tc := range []struct {
+		name   string
+		stream []byte
+		endErr error
+		want   error
+		msg    string
+	}{
+		{"checksum", corrupt, nil, devices.ErrChecksum, "check-sum 0x1e, computed 0x1d"},
+		{"unplugged mid-frame", datasheetFrame[:6], io.EOF, io.ErrUnexpectedEOF, "unplugged"},
+		{"unplugged", nil, io.EOF, io.EOF, "unplugged"},
+		{"I/O error", []byte{0xAA}, errEIO, errEIO, "input/output error"},
+		{"only garbage", bytes.Repeat([]byte{0xAA, 0xC0, 0x00}, 100), nil, devices.ErrNotFound, "no frame"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			s := New(&fakePort{bursts: [][]byte{tc.stream, datasheetFrame}, endErr: tc.endErr}, Options{Now: (&stepClock{}).now})
+			ms, err := s.Read(context.Background())
+			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) || ms != nil {
+				t.Fatalf("%v %v, want %v mentioning %q", ms, err, tc.want, tc.msg)
+			}
+			if !strings.HasPrefix(err.Error(), "sds011 on serial port: ") {
+				t.Errorf("error does not name the sensor: %v", err)
+			}
+			// The error does not stick: the next read gets the next frame.
+			if ms, err := s.Read(context.Background()); err != nil || ms[0].Value != 123.6 {
+				t.Errorf("next read: %v %v", ms, err)
+			}
+		})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := New(&fakePort{}, Options{}).Read(ctx); !errors.Is(err, context.Canceled) {
+		t.Errorf("canceled: %v", err)
+	}
+}
+
+func FuzzReader(f *testing.F) {
+	f.Add(datasheetFrame)
+	f.Add(cat(frame(1, 2), []byte{0xAA, 0xC0}, frame(3, 4)))
+	f.Add([]byte{0xAA, 0xAA, 0xC0, 0xAB})
+	f.Fuzz(func(t *testing.T, in []byte) {
+		r := NewReader(bytes.NewReader(in))
+		for i := 0; i <= len(in); i++ {
+			fr, err := r.Next()
+			if err != nil {
+				if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+					return
+				}
+				if !errors.Is(err, devices.ErrChecksum) {
+					t.Fatalf("unexpected error %v", err)
+				}
+				continue
+			}
+			enc := fr.Encode()
+			if !bytes.Contains(in, enc[:]) {
+				t.Fatalf("frame %+v not in input", fr)
+			}
+		}
+		t.Fatal("Next did not make progress")
+	})
+}
