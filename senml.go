@@ -162,14 +162,14 @@ func ReadingsFromSenML(site, device string, data []byte, now time.Time, dst []Re
 		return dst, err
 	}
 	arena := string(d.arena)
-	start := len(dst)
+	start, orig := len(dst), dst
 	mission, missionIdx := "", -1
 	for i := range d.recs {
 		rc := &d.recs[i]
 		name := arena[rc.name.off:rc.name.end]
 		q, ok := senmlQuantity(site, device, name)
 		if !ok {
-			return dst[:start], fmt.Errorf("senml record %d: name %q is not under %s:%s: %w",
+			return orig, fmt.Errorf("senml record %d: name %q is not under %s:%s: %w",
 				rc.idx, truncate(name, 80), site, device, ErrIdentityMismatch)
 		}
 		r := Reading{Site: site, Device: device, Quantity: q, Unit: arena[rc.unit.off:rc.unit.end], Time: rc.t}
@@ -183,14 +183,14 @@ func ReadingsFromSenML(site, device string, data []byte, now time.Time, dst []Re
 		case rc.has&fVD != 0:
 			r.Kind, r.Text = KindData, arena[rc.str.off:rc.str.end]
 		default:
-			return dst[:start], fmt.Errorf("senml record %d: %s has a sum but no value: %w", rc.idx, q, ErrInvalidValue)
+			return orig, fmt.Errorf("senml record %d: %s has a sum but no value: %w", rc.idx, q, ErrInvalidValue)
 		}
 		if q == "mission" && r.Kind == KindString {
 			if !ValidID(r.Text) {
-				return dst[:start], fmt.Errorf("senml record %d: mission %q: %w", rc.idx, truncate(r.Text, 80), ErrInvalidID)
+				return orig, fmt.Errorf("senml record %d: mission %q: %w", rc.idx, truncate(r.Text, 80), ErrInvalidID)
 			}
 			if missionIdx >= 0 && r.Text != mission {
-				return dst[:start], fmt.Errorf("senml record %d: mission %q after mission %q of record %d: %w",
+				return orig, fmt.Errorf("senml record %d: mission %q after mission %q of record %d: %w",
 					rc.idx, r.Text, mission, missionIdx, ErrMalformedPayload)
 			}
 			mission, missionIdx = r.Text, rc.idx
@@ -200,11 +200,11 @@ func ReadingsFromSenML(site, device string, data []byte, now time.Time, dst []Re
 			r.Sum, r.HasSum = rc.s, true
 		}
 		if len(r.Text) > MaxTextLen {
-			return dst[:start], fmt.Errorf("senml record %d: %s: value of %d bytes, more than %d: %w",
+			return orig, fmt.Errorf("senml record %d: %s: value of %d bytes, more than %d: %w",
 				rc.idx, q, len(r.Text), MaxTextLen, ErrInvalidValue)
 		}
 		if err := r.Validate(now); err != nil {
-			return dst[:start], fmt.Errorf("senml record %d: %w", rc.idx, err)
+			return orig, fmt.Errorf("senml record %d: %w", rc.idx, err)
 		}
 		dst = append(dst, r)
 	}

@@ -31,7 +31,7 @@ func TestReadingsFromSenML(t *testing.T) {
 				if !errors.Is(err, wantErr) {
 					t.Errorf("%s pass %d: error %v, want %v", name, pass, err, wantErr)
 				}
-				if len(got) != 1 || got[0] != sentinel {
+				if len(got) != 1 || &got[0] != &dst[0] {
 					t.Errorf("%s: dst changed on error: %v", name, got)
 				}
 				continue

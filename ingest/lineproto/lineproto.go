@@ -36,11 +36,11 @@ func Readings(site, device string, data []byte, now time.Time, dst []smartdeal.R
 	if err := smartdeal.CheckID("device", device); err != nil {
 		return dst, err
 	}
-	start := len(dst)
+	start, orig := len(dst), dst
 	// fail reports an error of the entry-th entry (comments and blank lines
 	// are not entries); errors of the decoder carry the line and column.
 	fail := func(entry int, format string, args ...any) ([]smartdeal.Reading, error) {
-		return dst[:start], fmt.Errorf("line protocol entry %d: "+format, append([]any{entry}, args...)...)
+		return orig, fmt.Errorf("line protocol entry %d: "+format, append([]any{entry}, args...)...)
 	}
 	// Strings are built once per distinct measurement, key or tag value of
 	// consecutive lines: Telegraf repeats them line after line.

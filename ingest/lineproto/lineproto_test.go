@@ -28,12 +28,13 @@ func TestReadings(t *testing.T) {
 	f := func(name, in string, want []smartdeal.Reading, wantErr error) {
 		t.Helper()
 		for pass := range 2 {
-			got, err := Readings("nice", "gw1", []byte(in), now, []smartdeal.Reading{kept})
+			dst := []smartdeal.Reading{kept}
+			got, err := Readings("nice", "gw1", []byte(in), now, dst)
 			if wantErr != nil {
 				if !errors.Is(err, wantErr) {
 					t.Errorf("%s pass %d: error %v, want %v", name, pass, err, wantErr)
 				}
-				if len(got) != 1 || got[0] != kept {
+				if len(got) != 1 || &got[0] != &dst[0] {
 					t.Errorf("%s: dst changed on error: %+v", name, got)
 				}
 				continue
