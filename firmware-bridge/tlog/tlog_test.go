@@ -270,3 +270,25 @@ func FuzzImport(f *testing.F) {
 		}
 	})
 }
+
+func BenchmarkImportRandom(b *testing.B) {
+	data := make([]byte, 1<<20)
+	for i := range data {
+		data[i] = byte(i*7919 + i>>3)
+	}
+	b.SetBytes(int64(len(data)))
+	for b.Loop() {
+		_, _, _ = tlog.Import(context.Background(), bytes.NewReader(data), tlog.Options{Site: "nice"})
+	}
+}
+
+func BenchmarkImportFlight(b *testing.B) {
+	data, _, _ := flight(b, dronesim.Config{SystemID: 1}, 10*time.Minute)
+	b.SetBytes(int64(len(data)))
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, _, err := tlog.Import(context.Background(), bytes.NewReader(data), tlog.Options{Site: "nice"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
