@@ -9,8 +9,20 @@ import (
 	"testing"
 	"time"
 
+	"periph.io/x/conn/v3/gpio"
+	"periph.io/x/conn/v3/gpio/gpioreg"
+	"periph.io/x/conn/v3/gpio/gpiotest"
+	"periph.io/x/conn/v3/i2c"
+	"periph.io/x/conn/v3/i2c/i2creg"
+	"periph.io/x/conn/v3/i2c/i2ctest"
+	"periph.io/x/conn/v3/onewire"
+	"periph.io/x/conn/v3/onewire/onewirereg"
+	"periph.io/x/conn/v3/onewire/onewiretest"
+
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/pulse"
+	"github.com/cd06/smartdeal/internal/testenv"
 )
 
 func TestTableMatchesConfig(t *testing.T) {
@@ -94,5 +106,85 @@ func TestOpenHardwareWithoutIt(t *testing.T) {
 			}
 			t.Log(err)
 		})
+	}
+}
+
+// TestOpenRegisteredBuses drives the table end to end on buses registered in
+// periph's registries, as host.Init registers the Pi's: Open finds the bus by
+// name, the driver talks to it, Close releases it.
+func TestOpenRegisteredBuses(t *testing.T) {
+	ctx := context.Background()
+	// periph's recording of a real BME280 (bmxx80/bmx280_test.go).
+	i2cBus := &i2ctest.Playback{Ops: []i2ctest.IO{
+		{Addr: 0x76, W: []byte{0xd0}, R: []byte{0x60}},
+		{Addr: 0x76, W: []byte{0x88}, R: []byte{0x10, 0x6e, 0x6c, 0x66, 0x32, 0x0, 0x5d, 0x95, 0xb8, 0xd5, 0xd0, 0xb, 0x77, 0x1e, 0x9d, 0xff, 0xf9, 0xff, 0xac, 0x26, 0xa, 0xd8, 0xbd, 0x10, 0x0, 0x4b}},
+		{Addr: 0x76, W: []byte{0xe1}, R: []byte{0x6e, 0x1, 0x0, 0x13, 0x5, 0x0, 0x1e}},
+		{Addr: 0x76, W: []byte{0xf4, 0x6c, 0xf2, 0x3, 0xf5, 0xa0, 0xf4, 0x6c}},
+		{Addr: 0x76, W: []byte{0xF4, 0x6d}},
+		{Addr: 0x76, W: []byte{0xF3}, R: []byte{0}},
+		{Addr: 0x76, W: []byte{0xf7}, R: []byte{0x4a, 0x52, 0xc0, 0x80, 0x96, 0xc0, 0x7a, 0x76}},
+	}}
+	if err := i2creg.Register("playback-i2c", nil, 42, func() (i2c.BusCloser, error) { return i2cBus, nil }); err != nil {
+		t.Fatal(err)
+	}
+	defer i2creg.Unregister("playback-i2c")
+	s, err := Open(ctx, devices.SensorConfig{Driver: "bme280", Device: "weather-1", Bus: "playback-i2c"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := s.Read(ctx)
+	if err != nil || len(ms) != 3 || ms[0].Value != 23.72 {
+		t.Fatalf("bme280: %v %v", ms, err)
+	}
+	if err := s.Close(); err != nil { // closes the bus: Playback checks every op happened
+		t.Fatal(err)
+	}
+
+	// DS18B20 on a registered 1-Wire bus, found by search.
+	const rom = 0x740000070e41ac28
+	spad := []byte{0x91, 0x01, 0x4B, 0x46, 0x7F, 0xFF, 0x0C, 0x10, 0}
+	spad[8] = onewire.CalcCRC(spad[:8])
+	match := func(cmd byte) []byte {
+		return []byte{0x55, 0x28, 0xac, 0x41, 0x0e, 0x07, 0x00, 0x00, 0x74, cmd}
+	}
+	w1 := &onewiretest.Playback{Devices: []onewire.Address{rom}, Ops: []onewiretest.IO{
+		{W: []byte{0xF0}},
+		{W: match(0xBE), R: spad},
+		{W: match(0x44), Pull: onewire.StrongPullup},
+		{W: match(0xBE), R: spad},
+	}}
+	if err := onewirereg.Register("playback-w1", nil, 43, func() (onewire.BusCloser, error) { return w1, nil }); err != nil {
+		t.Fatal(err)
+	}
+	defer onewirereg.Unregister("playback-w1")
+	s, err = Open(ctx, devices.SensorConfig{Driver: "ds18b20", Device: "water-temp", Bus: "playback-w1"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := s.Read(ctx); err != nil || ms[0].Value != 25.0625 {
+		t.Fatalf("ds18b20: %v %v", ms, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+
+	// A rain gauge on a registered GPIO pin.
+	pin := &gpiotest.Pin{N: "GPIO99", Num: 99, EdgesChan: make(chan gpio.Level, 4)}
+	if err := gpioreg.Register(pin); err != nil {
+		t.Fatal(err)
+	}
+	defer gpioreg.Unregister("GPIO99")
+	s, err = Open(ctx, devices.SensorConfig{Driver: "pulse", Device: "rain-1", Pin: "GPIO99", PerPulse: 0.2, Quantity: "rain", Unit: "mm"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	pin.EdgesChan <- gpio.Low
+	pin.EdgesChan <- gpio.Low
+	testenv.Eventually(t, 2*time.Second, func() bool { n, _ := s.(*pulse.Counter).Count(); return n == 2 }, "edges not counted")
+	if ms, err := s.Read(ctx); err != nil || ms[0].Value != 0.4 {
+		t.Fatalf("pulse: %v %v", ms, err)
+	}
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
 	}
 }
