@@ -36,10 +36,9 @@ type Options struct {
 
 // Sensor is one calibrated ADC input.
 type Sensor struct {
-	pin     ads1x15.PinADC
-	name    string
-	o       Options
-	fullRaw int32
+	pin  ads1x15.PinADC
+	name string
+	o    Options
 }
 
 var _ devices.Sensor = (*Sensor)(nil)
