@@ -1,6 +1,7 @@
 package bme280
 
 import (
+	"bytes"
 	"context"
 	"encoding/hex"
 	"encoding/json"
@@ -381,4 +382,62 @@ func ExampleCalibration_Compensate() {
 	// temperature 23.7200 Cel
 	// pressure 100942.6953 Pa
 	// relative_humidity 65.3057 %RH
+}
+
+// TestPartialSkip: pressure skipped (oversampling off) but temperature and
+// humidity measured: two readings, no pressure.
+func TestPartialSkip(t *testing.T) {
+	data := bytes.Clone(periphData)
+	data[0], data[1], data[2] = 0x80, 0x00, 0x00
+	bus := &i2ctest.Playback{Ops: traffic(ChipBME280, periphCal1, periphCal2, data)}
+	d, err := New(bus, 0x76, Options{Sleep: noSleep})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ms, err := d.Read(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := byQuantity(ms)
+	if _, ok := got["pressure"]; ok || len(ms) != 2 || got["temperature"] != 23.72 {
+		t.Errorf("read %v", ms)
+	}
+}
+
+func BenchmarkCompensate(b *testing.B) {
+	var c1 [26]byte
+	var c2 [7]byte
+	copy(c1[:], periphCal1)
+	copy(c2[:], periphCal2)
+	var data [8]byte
+	copy(data[:], periphData)
+	c := ParseCalibration(c1, c2)
+	r := ParseRaw(data, true)
+	b.ReportAllocs()
+	for b.Loop() {
+		if _, err := c.Compensate(r); err != nil {
+			b.Fatal(err)
+		}
+	}
+}
+
+// BenchmarkReadPlayback is one full forced-mode read through the I2C layer
+// (playback, no conversion wait): the driver's own cost per read.
+func BenchmarkReadPlayback(b *testing.B) {
+	ops := traffic(ChipBME280, periphCal1, periphCal2, periphData)
+	read := readOps(periphData)[:]
+	read = append(read[:1], read[2:]...) // idle at the first status poll
+	bus := &i2ctest.Playback{Ops: ops[:4]}
+	d, err := New(bus, 0x76, Options{Sleep: noSleep})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx := context.Background()
+	b.ReportAllocs()
+	for b.Loop() {
+		bus.Ops, bus.Count = read, 0
+		if _, err := d.Read(ctx); err != nil {
+			b.Fatal(err)
+		}
+	}
 }

@@ -249,3 +249,23 @@ func FuzzReader(f *testing.F) {
 		t.Fatal("Next did not make progress")
 	})
 }
+
+// BenchmarkReader parses a stream of frames with a little garbage between them.
+func BenchmarkReader(b *testing.B) {
+	stream := bytes.Repeat(cat(frame(3, 12, 20), []byte{0x00, 0x42}), 1000)
+	b.SetBytes(int64(len(stream)))
+	b.ReportAllocs()
+	for b.Loop() {
+		r := NewReader(bytes.NewReader(stream))
+		n := 0
+		for {
+			if _, err := r.Next(); err != nil {
+				break
+			}
+			n++
+		}
+		if n != 1000 {
+			b.Fatalf("%d frames", n)
+		}
+	}
+}
