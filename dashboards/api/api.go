@@ -1,0 +1,209 @@
+// Package api is the civic HTTP API of the SMART Deal platform on Fiber v2:
+// accounts and roles, themes and campaigns, proposals with their workflow,
+// votes, comments and expert reviews, missions, sites and devices with MQTT
+// credentials, links to measurement series, the measurements themselves (from
+// InfluxDB), a live feed (Server-Sent Events) and open data. Every route is
+// declared once in a table that registers it, enforces its roles and produces
+// the OpenAPI 3 document served at /api/v1/openapi.json. Errors are
+// application/problem+json (RFC 9457) from one mapping table (problem.go).
+package api
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/measure"
+)
+
+// Store is what the API needs from the relational store (sqlstore.Store).
+type Store interface {
+	civic.UserService
+	civic.ProposalService
+	civic.VoteService
+	civic.DiscussionService
+	civic.FieldService
+	civic.AuditService
+	UserByID(ctx context.Context, id string) (*civic.User, error)
+	MissionsForProposal(ctx context.Context, proposalID string) ([]string, error)
+	Ping(ctx context.Context) error
+}
+
+// Measurements is what the API needs from InfluxDB (measure.Client).
+type Measurements interface {
+	Series(ctx context.Context, f measure.Filter) ([]measure.Latest, error)
+	Range(ctx context.Context, q measure.RangeQuery) (*measure.SeriesData, error)
+	Track(ctx context.Context, site, device, mission string, start, stop time.Time) (*measure.Track, error)
+	Ping(ctx context.Context) error
+}
+
+// Publisher sends MQTT messages (paho in cmd/api, the embedded broker in the
+// all-in-one).
+type Publisher interface {
+	Publish(ctx context.Context, topic string, payload []byte, retained bool) error
+}
+
+// Config tunes the API. Zero values take the documented defaults.
+type Config struct {
+	// BodyLimit is the largest request body in bytes (optional) defaults to 64 KiB.
+	BodyLimit int
+	// SessionTTL is how long a sign-in lasts (optional) defaults to 7 days.
+	SessionTTL time.Duration
+	// CookieSecure sets the Secure flag on the session cookie (set it behind HTTPS).
+	CookieSecure bool
+	// Password hashing cost (optional) defaults to argon2id m=19 MiB, t=2, p=1
+	// (OWASP minimum).
+	Password PasswordParams
+	// Rate limits per window (optional): sign-up 5 and sign-in 10 per IP,
+	// votes 60 per user, per minute. A negative value disables a limit.
+	SignUpLimit, SignInLimit, VoteLimit int
+	// RateWindow (optional) defaults to one minute.
+	RateWindow time.Duration
+	// Licence of the open data (optional) defaults to "Licence Ouverte / Open Licence 2.0 (Etalab)".
+	Licence string
+	// Topics is the MQTT topic layout (optional) defaults to smartdeal/v1.
+	Topics smartdeal.Topics
+	// PageSeriesPoints caps each series of a proposal page (optional) defaults to 500.
+	PageSeriesPoints int
+	// PageRange is the span of a proposal page's charts (optional) defaults to 7 days.
+	PageRange time.Duration
+	// MQTTHost is written into device provisioning answers (optional).
+	MQTTHost string
+}
+
+// Validate checks the config and fills defaults.
+func (c *Config) Validate() error {
+	if c.BodyLimit == 0 {
+		c.BodyLimit = 64 << 10
+	}
+	if c.BodyLimit < 1024 || c.BodyLimit > 64<<20 {
+		return errors.New("api.body_limit: want between 1 KiB and 64 MiB")
+	}
+	if c.SessionTTL == 0 {
+		c.SessionTTL = 7 * 24 * time.Hour
+	}
+	if c.SessionTTL < time.Minute {
+		return errors.New("api.session_ttl: at least 1m")
+	}
+	if err := c.Password.validate(); err != nil {
+		return err
+	}
+	def := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	def(&c.SignUpLimit, 5)
+	def(&c.SignInLimit, 10)
+	def(&c.VoteLimit, 60)
+	if c.RateWindow == 0 {
+		c.RateWindow = time.Minute
+	}
+	if c.RateWindow < 0 {
+		return errors.New("api.rate_window: must be positive")
+	}
+	if c.Licence == "" {
+		c.Licence = "Licence Ouverte / Open Licence 2.0 (Etalab)"
+	}
+	def(&c.PageSeriesPoints, 500)
+	if c.PageSeriesPoints < 2 || c.PageSeriesPoints > measure.MaxPointsLimit {
+		return fmt.Errorf("api.page_series_points: want between 2 and %d", measure.MaxPointsLimit)
+	}
+	if c.PageRange == 0 {
+		c.PageRange = 7 * 24 * time.Hour
+	}
+	return nil
+}
+
+// Deps are the API's collaborators.
+type Deps struct {
+	Store        Store        // required
+	Measurements Measurements // required
+	Publisher    Publisher    // required for mission start/end
+	Logger       *slog.Logger // (optional) defaults to slog.Default()
+	// Registry receives the API's metrics (optional) defaults to a new registry.
+	Registry *prometheus.Registry
+	// Now (optional) defaults to time.Now; tests pin it.
+	Now func() time.Time
+}
+
+// Server is the API: a Fiber app plus the live-feed hub.
+type Server struct {
+	cfg     Config
+	store   Store
+	meas    Measurements
+	pub     Publisher
+	log     *slog.Logger
+	now     func() time.Time
+	app     *fiber.App
+	hub     *Hub
+	reg     *prometheus.Registry
+	metrics *metrics
+	routes  []*Route
+	dummy   string // a password hash to spend time on for unknown accounts
+}
+
+// New builds the API.
+func New(cfg Config, deps Deps) (*Server, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Store == nil || deps.Measurements == nil || deps.Publisher == nil {
+		return nil, errors.New("api: Store, Measurements and Publisher are required")
+	}
+	if deps.Logger == nil {
+		deps.Logger = slog.Default()
+	}
+	if deps.Registry == nil {
+		deps.Registry = prometheus.NewRegistry()
+	}
+	if deps.Now == nil {
+		deps.Now = time.Now
+	}
+	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
+		now: deps.Now, reg: deps.Registry, hub: NewHub(deps.Logger)}
+	var err error
+	if s.dummy, err = cfg.Password.Hash("not a real password"); err != nil {
+		return nil, err
+	}
+	if s.metrics, err = newMetrics(deps.Registry); err != nil {
+		return nil, err
+	}
+	s.hub.dropped = s.metrics.liveDropped.Inc
+	s.hub.gauge = s.metrics.liveClients.Set
+	s.app = fiber.New(fiber.Config{
+		AppName:               "smartdeal-api",
+		Immutable:             true, // fasthttp reuses request memory; params are kept
+		BodyLimit:             cfg.BodyLimit,
+		ErrorHandler:          s.errorHandler,
+		DisableStartupMessage: true,
+		ReadTimeout:           30 * time.Second,
+		IdleTimeout:           120 * time.Second,
+	})
+	s.routes = s.table()
+	s.mount()
+	return s, nil
+}
+
+// App returns the Fiber app (to Listen, or to app.Test in tests).
+func (s *Server) App() *fiber.App { return s.app }
+
+// Hub returns the live-feed hub that MQTT telemetry is handed to.
+func (s *Server) Hub() *Hub { return s.hub }
+
+// Routes returns the route table (used by the OpenAPI test).
+func (s *Server) Routes() []*Route { return s.routes }
+
+// Shutdown ends live streams first (they would hold the server open), then
+// stops the HTTP server within ctx.
+func (s *Server) Shutdown(ctx context.Context) error {
+	s.hub.Close()
+	return s.app.ShutdownWithContext(ctx)
+}

@@ -1,0 +1,312 @@
+package api
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/mail"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cd06/smartdeal/dashboards/civic"
+)
+
+// decode reads a JSON body strictly: right media type, known fields only, one value.
+func decode(c *fiber.Ctx, v any) error {
+	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
+	if !strings.HasPrefix(ct, fiber.MIMEApplicationJSON) {
+		return civic.Errorf(civic.EUNSUPPORTED, "Content-Type must be application/json")
+	}
+	dec := json.NewDecoder(bytes.NewReader(c.Body()))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		msg := err.Error()
+		if len(msg) > 160 {
+			msg = msg[:160]
+		}
+		return civic.Errorf(civic.EINVALID, "body: %s", msg)
+	}
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
+		return civic.Errorf(civic.EINVALID, "body: trailing data after the JSON value")
+	}
+	return nil
+}
+
+func intQuery(c *fiber.Ctx, name string, def, minV, maxV int) (int, error) {
+	s := c.Query(name)
+	if s == "" {
+		return def, nil
+	}
+	n, err := strconv.Atoi(s)
+	if err != nil || n < minV || n > maxV {
+		return 0, civic.FieldError(name, "want an integer between %d and %d", minV, maxV)
+	}
+	return n, nil
+}
+
+func ctx(c *fiber.Ctx) context.Context { return c.UserContext() }
+
+func (s *Server) healthz(c *fiber.Ctx) error { return c.SendString("ok") }
+
+func (s *Server) readyz(c *fiber.Ctx) error {
+	cx, cancel := context.WithTimeout(ctx(c), 3*time.Second)
+	defer cancel()
+	if err := s.store.Ping(cx); err != nil {
+		s.log.Warn("not ready: database", "err", err)
+		return civic.Errorf(civic.EUNAVAILABLE, "database unavailable")
+	}
+	if err := s.meas.Ping(cx); err != nil {
+		s.log.Warn("not ready: influxdb", "err", err)
+		return civic.Errorf(civic.EUNAVAILABLE, "InfluxDB unavailable")
+	}
+	return c.SendString("ready")
+}
+
+type signUpReq struct {
+	Email    string `json:"email"`
+	Name     string `json:"name"`
+	Password string `json:"password"`
+}
+
+func (s *Server) signUp(c *fiber.Ctx) error {
+	var r signUpReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	addr, err := mail.ParseAddress(r.Email)
+	if err != nil || addr.Address != strings.TrimSpace(r.Email) || len(r.Email) > 254 {
+		return civic.FieldError("email", "not a valid e-mail address")
+	}
+	if n := utf8.RuneCountInString(r.Password); n < 10 || n > 200 {
+		return civic.FieldError("password", "between 10 and 200 characters")
+	}
+	r.Name = strings.TrimSpace(r.Name)
+	if r.Name == "" || utf8.RuneCountInString(r.Name) > 100 {
+		return civic.FieldError("name", "between 1 and 100 characters")
+	}
+	hash, err := s.cfg.Password.Hash(r.Password)
+	if err != nil {
+		return err
+	}
+	u := &civic.User{Email: r.Email, Name: r.Name, Role: civic.RoleCitizen, PasswordHash: hash}
+	if err := s.store.CreateUser(ctx(c), u); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(u)
+}
+
+type signInReq struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	// Cookie asks for a browser session (cookie + CSRF token) instead of a bearer token.
+	Cookie bool `json:"cookie"`
+}
+
+type signInResp struct {
+	Token     string      `json:"token,omitempty"`
+	CSRFToken string      `json:"csrf_token,omitempty"`
+	Expires   time.Time   `json:"expires"`
+	User      *civic.User `json:"user"`
+}
+
+func (s *Server) signIn(c *fiber.Ctx) error {
+	var r signInReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	if len(r.Password) > 200 || len(r.Email) > 254 {
+		return civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
+	}
+	u, err := s.store.UserByEmail(ctx(c), r.Email)
+	if err != nil && civic.ErrorCode(err) != civic.ENOTFOUND {
+		return err
+	}
+	if u == nil {
+		VerifyPassword(s.dummy, r.Password) // same time as a real check
+		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: "unknown", Detail: c.IP()})
+		return civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
+	}
+	if !VerifyPassword(u.PasswordHash, r.Password) {
+		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "auth.signin_failed", Target: u.ID, Detail: c.IP()})
+		return civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
+	}
+	tok := randomToken()
+	now := s.now().UTC()
+	se := &civic.Session{TokenHash: hashToken(tok), UserID: u.ID, Kind: civic.SessionBearer, Created: now, Expires: now.Add(s.cfg.SessionTTL)}
+	resp := signInResp{Expires: se.Expires, User: u}
+	if r.Cookie {
+		se.Kind, se.CSRF = civic.SessionCookie, randomToken()
+		resp.CSRFToken = se.CSRF
+		c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: tok, Path: "/", Expires: se.Expires,
+			HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.CookieSecure})
+	} else {
+		resp.Token = tok
+	}
+	if err := s.store.CreateSession(ctx(c), se); err != nil {
+		return err
+	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "auth.signin", Target: u.ID, Detail: se.Kind})
+	return c.JSON(resp)
+}
+
+func (s *Server) signOut(c *fiber.Ctx) error {
+	p := caller(c)
+	if err := s.store.DeleteSession(ctx(c), p.session.TokenHash); err != nil {
+		return err
+	}
+	c.ClearCookie(SessionCookie)
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) me(c *fiber.Ctx) error { return c.JSON(caller(c).user) }
+
+func (s *Server) exportMe(c *fiber.Ctx) error {
+	u := caller(c).user
+	ex, err := s.store.ExportUser(ctx(c), u.ID)
+	if err != nil {
+		return err
+	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "gdpr.export", Target: u.ID})
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="smartdeal-export.json"`)
+	return c.JSON(ex)
+}
+
+func (s *Server) deleteMe(c *fiber.Ctx) error {
+	if err := s.store.DeleteUser(ctx(c), caller(c).user.ID); err != nil {
+		return err
+	}
+	c.ClearCookie(SessionCookie)
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+type roleReq struct {
+	Role civic.Role `json:"role"`
+}
+
+func (s *Server) setRole(c *fiber.Ctx) error {
+	var r roleReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	if err := s.store.SetUserRole(ctx(c), caller(c).user.ID, c.Params("id"), r.Role); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) auditLog(c *fiber.Ctx) error {
+	n, err := intQuery(c, "limit", 100, 1, 1000)
+	if err != nil {
+		return err
+	}
+	es, err := s.store.AuditLog(ctx(c), n)
+	if err != nil {
+		return err
+	}
+	return c.JSON(es)
+}
+
+func (s *Server) themes(c *fiber.Ctx) error {
+	ts, err := s.store.Themes(ctx(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(ts)
+}
+
+func (s *Server) createTheme(c *fiber.Ctx) error {
+	var t civic.Theme
+	if err := decode(c, &t); err != nil {
+		return err
+	}
+	if err := s.store.CreateTheme(ctx(c), &t); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(t)
+}
+
+type campaignReq struct {
+	ID                string             `json:"id"`
+	Name              string             `json:"name"`
+	Kind              civic.CampaignKind `json:"kind"`
+	Starts            time.Time          `json:"starts"`
+	Ends              time.Time          `json:"ends"`
+	BudgetEUR         int64              `json:"budget_eur"`
+	ShortlistTopN     int                `json:"shortlist_top_n"`
+	ShortlistMinVotes int                `json:"shortlist_min_votes"`
+}
+
+type campaignView struct {
+	civic.Campaign
+	CommittedEUR int64 `json:"committed_eur"`
+	RemainingEUR int64 `json:"remaining_eur"`
+}
+
+func (s *Server) createCampaign(c *fiber.Ctx) error {
+	var r campaignReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	cp := &civic.Campaign{ID: r.ID, Name: r.Name, Kind: r.Kind, Starts: r.Starts, Ends: r.Ends, BudgetEUR: r.BudgetEUR,
+		ShortlistTopN: r.ShortlistTopN, ShortlistMinVotes: r.ShortlistMinVotes}
+	if err := s.store.CreateCampaign(ctx(c), cp); err != nil {
+		return err
+	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "campaign.create", Target: cp.ID})
+	return c.Status(fiber.StatusCreated).JSON(cp)
+}
+
+func (s *Server) view(c *fiber.Ctx, cp *civic.Campaign) (campaignView, error) {
+	ps, err := s.store.Proposals(ctx(c), civic.ProposalFilter{CampaignID: cp.ID, Statuses: []civic.Status{civic.StatusSelected, civic.StatusInProgress, civic.StatusRealized}, Limit: 500})
+	if err != nil {
+		return campaignView{}, err
+	}
+	v := campaignView{Campaign: *cp}
+	for _, p := range ps {
+		v.CommittedEUR += p.EstimatedCostEUR
+	}
+	v.RemainingEUR = cp.BudgetEUR - v.CommittedEUR
+	return v, nil
+}
+
+func (s *Server) campaigns(c *fiber.Ctx) error {
+	cs, err := s.store.Campaigns(ctx(c))
+	if err != nil {
+		return err
+	}
+	out := make([]campaignView, 0, len(cs))
+	for _, cp := range cs {
+		v, err := s.view(c, cp)
+		if err != nil {
+			return err
+		}
+		out = append(out, v)
+	}
+	return c.JSON(out)
+}
+
+func (s *Server) campaign(c *fiber.Ctx) error {
+	cp, err := s.store.Campaign(ctx(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	v, err := s.view(c, cp)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+func (s *Server) shortlist(c *fiber.Ctx) error {
+	ids, err := s.store.Shortlist(ctx(c), c.Params("id"), caller(c).user)
+	if err != nil {
+		return err
+	}
+	return c.JSON(map[string][]string{"shortlisted": ids})
+}

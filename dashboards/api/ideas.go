@@ -1,0 +1,402 @@
+package api
+
+import (
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/measure"
+)
+
+var publicStatuses = []civic.Status{civic.StatusPublished, civic.StatusShortlisted, civic.StatusUnderReview,
+	civic.StatusSelected, civic.StatusRejected, civic.StatusInProgress, civic.StatusRealized}
+
+func isAdmin(c *fiber.Ctx) bool {
+	p := caller(c)
+	return p != nil && p.user.Role == civic.RoleAdmin
+}
+
+func (s *Server) ideas(c *fiber.Ctx) error {
+	f := civic.ProposalFilter{CampaignID: c.Query("campaign"), ThemeID: c.Query("theme"), Statuses: publicStatuses}
+	if st := civic.Status(c.Query("status")); st != "" {
+		if !st.Valid() {
+			return civic.FieldError("status", "unknown status")
+		}
+		if !st.Public() && !isAdmin(c) {
+			return civic.Errorf(civic.EFORBIDDEN, "only moderators list submitted proposals")
+		}
+		f.Statuses = []civic.Status{st}
+	}
+	var err error
+	if f.Limit, err = intQuery(c, "limit", 50, 1, 500); err != nil {
+		return err
+	}
+	if f.Offset, err = intQuery(c, "offset", 0, 0, 1_000_000); err != nil {
+		return err
+	}
+	ps, err := s.store.Proposals(ctx(c), f)
+	if err != nil {
+		return err
+	}
+	return c.JSON(ps)
+}
+
+type proposalReq struct {
+	CampaignID       string       `json:"campaign_id"`
+	ThemeID          string       `json:"theme_id"`
+	Title            string       `json:"title"`
+	Body             string       `json:"body"`
+	Location         *civic.Point `json:"location,omitempty"`
+	EstimatedCostEUR int64        `json:"estimated_cost_eur"`
+}
+
+func (s *Server) createIdea(c *fiber.Ctx) error {
+	var r proposalReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	p := &civic.Proposal{CampaignID: r.CampaignID, ThemeID: r.ThemeID, Title: r.Title, Body: r.Body, Location: r.Location,
+		EstimatedCostEUR: r.EstimatedCostEUR, AuthorID: caller(c).user.ID}
+	if err := s.store.CreateProposal(ctx(c), p); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+// visibleProposal loads a proposal the caller may see: submitted ones only
+// for their author and administrators.
+func (s *Server) visibleProposal(c *fiber.Ctx) (*civic.Proposal, error) {
+	p, err := s.store.Proposal(ctx(c), c.Params("id"))
+	if err != nil {
+		return nil, err
+	}
+	if !p.Status.Public() {
+		pr := caller(c)
+		if pr == nil || (pr.user.ID != p.AuthorID && pr.user.Role != civic.RoleAdmin) {
+			return nil, civic.Errorf(civic.ENOTFOUND, "proposal not found")
+		}
+	}
+	return p, nil
+}
+
+func (s *Server) idea(c *fiber.Ctx) error {
+	p, err := s.visibleProposal(c)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *Server) history(c *fiber.Ctx) error {
+	p, err := s.visibleProposal(c)
+	if err != nil {
+		return err
+	}
+	h, err := s.store.History(ctx(c), p.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(h)
+}
+
+type statusReq struct {
+	Status civic.Status `json:"status"`
+	Reason string       `json:"reason,omitempty"`
+}
+
+func (s *Server) setStatus(c *fiber.Ctx) error {
+	var r statusReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	p, err := s.store.SetStatus(ctx(c), c.Params("id"), r.Status, caller(c).user, r.Reason)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+type voteResp struct {
+	Voted bool `json:"voted"`
+	Votes int  `json:"votes"`
+}
+
+func (s *Server) myVote(c *fiber.Ctx) error {
+	p, err := s.visibleProposal(c)
+	if err != nil {
+		return err
+	}
+	voted, err := s.store.HasVoted(ctx(c), p.ID, caller(c).user.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(voteResp{Voted: voted, Votes: p.Votes})
+}
+
+func (s *Server) vote(c *fiber.Ctx) error {
+	added, n, err := s.store.Vote(ctx(c), c.Params("id"), caller(c).user.ID, s.now())
+	if err != nil {
+		return err
+	}
+	if added {
+		s.metrics.votes.Inc()
+	}
+	return c.JSON(voteResp{Voted: true, Votes: n})
+}
+
+func (s *Server) unvote(c *fiber.Ctx) error {
+	_, n, err := s.store.Unvote(ctx(c), c.Params("id"), caller(c).user.ID, s.now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(voteResp{Voted: false, Votes: n})
+}
+
+func (s *Server) comments(c *fiber.Ctx) error {
+	p, err := s.visibleProposal(c)
+	if err != nil {
+		return err
+	}
+	cs, err := s.store.Comments(ctx(c), p.ID, isAdmin(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(cs)
+}
+
+type commentReq struct {
+	Body string `json:"body"`
+}
+
+func (s *Server) addComment(c *fiber.Ctx) error {
+	var r commentReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	cm := &civic.Comment{ProposalID: c.Params("id"), AuthorID: caller(c).user.ID, Body: r.Body}
+	if err := s.store.AddComment(ctx(c), cm); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(cm)
+}
+
+type moderateReq struct {
+	Status civic.CommentStatus `json:"status"`
+}
+
+func (s *Server) moderate(c *fiber.Ctx) error {
+	var r moderateReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	cm, err := s.store.ModerateComment(ctx(c), c.Params("id"), r.Status, caller(c).user.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(cm)
+}
+
+func (s *Server) reviews(c *fiber.Ctx) error {
+	rs, err := s.store.Reviews(ctx(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(rs)
+}
+
+type reviewReq struct {
+	Impact      int    `json:"impact"`
+	Feasibility int    `json:"feasibility"`
+	Cost        int    `json:"cost"`
+	Comment     string `json:"comment"`
+}
+
+func (s *Server) review(c *fiber.Ctx) error {
+	var r reviewReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	rv := &civic.Review{ProposalID: c.Params("id"), ExpertID: caller(c).user.ID, Impact: r.Impact, Feasibility: r.Feasibility, Cost: r.Cost, Comment: r.Comment}
+	if err := s.store.PutReview(ctx(c), rv); err != nil {
+		return err
+	}
+	return c.JSON(rv)
+}
+
+type pageResp struct {
+	Proposal *civic.Proposal       `json:"proposal"`
+	Votes    int                   `json:"votes"`
+	Links    []*civic.Link         `json:"links"`
+	Series   []*measure.SeriesData `json:"series"`
+	Missions []string              `json:"missions"`
+}
+
+// linkedSeries fetches the series linked to a proposal over [start, stop)
+// concurrently, capped at points each.
+func (s *Server) linkedSeries(c *fiber.Ctx, links []*civic.Link, start, stop time.Time, every time.Duration, points int) ([]*measure.SeriesData, error) {
+	out := make([]*measure.SeriesData, len(links))
+	errs := make([]error, len(links))
+	var wg sync.WaitGroup
+	for i, l := range links {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			out[i], errs[i] = s.meas.Range(ctx(c), measure.RangeQuery{
+				SeriesKey: measure.SeriesKey{Site: l.SiteID, Device: l.DeviceID, Quantity: l.Quantity},
+				Start:     start, Stop: stop, Agg: measure.Mean, Every: every, MaxPoints: points})
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func (s *Server) page(c *fiber.Ctx) error {
+	p, err := s.visibleProposal(c)
+	if err != nil {
+		return err
+	}
+	points, err := intQuery(c, "points", s.cfg.PageSeriesPoints, 2, measure.MaxPointsLimit)
+	if err != nil {
+		return err
+	}
+	links, err := s.store.Links(ctx(c), civic.LinkFilter{ProposalID: p.ID})
+	if err != nil {
+		return err
+	}
+	if len(links) > 12 {
+		links = links[:12]
+	}
+	stop := s.now().UTC()
+	series, err := s.linkedSeries(c, links, stop.Add(-s.cfg.PageRange), stop, 0, points)
+	if err != nil {
+		return err
+	}
+	missions, err := s.store.MissionsForProposal(ctx(c), p.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(pageResp{Proposal: p, Votes: p.Votes, Links: links, Series: series, Missions: missions})
+}
+
+type seriesStats struct {
+	measure.SeriesKey
+	Count int      `json:"count"`
+	Min   *float64 `json:"min,omitempty"`
+	Max   *float64 `json:"max,omitempty"`
+	Mean  *float64 `json:"mean,omitempty"`
+	Last  *float64 `json:"last,omitempty"`
+}
+
+type evidenceResp struct {
+	Proposal *civic.Proposal   `json:"proposal"`
+	Series   []seriesStats     `json:"series"`
+	Missions []*civic.Mission  `json:"missions"`
+	Reviews  []*civic.Review   `json:"reviews"`
+	Extra    map[string]string `json:"extra,omitempty"`
+}
+
+// evidence gives reviewers the linked series' statistics over 30 days (from
+// hourly means) and the missions flown for the proposal.
+func (s *Server) evidence(c *fiber.Ctx) error {
+	p, err := s.visibleProposal(c)
+	if err != nil {
+		return err
+	}
+	links, err := s.store.Links(ctx(c), civic.LinkFilter{ProposalID: p.ID})
+	if err != nil {
+		return err
+	}
+	stop := s.now().UTC()
+	data, err := s.linkedSeries(c, links, stop.Add(-30*24*time.Hour), stop, time.Hour, 24*30+2)
+	if err != nil {
+		return err
+	}
+	resp := evidenceResp{Proposal: p, Series: []seriesStats{}, Missions: []*civic.Mission{}}
+	for _, d := range data {
+		st := seriesStats{SeriesKey: d.SeriesKey, Count: len(d.Points)}
+		var sum float64
+		for i, pt := range d.Points {
+			v := pt.Value
+			if i == 0 || v < *st.Min {
+				st.Min = &v
+			}
+			if i == 0 || v > *st.Max {
+				st.Max = &v
+			}
+			sum += v
+			st.Last = &v
+		}
+		if st.Count > 0 {
+			m := sum / float64(st.Count)
+			st.Mean = &m
+		}
+		resp.Series = append(resp.Series, st)
+	}
+	ids, err := s.store.MissionsForProposal(ctx(c), p.ID)
+	if err != nil {
+		return err
+	}
+	for _, id := range ids {
+		m, err := s.store.Mission(ctx(c), id)
+		if err != nil {
+			return err
+		}
+		resp.Missions = append(resp.Missions, m)
+	}
+	if resp.Reviews, err = s.store.Reviews(ctx(c), p.ID); err != nil {
+		return err
+	}
+	return c.JSON(resp)
+}
+
+type nearbyDevice struct {
+	civic.Device
+	DistanceM float64 `json:"distance_m"`
+}
+
+func (s *Server) nearby(c *fiber.Ctx) error {
+	p, err := s.visibleProposal(c)
+	if err != nil {
+		return err
+	}
+	radius := 2000.0
+	if v := c.Query("radius_m"); v != "" {
+		r, err := strconv.ParseFloat(v, 64)
+		if err != nil || !(r > 0 && r <= 50000) {
+			return civic.FieldError("radius_m", "want a number of metres in (0, 50000]")
+		}
+		radius = r
+	}
+	out := []nearbyDevice{}
+	if p.Location == nil {
+		return c.JSON(out)
+	}
+	sites, err := s.store.Sites(ctx(c))
+	if err != nil {
+		return err
+	}
+	for _, st := range sites {
+		d := civic.DistanceMeters(*p.Location, st.Location)
+		if d > radius {
+			continue
+		}
+		devs, err := s.store.Devices(ctx(c), st.ID)
+		if err != nil {
+			return err
+		}
+		for _, dv := range devs {
+			if dv.Kind == civic.DeviceSensor || dv.Kind == civic.DeviceGateway {
+				out = append(out, nearbyDevice{Device: *dv, DistanceM: d})
+			}
+		}
+	}
+	return c.JSON(out)
+}

@@ -1,0 +1,176 @@
+package api
+
+import (
+	"encoding/json"
+	"net/http"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+)
+
+// OpenAPI builds the OpenAPI 3.0 document from the route table: every route,
+// its parameters, body and response schemas (by reflection on the Go types),
+// its security and the problem+json errors it may answer.
+func (s *Server) OpenAPI() map[string]any {
+	paths := map[string]map[string]any{}
+	for _, rt := range s.routes {
+		p := openAPIPath(rt.Path)
+		if paths[p] == nil {
+			paths[p] = map[string]any{}
+		}
+		op := map[string]any{
+			"operationId": operationID(rt),
+			"summary":     rt.Summary,
+			"tags":        []string{rt.Tag},
+		}
+		var params []map[string]any
+		for _, seg := range strings.Split(rt.Path, "/") {
+			if strings.HasPrefix(seg, ":") {
+				name, _, _ := strings.Cut(seg[1:], ".")
+				params = append(params, map[string]any{"name": name, "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+			}
+		}
+		for _, pr := range rt.Params {
+			params = append(params, map[string]any{"name": pr.Name, "in": pr.In, "required": pr.Required, "description": pr.Description, "schema": map[string]any{"type": pr.Type}})
+		}
+		if len(params) > 0 {
+			op["parameters"] = params
+		}
+		if rt.Body != nil {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(rt.Body), 0)}}}
+		}
+		status := rt.Status
+		if status == 0 {
+			status = http.StatusOK
+		}
+		ok := map[string]any{"description": http.StatusText(status)}
+		switch {
+		case status == http.StatusNoContent:
+		case rt.Produces != "":
+			ok["content"] = map[string]any{rt.Produces: map[string]any{"schema": map[string]any{"type": "string"}}}
+		case rt.Response != nil:
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(rt.Response), 0)}}
+		default:
+			ok["content"] = map[string]any{"application/json": map[string]any{"schema": map[string]any{"type": "object"}}}
+		}
+		responses := map[string]any{strconv.Itoa(status): ok, "default": map[string]any{"$ref": "#/components/responses/Problem"}}
+		if rt.Access == SignedIn {
+			op["security"] = []map[string][]string{{"bearer": {}}, {"cookie": {}}}
+			desc := "Signed-in users"
+			if len(rt.Roles) > 0 {
+				rs := make([]string, len(rt.Roles))
+				for i, r := range rt.Roles {
+					rs[i] = string(r)
+				}
+				desc = "Roles: " + strings.Join(rs, ", ")
+			}
+			op["description"] = desc + ". Cookie sessions must send the X-CSRF-Token header on writes."
+			responses["401"] = map[string]any{"$ref": "#/components/responses/Problem"}
+			responses["403"] = map[string]any{"$ref": "#/components/responses/Problem"}
+		}
+		op["responses"] = responses
+		paths[p][strings.ToLower(rt.Method)] = op
+	}
+	return map[string]any{
+		"openapi": "3.0.3",
+		"info": map[string]any{"title": "SMART Deal civic API", "version": "1.0.0",
+			"description": "Proposals, votes, expert selection, missions, devices and the measurements that link them. Errors are application/problem+json (RFC 9457).",
+			"license":     map[string]any{"name": s.cfg.Licence}},
+		"servers": []map[string]any{{"url": "/"}},
+		"paths":   paths,
+		"components": map[string]any{
+			"securitySchemes": map[string]any{
+				"bearer": map[string]any{"type": "http", "scheme": "bearer"},
+				"cookie": map[string]any{"type": "apiKey", "in": "cookie", "name": SessionCookie},
+			},
+			"schemas": map[string]any{"Problem": map[string]any{"type": "object", "required": []string{"type", "title", "status", "code"},
+				"properties": map[string]any{"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
+					"status": map[string]any{"type": "integer"}, "detail": map[string]any{"type": "string"}, "instance": map[string]any{"type": "string"},
+					"code": map[string]any{"type": "string"}, "over_by_eur": map[string]any{"type": "integer"}, "field": map[string]any{"type": "string"}}}},
+			"responses": map[string]any{"Problem": map[string]any{"description": "Problem details (RFC 9457)",
+				"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}},
+		},
+	}
+}
+
+func operationID(rt *Route) string {
+	var b strings.Builder
+	b.WriteString(strings.ToLower(rt.Method))
+	for _, seg := range strings.Split(strings.TrimPrefix(rt.Path, "/api/v1"), "/") {
+		seg = strings.NewReplacer(":", "by_", ".", "_", "-", "_").Replace(seg)
+		if seg != "" {
+			b.WriteString("_" + seg)
+		}
+	}
+	return b.String()
+}
+
+var (
+	timeType = reflect.TypeOf(time.Time{})
+	rawType  = reflect.TypeOf(json.RawMessage{})
+)
+
+// schemaOf derives a JSON schema from a Go type using its json tags.
+func schemaOf(t reflect.Type, depth int) map[string]any {
+	if depth > 8 {
+		return map[string]any{"type": "object"}
+	}
+	switch {
+	case t == timeType:
+		return map[string]any{"type": "string", "format": "date-time"}
+	case t == rawType:
+		return map[string]any{"type": "object", "description": "GeoJSON"}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		return schemaOf(t.Elem(), depth+1)
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64:
+		return map[string]any{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return map[string]any{"type": "number"}
+	case reflect.Slice, reflect.Array:
+		return map[string]any{"type": "array", "items": schemaOf(t.Elem(), depth+1)}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": schemaOf(t.Elem(), depth+1)}
+	case reflect.Struct:
+		props := map[string]any{}
+		collectProps(t, props, depth)
+		return map[string]any{"type": "object", "properties": props}
+	}
+	return map[string]any{}
+}
+
+func collectProps(t reflect.Type, props map[string]any, depth int) {
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if f.Anonymous && tag == "" {
+			ft := f.Type
+			if ft.Kind() == reflect.Pointer {
+				ft = ft.Elem()
+			}
+			if ft.Kind() == reflect.Struct {
+				collectProps(ft, props, depth)
+				continue
+			}
+		}
+		if !f.IsExported() || tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if name == "" {
+			name = f.Name
+		}
+		props[name] = schemaOf(f.Type, depth+1)
+	}
+}
+
+func (s *Server) openapi(c *fiber.Ctx) error { return c.JSON(s.OpenAPI()) }

@@ -1,0 +1,196 @@
+package api
+
+import (
+	"strings"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+	"github.com/gofiber/fiber/v2/middleware/adaptor"
+	"github.com/gofiber/fiber/v2/middleware/limiter"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/measure"
+)
+
+// Access says who may call a route.
+type Access int
+
+// Access levels; SignedIn routes may further require Roles.
+const (
+	Public Access = iota
+	SignedIn
+)
+
+// Param documents a query or path parameter.
+type Param struct {
+	Name, In, Type, Description string
+	Required                    bool
+}
+
+// Route is one entry of the route table: it is registered on the app, guarded
+// by its Access/Roles and described in the OpenAPI document.
+type Route struct {
+	Method, Path string // Fiber path, e.g. /api/v1/ideas/:id
+	Tag, Summary string
+	Access       Access
+	Roles        []civic.Role // with SignedIn: the roles allowed (nil: any)
+	Body         any          // request body example (schema by reflection)
+	Response     any          // 2xx JSON body example
+	Status       int          // success status, default 200
+	Produces     string       // content type when not JSON
+	Params       []Param
+	limit        string // "signup", "signin", "vote"
+	handler      fiber.Handler
+}
+
+var (
+	admin       = []civic.Role{civic.RoleAdmin}
+	citizenish  = []civic.Role{civic.RoleCitizen, civic.RoleAdmin}
+	reviewers   = []civic.Role{civic.RoleExpert, civic.RoleAdmin}
+	workflow    = []civic.Role{civic.RoleAdmin, civic.RoleExpert, civic.RoleAgent}
+	missionOps  = []civic.Role{civic.RoleAgent, civic.RoleRiskManager, civic.RoleAdmin}
+	missionPlan = []civic.Role{civic.RoleRiskManager, civic.RoleAdmin}
+	linkers     = []civic.Role{civic.RoleAdmin, civic.RoleExpert, civic.RoleRiskManager}
+)
+
+func q(name, typ, desc string) Param { return Param{Name: name, In: "query", Type: typ, Description: desc} }
+
+var timeParams = []Param{
+	{Name: "start", In: "query", Type: "string", Description: "RFC 3339 start (inclusive)", Required: true},
+	{Name: "stop", In: "query", Type: "string", Description: "RFC 3339 stop (exclusive)", Required: true},
+	q("agg", "string", "mean (default), min, max or last"),
+	q("every", "string", "aggregation window, Go duration (e.g. 5m); widened to respect points"),
+	q("points", "integer", "maximum number of points (default 1000, at most 10000)"),
+}
+
+// table lists every route of the service.
+func (s *Server) table() []*Route {
+	const v1 = "/api/v1"
+	return []*Route{
+		{Method: "GET", Path: "/healthz", Tag: "ops", Summary: "Liveness", Produces: "text/plain", handler: s.healthz},
+		{Method: "GET", Path: "/readyz", Tag: "ops", Summary: "Readiness: database and InfluxDB answer", Produces: "text/plain", handler: s.readyz},
+		{Method: "GET", Path: "/metrics", Tag: "ops", Summary: "Prometheus metrics", Produces: "text/plain",
+			handler: adaptor.HTTPHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))},
+		{Method: "GET", Path: v1 + "/openapi.json", Tag: "ops", Summary: "This OpenAPI 3 document", handler: s.openapi},
+
+		{Method: "POST", Path: v1 + "/auth/signup", Tag: "auth", Summary: "Create a citizen account", Body: signUpReq{}, Response: civic.User{}, Status: 201, limit: "signup", handler: s.signUp},
+		{Method: "POST", Path: v1 + "/auth/signin", Tag: "auth", Summary: "Sign in: a bearer token, or a session cookie and its CSRF token with cookie=true", Body: signInReq{}, Response: signInResp{}, limit: "signin", handler: s.signIn},
+		{Method: "POST", Path: v1 + "/auth/signout", Tag: "auth", Summary: "End the current session", Access: SignedIn, Status: 204, handler: s.signOut},
+		{Method: "GET", Path: v1 + "/me", Tag: "auth", Summary: "The signed-in account", Access: SignedIn, Response: civic.User{}, handler: s.me},
+		{Method: "GET", Path: v1 + "/me/export", Tag: "auth", Summary: "GDPR: download everything stored about me (including my votes)", Access: SignedIn, Response: civic.Export{}, handler: s.exportMe},
+		{Method: "DELETE", Path: v1 + "/me", Tag: "auth", Summary: "GDPR: erase my account, votes and sessions; my proposals and comments stay anonymous", Access: SignedIn, Status: 204, handler: s.deleteMe},
+		{Method: "PUT", Path: v1 + "/users/:id/role", Tag: "auth", Summary: "Change a user's role", Access: SignedIn, Roles: admin, Body: roleReq{}, Status: 204, handler: s.setRole},
+		{Method: "GET", Path: v1 + "/audit", Tag: "auth", Summary: "Audit log of sensitive actions", Access: SignedIn, Roles: admin, Params: []Param{q("limit", "integer", "entries (default 100)")}, Response: []civic.AuditEntry{}, handler: s.auditLog},
+
+		{Method: "GET", Path: v1 + "/themes", Tag: "ideas", Summary: "Themes (the five of the SMART Deal and any added)", Response: []civic.Theme{}, handler: s.themes},
+		{Method: "POST", Path: v1 + "/themes", Tag: "ideas", Summary: "Add a theme", Access: SignedIn, Roles: admin, Body: civic.Theme{}, Response: civic.Theme{}, Status: 201, handler: s.createTheme},
+		{Method: "GET", Path: v1 + "/campaigns", Tag: "ideas", Summary: "Campaigns", Response: []campaignView{}, handler: s.campaigns},
+		{Method: "POST", Path: v1 + "/campaigns", Tag: "ideas", Summary: "Create a campaign (budget defaults to 1,000,000 €)", Access: SignedIn, Roles: admin, Body: campaignReq{}, Response: civic.Campaign{}, Status: 201, handler: s.createCampaign},
+		{Method: "GET", Path: v1 + "/campaigns/:id", Tag: "ideas", Summary: "A campaign with its committed budget", Response: campaignView{}, handler: s.campaign},
+		{Method: "POST", Path: v1 + "/campaigns/:id/shortlist", Tag: "ideas", Summary: "Apply the campaign's shortlist rule to published proposals", Access: SignedIn, Roles: reviewers, Response: map[string][]string{}, handler: s.shortlist},
+
+		{Method: "GET", Path: v1 + "/ideas", Tag: "ideas", Summary: "Public proposals", Params: []Param{q("campaign", "string", "campaign id"), q("theme", "string", "theme id"), q("status", "string", "status"), q("limit", "integer", "page size (≤ 500)"), q("offset", "integer", "offset")}, Response: []civic.Proposal{}, handler: s.ideas},
+		{Method: "POST", Path: v1 + "/ideas", Tag: "ideas", Summary: "Submit a proposal", Access: SignedIn, Roles: citizenish, Body: proposalReq{}, Response: civic.Proposal{}, Status: 201, handler: s.createIdea},
+		{Method: "GET", Path: v1 + "/ideas/:id", Tag: "ideas", Summary: "A proposal", Response: civic.Proposal{}, handler: s.idea},
+		{Method: "GET", Path: v1 + "/ideas/:id/history", Tag: "ideas", Summary: "Status changes with who and when", Response: []civic.StatusChange{}, handler: s.history},
+		{Method: "POST", Path: v1 + "/ideas/:id/status", Tag: "ideas", Summary: "Move a proposal in the workflow (selection is refused over budget)", Access: SignedIn, Roles: workflow, Body: statusReq{}, Response: civic.Proposal{}, handler: s.setStatus},
+		{Method: "GET", Path: v1 + "/ideas/:id/page", Tag: "ideas", Summary: "A proposal page's data: proposal, votes, linked series (downsampled), missions", Params: []Param{q("points", "integer", "points per series (default 500)")}, Response: pageResp{}, handler: s.page},
+		{Method: "GET", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Whether I support this proposal", Access: SignedIn, Response: voteResp{}, handler: s.myVote},
+		{Method: "POST", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Support a proposal (once)", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Response: voteResp{}, limit: "vote", handler: s.vote},
+		{Method: "DELETE", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Withdraw my support", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Response: voteResp{}, limit: "vote", handler: s.unvote},
+		{Method: "GET", Path: v1 + "/ideas/:id/comments", Tag: "ideas", Summary: "Approved comments (all for administrators)", Response: []civic.Comment{}, handler: s.comments},
+		{Method: "POST", Path: v1 + "/ideas/:id/comments", Tag: "ideas", Summary: "Comment (published after moderation)", Access: SignedIn, Body: commentReq{}, Response: civic.Comment{}, Status: 201, handler: s.addComment},
+		{Method: "PUT", Path: v1 + "/comments/:id/status", Tag: "ideas", Summary: "Moderate a comment", Access: SignedIn, Roles: admin, Body: moderateReq{}, Response: civic.Comment{}, handler: s.moderate},
+		{Method: "GET", Path: v1 + "/ideas/:id/reviews", Tag: "reviews", Summary: "Expert reviews", Access: SignedIn, Roles: reviewers, Response: []civic.Review{}, handler: s.reviews},
+		{Method: "POST", Path: v1 + "/ideas/:id/reviews", Tag: "reviews", Summary: "Score a proposal (impact, feasibility, cost 1–5)", Access: SignedIn, Roles: []civic.Role{civic.RoleExpert}, Body: reviewReq{}, Response: civic.Review{}, handler: s.review},
+		{Method: "GET", Path: v1 + "/ideas/:id/evidence", Tag: "reviews", Summary: "Evidence for reviewers: linked series' 30-day statistics and missions", Access: SignedIn, Roles: reviewers, Response: evidenceResp{}, handler: s.evidence},
+		{Method: "GET", Path: v1 + "/ideas/:id/nearby", Tag: "links", Summary: "Sensors within a radius of the proposal's location", Params: []Param{q("radius_m", "number", "radius in metres (default 2000, ≤ 50000)")}, Response: []nearbyDevice{}, handler: s.nearby},
+
+		{Method: "GET", Path: v1 + "/missions", Tag: "missions", Summary: "Missions", Response: []civic.Mission{}, handler: s.missions},
+		{Method: "POST", Path: v1 + "/missions", Tag: "missions", Summary: "Plan a mission (GeoJSON polygon area)", Access: SignedIn, Roles: missionPlan, Body: civic.Mission{}, Response: civic.Mission{}, Status: 201, handler: s.createMission},
+		{Method: "GET", Path: v1 + "/missions/:id", Tag: "missions", Summary: "A mission", Response: civic.Mission{}, handler: s.mission},
+		{Method: "POST", Path: v1 + "/missions/:id/status", Tag: "missions", Summary: "Start, complete or abort a mission (publishes the drone's retained set_mission)", Access: SignedIn, Roles: missionOps, Body: missionStatusReq{}, Response: civic.Mission{}, handler: s.setMissionStatus},
+		{Method: "GET", Path: v1 + "/missions/:id/track", Tag: "missions", Summary: "The drone's track and flight summary (GeoJSON with ?format=geojson)", Params: []Param{q("format", "string", "json (default) or geojson")}, Response: measure.Track{}, handler: s.track},
+
+		{Method: "GET", Path: v1 + "/sites", Tag: "devices", Summary: "Sites", Response: []civic.Site{}, handler: s.sites},
+		{Method: "POST", Path: v1 + "/sites", Tag: "devices", Summary: "Register a site", Access: SignedIn, Roles: admin, Body: civic.Site{}, Response: civic.Site{}, Status: 201, handler: s.createSite},
+		{Method: "GET", Path: v1 + "/sites/:id/latest", Tag: "measurements", Summary: "Latest value of every series of a site", Response: []measure.Latest{}, handler: s.latest},
+		{Method: "GET", Path: v1 + "/devices", Tag: "devices", Summary: "Devices", Params: []Param{q("site", "string", "site id")}, Response: []civic.Device{}, handler: s.devices},
+		{Method: "POST", Path: v1 + "/devices", Tag: "devices", Summary: "Register a device", Access: SignedIn, Roles: admin, Body: civic.Device{}, Response: civic.Device{}, Status: 201, handler: s.createDevice},
+		{Method: "GET", Path: v1 + "/devices/:id", Tag: "devices", Summary: "A device", Response: civic.Device{}, handler: s.device},
+		{Method: "POST", Path: v1 + "/devices/:id/credentials", Tag: "devices", Summary: "Provision MQTT credentials: password (shown once), Mosquitto password-file and ACL lines", Access: SignedIn, Roles: admin, Response: Credentials{}, Status: 201, handler: s.credentials},
+
+		{Method: "GET", Path: v1 + "/series", Tag: "measurements", Summary: "Series seen in the last 30 days, with their latest value", Params: []Param{q("site", "string", "site id"), q("device", "string", "device id"), q("quantity", "string", "quantity")}, Response: []measure.Latest{}, handler: s.series},
+		{Method: "GET", Path: v1 + "/series/:site/:device/:quantity", Tag: "measurements", Summary: "One series over a range, aggregated and downsampled", Params: timeParams, Response: measure.SeriesData{}, handler: s.seriesRange},
+		{Method: "GET", Path: v1 + "/links", Tag: "links", Summary: "Links of a proposal or mission to series", Params: []Param{q("proposal", "string", "proposal id"), q("mission", "string", "mission id")}, Response: []civic.Link{}, handler: s.links},
+		{Method: "POST", Path: v1 + "/links", Tag: "links", Summary: "Link a proposal or mission to a series", Access: SignedIn, Roles: linkers, Body: civic.Link{}, Response: civic.Link{}, Status: 201, handler: s.createLink},
+		{Method: "DELETE", Path: v1 + "/links/:id", Tag: "links", Summary: "Remove a link", Access: SignedIn, Roles: linkers, Status: 204, handler: s.deleteLink},
+		{Method: "GET", Path: v1 + "/live", Tag: "measurements", Summary: "Server-Sent Events of new readings for a set of series", Produces: "text/event-stream", Params: []Param{{Name: "series", In: "query", Type: "string", Description: "comma-separated site/device/quantity (≤ 50); site/device/* for all of a device", Required: true}}, handler: s.live},
+
+		{Method: "GET", Path: "/opendata/proposals.json", Tag: "opendata", Summary: "Public proposals (JSON, with licence)", Response: openProposals{}, handler: s.openProposalsJSON},
+		{Method: "GET", Path: "/opendata/proposals.csv", Tag: "opendata", Summary: "Public proposals (CSV, licence column)", Produces: "text/csv", handler: s.openProposalsCSV},
+		{Method: "GET", Path: "/opendata/sites.geojson", Tag: "opendata", Summary: "Sites and their devices (GeoJSON FeatureCollection, with licence)", Produces: "application/geo+json", handler: s.openSites},
+		{Method: "GET", Path: "/opendata/series/:site/:device/:quantity.csv", Tag: "opendata", Summary: "One series (CSV, licence column)", Produces: "text/csv", Params: timeParams, handler: s.openSeriesCSV},
+	}
+}
+
+// mount registers the middleware and every route of the table.
+func (s *Server) mount() {
+	s.app.Use(s.metrics.middleware)
+	s.app.Use(s.authenticate)
+	for _, rt := range s.routes {
+		hs := []fiber.Handler{guard(rt)}
+		if l := s.limiter(rt.limit); l != nil {
+			hs = append(hs, l)
+		}
+		hs = append(hs, rt.handler)
+		s.app.Add(rt.Method, rt.Path, hs...)
+	}
+}
+
+func (s *Server) limiter(kind string) fiber.Handler {
+	var max int
+	key := func(c *fiber.Ctx) string { return c.IP() }
+	switch kind {
+	case "":
+		return nil
+	case "signup":
+		max = s.cfg.SignUpLimit
+	case "signin":
+		max = s.cfg.SignInLimit
+	case "vote":
+		max = s.cfg.VoteLimit
+		key = func(c *fiber.Ctx) string {
+			if p := caller(c); p != nil {
+				return "u:" + p.user.ID
+			}
+			return c.IP()
+		}
+	}
+	if max < 0 {
+		return nil
+	}
+	return limiter.New(limiter.Config{
+		Max: max, Expiration: s.cfg.RateWindow, KeyGenerator: key,
+		LimitReached: func(c *fiber.Ctx) error {
+			s.metrics.rateLimited.WithLabelValues(kind).Inc()
+			return civic.Errorf(civic.ETOOMANY, "too many %s requests; retry in %s", kind, s.cfg.RateWindow.Round(time.Second))
+		},
+	})
+}
+
+// openAPIPath turns /ideas/:id into /ideas/{id} (and :quantity.csv into {quantity}.csv).
+func openAPIPath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, seg := range parts {
+		if strings.HasPrefix(seg, ":") {
+			name, rest, _ := strings.Cut(seg[1:], ".")
+			if rest != "" {
+				rest = "." + rest
+			}
+			parts[i] = "{" + name + "}" + rest
+		}
+	}
+	return strings.Join(parts, "/")
+}
