@@ -7,7 +7,6 @@ import (
 	"math/bits"
 	"slices"
 	"strconv"
-	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
@@ -222,16 +221,26 @@ func ReadingsFromSenML(site, device string, data []byte, now time.Time, dst []Re
 // senmlQuantity strips the identity prefix of a resolved name. It reports
 // false when the name claims another site or device.
 func senmlQuantity(site, device, name string) (string, bool) {
-	i := strings.LastIndexAny(name, ":/")
+	i := lastSeparator(name)
 	if i < 0 {
 		return name, true
 	}
 	q, prefix := name[i+1:], name[:i]
-	j := strings.LastIndexAny(prefix, ":/")
+	j := lastSeparator(prefix)
 	if j < 0 {
 		return q, prefix == device
 	}
 	return q, prefix[j+1:] == device && prefix[:j] == site
+}
+
+// lastSeparator is strings.LastIndexAny(s, ":/") without its set building.
+func lastSeparator(s string) int {
+	for i := len(s) - 1; i >= 0; i-- {
+		if s[i] == ':' || s[i] == '/' {
+			return i
+		}
+	}
+	return -1
 }
 
 // EncodeSenML writes a pack as compact JSON (the gateway and bridge use it).
