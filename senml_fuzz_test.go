@@ -162,7 +162,7 @@ func FuzzSenMLDifferential(f *testing.F) {
 // FuzzEncodeSenML checks EncodeSenML against encoding/json.
 func FuzzEncodeSenML(f *testing.F) {
 	f.Add("urn:dev:ow:10e2073a0108006:", "Cel", "voltage", "Machine Room", 1276020076.001, -5.0, 120.1, 1e21, 5)
-	f.Add("", "", "a<b>&c\u2028", "\xff\x00\"\\", 0.0, 1e-7, -0.0, math.MaxFloat64, -1)
+	f.Add("", "", "a<b>&c\u2028", "\xff\x00\"\\", 0.0, 1e-7, math.Copysign(0, -1), math.MaxFloat64, -1)
 	f.Fuzz(func(t *testing.T, bn, bu, n, vs string, bt, tm, v, s float64, ver int) {
 		p := SenMLPack{
 			{BaseName: bn, BaseTime: bt, BaseUnit: bu, BaseVersion: &ver, Name: n, Value: &v, Time: tm},

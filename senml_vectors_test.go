@@ -1,7 +1,6 @@
 package smartdeal
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -240,4 +239,3 @@ func ptrEqualF(a, b *float64) bool {
 	return math.Float64bits(*a) == math.Float64bits(*b)
 }
 
-var _ = bytes.Equal
