@@ -50,6 +50,8 @@ var ErrNotConnected = errors.New("not connected to the broker")
 type Source interface {
 	Peek(after uint64, n int) ([]spool.Entry, error)
 	Remove(seqs ...uint64) error
+	// Delivered marks acknowledged entries at once, before the batched Remove.
+	Delivered(seqs ...uint64)
 	Notify() <-chan struct{}
 	LastSeq() uint64
 }
@@ -568,6 +570,7 @@ func (f *Forwarder) acker(queue <-chan pending, slots <-chan struct{}, failed ch
 		<-slots
 		err := p.tok.Error()
 		if done && err == nil {
+			f.src.Delivered(p.seq)
 			acked = append(acked, p.seq)
 			f.mu.Lock()
 			f.stats.Acked++

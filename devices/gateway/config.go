@@ -36,81 +36,81 @@ const (
 // with the YAML path of the field.
 type Config struct {
 	// Site is the site id. Required.
-	Site string `yaml:"site"`
+	Site string `yaml:"site" json:"site"`
 	// Device is (optional) the gateway's own device id, under which it publishes
 	// its status and events and receives commands. Defaults to "gateway".
-	Device string `yaml:"device,omitempty"`
+	Device string `yaml:"device,omitempty" json:"device,omitempty"`
 	// TopicPrefix is (optional) the MQTT topic prefix, defaults to smartdeal/v1.
-	TopicPrefix string `yaml:"topic_prefix,omitempty"`
-	Broker      Broker `yaml:"broker"`
-	Spool       Spool  `yaml:"spool"`
+	TopicPrefix string `yaml:"topic_prefix,omitempty" json:"topic_prefix,omitempty"`
+	Broker      Broker `yaml:"broker" json:"broker"`
+	Spool       Spool  `yaml:"spool" json:"spool"`
 	// Forward tunes the forwarder (optional).
-	Forward Forward `yaml:"forward,omitempty"`
-	HTTP    HTTP    `yaml:"http,omitempty"`
-	Log     Log     `yaml:"log,omitempty"`
+	Forward Forward `yaml:"forward,omitempty" json:"forward,omitempty"`
+	HTTP    HTTP    `yaml:"http,omitempty" json:"http,omitempty"`
+	Log     Log     `yaml:"log,omitempty" json:"log,omitempty"`
 	// StatusInterval is (optional) how often the retained status is refreshed,
 	// defaults to 1m.
-	StatusInterval devices.Duration `yaml:"status_interval,omitempty"`
+	StatusInterval devices.Duration `yaml:"status_interval,omitempty" json:"status_interval,omitempty"`
 	// MaxHeld bounds the readings held in memory while the clock is not set
 	// (optional, defaults to 100,000 packs); beyond it the oldest are dropped.
-	MaxHeld int `yaml:"max_held,omitempty"`
+	MaxHeld int `yaml:"max_held,omitempty" json:"max_held,omitempty"`
 	// Sensors lists the sensors; device ids must be unique.
-	Sensors []devices.SensorConfig `yaml:"sensors"`
+	Sensors []devices.SensorConfig `yaml:"sensors" json:"sensors"`
 }
 
 // Broker is the MQTT connection.
 type Broker struct {
 	// URL, e.g. tcp://broker:1883 or mqtts://broker:8883. Required.
-	URL string `yaml:"url"`
+	URL string `yaml:"url" json:"url"`
 	// ClientID is (optional) the MQTT client id, defaults to smartdeal-gw-<site>-<device>.
-	ClientID string `yaml:"client_id,omitempty"`
+	ClientID string `yaml:"client_id,omitempty" json:"client_id,omitempty"`
 	// Username and Password (optional).
-	Username string `yaml:"username,omitempty"`
-	Password string `yaml:"password,omitempty"`
+	Username string `yaml:"username,omitempty" json:"username,omitempty"`
+	Password string `yaml:"password,omitempty" json:"password,omitempty"`
 	// TLS (optional).
-	TLS TLS `yaml:"tls,omitempty"`
+	TLS TLS `yaml:"tls,omitempty" json:"tls,omitempty"`
 }
 
 // TLS names PEM files. CA alone verifies the broker; Cert and Key together
 // authenticate the gateway.
 type TLS struct {
-	CA         string `yaml:"ca,omitempty"`
-	Cert       string `yaml:"cert,omitempty"`
-	Key        string `yaml:"key,omitempty"`
-	ServerName string `yaml:"server_name,omitempty"`
+	CA         string `yaml:"ca,omitempty" json:"ca,omitempty"`
+	Cert       string `yaml:"cert,omitempty" json:"cert,omitempty"`
+	Key        string `yaml:"key,omitempty" json:"key,omitempty"`
+	ServerName string `yaml:"server_name,omitempty" json:"server_name,omitempty"`
 }
 
 // Spool is the on-disk queue.
 type Spool struct {
 	// Dir holds spool.db. Required.
-	Dir string `yaml:"dir"`
+	Dir string `yaml:"dir" json:"dir"`
 	// MaxBytes is (optional) the size bound, defaults to 64 MiB.
-	MaxBytes int64 `yaml:"max_bytes,omitempty"`
+	MaxBytes int64 `yaml:"max_bytes,omitempty" json:"max_bytes,omitempty"`
 	// MaxEntries is (optional) the entry bound, defaults to 1,000,000.
-	MaxEntries int `yaml:"max_entries,omitempty"`
+	MaxEntries int `yaml:"max_entries,omitempty" json:"max_entries,omitempty"`
 }
 
 // Forward tunes the forwarder; see package forward.
 type Forward struct {
-	MaxInflight    int              `yaml:"max_inflight,omitempty"`
-	DrainRate      float64          `yaml:"drain_rate,omitempty"`
-	StrictOrder    bool             `yaml:"strict_order,omitempty"`
-	BackoffMin     devices.Duration `yaml:"backoff_min,omitempty"`
-	BackoffMax     devices.Duration `yaml:"backoff_max,omitempty"`
-	PublishTimeout devices.Duration `yaml:"publish_timeout,omitempty"`
+	MaxInflight    int              `yaml:"max_inflight,omitempty" json:"max_inflight,omitempty"`
+	DrainRate      float64          `yaml:"drain_rate,omitempty" json:"drain_rate,omitempty"`
+	StrictOrder    bool             `yaml:"strict_order,omitempty" json:"strict_order,omitempty"`
+	BackoffMin     devices.Duration `yaml:"backoff_min,omitempty" json:"backoff_min,omitempty"`
+	BackoffMax     devices.Duration `yaml:"backoff_max,omitempty" json:"backoff_max,omitempty"`
+	PublishTimeout devices.Duration `yaml:"publish_timeout,omitempty" json:"publish_timeout,omitempty"`
 }
 
 // HTTP is the local operations endpoint (/metrics, /healthz, /readyz).
 type HTTP struct {
 	// Addr is (optional) the listen address; empty disables it. The example
 	// config uses 127.0.0.1:9102.
-	Addr string `yaml:"addr,omitempty"`
+	Addr string `yaml:"addr,omitempty" json:"addr,omitempty"`
 }
 
 // Log configures logging.
 type Log struct {
-	Level  string `yaml:"level,omitempty"`  // debug, info (default), warn, error
-	Format string `yaml:"format,omitempty"` // text (default) or json
+	Level  string `yaml:"level,omitempty" json:"level,omitempty"`   // debug, info (default), warn, error
+	Format string `yaml:"format,omitempty" json:"format,omitempty"` // text (default) or json
 }
 
 // ErrConfig is wrapped by every configuration error.

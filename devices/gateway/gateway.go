@@ -509,7 +509,8 @@ func (g *Gateway) statusJSON(state string, sp *spool.Spool, fw *forward.Forwarde
 	}
 	if sp != nil {
 		s := sp.Stats()
-		st["spool_depth"] = s.Depth
+		st["spool_depth"] = s.Pending // not yet acknowledged by the broker
+		st["spool_stored"] = s.Depth
 		st["spool_bytes"] = s.Bytes
 		st["spool_dropped"] = s.Dropped
 	}

@@ -49,7 +49,8 @@ func newMetrics(g *Gateway) *metrics {
 	g.reg.MustRegister(
 		goColl, procColl,
 		m.readings, m.packs, m.sensorErrs, m.invalid, m.commands, m.spoolErrs,
-		gauge("spool_depth", "Entries waiting in the spool.", func(s Stats) float64 { return float64(s.Spool.Depth) }),
+		gauge("spool_depth", "Spool entries not yet acknowledged by the broker.", func(s Stats) float64 { return float64(s.Spool.Pending) }),
+		gauge("spool_stored", "Spool entries stored, including acknowledged ones awaiting removal.", func(s Stats) float64 { return float64(s.Spool.Depth) }),
 		gauge("spool_bytes", "Bytes of entries in the spool.", func(s Stats) float64 { return float64(s.Spool.Bytes) }),
 		counter("spool_dropped_total", "Oldest spool entries dropped because the spool was full.", func(s Stats) float64 { return float64(s.Spool.Dropped) }),
 		gauge("mqtt_connected", "1 while connected to the broker.", func(s Stats) float64 { return b2f(s.Forward.Connected) }),

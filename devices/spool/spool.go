@@ -115,6 +115,7 @@ type Stats struct {
 	Depth    int    // entries stored
 	Bytes    int64  // bytes of keys and values stored
 	Dropped  uint64 // oldest entries deleted to respect the bounds, since the file was created
+	Pending  int    // stored entries not yet marked Delivered: what a power cut now would resend
 	FirstSeq uint64 // seq of the oldest stored entry, 0 when empty
 	LastSeq  uint64 // seq of the newest entry ever appended
 	Appended uint64 // entries appended by this process
@@ -172,12 +173,13 @@ type Spool struct {
 	closeMu sync.RWMutex
 	closed  bool
 
-	mu       sync.Mutex
-	st       state
-	firstSeq uint64
-	appended uint64
-	removed  uint64
-	commits  uint64
+	mu        sync.Mutex
+	delivered map[uint64]struct{} // acknowledged, removal not yet committed
+	st        state
+	firstSeq  uint64
+	appended  uint64
+	removed   uint64
+	commits   uint64
 }
 
 // Open opens or creates the spool file at path. Only one process may hold it open.
@@ -201,6 +203,7 @@ func Open(path string, opts Options) (*Spool, error) {
 		reqs:      make(chan *request, opts.MaxBatch),
 		committed: make(chan struct{}),
 		notify:    make(chan struct{}, 1),
+		delivered: map[uint64]struct{}{},
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
 		data, err := tx.CreateBucketIfNotExists(bucketData)
@@ -222,7 +225,7 @@ func Open(path string, opts Options) (*Spool, error) {
 			s.firstSeq = binary.BigEndian.Uint64(k)
 		}
 		// Tighter bounds than the file was written with: drop the oldest now.
-		dropped, err := s.enforce(data, &s.st)
+		dropped, err := s.enforce(data, &s.st, nil)
 		if err != nil {
 			return err
 		}
@@ -260,6 +263,7 @@ func (s *Spool) Stats() Stats {
 	}
 	return Stats{
 		Depth:    int(s.st.count),
+		Pending:  int(s.st.count) - len(s.delivered),
 		Bytes:    int64(s.st.bytes),
 		Dropped:  s.st.dropped,
 		FirstSeq: first,
@@ -286,6 +290,19 @@ func (s *Spool) Append(topic string, payload []byte) error {
 		return fmt.Errorf("append to %s: %d bytes: %w", topic, len(payload), ErrTooLarge)
 	}
 	return s.do(&request{topic: topic, payload: payload, done: make(chan error, 1)})
+}
+
+// Delivered marks entries as delivered in memory, at once and without disk
+// I/O, until a batched Remove deletes them: if the spool overflows meanwhile,
+// dropping them is not counted as a loss, and Stats.Pending leaves them out.
+func (s *Spool) Delivered(seqs ...uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, seq := range seqs {
+		if seq >= s.firstSeq && seq < s.st.nextSeq {
+			s.delivered[seq] = struct{}{}
+		}
+	}
 }
 
 // Remove deletes delivered entries. Seqs that are not stored (already removed,
@@ -411,8 +428,9 @@ func (s *Spool) commit(batch []*request) {
 	first := s.firstSeq
 	s.mu.Unlock()
 	var appended, removed uint64
+	var gone []uint64 // seqs deleted by this commit
 	err := s.db.Update(func(tx *bolt.Tx) error {
-		appended, removed = 0, 0
+		appended, removed, gone = 0, 0, gone[:0]
 		data := tx.Bucket(bucketData)
 		for _, r := range batch {
 			if r.remove != nil {
@@ -420,6 +438,7 @@ func (s *Spool) commit(batch []*request) {
 					k := seqKey(seq)
 					v := data.Get(k)
 					if v == nil {
+						gone = append(gone, seq) // forget a Delivered mark
 						continue
 					}
 					if err := data.Delete(k); err != nil {
@@ -428,6 +447,7 @@ func (s *Spool) commit(batch []*request) {
 					st.count--
 					st.bytes -= 8 + uint64(len(v))
 					removed++
+					gone = append(gone, seq)
 				}
 				continue
 			}
@@ -440,7 +460,7 @@ func (s *Spool) commit(batch []*request) {
 			st.bytes += 8 + uint64(len(v))
 			appended++
 		}
-		if _, err := s.enforce(data, &st); err != nil {
+		if _, err := s.enforce(data, &st, &gone); err != nil {
 			return err
 		}
 		if k, _ := data.Cursor().First(); k != nil {
@@ -455,6 +475,9 @@ func (s *Spool) commit(batch []*request) {
 		s.appended += appended
 		s.removed += removed
 		s.commits++
+		for _, seq := range gone {
+			delete(s.delivered, seq)
+		}
 		s.mu.Unlock()
 		if appended > 0 {
 			select {
@@ -471,8 +494,9 @@ func (s *Spool) commit(batch []*request) {
 	}
 }
 
-// enforce deletes the oldest entries until the bounds hold and counts them.
-func (s *Spool) enforce(data *bolt.Bucket, st *state) (uint64, error) {
+// enforce deletes the oldest entries until the bounds hold and counts those
+// that were not delivered as dropped. Deleted seqs are added to gone.
+func (s *Spool) enforce(data *bolt.Bucket, st *state, gone *[]uint64) (uint64, error) {
 	var dropped uint64
 	c := data.Cursor()
 	for st.count > uint64(s.opts.MaxEntries) || st.bytes > uint64(s.opts.MaxBytes) {
@@ -483,13 +507,22 @@ func (s *Spool) enforce(data *bolt.Bucket, st *state) (uint64, error) {
 			break
 		}
 		size := 8 + uint64(len(v))
+		seq := binary.BigEndian.Uint64(k)
 		if err := c.Delete(); err != nil {
 			return dropped, err
 		}
 		st.count--
 		st.bytes -= size
-		st.dropped++
-		dropped++
+		if gone != nil {
+			*gone = append(*gone, seq)
+		}
+		s.mu.Lock()
+		_, done := s.delivered[seq]
+		s.mu.Unlock()
+		if !done {
+			st.dropped++
+			dropped++
+		}
 	}
 	return dropped, nil
 }

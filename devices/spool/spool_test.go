@@ -136,6 +136,38 @@ func TestFullDropsOldestAndCounts(t *testing.T) {
 	}
 }
 
+// TestDeliveredNotCountedAsDropped: entries acknowledged but not yet removed
+// may be dropped when the spool overflows, without being counted as lost.
+func TestDeliveredNotCountedAsDropped(t *testing.T) {
+	s := open(t, filepath.Join(t.TempDir(), "spool.db"), spool.Options{MaxEntries: 10})
+	for i := range 10 {
+		if err := s.Append("t", []byte(strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	s.Delivered(1, 2, 3, 4)
+	if st := s.Stats(); st.Depth != 10 || st.Pending != 6 {
+		t.Fatalf("after Delivered: %+v", st)
+	}
+	for i := 10; i < 16; i++ {
+		if err := s.Append("t", []byte(strconv.Itoa(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	// 6 oldest deleted: 4 delivered (not lost), 2 undelivered (lost).
+	st := s.Stats()
+	if st.Depth != 10 || st.Dropped != 2 || st.Pending != 10 || st.FirstSeq != 7 {
+		t.Fatalf("after overflow: %+v, want 2 dropped", st)
+	}
+	s.Delivered(7)
+	if err := s.Remove(7, 3); err != nil { // 3 is gone already
+		t.Fatal(err)
+	}
+	if st := s.Stats(); st.Depth != 9 || st.Pending != 9 {
+		t.Fatalf("after remove: %+v", st)
+	}
+}
+
 func TestOptionsValidate(t *testing.T) {
 	for name, tc := range map[string]struct {
 		opts spool.Options
