@@ -103,6 +103,7 @@ type Bridge struct {
 
 	mu      sync.Mutex
 	running bool
+	ready   chan struct{}
 }
 
 // New checks cfg and returns a Bridge publishing through pub. logger may be nil.
@@ -132,6 +133,7 @@ func New(cfg Config, pub Publisher, logger *slog.Logger) (*Bridge, error) {
 		cmds:    make(chan command, 64),
 		queries: make(chan chan []drone.State),
 		queue:   make(chan outMsg, cfg.QueueSize),
+		ready:   make(chan struct{}),
 	}
 	for _, d := range cfg.Devices {
 		b.devices[d] = true
@@ -140,6 +142,9 @@ func New(cfg Config, pub Publisher, logger *slog.Logger) (*Bridge, error) {
 	b.enc = Encoder{SystemID: cfg.SystemID, ComponentID: cfg.ComponentID, LinkID: 1}
 	return b, nil
 }
+
+// Ready is closed once Run has opened the endpoints.
+func (b *Bridge) Ready() <-chan struct{} { return b.ready }
 
 // Stats returns a snapshot of the counters.
 func (b *Bridge) Stats() Stats {
@@ -250,6 +255,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 			return fmt.Errorf("gcs endpoints %v: %w", b.cfg.GCSEndpoints, err)
 		}
 	}
+	close(b.ready)
 	b.log.Info("mavlink bridge started", "endpoints", b.cfg.Endpoints, "gcs", b.cfg.GCSEndpoints,
 		"signed_vehicles", len(b.keys))
 

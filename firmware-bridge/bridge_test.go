@@ -45,6 +45,12 @@ func startBridge(t *testing.T, cfg bridge.Config, pub bridge.Publisher) *bridge.
 			t.Errorf("bridge run: %v", err)
 		}
 	})
+	select {
+	case <-b.Ready():
+	case err := <-done:
+		done <- err // for the cleanup
+		t.Fatalf("bridge run ended before ready: %v", err)
+	}
 	return b
 }
 
