@@ -54,7 +54,9 @@ var (
 	linkers     = []civic.Role{civic.RoleAdmin, civic.RoleExpert, civic.RoleRiskManager}
 )
 
-func q(name, typ, desc string) Param { return Param{Name: name, In: "query", Type: typ, Description: desc} }
+func q(name, typ, desc string) Param {
+	return Param{Name: name, In: "query", Type: typ, Description: desc}
+}
 
 var timeParams = []Param{
 	{Name: "start", In: "query", Type: "string", Description: "RFC 3339 start (inclusive)", Required: true},
