@@ -216,3 +216,5 @@ func (e *env) idea(token string, cost int64, publish bool) *civic.Proposal {
 }
 
 var errPublish = errors.New("broker down")
+
+func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }
