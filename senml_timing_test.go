@@ -22,20 +22,26 @@ const gatewayPackRecords = 10
 
 var benchNow = time.Date(2025, 11, 27, 10, 30, 5, 0, time.UTC)
 
-func reportRecords(b *testing.B, perOp int) {
-	b.ReportMetric(float64(b.N*perOp)/b.Elapsed().Seconds(), "records/s")
-	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perOp), "ns/record")
+// reportRecords reports records per second of wall time and CPU time per
+// record (see processCPU); cpu0 is processCPU() before the loop.
+func reportRecords(b *testing.B, perOp int, cpu0 time.Duration) {
+	cpu := processCPU() - cpu0
+	n := float64(b.N * perOp)
+	b.ReportMetric(n/b.Elapsed().Seconds(), "records/s")
+	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/n, "ns/record")
+	b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/record")
 }
 
 func BenchmarkDecodeSenML(b *testing.B) {
 	b.SetBytes(int64(len(gatewayPack)))
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		if _, err := DecodeSenML(gatewayPack, benchNow); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportRecords(b, gatewayPackRecords)
+	reportRecords(b, gatewayPackRecords, cpu0)
 }
 
 func BenchmarkReadingsFromSenML(b *testing.B) {
@@ -43,24 +49,26 @@ func BenchmarkReadingsFromSenML(b *testing.B) {
 	b.ReportAllocs()
 	dst := make([]Reading, 0, gatewayPackRecords)
 	var err error
+	cpu0 := processCPU()
 	for b.Loop() {
 		if dst, err = ReadingsFromSenML("nice", "gw-port-1", gatewayPack, benchNow, dst[:0]); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportRecords(b, gatewayPackRecords)
+	reportRecords(b, gatewayPackRecords, cpu0)
 }
 
 // BenchmarkRefDecodeSenML is the encoding/json reference decoder, for comparison.
 func BenchmarkRefDecodeSenML(b *testing.B) {
 	b.SetBytes(int64(len(gatewayPack)))
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		if _, err := refDecodeSenML(gatewayPack, benchNow); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportRecords(b, gatewayPackRecords)
+	reportRecords(b, gatewayPackRecords, cpu0)
 }
 
 func benchReadings(b *testing.B) []Reading {
@@ -74,12 +82,13 @@ func benchReadings(b *testing.B) []Reading {
 func BenchmarkEncodeReadings(b *testing.B) {
 	rs := benchReadings(b)
 	b.ReportAllocs()
+	cpu0 := processCPU()
 	for b.Loop() {
 		if _, err := EncodeReadings("nice", "gw-port-1", rs); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportRecords(b, len(rs))
+	reportRecords(b, len(rs), cpu0)
 }
 
 func BenchmarkAppendReadingsSenML(b *testing.B) {
@@ -87,10 +96,11 @@ func BenchmarkAppendReadingsSenML(b *testing.B) {
 	buf := make([]byte, 0, 1024)
 	b.ReportAllocs()
 	var err error
+	cpu0 := processCPU()
 	for b.Loop() {
 		if buf, err = AppendReadingsSenML(buf[:0], "nice", "gw-port-1", rs); err != nil {
 			b.Fatal(err)
 		}
 	}
-	reportRecords(b, len(rs))
+	reportRecords(b, len(rs), cpu0)
 }

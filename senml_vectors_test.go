@@ -238,4 +238,3 @@ func ptrEqualF(a, b *float64) bool {
 	}
 	return math.Float64bits(*a) == math.Float64bits(*b)
 }
-

@@ -167,20 +167,25 @@ func Looks(data []byte) bool {
 }
 
 // stringCache turns the byte slices of the decoder (valid only until its next
-// call) into strings, reusing the previous string of the same slot when the
+// call) into strings, reusing an earlier string of the same slot when the
 // bytes are equal, so a payload of many similar lines allocates little.
 type stringCache struct {
-	last [3]string
+	recent [3][4]string // per slot (measurement, unit, mission), most recent first
 	// joined caches "<measurement>_<key>".
-	joinM, joinK, joined [8]string
+	joinM, joinK, joined [16]string
 	n                    int
 }
 
 func (c *stringCache) get(slot int, b []byte) string {
-	if string(b) != c.last[slot] {
-		c.last[slot] = string(b)
+	r := &c.recent[slot]
+	for _, s := range r {
+		if s == string(b) {
+			return s
+		}
 	}
-	return c.last[slot]
+	copy(r[1:], r[:len(r)-1])
+	r[0] = string(b)
+	return r[0]
 }
 
 func (c *stringCache) join(m string, k []byte) string {
@@ -191,7 +196,7 @@ func (c *stringCache) join(m string, k []byte) string {
 	}
 	s := m + "_" + string(k)
 	if c.n < len(c.joined) {
-		c.joinM[c.n], c.joinK[c.n], c.joined[c.n] = m, string(k), s
+		c.joinM[c.n], c.joinK[c.n], c.joined[c.n] = m, s[len(m)+1:], s
 		c.n++
 	}
 	return s

@@ -24,6 +24,7 @@ func benchReadings(b *testing.B, data []byte, perOp int) {
 	b.ReportAllocs()
 	dst := make([]smartdeal.Reading, 0, perOp)
 	var err error
+	cpu0 := processCPU()
 	for b.Loop() {
 		if dst, err = Readings("nice", "gw1", data, now, dst[:0]); err != nil {
 			b.Fatal(err)
@@ -34,6 +35,7 @@ func benchReadings(b *testing.B, data []byte, perOp int) {
 	}
 	b.ReportMetric(float64(b.N*perOp)/b.Elapsed().Seconds(), "records/s")
 	b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*perOp), "ns/record")
+	b.ReportMetric(float64((processCPU()-cpu0).Nanoseconds())/float64(b.N*perOp), "cpu-ns/record")
 }
 
 func BenchmarkReadingsOneLine(b *testing.B)       { benchReadings(b, oneLine, 1) }
