@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
 
@@ -42,6 +43,8 @@ func (s *Service) decode(m Message, rs []smartdeal.Reading) ([]smartdeal.Reading
 	it := item{msg: m, format: FormatUnknown, received: now}
 	site, device, _, err := s.topics.Parse(m.Topic())
 	if err != nil {
+		// Keep whichever part is valid, so the dead letter lands under it.
+		it.site, it.device = topicParts(s.topics, m.Topic())
 		return rs, it, ReasonInvalidTopic, err
 	}
 	it.site, it.device = site, device
@@ -81,6 +84,23 @@ func (s *Service) decode(m Message, rs []smartdeal.Reading) ([]smartdeal.Reading
 	it.n = len(rs)
 	it.points = s.encode(make([]byte, 0, 96*len(rs)), rs)
 	return rs, it, "", nil
+}
+
+// topicParts returns the site and device parts of a topic that did not
+// parse, each only if it is a valid identifier.
+func topicParts(t smartdeal.Topics, topic string) (site, device string) {
+	rest, ok := strings.CutPrefix(topic, strings.TrimSuffix(t.TelemetryFilter(), "+/+/"+smartdeal.ChannelTelemetry))
+	if !ok {
+		return "", ""
+	}
+	parts := strings.SplitN(rest, "/", 3)
+	if len(parts) > 0 && smartdeal.ValidID(parts[0]) {
+		site = parts[0]
+	}
+	if len(parts) > 1 && smartdeal.ValidID(parts[1]) {
+		device = parts[1]
+	}
+	return site, device
 }
 
 func looksJSON(data []byte) bool {

@@ -363,8 +363,8 @@ func (s *Service) writeItems(ctx context.Context, items []item, buf []byte) ([]b
 			it.msg.Ack()
 			s.m.messages.WithLabelValues(it.format, "written").Inc()
 		}
-		s.unacked.Add(-int64(len(items)))
 		s.m.points.Add(float64(n))
+		s.unacked.Add(-int64(len(items)))
 		return buf, n, nil
 	}
 	if !isBadData(err) {
