@@ -1,7 +1,8 @@
 // Package devices defines what a sensor is for the gateway: something that, when
-// asked, takes one measurement and returns its quantities. Drivers live in one
-// package each under devices/ and are listed in an explicit table (Drivers), not
-// registered by init().
+// asked, takes one measurement and returns its quantities; how a sensor is
+// configured (SensorConfig); and the errors a read can end with. Drivers live in
+// one package each under devices/ and are listed in an explicit table
+// (package devices/drivers), not registered by init().
 package devices
 
 import (
