@@ -15,7 +15,7 @@ import (
 
 	"github.com/cd06/smartdeal/ingest/influxstore"
 	"github.com/cd06/smartdeal/ingest/ingestd"
-	"github.com/cd06/smartdeal/ingest/internal/ingesttest"
+	"github.com/cd06/smartdeal/ingest/ingesttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 
