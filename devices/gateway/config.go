@@ -131,6 +131,11 @@ func DecodeConfig(data []byte) (Config, error) {
 		if errors.Is(err, io.EOF) {
 			return Config{}, fmt.Errorf("empty file: %w", ErrConfig)
 		}
+		var te *yaml.TypeError
+		if errors.As(err, &te) {
+			// One line: "line 20: field colour not found in type gateway.Config".
+			return Config{}, fmt.Errorf("%s: %w", strings.Join(te.Errors, "; "), ErrConfig)
+		}
 		return Config{}, fmt.Errorf("%w: %w", ErrConfig, err)
 	}
 	return c, nil
