@@ -602,7 +602,10 @@ var senmlDecoders = sync.Pool{New: func() any { return new(senmlDecoder) }}
 func getSenMLDecoder() *senmlDecoder { return senmlDecoders.Get().(*senmlDecoder) }
 
 func putSenMLDecoder(d *senmlDecoder) {
+	// Drop every reference to the caller's payload before pooling.
 	d.sc.data = nil
+	d.rec = rawRecord{}
+	clear(d.sc.unknown)
 	if cap(d.arena) > 1<<20 || cap(d.sc.scratch) > 1<<20 || cap(d.recs) > 1<<14 {
 		return // do not keep the buffers of a huge pack alive
 	}
