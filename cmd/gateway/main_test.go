@@ -156,7 +156,7 @@ func TestVersionAndCheck(t *testing.T) {
 }
 
 // startProc starts the gateway binary; its log goes to a file shown on failure.
-func startProc(t *testing.T, config string) *exec.Cmd {
+func startProc(t testing.TB, config string) *exec.Cmd {
 	t.Helper()
 	logf, err := os.CreateTemp(t.TempDir(), "gateway-*.log")
 	if err != nil {
