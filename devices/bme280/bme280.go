@@ -15,6 +15,7 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
+	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/i2c"
@@ -65,8 +66,9 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Dev is one BME280 or BMP280 on an I2C bus.
+// Dev is one BME280 or BMP280 on an I2C bus. It is safe for concurrent use.
 type Dev struct {
+	mu    sync.Mutex // one conversion at a time
 	d     i2c.Dev
 	isBME bool
 	cal   Calibration
@@ -135,6 +137,8 @@ func (d *Dev) HasHumidity() bool { return d.isBME }
 // out; a skipped temperature (which the others depend on) is
 // devices.ErrNoData.
 func (d *Dev) Read(ctx context.Context) ([]devices.Measurement, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if err := d.d.Tx([]byte{regCtrlMeas, ctrlMeasForced}, nil); err != nil {
 		return nil, fmt.Errorf("%s: start conversion: %w", d, err)
 	}

@@ -13,6 +13,7 @@ package ds18b20
 import (
 	"context"
 	"fmt"
+	"sync"
 	"time"
 
 	"periph.io/x/conn/v3/onewire"
@@ -45,8 +46,9 @@ type Options struct {
 	Sleep func(ctx context.Context, d time.Duration) error
 }
 
-// Dev is one DS18B20.
+// Dev is one DS18B20. It is safe for concurrent use.
 type Dev struct {
+	mu    sync.Mutex // one conversion at a time
 	d     onewire.Dev
 	bits  int
 	sleep func(ctx context.Context, d time.Duration) error
@@ -127,6 +129,8 @@ func ConversionTime(bits int) time.Duration { return (94 << (bits - 9)) * time.M
 
 // Read converts and returns the temperature in Cel.
 func (d *Dev) Read(ctx context.Context) ([]devices.Measurement, error) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
 	if err := d.d.TxPower([]byte{cmdConvert}, nil); err != nil {
 		return nil, fmt.Errorf("%s: start conversion: %w", d, err)
 	}
