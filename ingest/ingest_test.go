@@ -1,0 +1,151 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/ingest/influxstore"
+)
+
+func TestConfigValidate(t *testing.T) {
+	tests := []struct {
+		mod  func(*Config)
+		want string
+	}{
+		{func(c *Config) { c.BatchSize = 0 }, "ingest.batch_size"},
+		{func(c *Config) { c.FlushInterval = 0 }, "ingest.flush_interval"},
+		{func(c *Config) { c.MaxInflight = 0 }, "ingest.max_inflight"},
+		{func(c *Config) { c.MaxInflight = 70000 }, "ingest.max_inflight"},
+		{func(c *Config) { c.MaxPayload = 10 }, "ingest.max_payload"},
+		{func(c *Config) { c.Decoders = 0 }, "ingest.decoders"},
+		{func(c *Config) { c.RetryInitial = 0 }, "ingest.retry_initial"},
+		{func(c *Config) { c.RetryMax = time.Millisecond }, "ingest.retry_max"},
+		{func(c *Config) { c.ShutdownTimeout = 0 }, "ingest.shutdown_timeout"},
+		{func(c *Config) { c.LogInterval = 0 }, "ingest.log_interval"},
+	}
+	for _, tt := range tests {
+		c := DefaultConfig()
+		tt.mod(&c)
+		if err := c.Validate("ingest"); err == nil || !strings.HasPrefix(err.Error(), tt.want+":") {
+			t.Errorf("err = %v, want one naming %s", err, tt.want)
+		}
+	}
+	if err := DefaultConfig().Validate("ingest"); err != nil {
+		t.Fatal(err)
+	}
+	if got := DefaultConfig().flushAt(); got != 8000 {
+		t.Fatalf("flushAt = %d, want 80%% of 10000", got)
+	}
+}
+
+func TestLogLimiter(t *testing.T) {
+	l := logLimiter{every: time.Hour, last: map[string]logEntry{}}
+	if !l.allow("a") || l.allow("a") || l.allow("a") || !l.allow("b") {
+		t.Fatal("want one line per key per interval")
+	}
+	l.every = 0
+	if !l.allow("a") || l.suppressed("a") != 2 {
+		t.Fatalf("suppressed = %d, want 2", l.suppressed("a"))
+	}
+}
+
+func TestTopicParts(t *testing.T) {
+	for topic, want := range map[string]string{
+		"smartdeal/v1/nice/Bad/telemetry":   "nice/",
+		"smartdeal/v1/Bad/dev-1/telemetry":  "/dev-1",
+		"other/v1/nice/dev/telemetry":       "/",
+		"smartdeal/v1/nice/dev/x/telemetry": "nice/dev",
+	} {
+		s, d := topicParts(smartdeal.Topics{}, topic)
+		if s+"/"+d != want {
+			t.Errorf("%s: %s/%s, want %s", topic, s, d, want)
+		}
+	}
+}
+
+// The benchmark below measures the pipeline's own CPU cost per message —
+// decode, validate, encode, batch, ack — with a store that discards the
+// points, so neither the broker nor InfluxDB is in the number. The
+// end-to-end throughput against real Mosquitto and InfluxDB is measured by
+// cmd/loadgen (docs/ingest.md).
+
+type benchMsg struct {
+	topic   string
+	payload []byte
+	acked   *atomic.Int64
+}
+
+func (m *benchMsg) Topic() string   { return m.topic }
+func (m *benchMsg) Payload() []byte { return m.payload }
+func (m *benchMsg) Duplicate() bool { return false }
+func (m *benchMsg) Ack()            { m.acked.Add(1) }
+
+type discardStore struct{ bytes atomic.Int64 }
+
+func (s *discardStore) Write(_ context.Context, p []byte) error {
+	s.bytes.Add(int64(len(p)))
+	return nil
+}
+
+type nopPublisher struct{}
+
+func (nopPublisher) Publish(context.Context, string, []byte) error { return nil }
+
+func benchmarkPipeline(b *testing.B, payload func(i int) []byte) {
+	store := &discardStore{}
+	svc, err := New(DefaultConfig(), Deps{Store: store, Encode: influxstore.AppendPoints, DeadLetters: nopPublisher{}})
+	if err != nil {
+		b.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	var acked atomic.Int64
+	msgs := make([]*benchMsg, 1000)
+	for i := range msgs {
+		msgs[i] = &benchMsg{topic: fmt.Sprintf("smartdeal/v1/nice/dev-%d/telemetry", i%100), payload: payload(i), acked: &acked}
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := 0; i < b.N; i++ {
+		svc.Handle(msgs[i%len(msgs)])
+	}
+	for acked.Load() < int64(b.N) {
+		time.Sleep(time.Millisecond)
+	}
+	b.StopTimer()
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "msgs/s")
+	cancel()
+	if err := <-done; err != nil {
+		b.Fatal(err)
+	}
+	if svc.m == nil || store.bytes.Load() == 0 {
+		b.Fatal("nothing written")
+	}
+}
+
+var benchBase = time.Now().Add(-time.Hour).UnixNano()
+
+func BenchmarkPipelineSenML(b *testing.B) {
+	benchmarkPipeline(b, func(i int) []byte {
+		return fmt.Appendf(nil, `[{"n":"temperature","u":"Cel","v":%d.5,"t":%.6f}]`, i%40, float64(benchBase)/1e9+float64(i)/1e3)
+	})
+}
+
+func BenchmarkPipelineLineProtocol(b *testing.B) {
+	benchmarkPipeline(b, func(i int) []byte {
+		return fmt.Appendf(nil, "temperature,unit=Cel value=%d.5 %d\n", i%40, benchBase+int64(i)*1e6)
+	})
+}
+
+func BenchmarkPipelineSenMLPack10(b *testing.B) {
+	benchmarkPipeline(b, func(i int) []byte {
+		return fmt.Appendf(nil, `[{"bn":"","bt":%.6f,"bu":"Cel","n":"t0","v":1},{"n":"t1","v":2},{"n":"t2","v":3},{"n":"t3","v":4},{"n":"t4","v":5},{"n":"t5","v":6},{"n":"t6","v":7},{"n":"t7","v":8},{"n":"t8","v":9},{"n":"t9","v":10}]`,
+			float64(benchBase)/1e9+float64(i)/1e3)
+	})
+}
