@@ -92,9 +92,11 @@ type SensorConfig struct {
 	// Device is the device id the readings are published under
 	// (smartdeal.ValidID). Required.
 	Device string `yaml:"device" json:"device"`
-	// Bus is (optional) the I2C bus name ("1", "/dev/i2c-1"), the 1-Wire bus
-	// name, or the serial port ("/dev/ttyAMA0", "/dev/ttyUSB0"). Empty means the
-	// first I2C / 1-Wire bus; a serial port is required for pms5003 and sds011.
+	// Bus is (optional) the I2C bus name ("1", "/dev/i2c-1"); for ds18b20 the
+	// 1-Wire bus name, or "sysfs" or a w1 sysfs directory to read through the
+	// kernel's w1_therm; or the serial port ("/dev/ttyAMA0", "/dev/ttyUSB0").
+	// Empty means the first I2C / 1-Wire bus (ds18b20 falls back to
+	// /sys/bus/w1/devices); a serial port is required for pms5003 and sds011.
 	Bus string `yaml:"bus,omitempty" json:"bus,omitempty"`
 	// Address is (optional) the I2C address. Defaults to 0x76 for bme280/bmp280
 	// (0x77 is the other choice) and 0x48 for ads1x15 (0x48–0x4B).

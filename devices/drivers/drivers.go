@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -188,6 +189,9 @@ func openADS1x15(ctx context.Context, cfg devices.SensorConfig, log *slog.Logger
 	return withCloser{s, bus}, nil
 }
 
+// openDS18B20 uses the kernel's w1 sysfs files when bus is "sysfs" or a
+// directory path (e.g. /sys/bus/w1/devices), or when no 1-Wire bus is
+// registered but SysfsDir exists; otherwise periph's netlink 1-Wire bus.
 func openDS18B20(ctx context.Context, cfg devices.SensorConfig, log *slog.Logger) (devices.Sensor, error) {
 	if err := initHost(log); err != nil {
 		return nil, err
@@ -200,6 +204,29 @@ func openDS18B20(ctx context.Context, cfg devices.SensorConfig, log *slog.Logger
 		}
 		addr = a
 	}
+	dir := ""
+	switch {
+	case cfg.Bus == "sysfs":
+		dir = ds18b20.SysfsDir
+	case strings.HasPrefix(cfg.Bus, "/"):
+		dir = cfg.Bus
+	case cfg.Bus == "" && len(onewirereg.All()) == 0:
+		if _, err := os.Stat(ds18b20.SysfsDir); err == nil {
+			dir = ds18b20.SysfsDir
+		}
+	}
+	if dir != "" {
+		rom := ""
+		if addr != 0 {
+			rom = fmt.Sprintf("%02x-%012x", addr&0xFF, (addr>>8)&0xFFFFFFFFFFFF)
+		}
+		d, err := ds18b20.NewSysfs(dir, rom)
+		if err != nil {
+			return nil, err
+		}
+		log.Info("sensor ready", "probe", d.String(), "via", dir)
+		return d, nil
+	}
 	bus, err := onewirereg.Open(cfg.Bus)
 	if err != nil {
 		log.Debug("onewirereg.Open", "err", err)
@@ -207,7 +234,7 @@ func openDS18B20(ctx context.Context, cfg devices.SensorConfig, log *slog.Logger
 		for _, r := range onewirereg.All() {
 			present = append(present, r.Name)
 		}
-		return nil, fmt.Errorf("no 1-Wire bus found: is 1-Wire enabled (raspi-config, or dtoverlay=w1-gpio) and the w1 netlink connector loaded? (wanted bus %s, present: %s): %w", busName(cfg.Bus), list(present), devices.ErrNotFound)
+		return nil, fmt.Errorf("no 1-Wire bus found: is 1-Wire enabled (raspi-config, or dtoverlay=w1-gpio)? (wanted bus %s, present: %s; %s absent): %w", busName(cfg.Bus), list(present), ds18b20.SysfsDir, devices.ErrNotFound)
 	}
 	d, err := ds18b20.New(ctx, onewire.Bus(bus), addr, ds18b20.Options{})
 	if err != nil {

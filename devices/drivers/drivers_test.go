@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"log/slog"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -167,6 +169,20 @@ func TestOpenRegisteredBuses(t *testing.T) {
 	if err := s.Close(); err != nil {
 		t.Fatal(err)
 	}
+
+	// The same probe through the kernel's w1 sysfs files.
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "28-0000070e41ac"), 0o755)
+	os.WriteFile(filepath.Join(dir, "28-0000070e41ac", "w1_slave"),
+		[]byte("72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=23125\n"), 0o644)
+	s, err = Open(ctx, devices.SensorConfig{Driver: "ds18b20", Device: "water-temp", Bus: dir, ROM: "740000070e41ac28"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ms, err := s.Read(ctx); err != nil || ms[0].Value != 23.125 {
+		t.Fatalf("ds18b20 sysfs: %v %v", ms, err)
+	}
+	s.Close()
 
 	// A rain gauge on a registered GPIO pin.
 	pin := &gpiotest.Pin{N: "GPIO99", Num: 99, EdgesChan: make(chan gpio.Level, 4)}

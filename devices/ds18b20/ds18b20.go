@@ -141,13 +141,18 @@ func (d *Dev) Read(ctx context.Context) ([]devices.Measurement, error) {
 	if err != nil {
 		return nil, err
 	}
+	return temperature(d, spad)
+}
+
+// temperature decodes a checked scratchpad.
+func temperature(name fmt.Stringer, spad [9]byte) ([]devices.Measurement, error) {
 	raw := int16(spad[1])<<8 | int16(spad[0])
 	if raw == powerOnRaw {
-		return nil, fmt.Errorf("%s: read the power-on value 85 °C, no conversion happened (weak pull-up or parasite power?): %w", d, devices.ErrNoData)
+		return nil, fmt.Errorf("%s: read the power-on value 85 °C, no conversion happened (weak pull-up or parasite power?): %w", name, devices.ErrNoData)
 	}
 	c := float64(raw) / 16
 	if c < -55 || c > 125 {
-		return nil, fmt.Errorf("%s: %.4f °C is outside the probe's range: %w", d, c, devices.ErrNoData)
+		return nil, fmt.Errorf("%s: %.4f °C is outside the probe's range: %w", name, c, devices.ErrNoData)
 	}
 	return []devices.Measurement{{Quantity: "temperature", Unit: "Cel", Value: c}}, nil
 }
@@ -158,6 +163,12 @@ func (d *Dev) scratchpad() ([9]byte, error) {
 	if err := d.d.Tx([]byte{cmdReadScratchpad}, spad[:]); err != nil {
 		return spad, fmt.Errorf("%s: read scratchpad: %w", d, err)
 	}
+	return spad, checkScratchpad(d, spad)
+}
+
+// checkScratchpad tells a DS18B20's scratchpad from a missing probe, a
+// shorted bus or a corrupted transfer.
+func checkScratchpad(name fmt.Stringer, spad [9]byte) error {
 	allFF, allZero := true, true
 	for _, b := range spad {
 		allFF = allFF && b == 0xFF
@@ -165,16 +176,16 @@ func (d *Dev) scratchpad() ([9]byte, error) {
 	}
 	// An open bus reads all ones; a shorted one all zeros (whose CRC is valid).
 	if allFF || allZero {
-		return spad, fmt.Errorf("%s: no answer (scratchpad reads all %#02x): probe disconnected or bus shorted? %w", d, spad[0], devices.ErrNotFound)
+		return fmt.Errorf("%s: no answer (scratchpad reads all %#02x): probe disconnected or bus shorted? %w", name, spad[0], devices.ErrNotFound)
 	}
 	if !onewire.CheckCRC(spad[:]) {
-		return spad, fmt.Errorf("%s: scratchpad % x: CRC: %w", d, spad, devices.ErrChecksum)
+		return fmt.Errorf("%s: scratchpad % x: CRC: %w", name, spad, devices.ErrChecksum)
 	}
 	// The configuration register's bits 0-4 and 7 are fixed (datasheet p.9).
 	if spad[4]&0x9F != 0x1F {
-		return spad, fmt.Errorf("%s: configuration byte %#02x is not a DS18B20's: %w", d, spad[4], devices.ErrNotFound)
+		return fmt.Errorf("%s: configuration byte %#02x is not a DS18B20's: %w", name, spad[4], devices.ErrNotFound)
 	}
-	return spad, nil
+	return nil
 }
 
 // Close releases nothing: the bus belongs to the caller.
