@@ -238,3 +238,32 @@ func ptrEqualF(a, b *float64) bool {
 	}
 	return math.Float64bits(*a) == math.Float64bits(*b)
 }
+
+// TestSenMLDecoderReuse runs every vector input, twice over, through ONE
+// decoder, so that state left by one pack (base name, unit, version, arena,
+// scratch) would show in the next; results must equal fresh decodes.
+func TestSenMLDecoderReuse(t *testing.T) {
+	now := time.Date(2026, 11, 27, 10, 30, 0, 0, time.UTC)
+	var inputs [][]byte
+	for _, c := range loadSenMLVectors(t) {
+		for _, in := range c.inputs(t) {
+			inputs = append(inputs, in)
+		}
+	}
+	d := new(senmlDecoder)
+	for pass := range 2 {
+		for i, in := range inputs {
+			fresh, freshErr := refDecodeSenML(in, now)
+			err := d.decode(in, now)
+			if (err == nil) != (freshErr == nil) {
+				t.Fatalf("pass %d input %d: reused decoder error %v, fresh error %v", pass, i, err, freshErr)
+			}
+			if err != nil {
+				continue
+			}
+			if diff := diffResolved(d.resolved(), fresh); diff != "" {
+				t.Fatalf("pass %d input %d: reused decoder differs: %s", pass, i, diff)
+			}
+		}
+	}
+}
