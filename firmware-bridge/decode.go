@@ -56,8 +56,8 @@ func ParseKey(s string) (*frame.V2Key, error) {
 
 // dialectRW is the ardupilotmega dialect (a superset of common), built once.
 var dialectRW = func() *dialect.ReadWriter {
-	rw, err := dialect.NewReadWriter(ardupilotmega.Dialect)
-	if err != nil {
+	rw := &dialect.ReadWriter{Dialect: ardupilotmega.Dialect}
+	if err := rw.Initialize(); err != nil {
 		panic(fmt.Sprintf("ardupilotmega dialect: %v", err))
 	}
 	return rw

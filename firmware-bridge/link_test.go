@@ -145,7 +145,10 @@ func TestBadFramesDroppedAndCounted(t *testing.T) {
 	unknown := mk(pos(43.4), true) // seq 4
 	unknown[8] = 0x7f              // message id 0x7f21: in no dialect
 	send(unknown)
-	rw, _ := dialect.NewReadWriter(ardupilotmega.Dialect)
+	rw := &dialect.ReadWriter{Dialect: ardupilotmega.Dialect}
+	if err := rw.Initialize(); err != nil {
+		t.Fatal(err)
+	}
 	short := &frame.V1Frame{SequenceNumber: 5, SystemID: 8, ComponentID: 1,
 		Message: &message.MessageRaw{ID: 33, Payload: make([]byte, 10)}} // seq 5: right CRC, wrong size
 	short.Checksum = short.GenerateChecksum(rw.GetMessage(33).CRCExtra())

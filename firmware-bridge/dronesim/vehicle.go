@@ -15,6 +15,7 @@ import (
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
 	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
+	"github.com/bluenviron/gomavlib/v3/pkg/streamwriter"
 )
 
 // Vehicle flies a Sim over a MAVLink endpoint in real time (or faster).
@@ -155,17 +156,21 @@ type TlogEntry struct {
 // entries written, for comparison.
 func WriteTlog(w io.Writer, sim *Sim, d time.Duration) ([]TlogEntry, error) {
 	cfg := sim.Config()
-	rw, err := dialect.NewReadWriter(ardupilotmega.Dialect)
-	if err != nil {
+	rw := &dialect.ReadWriter{Dialect: ardupilotmega.Dialect}
+	if err := rw.Initialize(); err != nil {
 		return nil, err
 	}
-	ver := frame.V2
-	if cfg.Version == 1 {
-		ver = frame.V1
-	}
-	fw := &frame.Writer{ByteWriter: w, DialectRW: rw, OutVersion: ver, OutSystemID: cfg.SystemID,
-		OutComponentID: 1, OutKey: cfg.Key, OutSignatureLinkID: 1}
+	fw := &frame.Writer{ByteWriter: w, DialectRW: rw}
 	if err := fw.Initialize(); err != nil {
+		return nil, err
+	}
+	ver := streamwriter.V2
+	if cfg.Version == 1 {
+		ver = streamwriter.V1
+	}
+	sw := &streamwriter.Writer{FrameWriter: fw, Version: ver, SystemID: cfg.SystemID, ComponentID: 1,
+		Key: cfg.Key, SignatureLinkID: 1}
+	if err := sw.Initialize(); err != nil {
 		return nil, err
 	}
 	var out []TlogEntry
@@ -182,7 +187,7 @@ func WriteTlog(w io.Writer, sim *Sim, d time.Duration) ([]TlogEntry, error) {
 			if _, err := w.Write(hdr[:]); err != nil {
 				return out, err
 			}
-			if err := fw.WriteMessage(m); err != nil {
+			if err := sw.Write(m); err != nil {
 				return out, err
 			}
 			out = append(out, TlogEntry{Time: t.Truncate(time.Microsecond), Message: m})
