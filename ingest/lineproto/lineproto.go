@@ -26,7 +26,8 @@ const maxExactInt = 1 << 53
 // KindString, bool → KindBool. Timestamp precision nanoseconds; a line without timestamp gets now.
 //
 // Integers beyond ±2^53 (not exact as float64), strings longer than
-// smartdeal.MaxTextLen, a field key repeated in one line and a payload without
+// smartdeal.MaxTextLen, a field key or a site/device/unit/mission tag repeated
+// in one line and a payload without
 // any entry are rejected. Errors name the entry (and the line and column for
 // syntax errors). On error dst is returned unchanged.
 func Readings(site, device string, data []byte, now time.Time, dst []smartdeal.Reading) ([]smartdeal.Reading, error) {
@@ -55,6 +56,7 @@ func Readings(site, device string, data []byte, now time.Time, dst []smartdeal.R
 		}
 		measurement := c.get(0, m)
 		var unit, mission string
+		var seen uint8 // tags of the platform seen on this line
 		for {
 			k, v, err := dec.NextTag()
 			if err != nil {
@@ -62,6 +64,12 @@ func Readings(site, device string, data []byte, now time.Time, dst []smartdeal.R
 			}
 			if k == nil {
 				break
+			}
+			if bit := platformTag(k); bit != 0 {
+				if seen&bit != 0 {
+					return fail(entry, "tag %q repeated: %w", k, smartdeal.ErrMalformedPayload)
+				}
+				seen |= bit
 			}
 			switch string(k) {
 			case "site":
@@ -156,6 +164,21 @@ func Readings(site, device string, data []byte, now time.Time, dst []smartdeal.R
 		return dst, fmt.Errorf("line protocol: no line: %w", smartdeal.ErrMalformedPayload)
 	}
 	return dst, nil
+}
+
+// platformTag returns a bit for the tags the platform reads, 0 for others.
+func platformTag(k []byte) uint8 {
+	switch string(k) {
+	case "site":
+		return 1
+	case "device":
+		return 2
+	case "unit":
+		return 4
+	case "mission":
+		return 8
+	}
+	return 0
 }
 
 // Looks reports whether a payload looks like line protocol rather than SenML JSON (first

@@ -91,6 +91,8 @@ func TestReadings(t *testing.T) {
 	f("escaped space in the measurement", `temp\ erature value=1`, nil, smartdeal.ErrMalformedPayload)
 	f("too long", strings.Repeat("a", 60)+" abcd=1", nil, smartdeal.ErrMalformedPayload)
 	f("repeated field", "m a=1,a=2", nil, smartdeal.ErrMalformedPayload)
+	f("unit tag repeated", "temperature,unit=Cel,unit=K value=1", nil, smartdeal.ErrMalformedPayload)
+	f("site tag repeated", "temperature,site=nice,site=nice value=1", nil, smartdeal.ErrMalformedPayload)
 	f("value repeated as field", "m value=1,value=2", nil, smartdeal.ErrMalformedPayload)
 
 	// Values.
