@@ -349,7 +349,8 @@ func AppendSenML(dst []byte, p SenMLPack) ([]byte, error) {
 //
 // Readings must belong to site/device (else ErrIdentityMismatch), pass
 // Validate except for the future check, and share one mission (or none), which
-// is written as a "mission" record. Sub-microsecond parts of times are truncated.
+// is written as a "mission" record; a string reading named "mission" is
+// therefore refused. Sub-microsecond parts of times are truncated.
 func EncodeReadings(site, device string, rs []Reading) ([]byte, error) {
 	return AppendReadingsSenML(make([]byte, 0, 32+len(site)+len(device)+48*len(rs)), site, device, rs)
 }
@@ -382,6 +383,10 @@ func AppendReadingsSenML(dst []byte, site, device string, rs []Reading) ([]byte,
 		}
 		switch r.Kind {
 		case KindString:
+			if r.Quantity == "mission" {
+				return dst, fmt.Errorf("senml: reading %d: a string reading named mission would read back as the pack's mission: %w",
+					i, ErrInvalidValue)
+			}
 			if !utf8.ValidString(r.Text) || len(r.Text) > MaxTextLen {
 				return dst, fmt.Errorf("senml: reading %d: %s: string not valid UTF-8 or longer than %d: %w",
 					i, r.Quantity, MaxTextLen, ErrInvalidValue)

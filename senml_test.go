@@ -341,6 +341,7 @@ func TestEncodeReadingsErrors(t *testing.T) {
 	f("bad base64url", ErrInvalidValue, func(r *Reading) { r.Kind, r.Text = KindData, "AQ==" })
 	f("too long", ErrInvalidValue, func(r *Reading) { r.Kind, r.Text = KindString, strings.Repeat("a", MaxTextLen+1) })
 	f("bad kind", ErrInvalidValue, func(r *Reading) { r.Kind = 9 })
+	f("string named mission", ErrInvalidValue, func(r *Reading) { r.Quantity, r.Kind, r.Text = "mission", KindString, "m1" })
 	if _, err := EncodeReadings("nice", "gw1", nil); !errors.Is(err, ErrMalformedPayload) {
 		t.Errorf("no readings: %v", err)
 	}
