@@ -59,6 +59,8 @@ type influxConfig struct {
 	Token  string `koanf:"token"`
 	Org    string `koanf:"org"`
 	Bucket string `koanf:"bucket"`
+	// CacheTTL keeps aggregated series this long (0 disables); defaults to 30s.
+	CacheTTL time.Duration `koanf:"cache_ttl"`
 }
 
 type mqttConfig struct {
@@ -91,7 +93,7 @@ func defaultConfig() config {
 	return config{
 		DB:     "smartdeal.db",
 		HTTP:   httpConfig{Addr: "127.0.0.1:8080", BodyLimit: 64 << 10},
-		Influx: influxConfig{URL: "http://127.0.0.1:8086", Bucket: "smartdeal/autogen"},
+		Influx: influxConfig{URL: "http://127.0.0.1:8086", Bucket: "smartdeal/autogen", CacheTTL: 30 * time.Second},
 		MQTT:   mqttConfig{URL: "tcp://127.0.0.1:1883", ClientID: "smartdeal-api", TopicPrefix: smartdeal.DefaultTopicPrefix},
 		Log:    boot.DefaultLog(),
 	}
@@ -107,6 +109,9 @@ func (c *config) Validate() error {
 	}
 	if c.Influx.URL == "" || c.Influx.Bucket == "" {
 		return errors.New("influx.url and influx.bucket: required")
+	}
+	if c.Influx.CacheTTL < 0 || c.Influx.CacheTTL > time.Hour {
+		return errors.New("influx.cache_ttl: want between 0 and 1h")
 	}
 	if c.MQTT.URL != "" && c.MQTT.ClientID == "" {
 		return errors.New("mqtt.client_id: required with mqtt.url")
@@ -152,7 +157,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	defer store.Close()
-	meas, err := measure.New(measure.Config{URL: cfg.Influx.URL, Token: cfg.Influx.Token, Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket}, log.With("part", "measure"))
+	meas, err := measure.New(measure.Config{URL: cfg.Influx.URL, Token: cfg.Influx.Token, Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket, CacheTTL: cfg.Influx.CacheTTL}, log.With("part", "measure"))
 	if err != nil {
 		return err
 	}

@@ -274,7 +274,9 @@ func (s *Server) page(c *fiber.Ctx) error {
 	if len(links) > 12 {
 		links = links[:12]
 	}
-	stop := s.now().UTC()
+	// Ending on the current minute keeps the query text stable for a minute,
+	// so the measurements cache (if enabled) serves repeated views.
+	stop := s.now().UTC().Truncate(time.Minute)
 	series, err := s.linkedSeries(c, links, stop.Add(-s.cfg.PageRange), stop, 0, points)
 	if err != nil {
 		return err
@@ -314,7 +316,7 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	stop := s.now().UTC()
+	stop := s.now().UTC().Truncate(time.Minute)
 	data, err := s.linkedSeries(c, links, stop.Add(-30*24*time.Hour), stop, time.Hour, 24*30+2)
 	if err != nil {
 		return err

@@ -56,6 +56,12 @@ type Config struct {
 	Timeout time.Duration
 	// MaxRange is the longest range one query may cover (optional) defaults to 400 days.
 	MaxRange time.Duration
+	// CacheTTL keeps Range results this long and shares concurrent identical
+	// queries (optional); 0 disables the cache. Callers that want hits align
+	// their ranges (the API's proposal page ends on the current minute).
+	CacheTTL time.Duration
+	// CacheEntries bounds the cache (optional) defaults to 2000.
+	CacheEntries int
 }
 
 // Validate checks the config and fills defaults.
@@ -78,6 +84,12 @@ func (c *Config) Validate() error {
 	if c.MaxRange <= 0 {
 		c.MaxRange = 400 * 24 * time.Hour
 	}
+	if c.CacheTTL < 0 {
+		return errors.New("influx.cache_ttl: must not be negative")
+	}
+	if c.CacheEntries <= 0 {
+		c.CacheEntries = 2000
+	}
 	return nil
 }
 
@@ -87,6 +99,7 @@ type Client struct {
 	client influxdb2.Client
 	query  api.QueryAPI
 	log    *slog.Logger
+	cache  *rangeCache // nil without CacheTTL
 }
 
 // New returns a Client; it does not connect until the first query.
@@ -99,7 +112,11 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	}
 	opts := influxdb2.DefaultOptions().SetHTTPRequestTimeout(uint(cfg.Timeout / time.Second))
 	cl := influxdb2.NewClientWithOptions(cfg.URL, cfg.Token, opts)
-	return &Client{cfg: cfg, client: cl, query: cl.QueryAPI(cfg.Org), log: log}, nil
+	c := &Client{cfg: cfg, client: cl, query: cl.QueryAPI(cfg.Org), log: log}
+	if cfg.CacheTTL > 0 {
+		c.cache = newRangeCache(cfg.CacheTTL, cfg.CacheEntries)
+	}
+	return c, nil
 }
 
 // Close releases the HTTP client.
@@ -344,8 +361,18 @@ func (c *Client) Range(ctx context.Context, q RangeQuery) (*SeriesData, error) {
 	}
 	fmt.Fprintf(&b, "  |> aggregateWindow(every: %ds, fn: %s, createEmpty: false)\n", int64(every/time.Second), agg)
 	b.WriteString("  |> keep(columns: [\"_time\", \"_value\"])")
+	if c.cache == nil {
+		return c.rangeQuery(ctx, q, agg, every, b.String())
+	}
+	// The result depends only on the query text and the point cap.
+	return c.cache.get(fmt.Sprintf("%d\n%s", q.MaxPoints, b.String()), func() (*SeriesData, error) {
+		return c.rangeQuery(ctx, q, agg, every, b.String())
+	})
+}
+
+func (c *Client) rangeQuery(ctx context.Context, q RangeQuery, agg Aggregate, every time.Duration, flux string) (*SeriesData, error) {
 	out := &SeriesData{SeriesKey: q.SeriesKey, Start: q.Start.UTC(), Stop: q.Stop.UTC(), Agg: agg, Every: every.String(), Points: []Point{}}
-	err = c.each(ctx, b.String(), func(r *query.FluxRecord) {
+	err := c.each(ctx, flux, func(r *query.FluxRecord) {
 		if v, ok := toFloat(r.Value()); ok {
 			out.Points = append(out.Points, Point{Time: r.Time().UTC(), Value: v})
 		}

@@ -185,3 +185,30 @@ func TestUnavailable(t *testing.T) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 }
+
+func TestRangeCache(t *testing.T) {
+	in := testenv.SharedInflux(t)
+	db := in.NewDatabase(t)
+	t0 := time.Now().UTC().Truncate(time.Hour).Add(-2 * time.Hour)
+	writeLines(t, in.URL, db+"/autogen", []string{fmt.Sprintf("telemetry,site=s,device=d,quantity=q value=1 %d", t0.Add(time.Minute).Unix())})
+	c, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen", CacheTTL: time.Hour}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	q := measure.RangeQuery{SeriesKey: measure.SeriesKey{Site: "s", Device: "d", Quantity: "q"}, Start: t0, Stop: t0.Add(time.Hour), Every: 10 * time.Minute, Agg: measure.Max}
+	first, err := c.Range(context.Background(), q)
+	if err != nil || len(first.Points) != 1 || first.Points[0].Value != 1 {
+		t.Fatalf("first %+v %v", first, err)
+	}
+	writeLines(t, in.URL, db+"/autogen", []string{fmt.Sprintf("telemetry,site=s,device=d,quantity=q value=5 %d", t0.Add(2*time.Minute).Unix())})
+	cached, err := c.Range(context.Background(), q)
+	if err != nil || cached.Points[0].Value != 1 {
+		t.Fatalf("not served from cache: %+v %v", cached, err)
+	}
+	q.Stop = q.Stop.Add(time.Minute) // another range is another query
+	fresh, err := c.Range(context.Background(), q)
+	if err != nil || fresh.Points[0].Value != 5 {
+		t.Fatalf("fresh %+v %v", fresh, err)
+	}
+}
