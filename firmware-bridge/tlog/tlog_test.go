@@ -247,7 +247,7 @@ func TestNotALog(t *testing.T) {
 
 func FuzzImport(f *testing.F) {
 	data, _, _ := flight(f, dronesim.Config{SystemID: 1, ArmAfter: time.Second}, 5*time.Second)
-	f.Add(data)
+	f.Add(data[:2000])
 	f.Add(data[:len(data)/3])
 	f.Add(append([]byte("garbage\xfd\xfe"), data[:500]...))
 	f.Add([]byte{})
