@@ -741,7 +741,7 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 		case t >= senmlMinRelative:
 			rc.t = now.Add(time.Duration(math.Round(t*1e6)) * time.Microsecond).UTC()
 		default:
-			return senmlError(idx, ErrInvalidTime, "relative time %g more than %d s in the past", t, -senmlMinRelative)
+			return senmlError(idx, ErrInvalidTime, "relative time %g more than %d s in the past", t, int64(-senmlMinRelative))
 		}
 
 		switch {
