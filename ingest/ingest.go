@@ -91,6 +91,7 @@ type Service struct {
 
 	items   chan item
 	batches chan []item
+	acks    chan []item
 	unacked atomic.Int64
 
 	writeState atomic.Pointer[writeState]
@@ -150,6 +151,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		queue:      make(chan Message, 2*cfg.MaxInflight),
 		items:      make(chan item, 4*cfg.Decoders),
 		batches:    make(chan []item),
+		acks:       make(chan []item, 2),
 		intakeOpen: true,
 		limiter:    logLimiter{every: cfg.LogInterval, last: map[string]logEntry{}},
 	}
@@ -227,7 +229,13 @@ func (s *Service) Run(ctx context.Context) error {
 	writerDone := make(chan struct{})
 	go func() {
 		defer close(writerDone)
+		defer close(s.acks)
 		s.writeLoop(work)
+	}()
+	ackerDone := make(chan struct{})
+	go func() {
+		defer close(ackerDone)
+		s.ackLoop()
 	}()
 	go func() {
 		decoders.Wait()
@@ -247,6 +255,7 @@ func (s *Service) Run(ctx context.Context) error {
 	defer timer.Stop()
 	<-batcherDone
 	<-writerDone
+	<-ackerDone
 	if left := s.unacked.Load(); left > 0 {
 		s.log.Warn("ingest stopped with unacknowledged messages; the broker will redeliver them", "unacked", left)
 		return fmt.Errorf("ingest shutdown: %d messages left unacknowledged after %s", left, s.cfg.ShutdownTimeout)
@@ -346,6 +355,17 @@ func (s *Service) writeLoop(ctx context.Context) {
 	}
 }
 
+// ackLoop acknowledges the messages of written batches, in order.
+func (s *Service) ackLoop() {
+	for items := range s.acks {
+		for _, it := range items {
+			it.msg.Ack()
+			s.m.messages.WithLabelValues(it.format, "written").Inc()
+		}
+		s.unacked.Add(-int64(len(items)))
+	}
+}
+
 // writeItems writes the points of items; when InfluxDB refuses the data
 // (400) it bisects to find the guilty messages, dead-letters them and writes
 // the rest. Written messages are acked. It returns an error only when ctx
@@ -360,11 +380,12 @@ func (s *Service) writeItems(ctx context.Context, items []item, buf []byte) ([]b
 		n := 0
 		for _, it := range items {
 			n += it.n
-			it.msg.Ack()
-			s.m.messages.WithLabelValues(it.format, "written").Inc()
 		}
 		s.m.points.Add(float64(n))
-		s.unacked.Add(-int64(len(items)))
+		// paho sends each PUBACK through two unbuffered channels and a
+		// write: hand the acks to their own goroutine so the next batch's
+		// write overlaps them.
+		s.acks <- items
 		return buf, n, nil
 	}
 	if !isBadData(err) {

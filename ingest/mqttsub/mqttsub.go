@@ -184,6 +184,9 @@ func New(cfg Config, log *slog.Logger, handle func(mqtt.Message)) (*Client, erro
 	if tlsConf != nil {
 		opts.SetTLSConfig(tlsConf)
 	}
+	if u, _ := url.Parse(cfg.URL); buffered(u.Scheme) {
+		opts.SetCustomOpenConnectionFn(dialBuffered)
+	}
 	c.cli = mqtt.NewClient(opts)
 	return c, nil
 }
