@@ -195,8 +195,10 @@ func (b *Bridge) Owns(device string) bool {
 var ErrNotOurs = errors.New("not a device of this bridge")
 
 // HandleCommand takes a message from a cmd topic ({prefix}/{site}/{device}/cmd)
-// and hands it to the run loop; it never blocks on MQTT callbacks' behalf
-// longer than ctx allows. The answer is published as a cmd_result event.
+// and hands it to the run loop through a bounded queue, waiting at most until
+// ctx ends (an MQTT callback should pass a short timeout). The answer is
+// published as a cmd_result event; commands for devices the bridge does not
+// own return ErrNotOurs.
 func (b *Bridge) HandleCommand(ctx context.Context, topic string, payload []byte) error {
 	site, device, channel, err := b.topics.Parse(topic)
 	if err != nil {
@@ -313,7 +315,7 @@ func (b *Bridge) loop(ctx context.Context) {
 			if !ok {
 				return
 			}
-			b.handleEvent(ctx, ev)
+			b.handleEvent(ev)
 		case <-tick.C:
 			b.out.Reset()
 			b.tracker.Tick(b.now(), &b.out)
@@ -328,7 +330,7 @@ func (b *Bridge) loop(ctx context.Context) {
 	}
 }
 
-func (b *Bridge) handleEvent(ctx context.Context, ev gomavlib.Event) {
+func (b *Bridge) handleEvent(ev gomavlib.Event) {
 	switch e := ev.(type) {
 	case *gomavlib.EventChannelOpen:
 		b.channels[e.Channel] = 0
@@ -347,7 +349,6 @@ func (b *Bridge) handleEvent(ctx context.Context, ev gomavlib.Event) {
 	case *gomavlib.EventFrame:
 		b.frame(e)
 	}
-	_ = ctx
 }
 
 // warn logs at most once per 10 s: bad frames come in bursts.
