@@ -173,7 +173,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		pub = feed
 	}
 	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, CookieSecure: cfg.HTTP.CookieSecure, Licence: cfg.Licence, Topics: topics, MQTTHost: cfg.MQTT.URL},
-		api.Deps{Store: store, Measurements: meas, Publisher: pub, Logger: log, Registry: reg})
+		api.Deps{Store: store, Measurements: meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{}})
 	if err != nil {
 		return err
 	}

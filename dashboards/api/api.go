@@ -76,6 +76,10 @@ type Config struct {
 	PageRange time.Duration
 	// MQTTHost is written into device provisioning answers (optional).
 	MQTTHost string
+	// FlightLogLimit is the largest flight-log upload in bytes (optional)
+	// defaults to 32 MiB. Fiber reads whole bodies, so the server accepts up to
+	// this size and every other route refuses bodies over BodyLimit.
+	FlightLogLimit int
 }
 
 // Validate checks the config and fills defaults.
@@ -112,6 +116,10 @@ func (c *Config) Validate() error {
 	if c.Licence == "" {
 		c.Licence = "Licence Ouverte / Open Licence 2.0 (Etalab)"
 	}
+	def(&c.FlightLogLimit, 32<<20)
+	if c.FlightLogLimit < c.BodyLimit || c.FlightLogLimit > 1<<30 {
+		return errors.New("api.flight_log_limit: want between body_limit and 1 GiB")
+	}
 	def(&c.PageSeriesPoints, 500)
 	if c.PageSeriesPoints < 2 || c.PageSeriesPoints > measure.MaxPointsLimit {
 		return fmt.Errorf("api.page_series_points: want between 2 and %d", measure.MaxPointsLimit)
@@ -132,22 +140,26 @@ type Deps struct {
 	Registry *prometheus.Registry
 	// Now (optional) defaults to time.Now; tests pin it.
 	Now func() time.Time
+	// FlightLogs imports uploaded .tlog files (optional; without it the
+	// upload route answers 503).
+	FlightLogs FlightLogImporter
 }
 
 // Server is the API: a Fiber app plus the live-feed hub.
 type Server struct {
-	cfg     Config
-	store   Store
-	meas    Measurements
-	pub     Publisher
-	log     *slog.Logger
-	now     func() time.Time
-	app     *fiber.App
-	hub     *Hub
-	reg     *prometheus.Registry
-	metrics *metrics
-	routes  []*Route
-	dummy   string // a password hash to spend time on for unknown accounts
+	cfg        Config
+	store      Store
+	meas       Measurements
+	pub        Publisher
+	log        *slog.Logger
+	now        func() time.Time
+	app        *fiber.App
+	hub        *Hub
+	reg        *prometheus.Registry
+	metrics    *metrics
+	routes     []*Route
+	flightLogs FlightLogImporter
+	dummy      string // a password hash to spend time on for unknown accounts
 }
 
 // New builds the API.
@@ -168,7 +180,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Now = time.Now
 	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
-		now: deps.Now, reg: deps.Registry, hub: NewHub(deps.Logger)}
+		now: deps.Now, reg: deps.Registry, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs}
 	var err error
 	if s.dummy, err = cfg.Password.Hash("not a real password"); err != nil {
 		return nil, err
@@ -180,8 +192,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.hub.gauge = s.metrics.liveClients.Set
 	s.app = fiber.New(fiber.Config{
 		AppName:               "smartdeal-api",
-		Immutable:             true, // fasthttp reuses request memory; params are kept
-		BodyLimit:             cfg.BodyLimit,
+		Immutable:             true,               // fasthttp reuses request memory; params are kept
+		BodyLimit:             cfg.FlightLogLimit, // other routes: bodyLimit middleware
 		ErrorHandler:          s.errorHandler,
 		DisableStartupMessage: true,
 		ReadTimeout:           30 * time.Second,

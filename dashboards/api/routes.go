@@ -113,6 +113,7 @@ func (s *Server) table() []*Route {
 		{Method: "POST", Path: v1 + "/missions", Tag: "missions", Summary: "Plan a mission (GeoJSON polygon area)", Access: SignedIn, Roles: missionPlan, Body: civic.Mission{}, Response: civic.Mission{}, Status: 201, handler: s.createMission},
 		{Method: "GET", Path: v1 + "/missions/:id", Tag: "missions", Summary: "A mission", Response: civic.Mission{}, handler: s.mission},
 		{Method: "POST", Path: v1 + "/missions/:id/status", Tag: "missions", Summary: "Start, complete or abort a mission (publishes the drone's retained set_mission)", Access: SignedIn, Roles: missionOps, Body: missionStatusReq{}, Response: civic.Mission{}, handler: s.setMissionStatus},
+		{Method: "POST", Path: v1 + "/missions/:id/flightlog", Tag: "missions", Summary: "Upload a MAVLink flight log (.tlog, application/octet-stream) into an active or completed mission", Access: SignedIn, Roles: missionOps, Body: []byte{}, Response: flightLogResp{}, Status: 202, limit: "upload", handler: s.flightLog},
 		{Method: "GET", Path: v1 + "/missions/:id/track", Tag: "missions", Summary: "The drone's track and flight summary (GeoJSON with ?format=geojson)", Params: []Param{q("format", "string", "json (default) or geojson")}, Response: measure.Track{}, handler: s.track},
 
 		{Method: "GET", Path: v1 + "/sites", Tag: "devices", Summary: "Sites", Response: []civic.Site{}, handler: s.sites},
@@ -143,6 +144,9 @@ func (s *Server) mount() {
 	s.app.Use(s.authenticate)
 	for _, rt := range s.routes {
 		hs := []fiber.Handler{guard(rt)}
+		if rt.limit != "upload" {
+			hs = append([]fiber.Handler{s.bodyLimit}, hs...)
+		}
 		if l := s.limiter(rt.limit); l != nil {
 			hs = append(hs, l)
 		}
@@ -155,7 +159,7 @@ func (s *Server) limiter(kind string) fiber.Handler {
 	var max int
 	key := func(c *fiber.Ctx) string { return c.IP() }
 	switch kind {
-	case "":
+	case "", "upload":
 		return nil
 	case "signup":
 		max = s.cfg.SignUpLimit
@@ -195,4 +199,13 @@ func openAPIPath(p string) string {
 		}
 	}
 	return strings.Join(parts, "/")
+}
+
+// bodyLimit refuses bodies over Config.BodyLimit on every route but the
+// flight-log upload (the server itself accepts up to FlightLogLimit).
+func (s *Server) bodyLimit(c *fiber.Ctx) error {
+	if len(c.Body()) > s.cfg.BodyLimit {
+		return civic.Errorf(civic.ETOOLARGE, "request body larger than %d bytes", s.cfg.BodyLimit)
+	}
+	return c.Next()
 }
