@@ -100,6 +100,7 @@ type Bridge struct {
 	vehicleCh map[uint8]*gomavlib.Channel
 	out       Output
 	lastWarn  time.Time
+	requested map[uint8]time.Time // last stream request per vehicle
 
 	mu      sync.Mutex
 	running bool
@@ -302,6 +303,7 @@ func (b *Bridge) Run(ctx context.Context) error {
 func (b *Bridge) loop(ctx context.Context) {
 	b.channels = make(map[*gomavlib.Channel]uint8)
 	b.vehicleCh = make(map[uint8]*gomavlib.Channel)
+	b.requested = make(map[uint8]time.Time)
 	hb := time.NewTicker(b.cfg.HeartbeatPeriod)
 	defer hb.Stop()
 	tick := time.NewTicker(250 * time.Millisecond)
@@ -317,9 +319,18 @@ func (b *Bridge) loop(ctx context.Context) {
 			}
 			b.handleEvent(ev)
 		case <-tick.C:
+			now := b.now()
 			b.out.Reset()
-			b.tracker.Tick(b.now(), &b.out)
+			b.tracker.Tick(now, &b.out)
 			b.flush()
+			if b.tracker.rate(GroupPosition) >= 0 {
+				for _, id := range b.tracker.Starved(now, b.cfg.StreamRetry) {
+					if now.Sub(b.requested[id]) > b.cfg.StreamRetry {
+						b.log.Info("no position stream, asking again", "system_id", id)
+						b.requestStreams(id)
+					}
+				}
+			}
 		case <-hb.C:
 			b.heartbeat()
 		case c := <-b.cmds:
@@ -561,6 +572,7 @@ func (b *Bridge) requestStreams(sysid uint8) {
 	if !ok {
 		return
 	}
+	b.requested[sysid] = b.now()
 	for _, m := range streamMessages {
 		iv := b.streamInterval(m.group)
 		if iv == 0 {

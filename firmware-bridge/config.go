@@ -52,6 +52,9 @@ type Config struct {
 	// (optional) do not ask the autopilots for streams (SET_MESSAGE_INTERVAL,
 	// REQUEST_DATA_STREAM); for links where another GCS already does.
 	NoStreamRequest bool `koanf:"no_stream_request"`
+	// (optional) how long a vehicle may send no position before its streams
+	// are requested again (a request lost on a radio link); defaults to 10 s.
+	StreamRetry time.Duration `koanf:"stream_retry"`
 	// (optional) period of the bridge's own HEARTBEAT; defaults to 1 s.
 	HeartbeatPeriod time.Duration `koanf:"heartbeat_period"`
 	// (optional) silence after which a vehicle's link is declared lost; defaults to 5 s.
@@ -184,6 +187,9 @@ func (c Config) Validate() error {
 	if c.HeartbeatPeriod < 0 {
 		errs = append(errs, errors.New("mavlink.heartbeat_period: must not be negative"))
 	}
+	if c.StreamRetry < 0 {
+		errs = append(errs, errors.New("mavlink.stream_retry: must not be negative"))
+	}
 	if c.LinkTimeout < 0 {
 		errs = append(errs, errors.New("mavlink.link_timeout: must not be negative"))
 	}
@@ -214,6 +220,9 @@ func (c *Config) setDefaults() {
 	}
 	if c.LinkTimeout == 0 {
 		c.LinkTimeout = 5 * time.Second
+	}
+	if c.StreamRetry == 0 {
+		c.StreamRetry = 10 * time.Second
 	}
 	if c.QueueSize == 0 {
 		c.QueueSize = 4096

@@ -178,3 +178,32 @@ func TestBadFramesDroppedAndCounted(t *testing.T) {
 		t.Fatalf("lost %d received %d, want 3 and 4", vs[0].FramesLost, vs[0].FramesReceived)
 	}
 }
+
+// TestStreamRequestRetried: the first stream requests are lost on the way to
+// a vehicle that streams only when asked; the bridge asks again.
+func TestStreamRequestRetried(t *testing.T) {
+	broker := testenv.StartMosquitto(t, testenv.MosquittoOptions{})
+	col := bridgetest.Collect(t, broker.URL(), "smartdeal/v1/#")
+	pub := bridgetest.NewPublisher(t, broker.URL())
+	port := bridgetest.FreeUDPPort(t)
+	b := startBridge(t, bridge.Config{Site: "s", Endpoints: []string{fmt.Sprintf("udp-server:127.0.0.1:%d", port)},
+		StreamRetry: time.Second}, pub)
+	relay := bridgetest.NewRelay(t, fmt.Sprintf("127.0.0.1:%d", port))
+	relay.Mute(true)
+	v := &dronesim.Vehicle{Sim: newSim(t, dronesim.Config{SystemID: 2, WaitStreamRequest: true}),
+		Endpoint: gomavlib.EndpointUDPClient{Address: relay.Addr}}
+	fly(t, v)
+	testenv.Eventually(t, 5*time.Second, func() bool { return b.Stats().StreamRequests > 0 }, "first stream request sent")
+	time.Sleep(1500 * time.Millisecond)
+	if v.StreamRequests() != 0 {
+		t.Fatal("a request got through the muted relay")
+	}
+	if _, ok := col.Latest(t, "s", "drone-2", drone.QLatitude); ok {
+		t.Fatal("positions without any request")
+	}
+	relay.Mute(false)
+	testenv.Eventually(t, 10*time.Second, func() bool {
+		_, ok := col.Latest(t, "s", "drone-2", drone.QLatitude)
+		return ok && v.StreamRequests() > 0
+	}, "positions after the retried request")
+}

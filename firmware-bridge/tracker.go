@@ -92,6 +92,7 @@ type vehicle struct {
 	missionItem  int // last published, -1 none
 	gcs          bool
 	hasGPI       bool
+	lastGPI      time.Time
 }
 
 // NewTracker returns a Tracker with cfg's defaults filled in.
@@ -212,6 +213,22 @@ func (t *Tracker) vehicle(sysid uint8, now time.Time) *vehicle {
 		t.vehicles[sysid] = v
 	}
 	return v
+}
+
+// Starved returns the vehicles whose autopilot beats but which sent no
+// GLOBAL_POSITION_INT for the last d: their stream request was lost or refused.
+func (t *Tracker) Starved(now time.Time, d time.Duration) []uint8 {
+	var out []uint8
+	for id, v := range t.vehicles {
+		if v.gcs || !v.LinkUp || v.LastHeartbeat.IsZero() || now.Sub(v.LastHeartbeat) > d {
+			continue
+		}
+		if now.Sub(v.lastGPI) > d && now.Sub(v.FirstSeen) > d {
+			out = append(out, id)
+		}
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i] < out[j] })
+	return out
 }
 
 // Tick checks link timeouts at now and emits link_lost events.
@@ -417,6 +434,7 @@ func (t *Tracker) Handle(now time.Time, sysid, compid uint8, msg message.Message
 		t.heartbeat(v, compid, m, now, out)
 	case *ardupilotmega.MessageGlobalPositionInt:
 		v.hasGPI = true
+		v.lastGPI = now
 		v.Latitude.Set(float64(m.Lat) / 1e7)
 		v.Longitude.Set(float64(m.Lon) / 1e7)
 		v.Altitude.Set(float64(m.Alt) / 1000)

@@ -176,6 +176,7 @@ type Relay struct {
 	peer    atomic.Pointer[net.UDPAddr]
 	drop    atomic.Int64 // datagrams from the vehicle still to drop
 	paused  atomic.Bool
+	muted   atomic.Bool
 	dropped atomic.Int64
 }
 
@@ -206,11 +207,10 @@ func NewRelay(t testing.TB, target string) *Relay {
 				return
 			}
 			r.peer.Store(from)
-			if r.paused.Load() || r.drop.Add(-1) >= 0 {
+			if r.paused.Load() || r.takeDrop() {
 				r.dropped.Add(1)
 				continue
 			}
-			r.drop.Store(0)
 			_, _ = back.Write(buf[:n])
 		}
 	}()
@@ -228,7 +228,7 @@ func NewRelay(t testing.TB, target string) *Relay {
 				}
 				continue
 			}
-			if p := r.peer.Load(); p != nil && !r.paused.Load() {
+			if p := r.peer.Load(); p != nil && !r.paused.Load() && !r.muted.Load() {
 				_, _ = front.WriteToUDP(buf[:n], p)
 			}
 		}
@@ -241,6 +241,18 @@ func NewRelay(t testing.TB, target string) *Relay {
 	return r
 }
 
+func (r *Relay) takeDrop() bool {
+	for {
+		n := r.drop.Load()
+		if n <= 0 {
+			return false
+		}
+		if r.drop.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
 // Drop drops the next n datagrams coming from the vehicle.
 func (r *Relay) Drop(n int) { r.drop.Store(int64(n)) }
 
@@ -249,6 +261,9 @@ func (r *Relay) Pause() { r.paused.Store(true) }
 
 // Resume restores the link.
 func (r *Relay) Resume() { r.paused.Store(false) }
+
+// Mute drops (true) or passes (false) what the bridge sends to the vehicle.
+func (r *Relay) Mute(on bool) { r.muted.Store(on) }
 
 // Dropped returns how many datagrams from the vehicle were dropped.
 func (r *Relay) Dropped() int64 { return r.dropped.Load() }
