@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -190,6 +191,7 @@ func startProc(t testing.TB, config string) *exec.Cmd {
 func TestSIGKILLMidBacklog(t *testing.T) {
 	broker := testenv.StartMosquitto(t, testenv.MosquittoOptions{})
 	rec := mqtttest.Subscribe(t, broker.URL(), "rec-kill", "smartdeal/v1/kill-site/+/telemetry")
+	status := mqtttest.Subscribe(t, broker.URL(), "rec-kill-status", "smartdeal/v1/kill-site/gateway/status")
 	broker.Stop()
 	spoolDir := t.TempDir()
 	config := writeConfig(t, simConfig(broker.URL(), spoolDir, "gw-kill", 5, "100ms", "  drain_rate: 40"))
@@ -203,6 +205,18 @@ func TestSIGKILLMidBacklog(t *testing.T) {
 	}
 	_ = gw.Wait()
 	receivedAtKill := rec.Len()
+	// The kernel closed the socket without DISCONNECT: the broker sends the
+	// last will, the retained offline status.
+	lastState := func() string {
+		var st struct{ State string }
+		msgs := status.Messages()
+		if len(msgs) == 0 {
+			return ""
+		}
+		_ = json.Unmarshal(msgs[len(msgs)-1].Payload, &st)
+		return st.State
+	}
+	testenv.Eventually(t, 10*time.Second, func() bool { return lastState() == "offline" }, "no offline last will after SIGKILL (last state %q)", lastState())
 
 	sp, err := spool.Open(filepath.Join(spoolDir, "spool.db"), spool.Options{})
 	if err != nil {
@@ -224,6 +238,7 @@ func TestSIGKILLMidBacklog(t *testing.T) {
 	}
 
 	gw2 := startProc(t, config)
+	testenv.Eventually(t, 20*time.Second, func() bool { return lastState() == "online" }, "no online status after the restart")
 	missing := func() []string {
 		got := map[string]bool{}
 		for _, m := range rec.Messages() {
