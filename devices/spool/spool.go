@@ -30,6 +30,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"runtime"
 	"sync"
 	"time"
 
@@ -406,16 +407,23 @@ func (s *Spool) commitLoop() {
 	batch := make([]*request, 0, s.opts.MaxBatch)
 	for first := range s.reqs {
 		batch = append(batch[:0], first)
-	drain:
-		for len(batch) < s.opts.MaxBatch {
-			select {
-			case r, ok := <-s.reqs:
-				if !ok {
+		// Take what is queued; yield once so that the appenders woken by the
+		// previous commit can queue again, and take those too.
+		for round := 0; round < 2; round++ {
+		drain:
+			for len(batch) < s.opts.MaxBatch {
+				select {
+				case r, ok := <-s.reqs:
+					if !ok {
+						break drain
+					}
+					batch = append(batch, r)
+				default:
 					break drain
 				}
-				batch = append(batch, r)
-			default:
-				break drain
+			}
+			if round == 0 && len(batch) > 1 {
+				runtime.Gosched()
 			}
 		}
 		s.commit(batch)

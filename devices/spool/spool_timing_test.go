@@ -9,6 +9,9 @@ import (
 	"github.com/cd06/smartdeal/devices/spool"
 )
 
+// readingsPerPack is the number of readings in benchPayload.
+const readingsPerPack = 3
+
 // A typical pack: one BME280 read, three readings, as SenML JSON.
 var benchPayload = []byte(`[{"bn":"urn:dev:smartdeal:nice-port:bme280-1:","bt":1.7644e+09,"n":"temperature","u":"Cel","v":21.37},{"n":"relative_humidity","u":"%RH","v":64.2},{"n":"pressure","u":"Pa","v":101325}]`)
 
@@ -45,6 +48,7 @@ func BenchmarkAppendParallel(b *testing.B) {
 			b.StopTimer()
 			st := s.Stats()
 			b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+			b.ReportMetric(readingsPerPack*float64(b.N)/b.Elapsed().Seconds(), "readings/s")
 			b.ReportMetric(float64(b.N)/float64(st.Commits), "entries/commit")
 		})
 	}
@@ -94,4 +98,5 @@ func BenchmarkDeliver(b *testing.B) {
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "entries/s")
+	b.ReportMetric(readingsPerPack*float64(b.N)/b.Elapsed().Seconds(), "readings/s")
 }
