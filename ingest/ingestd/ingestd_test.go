@@ -5,6 +5,7 @@ import (
 	"encoding/base64"
 	"fmt"
 	"log/slog"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"sync"
@@ -12,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cd06/smartdeal/ingest/influxstore"
 	"github.com/cd06/smartdeal/ingest/ingestd"
@@ -187,11 +189,14 @@ func TestInfluxOutage(t *testing.T) {
 	if !ingesttest.WantSeq(s, total) {
 		t.Fatalf("stored %+v, want values 0..%d once each", s, total-1)
 	}
-	if got := r.metric(t, "smartdeal_ingest_write_retries_total"); got < 1 {
-		t.Errorf("write_retries_total = %v, want > 0", got)
+	// As an operator sees them: scraped from /metrics.
+	srv := httptest.NewServer(promhttp.HandlerFor(r.reg, promhttp.HandlerOpts{}))
+	defer srv.Close()
+	if got := ingesttest.Scrape(srv.URL, "smartdeal_ingest_write_retries_total"); got < 1 {
+		t.Errorf("/metrics write_retries_total = %v, want > 0", got)
 	}
-	if got := r.metric(t, "smartdeal_ingest_write_errors_total", "class=retryable"); got < 1 {
-		t.Errorf("write_errors_total{class=retryable} = %v, want > 0", got)
+	if got := ingesttest.Scrape(srv.URL, "smartdeal_ingest_write_errors_total", `class="retryable"`); got < 1 {
+		t.Errorf("/metrics write_errors_total{class=retryable} = %v, want > 0", got)
 	}
 	testenv.Eventually(t, 10*time.Second, func() bool { return r.app.StoreReady(context.Background()) == nil }, "StoreReady after recovery")
 	t.Logf("outage: %d messages, %v retries", total, r.metric(t, "smartdeal_ingest_write_retries_total"))
@@ -404,4 +409,40 @@ func TestRejectedByInflux(t *testing.T) {
 		t.Errorf("write_errors_total{class=bad_data} = %v", got)
 	}
 	testenv.Eventually(t, 5*time.Second, func() bool { return r.app.Unacked() == 0 }, "unacked %d", r.app.Unacked())
+}
+
+// TestMissingDatabase: a configuration error (InfluxDB 404: the database
+// does not exist) keeps the messages unacked, retries, and says so in
+// readiness; once an operator creates the database everything is written.
+func TestMissingDatabase(t *testing.T) {
+	broker := testenv.StartMosquitto(t, testenv.MosquittoOptions{})
+	in := testenv.SharedInflux(t)
+	db := fmt.Sprintf("late_%d", time.Now().UnixNano()%1e9)
+	t.Cleanup(func() { _, _ = in.InfluxQL(context.Background(), "DROP DATABASE "+db) })
+	r := start(t, broker.URL(), in.URL, db, "ingest-404", nil)
+	pub := ingesttest.Client(t, broker.URL(), "pub-404")
+	var ps [][]byte
+	for i := range 100 {
+		ps = append(ps, ingesttest.SenML(i))
+	}
+	ingesttest.Publish(t, pub, "smartdeal/v1/nice/station/telemetry", ps...)
+	testenv.Eventually(t, 20*time.Second, func() bool {
+		return r.metric(t, "smartdeal_ingest_write_errors_total", "class=config") >= 2
+	}, "no config-class write errors")
+	err := r.app.StoreReady(context.Background())
+	if err == nil || !strings.Contains(err.Error(), "404") {
+		t.Fatalf("StoreReady = %v, want the 404", err)
+	}
+	if got := r.app.Unacked(); got != 100 {
+		t.Fatalf("unacked = %d while writes fail, want all 100 held", got)
+	}
+	if _, err := in.InfluxQL(context.Background(), "CREATE DATABASE "+db); err != nil {
+		t.Fatal(err)
+	}
+	var s ingesttest.Stats
+	testenv.Eventually(t, 30*time.Second, func() bool {
+		s = ingesttest.SeqStats(t, in, db)
+		return ingesttest.WantSeq(s, 100)
+	}, "after CREATE DATABASE: %+v", s)
+	testenv.Eventually(t, 10*time.Second, func() bool { return r.app.StoreReady(context.Background()) == nil }, "still not ready")
 }
