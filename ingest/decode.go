@@ -180,6 +180,7 @@ func (s *Service) deadLetter(ctx context.Context, it item, reason string, cause 
 	if err := s.dl.Publish(ctx, topic, body); err != nil {
 		s.log.Error("dead letter not published; message left unacked for redelivery",
 			"topic", it.msg.Topic(), "reason", reason, "err", err)
+		s.abandoned.Add(1)
 		return
 	}
 	it.msg.Ack()

@@ -88,11 +88,15 @@ type Service struct {
 	intakeMu   sync.RWMutex
 	intakeOpen bool
 	queue      chan Message
+	stopping   chan struct{}
 
 	items   chan item
 	batches chan []item
 	acks    chan []item
 	unacked atomic.Int64
+	// abandoned counts messages given up unacked (shutdown timeout): the
+	// broker redelivers them to the next session.
+	abandoned atomic.Int64
 
 	writeState atomic.Pointer[writeState]
 	limiter    logLimiter
@@ -153,6 +157,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		batches:    make(chan []item),
 		acks:       make(chan []item, 2),
 		intakeOpen: true,
+		stopping:   make(chan struct{}),
 		limiter:    logLimiter{every: cfg.LogInterval, last: map[string]logEntry{}},
 	}
 	m, err := newMetrics(deps.Registry,
@@ -184,7 +189,12 @@ func (s *Service) Handle(m Message) {
 	case s.queue <- m:
 	default:
 		s.m.intakeBlocks.Inc()
-		s.queue <- m
+		select {
+		case s.queue <- m:
+		case <-s.stopping: // shutdown began while the queue is full: leave it unacked
+			s.unacked.Add(-1)
+			s.abandoned.Add(1)
+		}
 	}
 }
 
@@ -246,17 +256,17 @@ func (s *Service) Run(ctx context.Context) error {
 
 	<-ctx.Done()
 	s.log.Info("ingest stopping: intake closed, flushing", "unacked", s.unacked.Load())
+	timer := time.AfterFunc(s.cfg.ShutdownTimeout, cancelWork)
+	defer timer.Stop()
+	close(s.stopping) // releases a Handle blocked on a full queue
 	s.intakeMu.Lock()
 	s.intakeOpen = false
 	close(s.queue)
 	s.intakeMu.Unlock()
-
-	timer := time.AfterFunc(s.cfg.ShutdownTimeout, cancelWork)
-	defer timer.Stop()
 	<-batcherDone
 	<-writerDone
 	<-ackerDone
-	if left := s.unacked.Load(); left > 0 {
+	if left := s.unacked.Load() + s.abandoned.Load(); left > 0 {
 		s.log.Warn("ingest stopped with unacknowledged messages; the broker will redeliver them", "unacked", left)
 		return fmt.Errorf("ingest shutdown: %d messages left unacknowledged after %s", left, s.cfg.ShutdownTimeout)
 	}
@@ -348,6 +358,7 @@ func (s *Service) writeLoop(ctx context.Context) {
 			// messages stay unacked and the broker redelivers them.
 			s.log.Error("batch abandoned unacknowledged", "messages", len(batch), "err", err)
 			s.unacked.Add(-int64(len(batch)))
+			s.abandoned.Add(int64(len(batch)))
 			continue
 		}
 		s.m.batchSeconds.Observe(time.Since(start).Seconds())

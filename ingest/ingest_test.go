@@ -149,3 +149,62 @@ func BenchmarkPipelineSenMLPack10(b *testing.B) {
 			float64(benchBase)/1e9+float64(i)/1e3)
 	})
 }
+
+// storeFunc is a Store whose Write is a function.
+type storeFunc func(ctx context.Context, p []byte) error
+
+func (f storeFunc) Write(ctx context.Context, p []byte) error { return f(ctx, p) }
+
+// TestShutdownWhileStoreDownAndQueueFull: InfluxDB down, more messages
+// handed in than the queue holds (a broker with a larger window than
+// configured), then a stop request ⇒ Run returns within the shutdown
+// timeout, the blocked handler is released, nothing is acked.
+func TestShutdownWhileStoreDownAndQueueFull(t *testing.T) {
+	cfg := DefaultConfig()
+	cfg.MaxInflight, cfg.BatchSize, cfg.Decoders = 5, 2, 1
+	cfg.RetryInitial, cfg.RetryMax, cfg.ShutdownTimeout = time.Millisecond, 10*time.Millisecond, 300*time.Millisecond
+	down := storeFunc(func(context.Context, []byte) error { return fmt.Errorf("connection refused") })
+	svc, err := New(cfg, Deps{Store: down, Encode: influxstore.AppendPoints, DeadLetters: nopPublisher{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- svc.Run(ctx) }()
+	var acked atomic.Int64
+	handed := make(chan struct{})
+	go func() {
+		defer close(handed)
+		for i := range 100 {
+			svc.Handle(&benchMsg{topic: "smartdeal/v1/nice/station/telemetry",
+				payload: fmt.Appendf(nil, `[{"n":"seq","v":%d}]`, i), acked: &acked})
+		}
+	}()
+	deadline := time.Now().Add(5 * time.Second)
+	for len(svc.queue) < cap(svc.queue) { // wait until the handler is blocked on a full queue
+		if time.Now().After(deadline) {
+			t.Fatalf("queue never filled: %d of %d", len(svc.queue), cap(svc.queue))
+		}
+		time.Sleep(time.Millisecond)
+	}
+	cancel()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "unacknowledged") {
+			t.Fatalf("Run = %v, want an error counting unacknowledged messages", err)
+		}
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not return: shutdown deadlocked")
+	}
+	select {
+	case <-handed:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Handle still blocked after shutdown")
+	}
+	if n := acked.Load(); n != 0 {
+		t.Fatalf("%d messages acked although nothing was written", n)
+	}
+	if got := svc.Ready(context.Background()); got == nil || !strings.Contains(got.Error(), "connection refused") {
+		t.Fatalf("Ready = %v", got)
+	}
+}

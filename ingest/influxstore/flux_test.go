@@ -3,9 +3,9 @@ package influxstore
 import (
 	"context"
 	"encoding/csv"
+	"fmt"
 	"io"
 	"net/http"
-	"fmt"
 	"sort"
 	"strings"
 	"testing"
