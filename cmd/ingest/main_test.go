@@ -59,7 +59,6 @@ type proc struct {
 	metrics string
 	out     *bytes.Buffer
 	done    chan struct{}
-	mu      sync.Mutex
 }
 
 type syncBuf struct {
