@@ -120,11 +120,19 @@ func execute(ctx context.Context, cfg config, stderr io.Writer) (report, error) 
 	// exists on the broker) and writing, before the clock starts.
 	base := time.Now().Add(-10 * time.Minute).Truncate(time.Second)
 	warm := message{index: -1, device: "warmup"}
-	if err := publishOne(pubs[0], cfg, warm, base); err != nil {
-		return report{}, err
+	// It is published again every 2 s until it shows: an ingest that has not yet
+	// subscribed does not get it (duplicates collapse: same series and time).
+	lastWarm := time.Time{}
+	warmTick := func(context.Context, *fluxClient) {
+		if time.Since(lastWarm) > 2*time.Second {
+			lastWarm = time.Now()
+			if err := publishOne(pubs[0], cfg, warm, base); err != nil {
+				log.Warn("warm-up publish", "err", err)
+			}
+		}
 	}
-	if _, err := waitCount(ctx, flux, 1, cfg.timeout, nil); err != nil {
-		return report{}, fmt.Errorf("warm-up reading never reached InfluxDB (is an ingest running?): %w", err)
+	if _, err := waitCount(ctx, flux, 1, time.Minute, warmTick); err != nil {
+		return report{}, fmt.Errorf("warm-up reading never reached InfluxDB (is an ingest running? see loadgen-ingest.log): %w", err)
 	}
 	log.Info("ingest is live; starting", "mode", cfg.mode, "n", cfg.n, "format", cfg.format)
 
