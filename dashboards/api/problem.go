@@ -84,6 +84,9 @@ func toCivic(err error) *civic.Error {
 		case fiber.StatusBadRequest:
 			return civic.Errorf(civic.EINVALID, "%s", fe.Message)
 		}
+		if fe.Code >= 400 && fe.Code < 500 { // e.g. 408 from the server on a slow client
+			return &civic.Error{Code: civic.EINVALID, Message: fe.Message, Extra: map[string]any{"status_override": fe.Code}}
+		}
 	}
 	return civic.Errorf(civic.EINTERNAL, "internal error")
 }
