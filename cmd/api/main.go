@@ -181,7 +181,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	if feed != nil {
-		feed.hub = srv.Hub()
+		feed.hub, feed.srv = srv.Hub(), srv
 		if err := feed.start(ctx); err != nil {
 			log.Warn("MQTT broker not reachable yet; retrying in the background", "err", err)
 		}

@@ -142,6 +142,14 @@ func TestRun(t *testing.T) {
 		t.Fatal("no retained set_mission")
 	}
 
+	// The bridge's retained status updates the device registry.
+	sub.Publish("smartdeal/v1/paillon/drone-2/status", 1, true, `{"state":"online","time":"`+time.Now().UTC().Format(time.RFC3339)+`"}`).WaitTimeout(5 * time.Second)
+	testenv.Eventually(t, 10*time.Second, func() bool {
+		var d map[string]any
+		httpJSON(t, "GET", base+"/api/v1/devices/drone-2", "", nil, 200, &d)
+		return d["status"] == "online" && d["last_seen"] != nil
+	}, "device status not updated from MQTT")
+
 	// Live feed from MQTT telemetry.
 	resp, err := http.Get(base + "/api/v1/live?series=paillon/drone-2/altitude")
 	if err != nil {

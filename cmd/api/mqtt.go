@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -34,6 +35,7 @@ type mqttFeed struct {
 	topics smartdeal.Topics
 	log    *slog.Logger
 	hub    *api.Hub
+	srv    *api.Server
 	queue  chan telemetryMsg
 	done   chan struct{}
 }
@@ -50,7 +52,9 @@ func newMQTTFeed(cfg mqttConfig, topics smartdeal.Topics, log *slog.Logger) *mqt
 		SetOnConnectHandler(func(c mqtt.Client) {
 			// Subscribing here resubscribes after every reconnect.
 			c.Subscribe(topics.TelemetryFilter(), 0, f.onMessage)
-			log.Info("MQTT connected; live feed subscribed", "filter", topics.TelemetryFilter())
+			// Retained status messages arrive at once: every device's last state.
+			c.Subscribe(topics.Device("+", "+", smartdeal.ChannelStatus), 1, f.onMessage)
+			log.Info("MQTT connected; live feed and device status subscribed", "filter", topics.TelemetryFilter())
 		}).
 		SetConnectionLostHandler(func(_ mqtt.Client, err error) { log.Warn("MQTT connection lost", "err", err) })
 	f.client = mqtt.NewClient(opts)
@@ -72,6 +76,10 @@ func (f *mqttFeed) start(ctx context.Context) error {
 			case <-ctx.Done():
 				return
 			case m := <-f.queue:
+				if strings.HasSuffix(m.topic, "/"+smartdeal.ChannelStatus) {
+					f.srv.HandleStatus(ctx, m.topic, m.payload)
+					continue
+				}
 				f.hub.HandleTelemetry(f.topics, m.topic, m.payload)
 			}
 		}

@@ -33,6 +33,7 @@ type Store interface {
 	civic.AuditService
 	UserByID(ctx context.Context, id string) (*civic.User, error)
 	MissionsForProposal(ctx context.Context, proposalID string) ([]string, error)
+	SetDeviceStatus(ctx context.Context, id, status string, seen time.Time) error
 	Ping(ctx context.Context) error
 }
 
