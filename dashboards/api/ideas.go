@@ -239,12 +239,13 @@ type pageResp struct {
 func (s *Server) linkedSeries(c *fiber.Ctx, links []*civic.Link, start, stop time.Time, every time.Duration, points int) ([]*measure.SeriesData, error) {
 	out := make([]*measure.SeriesData, len(links))
 	errs := make([]error, len(links))
+	cx := ctx(c) // *fiber.Ctx is not for use from other goroutines
 	var wg sync.WaitGroup
 	for i, l := range links {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
-			out[i], errs[i] = s.meas.Range(ctx(c), measure.RangeQuery{
+			out[i], errs[i] = s.meas.Range(cx, measure.RangeQuery{
 				SeriesKey: measure.SeriesKey{Site: l.SiteID, Device: l.DeviceID, Quantity: l.Quantity},
 				Start:     start, Stop: stop, Agg: measure.Mean, Every: every, MaxPoints: points})
 		}()
