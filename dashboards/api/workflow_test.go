@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/cd06/smartdeal/dashboards/api"
@@ -201,6 +202,67 @@ func TestBudget(t *testing.T) {
 			e.call("GET", "/api/v1/ideas/"+c.ID+"/history", "", nil, 200, &h)
 			if len(h) != 4 {
 				t.Fatalf("refused selection wrote history (%d entries)", len(h))
+			}
+		})
+	}
+}
+
+// TestConcurrentSelections: ten experts select ten 200,000 € proposals at the
+// same time; the 1,000,000 € budget admits exactly five, the others get
+// over_budget — on SQLite and PostgreSQL.
+func TestConcurrentSelections(t *testing.T) {
+	for _, b := range sqltest.Stores(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			e := newEnv(t, b, nil, api.Config{})
+			base := serve(t, e)
+			_, citizen := e.user(civic.RoleCitizen)
+			ids := make([]string, 10)
+			toks := make([]string, 10)
+			for i := range ids {
+				p := e.idea(citizen, 200_000, true)
+				for _, st := range []string{"shortlisted", "under_review"} {
+					e.call("POST", "/api/v1/ideas/"+p.ID+"/status", e.admin, map[string]any{"status": st}, 200, nil)
+				}
+				ids[i] = p.ID
+				_, toks[i] = e.user(civic.RoleExpert)
+			}
+			var wg sync.WaitGroup
+			codes := make([]int, len(ids))
+			start := make(chan struct{})
+			for i := range ids {
+				wg.Add(1)
+				go func() {
+					defer wg.Done()
+					<-start
+					req, _ := http.NewRequest("POST", base+"/api/v1/ideas/"+ids[i]+"/status", strings.NewReader(`{"status":"selected"}`))
+					req.Header.Set("Content-Type", "application/json")
+					req.Header.Set("Authorization", "Bearer "+toks[i])
+					resp, err := http.DefaultClient.Do(req)
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					resp.Body.Close()
+					codes[i] = resp.StatusCode
+				}()
+			}
+			close(start)
+			wg.Wait()
+			ok, refused := 0, 0
+			for _, c := range codes {
+				switch c {
+				case 200:
+					ok++
+				case 409:
+					refused++
+				}
+			}
+			var cv struct {
+				CommittedEUR int64 `json:"committed_eur"`
+			}
+			e.call("GET", "/api/v1/campaigns/"+e.campaign, "", nil, 200, &cv)
+			if ok != 5 || refused != 5 || cv.CommittedEUR != 1_000_000 {
+				t.Fatalf("codes %v: %d selected, %d refused, committed %d €", codes, ok, refused, cv.CommittedEUR)
 			}
 		})
 	}
