@@ -12,6 +12,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"html/template"
 	"log/slog"
 	"time"
 
@@ -160,6 +161,7 @@ type Server struct {
 	metrics    *metrics
 	routes     []*Route
 	flightLogs FlightLogImporter
+	pages      *template.Template
 	dummy      string // a password hash to spend time on for unknown accounts
 }
 
@@ -188,6 +190,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	if s.metrics, err = newMetrics(deps.Registry); err != nil {
 		return nil, err
+	}
+	if s.pages, err = s.parsePages(); err != nil {
+		return nil, fmt.Errorf("templates: %w", err)
 	}
 	s.hub.dropped = s.metrics.liveDropped.Inc
 	s.hub.gauge = s.metrics.liveClients.Set

@@ -324,24 +324,7 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 	}
 	resp := evidenceResp{Proposal: p, Series: []seriesStats{}, Missions: []*civic.Mission{}}
 	for _, d := range data {
-		st := seriesStats{SeriesKey: d.SeriesKey, Count: len(d.Points)}
-		var sum float64
-		for i, pt := range d.Points {
-			v := pt.Value
-			if i == 0 || v < *st.Min {
-				st.Min = &v
-			}
-			if i == 0 || v > *st.Max {
-				st.Max = &v
-			}
-			sum += v
-			st.Last = &v
-		}
-		if st.Count > 0 {
-			m := sum / float64(st.Count)
-			st.Mean = &m
-		}
-		resp.Series = append(resp.Series, st)
+		resp.Series = append(resp.Series, statsOf(d))
 	}
 	ids, err := s.store.MissionsForProposal(ctx(c), p.ID)
 	if err != nil {

@@ -131,6 +131,8 @@ func (s *Server) table() []*Route {
 		{Method: "DELETE", Path: v1 + "/links/:id", Tag: "links", Summary: "Remove a link", Access: SignedIn, Roles: linkers, Status: 204, handler: s.deleteLink},
 		{Method: "GET", Path: v1 + "/live", Tag: "measurements", Summary: "Server-Sent Events of new readings for a set of series", Produces: "text/event-stream", Params: []Param{{Name: "series", In: "query", Type: "string", Description: "comma-separated site/device/quantity (≤ 50); site/device/* for all of a device", Required: true}}, handler: s.live},
 
+		{Method: "GET", Path: "/idees", Tag: "pages", Summary: "Page (HTML, French): public proposals", Produces: "text/html", handler: s.ideasPage},
+		{Method: "GET", Path: "/idees/:id", Tag: "pages", Summary: "Page (HTML, French): a proposal with its linked measurements and missions", Produces: "text/html", handler: s.ideaPage},
 		{Method: "GET", Path: "/opendata/proposals.json", Tag: "opendata", Summary: "Public proposals (JSON, with licence)", Response: openProposals{}, handler: s.openProposalsJSON},
 		{Method: "GET", Path: "/opendata/proposals.csv", Tag: "opendata", Summary: "Public proposals (CSV, licence column)", Produces: "text/csv", handler: s.openProposalsCSV},
 		{Method: "GET", Path: "/opendata/sites.geojson", Tag: "opendata", Summary: "Sites and their devices (GeoJSON FeatureCollection, with licence)", Produces: "application/geo+json", handler: s.openSites},
