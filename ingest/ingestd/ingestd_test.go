@@ -446,3 +446,36 @@ func TestMissingDatabase(t *testing.T) {
 	}, "after CREATE DATABASE: %+v", s)
 	testenv.Eventually(t, 10*time.Second, func() bool { return r.app.StoreReady(context.Background()) == nil }, "still not ready")
 }
+
+// TestWindowFlush: the broker's in-flight window (here 20, Mosquitto's
+// default) is far below the batch size and the flush interval is an hour:
+// only the 80 %-of-window rule can flush, and it must, or the broker stops
+// sending and everything stalls.
+func TestWindowFlush(t *testing.T) {
+	broker := testenv.StartMosquitto(t, testenv.MosquittoOptions{MaxInflight: 20})
+	in := testenv.SharedInflux(t)
+	db := in.NewDatabase(t)
+	r := start(t, broker.URL(), in.URL, db, "ingest-window", func(c *ingestd.Config) {
+		c.Ingest.MaxInflight = 20
+		c.Ingest.BatchSize = 5000
+		c.Ingest.FlushInterval = time.Hour
+	})
+	const n = 500
+	pub := ingesttest.Client(t, broker.URL(), "pub-window")
+	var ps [][]byte
+	for i := range n {
+		ps = append(ps, ingesttest.LineProtocol(i))
+	}
+	ingesttest.Publish(t, pub, "smartdeal/v1/nice/station/telemetry", ps...)
+	var s ingesttest.Stats
+	testenv.Eventually(t, 60*time.Second, func() bool {
+		s = ingesttest.SeqStats(t, in, db)
+		return ingesttest.WantSeq(s, n)
+	}, "stored %+v, want %d: the window rule did not flush", s, n)
+	testenv.Eventually(t, 5*time.Second, func() bool { return r.metric(t, "smartdeal_ingest_batch_points") > 0 }, "no batch")
+	batches := r.metric(t, "smartdeal_ingest_batch_points")
+	if perBatch := n / batches; perBatch > 20 {
+		t.Fatalf("%v messages per batch, more than the window allows", perBatch)
+	}
+	t.Logf("%d messages in %v batches", n, batches)
+}
