@@ -32,9 +32,15 @@ build:
 	CGO_ENABLED=0 $(GO) build -o bin/ ./cmd/...
 
 # Gateway binaries for Raspberry Pi: 64-bit (Pi 3/4/5 with a 64-bit OS) and 32-bit ARMv7.
+# buildTime is the earliest wall clock the gateway trusts (a Pi has no RTC).
+VERSION ?= $(shell git describe --tags --always --dirty 2>/dev/null || echo dev)
+GW_LDFLAGS = -s -w -X github.com/cd06/smartdeal/devices/gateway.version=$(VERSION) -X github.com/cd06/smartdeal/devices/gateway.buildTime=$(shell date -u +%Y-%m-%dT%H:%M:%SZ)
 build-arm:
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags="-s -w" -o bin/linux-arm64/ ./cmd/gateway ./cmd/mavbridge
-	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags="-s -w" -o bin/linux-armv7/ ./cmd/gateway ./cmd/mavbridge
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags "$(GW_LDFLAGS)" -o bin/smartdeal-gateway-linux-arm64 ./cmd/gateway
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags "$(GW_LDFLAGS)" -o bin/smartdeal-gateway-linux-armv7 ./cmd/gateway
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags "-s -w" -o bin/smartdeal-mavbridge-linux-arm64 ./cmd/mavbridge
+	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags "-s -w" -o bin/smartdeal-mavbridge-linux-armv7 ./cmd/mavbridge
+	@ls -l bin/smartdeal-*-linux-*
 
 clean:
 	rm -rf bin .run
