@@ -1,0 +1,125 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/cd06/smartdeal/internal/testenv"
+)
+
+// syncBuffer collects the platform's log safely across goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// TestAllInOne runs the platform as `make run` does (embedded broker, ingest,
+// simulated gateways with the AtmoSud replay) against a real InfluxDB, and
+// checks that every site's readings land, that readiness and metrics answer,
+// and that shutdown is clean.
+func TestAllInOne(t *testing.T) {
+	in := testenv.SharedInflux(t)
+	db := in.NewDatabase(t)
+	brokerPort, opsPort := testenv.FreePort(t), testenv.FreePort(t)
+	env := map[string]string{
+		"SMARTDEAL_DATA_DIR":           t.TempDir(),
+		"SMARTDEAL_BROKER_LISTEN":      "127.0.0.1:" + strconv.Itoa(brokerPort),
+		"SMARTDEAL_INFLUX_URL":         in.URL,
+		"SMARTDEAL_INFLUX_BUCKET":      db + "/autogen",
+		"SMARTDEAL_HTTP_OPS":           "127.0.0.1:" + strconv.Itoa(opsPort),
+		"SMARTDEAL_SIM_INTERVAL":       "200ms",
+		"SMARTDEAL_SIM_REPLAY_SPEEDUP": "3600",
+		"SMARTDEAL_LOG_LEVEL":          "warn",
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	logs := &syncBuffer{}
+	done := make(chan error, 1)
+	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, logs) }()
+
+	sites := defaultConfig().Sim.Sites
+	testenv.Eventually(t, 60*time.Second, func() bool {
+		rows, err := in.Flux(context.Background(), fmt.Sprintf(`from(bucket: "%s/autogen")
+  |> range(start: -1h)
+  |> filter(fn: (r) => r._measurement == "telemetry")
+  |> group(columns: ["site", "device"])
+  |> count()`, db))
+		if err != nil {
+			return false
+		}
+		seen := map[string]bool{}
+		for _, r := range rows {
+			seen[r["site"]+"/"+r["device"]] = true
+		}
+		for _, s := range sites {
+			if !seen[s+"/atmosud"] || !seen[s+"/weather-1"] {
+				return false
+			}
+		}
+		return true
+	}, "readings of every simulated site (sim and AtmoSud replay) in InfluxDB; log:\n%s", logs)
+
+	ops := "http://127.0.0.1:" + strconv.Itoa(opsPort)
+	testenv.Eventually(t, 20*time.Second, func() bool {
+		resp, err := http.Get(ops + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, "/readyz never answered 200")
+	resp, err := http.Get(ops + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	for _, want := range []string{"smartdeal_ingest_", `site="nice-port"`} {
+		if !strings.Contains(string(body), want) {
+			t.Errorf("/metrics lacks %q", want)
+		}
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run returned %v; log:\n%s", err, logs)
+		}
+	case <-time.After(30 * time.Second):
+		t.Fatal("platform did not stop within 30 s of cancellation")
+	}
+}
+
+func TestBadConfig(t *testing.T) {
+	env := map[string]string{"SMARTDEAL_SIM_SITES": "Nice Port", "SMARTDEAL_SIM_INTERVAL": "1ms"}
+	err := run(context.Background(), nil, func(k string) string { return env[k] }, io.Discard)
+	if err == nil {
+		t.Fatal("bad config accepted")
+	}
+	for _, want := range []string{"sim.sites[0]", "sim.interval"} {
+		if !strings.Contains(err.Error(), want) {
+			t.Errorf("error %q does not name %s", err, want)
+		}
+	}
+}

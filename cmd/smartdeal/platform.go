@@ -1,0 +1,263 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"os"
+	"path/filepath"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
+	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/cmd/internal/boot"
+	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/gateway"
+	"github.com/cd06/smartdeal/ingest/ingestd"
+	"github.com/cd06/smartdeal/internal/services"
+)
+
+type config struct {
+	// DataDir holds InfluxDB's data and the gateways' spools; defaults to .run.
+	DataDir string    `koanf:"data_dir"`
+	Broker  brokerCfg `koanf:"broker"`
+	Influx  influxCfg `koanf:"influx"`
+	HTTP    httpCfg   `koanf:"http"`
+	Sim     simCfg    `koanf:"sim"`
+	Log     boot.Log  `koanf:"log"`
+}
+
+type brokerCfg struct {
+	// Listen is the embedded broker's address; defaults to 127.0.0.1:1883.
+	Listen string `koanf:"listen"`
+}
+
+type influxCfg struct {
+	// URL of an InfluxDB to use instead of starting one (empty: start 1.8.10).
+	URL string `koanf:"url"`
+	// Port for the InfluxDB the all-in-one starts; defaults to 8086.
+	Port int `koanf:"port"`
+	// Bucket ("database/retention" on 1.8); defaults to smartdeal/autogen.
+	Bucket string `koanf:"bucket"`
+}
+
+type httpCfg struct {
+	// Ops is where /healthz, /readyz and /metrics of the all-in-one answer.
+	Ops string `koanf:"ops"`
+}
+
+type simCfg struct {
+	// Sites are the simulated gateways' site ids.
+	Sites []string `koanf:"sites"`
+	// Sensors per simulated site; defaults to 4 (weather, air, river, rain).
+	Sensors int `koanf:"sensors"`
+	// Interval between reads of each simulated sensor; defaults to 5s.
+	Interval time.Duration `koanf:"interval"`
+	// Replay real AtmoSud measurements at this many recorded seconds per second (0: off).
+	ReplaySpeedup float64 `koanf:"replay_speedup"`
+}
+
+func defaultConfig() config {
+	return config{
+		DataDir: ".run",
+		Broker:  brokerCfg{Listen: "127.0.0.1:1883"},
+		Influx:  influxCfg{Port: 8086, Bucket: "smartdeal/autogen"},
+		HTTP:    httpCfg{Ops: "127.0.0.1:9180"},
+		Sim: simCfg{
+			Sites:         []string{"nice-port", "cannes-croisette", "breil-sur-roya"},
+			Sensors:       4,
+			Interval:      5 * time.Second,
+			ReplaySpeedup: 60,
+		},
+		Log: boot.DefaultLog(),
+	}
+}
+
+func (c *config) Validate() error {
+	var errs []error
+	if c.DataDir == "" {
+		errs = append(errs, errors.New("data_dir: required"))
+	}
+	if _, _, err := net.SplitHostPort(c.Broker.Listen); err != nil {
+		errs = append(errs, fmt.Errorf("broker.listen: %q: want host:port", c.Broker.Listen))
+	}
+	if c.Influx.URL == "" && (c.Influx.Port < 0 || c.Influx.Port > 65535) {
+		errs = append(errs, fmt.Errorf("influx.port: %d: want 0…65535", c.Influx.Port))
+	}
+	for i, s := range c.Sim.Sites {
+		if err := smartdeal.CheckID("site", s); err != nil {
+			errs = append(errs, fmt.Errorf("sim.sites[%d]: %w", i, err))
+		}
+	}
+	if c.Sim.Sensors < 0 || c.Sim.Sensors > 1000 {
+		errs = append(errs, fmt.Errorf("sim.sensors: %d: want 0…1000", c.Sim.Sensors))
+	}
+	if c.Sim.Interval < 100*time.Millisecond {
+		errs = append(errs, fmt.Errorf("sim.interval: %s: want at least 100ms", c.Sim.Interval))
+	}
+	if c.Sim.ReplaySpeedup < 0 {
+		errs = append(errs, fmt.Errorf("sim.replay_speedup: %g: want ≥ 0", c.Sim.ReplaySpeedup))
+	}
+	return errors.Join(append(errs, c.Log.Validate("log"))...)
+}
+
+// platform is the running all-in-one.
+type platform struct {
+	cfg config
+	log *slog.Logger
+	reg *prometheus.Registry
+
+	brokerURL string
+	influxURL string
+}
+
+// part is one long-running component.
+type part struct {
+	name string
+	run  func(context.Context) error
+}
+
+func (p *platform) run(ctx context.Context) error {
+	p.reg = prometheus.NewRegistry()
+	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	if err := os.MkdirAll(p.cfg.DataDir, 0o755); err != nil {
+		return fmt.Errorf("data dir: %w", err)
+	}
+
+	// 1. Broker.
+	listen := p.cfg.Broker.Listen
+	if services.Answers(listen) {
+		port, err := services.FreePort()
+		if err != nil {
+			return err
+		}
+		host, _, _ := net.SplitHostPort(listen)
+		p.log.Warn("something already listens on the broker address (a Mosquitto?); the embedded broker takes another port",
+			"busy", listen, "port", port)
+		listen = net.JoinHostPort(host, strconv.Itoa(port))
+	}
+	broker, err := startBroker(listen, p.log)
+	if err != nil {
+		return err
+	}
+	defer broker.Close()
+	p.brokerURL = "tcp://" + listen
+
+	// 2. InfluxDB.
+	p.influxURL = p.cfg.Influx.URL
+	if p.influxURL == "" {
+		in, err := p.startInflux(ctx)
+		if err != nil {
+			return err
+		}
+		defer in.Stop()
+		p.influxURL = in.URL
+	}
+
+	// 3. Ingest, gateways, ops server.
+	parts, err := p.parts()
+	if err != nil {
+		return err
+	}
+	p.log.Info("SMART Deal platform running",
+		"mqtt", p.brokerURL, "influxdb", p.influxURL, "bucket", p.cfg.Influx.Bucket,
+		"ops", "http://"+p.cfg.HTTP.Ops+"/metrics", "sites", p.cfg.Sim.Sites)
+	return runParts(ctx, p.log, parts)
+}
+
+func (p *platform) startInflux(ctx context.Context) (*services.Influxd, error) {
+	bin, err := services.EnsureInfluxd(ctx, p.log)
+	if err != nil {
+		return nil, err
+	}
+	port := p.cfg.Influx.Port
+	if port != 0 && services.Answers("127.0.0.1:"+strconv.Itoa(port)) {
+		p.log.Warn("port taken; InfluxDB takes a free one", "port", port)
+		port = 0
+	}
+	dir, _ := filepath.Abs(filepath.Join(p.cfg.DataDir, "influxdb"))
+	in, err := services.StartInfluxd(ctx, bin, dir, port, filepath.Join(dir, "influxd.log"))
+	if err != nil {
+		return nil, err
+	}
+	return in, nil
+}
+
+func (p *platform) parts() ([]part, error) {
+	var parts []part
+
+	ic := ingestd.DefaultConfig()
+	ic.MQTT.URL = p.brokerURL
+	ic.Influx.URL = p.influxURL
+	ic.Influx.Bucket = p.cfg.Influx.Bucket
+	ic.Influx.CreateDatabase = true
+	ic.Ingest.MaxInflight = min(ic.Ingest.MaxInflight, embeddedBrokerInflight)
+	ing, err := ingestd.New(ic, p.log.With("component", "ingest"), p.reg)
+	if err != nil {
+		return nil, fmt.Errorf("ingest: %w", err)
+	}
+	parts = append(parts, part{"ingest", ing.Run})
+	checks := []boot.Check{{Name: "broker", Fn: ing.BrokerReady}, {Name: "influxdb", Fn: ing.StoreReady}}
+
+	for i, site := range p.cfg.Sim.Sites {
+		gc := gateway.SimulatedConfig(site, p.brokerURL, filepath.Join(p.cfg.DataDir, "spool", site), p.cfg.Sim.Sensors, p.cfg.Sim.Interval)
+		if p.cfg.Sim.ReplaySpeedup > 0 {
+			gc.Sensors = append(gc.Sensors, devices.SensorConfig{
+				Driver: devices.DriverReplay, Device: "atmosud", Station: replayStations[i%len(replayStations)],
+				Speedup: p.cfg.Sim.ReplaySpeedup, Interval: devices.Duration(p.cfg.Sim.Interval),
+			})
+		}
+		g, err := gateway.New(gc, p.log.With("component", "gateway"))
+		if err != nil {
+			return nil, fmt.Errorf("simulated gateway %s: %w", site, err)
+		}
+		p.reg.MustRegister(prefixed{site: site, reg: g.Registry()})
+		parts = append(parts, part{"gateway " + site, g.Run})
+	}
+
+	ops := boot.NewServer(boot.ServerConfig{Addr: p.cfg.HTTP.Ops, Registry: p.reg, Checks: checks}, p.log)
+	parts = append(parts, part{"ops http", ops.Run})
+	return parts, nil
+}
+
+// replayStations are AtmoSud stations whose recorded day the simulated sites replay.
+var replayStations = []string{"NICE ARSON", "CANNES BROUSSAILLES", "PEILLON"}
+
+// runParts runs every part until ctx ends or one fails, then stops them all
+// and waits: each part flushes what it holds on the way out.
+func runParts(ctx context.Context, log *slog.Logger, parts []part) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var wg sync.WaitGroup
+	errs := make(chan error, len(parts))
+	for _, pt := range parts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			err := pt.run(ctx)
+			if err != nil && !errors.Is(err, context.Canceled) {
+				errs <- fmt.Errorf("%s: %w", pt.name, err)
+				cancel()
+			}
+		}()
+	}
+	<-ctx.Done()
+	log.Info("shutting down: flushing and stopping every part")
+	wg.Wait()
+	close(errs)
+	return errors.Join(collect(errs)...)
+}
+
+func collect(ch <-chan error) []error {
+	var out []error
+	for err := range ch {
+		out = append(out, err)
+	}
+	return out
+}
