@@ -52,7 +52,7 @@ func parseFlags(args []string, getenv func(string) string, stderr io.Writer) (co
 	fs.StringVar(&c.bucket, "bucket", "", "bucket to count in; empty creates a fresh 1.8 database and passes it to the ingest as SMARTDEAL_INFLUX_BUCKET")
 	fs.IntVar(&c.publishers, "publishers", 4, "publishing MQTT connections")
 	fs.IntVar(&c.window, "window", 1000, "unacknowledged QoS 1 publishes per connection")
-	fs.DurationVar(&c.timeout, "timeout", 10*time.Minute, "give up when InfluxDB has not gained a point for this long")
+	fs.DurationVar(&c.timeout, "timeout", 2*time.Minute, "give up when InfluxDB has not gained a point for this long")
 	fs.IntVar(&c.probeEvery, "probe-every", 100, "every k-th message is a latency probe")
 	fs.BoolVar(&c.jsonOut, "json", false, "print the report as JSON")
 	if err := fs.Parse(args); err != nil {
