@@ -153,6 +153,7 @@ func (in *Influx) Flux(ctx context.Context, query string) ([]map[string]string, 
 			continue
 		}
 		if strings.HasPrefix(rec[0], "#") {
+			header = nil // annotations start a table (csv.Reader drops the blank line between tables)
 			continue
 		}
 		if header == nil {
