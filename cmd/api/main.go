@@ -1,6 +1,8 @@
 // Command api serves the SMART Deal civic API (Fiber): proposals, votes,
 // expert selection, missions, devices, measurements from InfluxDB, a live feed
-// fed from MQTT and open data. See docs/api.md.
+// fed from MQTT and open data. The service itself is dashboards/apid (the
+// all-in-one cmd/smartdeal runs the same); this command loads its
+// configuration. See docs/api.md.
 //
 // Usage:
 //
@@ -19,21 +21,13 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
-	"net"
 	"os"
-	"strings"
-	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
-	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/cmd/internal/boot"
-	"github.com/cd06/smartdeal/dashboards/api"
-	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
-	"github.com/cd06/smartdeal/dashboards/sqlstore"
+	"github.com/cd06/smartdeal/dashboards/apid"
 )
 
 func main() {
@@ -45,82 +39,35 @@ func main() {
 	}
 }
 
-type httpConfig struct {
-	// Addr defaults to 127.0.0.1:8080.
-	Addr string `koanf:"addr"`
-	// BodyLimit in bytes defaults to 65536.
-	BodyLimit int `koanf:"body_limit"`
-	// CookieSecure marks the session cookie Secure (behind HTTPS).
-	CookieSecure bool `koanf:"cookie_secure"`
-}
-
-type influxConfig struct {
-	URL    string `koanf:"url"`
-	Token  string `koanf:"token"`
-	Org    string `koanf:"org"`
-	Bucket string `koanf:"bucket"`
-	// CacheTTL keeps aggregated series this long (0 disables); defaults to 30s.
-	CacheTTL time.Duration `koanf:"cache_ttl"`
-}
-
-type mqttConfig struct {
-	// URL of the broker; empty disables the live feed and mission commands fail.
-	URL         string `koanf:"url"`
-	ClientID    string `koanf:"client_id"`
-	Username    string `koanf:"username"`
-	Password    string `koanf:"password"`
-	TopicPrefix string `koanf:"topic_prefix"`
-}
-
-type adminConfig struct {
-	// Email and Password create the first administrator if no account has this e-mail.
-	Email    string `koanf:"email"`
-	Password string `koanf:"password"`
-}
-
+// config is apid.Config's keys at the top level, plus the log.
 type config struct {
-	// DB is a SQLite path or a postgres:// URL; defaults to smartdeal.db.
-	DB      string       `koanf:"db"`
-	HTTP    httpConfig   `koanf:"http"`
-	Influx  influxConfig `koanf:"influx"`
-	MQTT    mqttConfig   `koanf:"mqtt"`
-	Admin   adminConfig  `koanf:"admin"`
-	Licence string       `koanf:"licence"`
-	Log     boot.Log     `koanf:"log"`
+	DB      string            `koanf:"db"`
+	HTTP    apid.HTTPConfig   `koanf:"http"`
+	Influx  apid.InfluxConfig `koanf:"influx"`
+	MQTT    apid.MQTTConfig   `koanf:"mqtt"`
+	Admin   apid.AdminConfig  `koanf:"admin"`
+	Licence string            `koanf:"licence"`
+	Log     boot.Log          `koanf:"log"`
 }
 
 func defaultConfig() config {
-	return config{
-		DB:     "smartdeal.db",
-		HTTP:   httpConfig{Addr: "127.0.0.1:8080", BodyLimit: 64 << 10},
-		Influx: influxConfig{URL: "http://127.0.0.1:8086", Bucket: "smartdeal/autogen", CacheTTL: 30 * time.Second},
-		MQTT:   mqttConfig{URL: "tcp://127.0.0.1:1883", ClientID: "smartdeal-api", TopicPrefix: smartdeal.DefaultTopicPrefix},
-		Log:    boot.DefaultLog(),
-	}
+	d := apid.DefaultConfig()
+	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, Licence: d.Licence, Log: boot.DefaultLog()}
 }
 
-// Validate checks the configuration; errors name the YAML key.
+func (c *config) app() apid.Config {
+	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, Licence: c.Licence}
+}
+
+// Validate checks the configuration; errors name the YAML key. Unlike the
+// all-in-one, the production binary does not generate an administrator
+// password (it would be written to the log): admin.email needs admin.password.
 func (c *config) Validate() error {
-	if strings.TrimSpace(c.DB) == "" {
-		return errors.New("db: required (SQLite path or postgres:// URL)")
+	if err := c.app().Validate(); err != nil {
+		return err
 	}
-	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
-		return fmt.Errorf("http.addr: %w", err)
-	}
-	if c.Influx.URL == "" || c.Influx.Bucket == "" {
-		return errors.New("influx.url and influx.bucket: required")
-	}
-	if c.Influx.CacheTTL < 0 || c.Influx.CacheTTL > time.Hour {
-		return errors.New("influx.cache_ttl: want between 0 and 1h")
-	}
-	if c.MQTT.URL != "" && c.MQTT.ClientID == "" {
-		return errors.New("mqtt.client_id: required with mqtt.url")
-	}
-	if (c.Admin.Email == "") != (c.Admin.Password == "") {
-		return errors.New("admin.email and admin.password: give both or neither")
-	}
-	if c.Admin.Password != "" && len(c.Admin.Password) < 10 {
-		return errors.New("admin.password: at least 10 characters")
+	if c.Admin.Email != "" && c.Admin.Password == "" {
+		return errors.New("admin.password: required with admin.email")
 	}
 	return c.Log.Validate("log")
 }
@@ -151,100 +98,11 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-
-	store, err := sqlstore.Open(ctx, sqlstore.Config{DSN: cfg.DB, Logger: log.With("part", "sqlstore")})
-	if err != nil {
-		return err
-	}
-	defer store.Close()
-	meas, err := measure.New(measure.Config{URL: cfg.Influx.URL, Token: cfg.Influx.Token, Org: cfg.Influx.Org, Bucket: cfg.Influx.Bucket, CacheTTL: cfg.Influx.CacheTTL}, log.With("part", "measure"))
-	if err != nil {
-		return err
-	}
-	defer meas.Close()
-
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	topics := smartdeal.Topics{Prefix: cfg.MQTT.TopicPrefix}
-	var pub api.Publisher = noBroker{}
-	var feed *mqttFeed
-	if cfg.MQTT.URL != "" {
-		feed = newMQTTFeed(cfg.MQTT, topics, log.With("part", "mqtt"))
-		pub = feed
-	}
-	srv, err := api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, CookieSecure: cfg.HTTP.CookieSecure, Licence: cfg.Licence, Topics: topics, MQTTHost: cfg.MQTT.URL},
-		api.Deps{Store: store, Measurements: meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{}})
+	app, err := apid.New(ctx, cfg.app(), log, reg)
 	if err != nil {
 		return err
 	}
-	if err := bootstrap(ctx, store, cfg.Admin, log); err != nil {
-		return err
-	}
-	if feed != nil {
-		feed.hub, feed.srv = srv.Hub(), srv
-		if err := feed.start(ctx); err != nil {
-			log.Warn("MQTT broker not reachable yet; retrying in the background", "err", err)
-		}
-		defer feed.stop()
-	}
-
-	ln, err := net.Listen("tcp", cfg.HTTP.Addr)
-	if err != nil {
-		return fmt.Errorf("http.addr: %w", err)
-	}
-	log.Info("listening", "addr", ln.Addr().String(), "db", dbKind(cfg.DB))
-	errc := make(chan error, 1)
-	go func() { errc <- srv.App().Listener(ln) }()
-	select {
-	case err := <-errc:
-		return fmt.Errorf("http: %w", err)
-	case <-ctx.Done():
-	}
-	sctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
-		return fmt.Errorf("shutdown: %w", err)
-	}
-	log.Info("stopped")
-	return nil
-}
-
-func dbKind(dsn string) string {
-	if sqlstore.IsPostgres(dsn) {
-		return "postgres"
-	}
-	return "sqlite"
-}
-
-// bootstrap creates the configured administrator and, when there is no
-// campaign, the SMART Deal campaign of the current year (1,000,000 €).
-func bootstrap(ctx context.Context, store *sqlstore.Store, a adminConfig, log *slog.Logger) error {
-	if a.Email != "" {
-		if _, err := store.UserByEmail(ctx, a.Email); civic.ErrorCode(err) == civic.ENOTFOUND {
-			hash, err := (api.PasswordParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}).Hash(a.Password)
-			if err != nil {
-				return err
-			}
-			if err := store.CreateUser(ctx, &civic.User{Email: a.Email, Name: "Administrator", Role: civic.RoleAdmin, PasswordHash: hash}); err != nil {
-				return fmt.Errorf("bootstrap admin: %w", err)
-			}
-			log.Info("administrator created", "email", a.Email)
-		} else if err != nil {
-			return fmt.Errorf("bootstrap admin: %w", err)
-		}
-	}
-	cs, err := store.Campaigns(ctx)
-	if err != nil {
-		return err
-	}
-	if len(cs) == 0 {
-		y := time.Now().Year()
-		c := &civic.Campaign{ID: fmt.Sprintf("smart-deal-%d", y), Name: fmt.Sprintf("SMART Deal %d", y),
-			Starts: time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC), Ends: time.Date(y+1, 1, 1, 0, 0, 0, 0, time.UTC), ShortlistTopN: 10}
-		if err := store.CreateCampaign(ctx, c); err != nil {
-			return fmt.Errorf("bootstrap campaign: %w", err)
-		}
-		log.Info("campaign created", "id", c.ID, "budget_eur", c.BudgetEUR)
-	}
-	return nil
+	return app.Run(ctx)
 }

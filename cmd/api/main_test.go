@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
@@ -14,10 +13,6 @@ import (
 	"testing"
 	"time"
 
-	mqtt "github.com/eclipse/paho.mqtt.golang"
-
-	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 
@@ -38,40 +33,10 @@ func (s *syncBuf) String() string {
 	return s.b.String()
 }
 
-func httpJSON(t *testing.T, method, url, token string, body any, want int, out any) {
-	t.Helper()
-	var r io.Reader
-	if body != nil {
-		b, _ := json.Marshal(body)
-		r = bytes.NewReader(b)
-	}
-	req, _ := http.NewRequest(method, url, r)
-	if body != nil {
-		req.Header.Set("Content-Type", "application/json")
-	}
-	if token != "" {
-		req.Header.Set("Authorization", "Bearer "+token)
-	}
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatalf("%s %s: %v", method, url, err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	if resp.StatusCode != want {
-		t.Fatalf("%s %s: %d, want %d: %s", method, url, resp.StatusCode, want, b)
-	}
-	if out != nil {
-		if err := json.Unmarshal(b, out); err != nil {
-			t.Fatalf("decode %s: %v", b, err)
-		}
-	}
-}
-
-// TestRun starts the real program with a real Mosquitto and InfluxDB: the
-// administrator from the configuration signs in, a mission start publishes the
-// retained set_mission command, telemetry published on MQTT reaches an SSE
-// client, and cancelling the context shuts everything down (SSE included).
+// TestRun starts the real program from SMARTDEAL_* variables with a real
+// Mosquitto and InfluxDB: it becomes ready, the configured administrator signs
+// in, the year's campaign exists, and cancelling the context stops it cleanly.
+// The service itself is tested in dashboards/apid (TestApp).
 func TestRun(t *testing.T) {
 	broker := testenv.StartMosquitto(t, testenv.MosquittoOptions{})
 	in := testenv.SharedInflux(t)
@@ -99,100 +64,27 @@ func TestRun(t *testing.T) {
 		}
 		resp.Body.Close()
 		return resp.StatusCode == 200
-	}, "api not ready; log:\n%s", stderr.String())
+	}, "api not ready; log:\n%s", &stderr)
 
-	var in1 struct {
-		Token string `json:"token"`
+	body, _ := json.Marshal(map[string]any{"email": "admin@departement06.fr", "password": "administrateur-2026"})
+	resp, err := http.Post(base+"/api/v1/auth/signin", "application/json", bytes.NewReader(body))
+	if err != nil {
+		t.Fatal(err)
 	}
-	httpJSON(t, "POST", base+"/api/v1/auth/signin", "", map[string]any{"email": "admin@departement06.fr", "password": "administrateur-2026"}, 200, &in1)
-	admin := in1.Token
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != 200 || !strings.Contains(string(b), `"token"`) {
+		t.Fatalf("signin %d %s", resp.StatusCode, b)
+	}
+	resp, err = http.Get(base + "/api/v1/campaigns")
+	if err != nil {
+		t.Fatal(err)
+	}
 	var campaigns []map[string]any
-	httpJSON(t, "GET", base+"/api/v1/campaigns", "", nil, 200, &campaigns)
-	if len(campaigns) != 1 || campaigns[0]["budget_eur"] != float64(1_000_000) {
-		t.Fatalf("bootstrap campaign %v", campaigns)
-	}
-	// An agent: sign up, then the administrator grants the role.
-	var agent map[string]any
-	httpJSON(t, "POST", base+"/api/v1/auth/signup", "", map[string]any{"email": "agent@departement06.fr", "name": "Agent", "password": "agent-password-1"}, 201, &agent)
-	httpJSON(t, "PUT", base+"/api/v1/users/"+agent["id"].(string)+"/role", admin, map[string]any{"role": "agent"}, 204, nil)
-	httpJSON(t, "POST", base+"/api/v1/auth/signin", "", map[string]any{"email": "agent@departement06.fr", "password": "agent-password-1"}, 200, &in1)
-	agentTok := in1.Token
-	httpJSON(t, "POST", base+"/api/v1/sites", admin, map[string]any{"id": "paillon", "name": "Vallée du Paillon", "location": map[string]float64{"lat": 43.72, "lon": 7.28}}, 201, nil)
-	httpJSON(t, "POST", base+"/api/v1/devices", admin, map[string]any{"id": "drone-2", "site_id": "paillon", "kind": "drone", "model": "ArduCopter"}, 201, nil)
-	httpJSON(t, "POST", base+"/api/v1/missions", admin, map[string]any{"id": "feu-paillon", "title": "Surveillance incendie", "kind": "wildfire_watch",
-		"area":         map[string]any{"type": "Polygon", "coordinates": [][][]float64{{{7.28, 43.72}, {7.29, 43.72}, {7.29, 43.73}, {7.28, 43.72}}}},
-		"planned_from": time.Now(), "planned_to": time.Now().Add(time.Hour), "agent_id": agent["id"], "site_id": "paillon", "drone_id": "drone-2"}, 201, nil)
-	httpJSON(t, "POST", base+"/api/v1/missions/feu-paillon/status", agentTok, map[string]any{"status": "active"}, 200, nil)
-
-	// A bridge connecting now learns the active mission from the retained command.
-	got := make(chan mqtt.Message, 4)
-	sub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker.URL()).SetClientID("bridge-test"))
-	if tok := sub.Connect(); !tok.WaitTimeout(5*time.Second) || tok.Error() != nil {
-		t.Fatalf("connect: %v", tok.Error())
-	}
-	defer sub.Disconnect(100)
-	sub.Subscribe("smartdeal/v1/paillon/drone-2/cmd", 1, func(_ mqtt.Client, m mqtt.Message) { got <- m }).WaitTimeout(5 * time.Second)
-	select {
-	case m := <-got:
-		var cmd api.SetMissionCommand
-		if err := json.Unmarshal(m.Payload(), &cmd); err != nil || !m.Retained() || cmd.Cmd != "set_mission" || cmd.Mission != "feu-paillon" {
-			t.Fatalf("cmd %s retained=%v", m.Payload(), m.Retained())
-		}
-	case <-time.After(5 * time.Second):
-		t.Fatal("no retained set_mission")
-	}
-
-	// The bridge's retained status updates the device registry.
-	sub.Publish("smartdeal/v1/paillon/drone-2/status", 1, true, `{"state":"online","time":"`+time.Now().UTC().Format(time.RFC3339)+`"}`).WaitTimeout(5 * time.Second)
-	testenv.Eventually(t, 10*time.Second, func() bool {
-		var d map[string]any
-		httpJSON(t, "GET", base+"/api/v1/devices/drone-2", "", nil, 200, &d)
-		return d["status"] == "online" && d["last_seen"] != nil
-	}, "device status not updated from MQTT")
-
-	// Live feed from MQTT telemetry.
-	resp, err := http.Get(base + "/api/v1/live?series=paillon/drone-2/altitude")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	r := bufio.NewReader(resp.Body)
-	if l, _ := r.ReadString('\n'); !strings.HasPrefix(l, ": connected") {
-		t.Fatalf("live: %q", l)
-	}
-	payload, err := smartdeal.EncodeReadings("paillon", "drone-2", []smartdeal.Reading{{Site: "paillon", Device: "drone-2", Quantity: "altitude", Unit: "m", Time: time.Now().UTC(), Number: 87.5, Mission: "feu-paillon"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	lines := make(chan string, 16)
-	go func() {
-		for {
-			l, err := r.ReadString('\n')
-			if err != nil {
-				close(lines)
-				return
-			}
-			lines <- l
-		}
-	}()
-	deadline := time.After(10 * time.Second)
-	tick := time.NewTicker(200 * time.Millisecond) // the subscription may still be settling
-	defer tick.Stop()
-wait:
-	for {
-		select {
-		case <-tick.C:
-			sub.Publish("smartdeal/v1/paillon/drone-2/telemetry", 1, false, payload)
-		case l := <-lines:
-			if strings.HasPrefix(l, "data: ") {
-				if !strings.Contains(l, `"value":87.5`) || !strings.Contains(l, `"mission":"feu-paillon"`) {
-					t.Fatalf("event %s", l)
-				}
-				break wait
-			}
-		case <-deadline:
-			t.Fatal("no live event")
-		}
+	err = json.NewDecoder(resp.Body).Decode(&campaigns)
+	resp.Body.Close()
+	if err != nil || len(campaigns) != 1 || campaigns[0]["budget_eur"] != float64(1_000_000) {
+		t.Fatalf("bootstrap campaign %v %v", campaigns, err)
 	}
 
 	cancel()
@@ -202,9 +94,7 @@ wait:
 			t.Fatalf("run: %v", err)
 		}
 	case <-time.After(15 * time.Second):
-		t.Fatalf("run did not return after cancel; log:\n%s", stderr.String())
-	}
-	for range lines { // the stream ends with the server
+		t.Fatalf("run did not return after cancel; log:\n%s", &stderr)
 	}
 }
 
@@ -225,5 +115,21 @@ func TestRunBadConfig(t *testing.T) {
 				t.Fatal("run accepted a bad configuration")
 			}
 		})
+	}
+}
+
+// TestKeys: the keys and environment names are those of before the move to apid.
+func TestKeys(t *testing.T) {
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"-keys"}, func(string) string { return "" }, &out); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"SMARTDEAL_DB", "SMARTDEAL_HTTP_ADDR", "SMARTDEAL_HTTP_BODY_LIMIT", "SMARTDEAL_HTTP_COOKIE_SECURE",
+		"SMARTDEAL_INFLUX_URL", "SMARTDEAL_INFLUX_TOKEN", "SMARTDEAL_INFLUX_ORG", "SMARTDEAL_INFLUX_BUCKET", "SMARTDEAL_INFLUX_CACHE_TTL",
+		"SMARTDEAL_MQTT_URL", "SMARTDEAL_MQTT_CLIENT_ID", "SMARTDEAL_MQTT_USERNAME", "SMARTDEAL_MQTT_PASSWORD", "SMARTDEAL_MQTT_TOPIC_PREFIX",
+		"SMARTDEAL_ADMIN_EMAIL", "SMARTDEAL_ADMIN_PASSWORD", "SMARTDEAL_LICENCE", "SMARTDEAL_LOG_LEVEL", "SMARTDEAL_LOG_FORMAT"} {
+		if !strings.Contains(out.String(), k+" ") {
+			t.Errorf("-keys lacks %s:\n%s", k, &out)
+		}
 	}
 }

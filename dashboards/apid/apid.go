@@ -1,0 +1,360 @@
+// Package apid wires the civic API (dashboards/api) to its adapters — the SQL
+// store (dashboards/sqlstore, SQLite or PostgreSQL), the measurements client
+// to InfluxDB (dashboards/measure), the MQTT feed and publisher (paho) and the
+// .tlog importer — bootstraps the first administrator and campaign, and serves
+// HTTP, so that cmd/api and the all-in-one cmd/smartdeal start the same
+// service the same way: New, then Run.
+//
+// A broker or an InfluxDB that is not reachable at start does not stop the
+// API: it serves at once, retries the broker in the background, and Ready
+// says what is missing. The database must be reachable (New fails otherwise).
+package apid
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/url"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/dashboards/api"
+	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/sqlstore"
+)
+
+// HTTPConfig is the API's listener.
+type HTTPConfig struct {
+	// Addr defaults to 127.0.0.1:8080; ":0" picks a free port (see App.Addr).
+	Addr string `koanf:"addr"`
+	// BodyLimit in bytes defaults to 65536.
+	BodyLimit int `koanf:"body_limit"`
+	// CookieSecure marks the session cookie Secure (behind HTTPS).
+	CookieSecure bool `koanf:"cookie_secure"`
+}
+
+// InfluxConfig says where the measurements are (InfluxDB 1.8 or 2.x).
+type InfluxConfig struct {
+	URL    string `koanf:"url"`
+	Token  string `koanf:"token"`
+	Org    string `koanf:"org"`
+	Bucket string `koanf:"bucket"`
+	// CacheTTL keeps aggregated series this long (0 disables); defaults to 30s.
+	CacheTTL time.Duration `koanf:"cache_ttl"`
+}
+
+// MQTTConfig is the broker of the live feed and of mission commands.
+type MQTTConfig struct {
+	// URL of the broker; empty disables the live feed and mission commands fail.
+	URL         string `koanf:"url"`
+	ClientID    string `koanf:"client_id"`
+	Username    string `koanf:"username"`
+	Password    string `koanf:"password"`
+	TopicPrefix string `koanf:"topic_prefix"`
+}
+
+// AdminConfig is the first administrator, created at start when no account
+// has Email. An empty Password (with Email) makes New generate one and log it
+// once, when it creates the account. An existing account is left unchanged.
+type AdminConfig struct {
+	Email    string `koanf:"email"`
+	Password string `koanf:"password"`
+}
+
+// Config is the civic API service's configuration. The koanf keys are those
+// of cmd/api (db, http.addr, influx.url, mqtt.url, admin.email…).
+type Config struct {
+	// DB is a SQLite path or a postgres:// URL; defaults to smartdeal.db.
+	DB      string       `koanf:"db"`
+	HTTP    HTTPConfig   `koanf:"http"`
+	Influx  InfluxConfig `koanf:"influx"`
+	MQTT    MQTTConfig   `koanf:"mqtt"`
+	Admin   AdminConfig  `koanf:"admin"`
+	Licence string       `koanf:"licence"`
+}
+
+// DefaultConfig is a local run: SQLite smartdeal.db, HTTP on 127.0.0.1:8080,
+// InfluxDB 1.8 on 127.0.0.1:8086 (smartdeal/autogen), Mosquitto on
+// 127.0.0.1:1883, no bootstrap administrator.
+func DefaultConfig() Config {
+	return Config{
+		DB:     "smartdeal.db",
+		HTTP:   HTTPConfig{Addr: "127.0.0.1:8080", BodyLimit: 64 << 10},
+		Influx: InfluxConfig{URL: "http://127.0.0.1:8086", Bucket: "smartdeal/autogen", CacheTTL: 30 * time.Second},
+		MQTT:   MQTTConfig{URL: "tcp://127.0.0.1:1883", ClientID: "smartdeal-api", TopicPrefix: smartdeal.DefaultTopicPrefix},
+	}
+}
+
+// Validate checks the configuration; errors name the YAML key.
+func (c Config) Validate() error {
+	if strings.TrimSpace(c.DB) == "" {
+		return errors.New("db: required (SQLite path or postgres:// URL)")
+	}
+	if _, _, err := net.SplitHostPort(c.HTTP.Addr); err != nil {
+		return fmt.Errorf("http.addr: %w", err)
+	}
+	if c.HTTP.BodyLimit != 0 && (c.HTTP.BodyLimit < 1024 || c.HTTP.BodyLimit > 64<<20) {
+		return fmt.Errorf("http.body_limit: %d: want between 1024 and %d bytes", c.HTTP.BodyLimit, 64<<20)
+	}
+	if c.Influx.URL == "" {
+		return errors.New("influx.url: required")
+	}
+	if u, err := url.Parse(c.Influx.URL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("influx.url: %q: want http(s)://host:port", c.Influx.URL)
+	}
+	if c.Influx.Bucket == "" {
+		return errors.New("influx.bucket: required")
+	}
+	if c.Influx.CacheTTL < 0 || c.Influx.CacheTTL > time.Hour {
+		return errors.New("influx.cache_ttl: want between 0 and 1h")
+	}
+	if c.MQTT.URL != "" {
+		if u, err := url.Parse(c.MQTT.URL); err != nil || u.Scheme == "" || u.Host == "" {
+			return fmt.Errorf("mqtt.url: %q: want tcp://host:port (or empty to disable)", c.MQTT.URL)
+		}
+		if c.MQTT.ClientID == "" {
+			return errors.New("mqtt.client_id: required with mqtt.url")
+		}
+	}
+	if c.Admin.Password != "" && c.Admin.Email == "" {
+		return errors.New("admin.email: required with admin.password")
+	}
+	if c.Admin.Email != "" && !strings.Contains(c.Admin.Email, "@") {
+		return fmt.Errorf("admin.email: %q: not an e-mail address", c.Admin.Email)
+	}
+	if c.Admin.Password != "" && len(c.Admin.Password) < 10 {
+		return errors.New("admin.password: at least 10 characters (or empty to generate one)")
+	}
+	return nil
+}
+
+// mqttGrace is how long Run waits for the first broker connection before it
+// serves anyway (mission commands answer 503 until the broker is there).
+const mqttGrace = 2 * time.Second
+
+// App is the civic API service: New builds it and binds the listener, Run
+// serves until its context ends.
+type App struct {
+	cfg   Config
+	log   *slog.Logger
+	store *sqlstore.Store
+	meas  *measure.Client
+	srv   *api.Server
+	feed  *mqttFeed // nil without mqtt.url
+	ln    net.Listener
+}
+
+// New opens the database (applying migrations), bootstraps the administrator
+// and the year's campaign, builds the API and binds cfg.HTTP.Addr. It does
+// not wait for the broker or InfluxDB. reg receives the API's metrics (served
+// on its /metrics); nil means a new registry. Call Run to serve and release.
+func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry) (*App, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	if reg == nil {
+		reg = prometheus.NewRegistry()
+	}
+	a := &App{cfg: cfg, log: log}
+	ok := false
+	defer func() {
+		if !ok {
+			a.release()
+		}
+	}()
+	var err error
+	a.store, err = sqlstore.Open(ctx, sqlstore.Config{DSN: cfg.DB, Logger: log.With("part", "sqlstore")})
+	if err != nil {
+		return nil, fmt.Errorf("db: %w", err)
+	}
+	a.meas, err = measure.New(measure.Config{URL: cfg.Influx.URL, Token: cfg.Influx.Token, Org: cfg.Influx.Org,
+		Bucket: cfg.Influx.Bucket, CacheTTL: cfg.Influx.CacheTTL}, log.With("part", "measure"))
+	if err != nil {
+		return nil, err
+	}
+	topics := smartdeal.Topics{Prefix: cfg.MQTT.TopicPrefix}
+	var pub api.Publisher = noBroker{}
+	if cfg.MQTT.URL != "" {
+		a.feed = newMQTTFeed(cfg.MQTT, topics, log.With("part", "mqtt"))
+		pub = a.feed
+	}
+	a.srv, err = api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, CookieSecure: cfg.HTTP.CookieSecure, Licence: cfg.Licence,
+		Topics: topics, MQTTHost: cfg.MQTT.URL},
+		api.Deps{Store: a.store, Measurements: a.meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{}})
+	if err != nil {
+		return nil, err
+	}
+	if a.feed != nil {
+		a.feed.hub, a.feed.srv = a.srv.Hub(), a.srv
+	}
+	if err := bootstrap(ctx, a.store, cfg.Admin, log); err != nil {
+		return nil, err
+	}
+	a.ln, err = net.Listen("tcp", cfg.HTTP.Addr)
+	if err != nil {
+		return nil, fmt.Errorf("http.addr: %w", err)
+	}
+	ok = true
+	return a, nil
+}
+
+// release closes what New opened (the feed is not connected before Run).
+func (a *App) release() {
+	if a.ln != nil {
+		a.ln.Close()
+	}
+	if a.meas != nil {
+		a.meas.Close()
+	}
+	if a.store != nil {
+		a.store.Close()
+	}
+}
+
+// Addr is the address the API listens on (the real port when http.addr ends
+// in ":0").
+func (a *App) Addr() string { return a.ln.Addr().String() }
+
+// Server is the API itself (its Fiber app, live-feed hub, route table).
+func (a *App) Server() *api.Server { return a.srv }
+
+// Run connects to the broker (retrying in the background), serves HTTP until
+// ctx ends, then shuts down gracefully: live (SSE) streams end, requests in
+// flight finish (10s at most), the broker connection and the store close. It
+// returns after every goroutine it started has exited; nil after a clean
+// shutdown. Call it once; cancel ctx before calling it to just release what
+// New opened.
+func (a *App) Run(ctx context.Context) error {
+	defer a.release()
+	if ctx.Err() != nil {
+		return nil
+	}
+	runCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	if a.feed != nil {
+		if !a.feed.start(runCtx, mqttGrace) && ctx.Err() == nil {
+			a.log.Warn("MQTT broker not reachable yet; retrying in the background (live feed and mission commands wait for it)",
+				"url", a.cfg.MQTT.URL, "err", a.feed.ready())
+		}
+		defer a.feed.stop() // after the HTTP shutdown: requests in flight may publish
+	}
+	if err := a.InfluxReady(ctx); err != nil && ctx.Err() == nil {
+		a.log.Warn("InfluxDB not reachable yet; measurement routes answer 503 until it is", "url", a.cfg.Influx.URL, "err", err)
+	}
+
+	a.log.Info("listening", "addr", a.Addr(), "db", dbKind(a.cfg.DB))
+	var wg sync.WaitGroup
+	serveErr := make(chan error, 1)
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		serveErr <- a.srv.App().Listener(a.ln)
+	}()
+	var err error
+	select {
+	case err = <-serveErr:
+		err = fmt.Errorf("http: %w", err)
+	case <-ctx.Done():
+	}
+	cancel() // stops the MQTT decoding goroutine
+	sctx, scancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer scancel()
+	if serr := a.srv.Shutdown(sctx); serr != nil && err == nil {
+		err = fmt.Errorf("shutdown: %w", serr)
+	}
+	wg.Wait()
+	a.log.Info("stopped")
+	return err
+}
+
+// DatabaseReady returns nil when the SQL store answers.
+func (a *App) DatabaseReady(ctx context.Context) error { return a.store.Ping(ctx) }
+
+// InfluxReady returns nil when InfluxDB answers.
+func (a *App) InfluxReady(ctx context.Context) error { return a.meas.Ping(ctx) }
+
+// BrokerReady returns nil when the MQTT client is connected and subscribed to
+// telemetry and device status, or when no broker is configured (mqtt.url empty).
+func (a *App) BrokerReady(context.Context) error {
+	if a.feed == nil {
+		return nil
+	}
+	return a.feed.ready()
+}
+
+// Ready runs every check; its error names each part that is not ready
+// ("database: …", "influxdb: …", "mqtt: …").
+func (a *App) Ready(ctx context.Context) error {
+	var errs []error
+	for _, c := range []struct {
+		name string
+		fn   func(context.Context) error
+	}{{"database", a.DatabaseReady}, {"influxdb", a.InfluxReady}, {"mqtt", a.BrokerReady}} {
+		if err := c.fn(ctx); err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", c.name, err))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func dbKind(dsn string) string {
+	if sqlstore.IsPostgres(dsn) {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// bootstrap creates the configured administrator and, when there is no
+// campaign, the SMART Deal campaign of the current year (1,000,000 €).
+func bootstrap(ctx context.Context, store *sqlstore.Store, a AdminConfig, log *slog.Logger) error {
+	if a.Email != "" {
+		if _, err := store.UserByEmail(ctx, a.Email); civic.ErrorCode(err) == civic.ENOTFOUND {
+			password, generated := a.Password, false
+			if password == "" {
+				password, generated = rand.Text(), true // 26 base32 characters, 130 bits
+			}
+			hash, err := (api.PasswordParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}).Hash(password)
+			if err != nil {
+				return err
+			}
+			if err := store.CreateUser(ctx, &civic.User{Email: a.Email, Name: "Administrator", Role: civic.RoleAdmin, PasswordHash: hash}); err != nil {
+				return fmt.Errorf("bootstrap admin: %w", err)
+			}
+			if generated {
+				log.Warn("administrator created with a generated password (shown only now; set admin.password to choose it)",
+					"email", a.Email, "password", password)
+			} else {
+				log.Info("administrator created", "email", a.Email)
+			}
+		} else if err != nil {
+			return fmt.Errorf("bootstrap admin: %w", err)
+		} else {
+			log.Info("administrator exists; admin.password not applied", "email", a.Email)
+		}
+	}
+	cs, err := store.Campaigns(ctx)
+	if err != nil {
+		return err
+	}
+	if len(cs) == 0 {
+		y := time.Now().Year()
+		c := &civic.Campaign{ID: fmt.Sprintf("smart-deal-%d", y), Name: fmt.Sprintf("SMART Deal %d", y),
+			Starts: time.Date(y, 1, 1, 0, 0, 0, 0, time.UTC), Ends: time.Date(y+1, 1, 1, 0, 0, 0, 0, time.UTC), ShortlistTopN: 10}
+		if err := store.CreateCampaign(ctx, c); err != nil {
+			return fmt.Errorf("bootstrap campaign: %w", err)
+		}
+		log.Info("campaign created", "id", c.ID, "budget_eur", c.BudgetEUR)
+	}
+	return nil
+}
