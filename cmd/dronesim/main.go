@@ -1,12 +1,15 @@
 // Command dronesim flies simulated ArduPilot copters over MAVLink: each does a
-// lawn-mower survey over a polygon, then returns to launch and lands. Use it
-// for demos against mavbridge (or the gateway), or write a flight log.
+// lawn-mower survey over a polygon, then returns to launch and lands (and,
+// with -repeat, flies again). Use it for demos against mavbridge (or the
+// gateway), or write a flight log.
 //
 //	dronesim -n 3 -endpoint udp-client:127.0.0.1:14550 -time-scale 5
-//	dronesim -tlog flight.tlog            # no network: write a .tlog of one flight
+//	dronesim -n 2 -repeat 30s                # fly again 30 s after each landing
+//	dronesim -tlog flight.tlog               # no network: write a .tlog of one flight
 //
 // Vehicle i (1…n) has system id i and surveys the polygon shifted 500 m north
-// per vehicle, so several drones stay apart on a map.
+// per vehicle, so several drones stay apart on a map. The work is done by
+// dronesim.Fleet (firmware-bridge/dronesim), which the all-in-one uses too.
 package main
 
 import (
@@ -19,7 +22,6 @@ import (
 	"os"
 	"strconv"
 	"strings"
-	"sync"
 	"time"
 
 	"github.com/cd06/smartdeal/cmd/internal/boot"
@@ -58,7 +60,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	fs.SetOutput(stderr)
 	n := fs.Int("n", 1, "number of vehicles (system ids 1…n)")
 	first := fs.Int("first-id", 1, "system id of the first vehicle")
-	endpoint := fs.String("endpoint", "udp-client:127.0.0.1:14550", "MAVLink endpoint (as mavbridge's)")
+	endpoint := fs.String("endpoint", dronesim.DefaultFleetEndpoint, "MAVLink endpoint (as mavbridge's)")
 	version := fs.Int("mavlink", 2, "MAVLink version, 1 or 2")
 	key := fs.String("key", "", "MAVLink 2 signing key (64 hex characters or a passphrase)")
 	speed := fs.Float64("speed", 12, "ground speed, m/s")
@@ -68,6 +70,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	noise := fs.Float64("gps-noise", 1.5, "GPS noise standard deviation, m (negative: none)")
 	polygon := fs.String("polygon", "", "survey polygon \"lat,lon;lat,lon;…\" (default: near the Var river mouth)")
 	scale := fs.Float64("time-scale", 1, "simulated seconds per real second")
+	repeat := fs.Duration("repeat", 0, "after landing, wait this long (simulated time), swap the battery and fly again (0: stay landed)")
 	noBattery := fs.Bool("no-battery", false, "no battery monitor: send the unknown sentinels")
 	wait := fs.Bool("wait-stream-request", false, "stream only after SET_MESSAGE_INTERVAL / REQUEST_DATA_STREAM")
 	duration := fs.Duration("duration", 0, "stop after this long (0: until interrupted; with -tlog: until landed)")
@@ -83,30 +86,19 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 	if *n < 1 || *first < 1 || *first+*n-1 > 254 {
 		return fmt.Errorf("-n %d -first-id %d: system ids must stay within 1…254", *n, *first)
 	}
-	cfgs := make([]dronesim.Config, *n)
-	for i := range cfgs {
-		c := dronesim.Config{SystemID: uint8(*first + i), Version: *version, Speed: *speed, Altitude: *alt,
-			Spacing: *spacing, BatteryDrain: *drain, GPSNoise: *noise, NoBattery: *noBattery, WaitStreamRequest: *wait}
-		if *key != "" {
-			if c.Key, err = bridge.ParseKey(*key); err != nil {
-				return fmt.Errorf("-key: %w", err)
-			}
+	fleet := dronesim.Fleet{
+		N: *n, FirstID: *first, Endpoint: *endpoint, TimeScale: *scale, Log: log,
+		Vehicle: dronesim.Config{Version: *version, Speed: *speed, Altitude: *alt, Spacing: *spacing,
+			BatteryDrain: *drain, GPSNoise: *noise, Polygon: poly, NoBattery: *noBattery,
+			WaitStreamRequest: *wait, Repeat: *repeat},
+	}
+	if *key != "" {
+		if fleet.Vehicle.Key, err = bridge.ParseKey(*key); err != nil {
+			return fmt.Errorf("-key: %w", err)
 		}
-		shift := 500.0 / 111_320 * float64(i) // degrees of latitude
-		home := dronesim.DefaultHome
-		home.Lat += shift
-		c.Home = home
-		src := poly
-		if src == nil {
-			src = dronesim.DefaultPolygon
-		}
-		for _, p := range src {
-			c.Polygon = append(c.Polygon, dronesim.Point{Lat: p.Lat + shift, Lon: p.Lon})
-		}
-		if err := c.Validate(); err != nil {
-			return fmt.Errorf("vehicle %d: %w", c.SystemID, err)
-		}
-		cfgs[i] = c
+	}
+	if _, err := fleet.Configs(); err != nil {
+		return err
 	}
 
 	if *tlogPath != "" {
@@ -114,18 +106,10 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		if err != nil {
 			return err
 		}
-		total := 0
-		for _, c := range cfgs {
-			sim, err := dronesim.NewSim(c, time.Now().Add(-time.Hour))
-			if err != nil {
-				return err
-			}
-			entries, err := dronesim.WriteTlog(f, sim, *duration)
-			if err != nil {
-				f.Close()
-				return fmt.Errorf("write %s: %w", *tlogPath, err)
-			}
-			total += len(entries)
+		total, err := fleet.WriteTlog(f, time.Now().Add(-time.Hour), *duration)
+		if err != nil {
+			f.Close()
+			return fmt.Errorf("write %s: %w", *tlogPath, err)
 		}
 		if err := f.Close(); err != nil {
 			return err
@@ -134,8 +118,7 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		return nil
 	}
 
-	ep, err := bridge.ParseEndpoint(*endpoint)
-	if err != nil {
+	if _, err := bridge.ParseEndpoint(*endpoint); err != nil {
 		return fmt.Errorf("-endpoint: %w", err)
 	}
 	ctx, stop := boot.SignalContext(ctx)
@@ -145,24 +128,5 @@ func run(ctx context.Context, args []string, stderr io.Writer) error {
 		ctx, cancel = context.WithTimeout(ctx, *duration)
 		defer cancel()
 	}
-	var wg sync.WaitGroup
-	errs := make(chan error, len(cfgs))
-	for _, c := range cfgs {
-		sim, err := dronesim.NewSim(c, time.Now())
-		if err != nil {
-			return err
-		}
-		v := &dronesim.Vehicle{Sim: sim, Endpoint: ep.Conf(), TimeScale: *scale}
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			if err := v.Run(ctx); err != nil {
-				errs <- err
-			}
-		}()
-		log.Info("vehicle flying", "system_id", c.SystemID, "endpoint", ep.String())
-	}
-	wg.Wait()
-	close(errs)
-	return <-errs
+	return fleet.Run(ctx)
 }

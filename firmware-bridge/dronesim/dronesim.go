@@ -4,8 +4,9 @@
 // noise, mode changes and STATUSTEXT messages. It answers SET_MESSAGE_INTERVAL
 // and REQUEST_DATA_STREAM like ArduPilot, can sign its frames (MAVLink 2), can
 // send the "unknown" sentinels of a vehicle without battery monitor or GPS, and
-// can write what it sends to a .tlog. The all-in-one demo, cmd/dronesim and the
-// bridge's tests use it.
+// can write what it sends to a .tlog. With Config.Repeat it flies again after
+// each landing. Fleet flies several vehicles to one endpoint in-process. The
+// all-in-one demo, cmd/dronesim and the bridge's tests use it.
 package dronesim
 
 import (
@@ -79,6 +80,10 @@ type Config struct {
 	NoGPS bool
 	// (optional) random seed; defaults to the system id.
 	Seed uint64
+	// (optional) after landing, stay on the ground this long (simulated
+	// time), swap the battery and fly the survey again, for ever; 0: stay
+	// landed after the first flight.
+	Repeat time.Duration
 }
 
 func (c *Config) setDefaults() {
@@ -147,13 +152,17 @@ func (c Config) Validate() error {
 	if c.BatteryStart < 0 || c.BatteryStart > 100 {
 		errs = append(errs, errors.New("battery_start: want 0…100"))
 	}
+	if c.Repeat < 0 {
+		errs = append(errs, errors.New("repeat: must not be negative"))
+	}
 	return errors.Join(errs...)
 }
 
 // Phase is where the vehicle is in its flight.
 type Phase int
 
-// Flight phases, in order.
+// Flight phases, in order. With Config.Repeat, PhaseDone (landed) goes back
+// to PhaseGround after the pause.
 const (
 	PhaseGround Phase = iota
 	PhaseTakeoff
@@ -181,6 +190,7 @@ type State struct {
 	Battery          float64 // percent
 	Waypoint         int     // current mission item (1-based, 0 before the survey)
 	Waypoints        int
+	Flights          int // flights completed (landed), see Config.Repeat
 	Roll, Pitch, Yaw float64
 }
 
@@ -190,7 +200,8 @@ type Sim struct {
 	cfg     Config
 	rng     *rand.Rand
 	st      State
-	start   time.Time
+	start   time.Time    // boot time
+	ground  time.Time    // on the ground, disarmed, since
 	path    [][2]float64 // survey waypoints, local metres
 	texts   []statusText
 	flown   float64
@@ -212,7 +223,7 @@ func NewSim(cfg Config, start time.Time) (*Sim, error) {
 		return nil, err
 	}
 	cfg.setDefaults()
-	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), start: start}
+	s := &Sim{cfg: cfg, rng: rand.New(rand.NewPCG(cfg.Seed, 0x5eed)), start: start, ground: start}
 	s.path = LawnMower(cfg.Home, cfg.Polygon, cfg.Spacing)
 	if len(s.path) == 0 {
 		return nil, errors.New("polygon: no survey lane fits (too small for the spacing?)")
@@ -251,7 +262,7 @@ func (s *Sim) step(dt float64) {
 	}
 	switch st.Phase {
 	case PhaseGround:
-		if st.Time.Sub(s.start) >= s.cfg.ArmAfter {
+		if st.Time.Sub(s.ground) >= s.cfg.ArmAfter {
 			st.Mode, st.Armed, st.Phase = drone.CopterGuided, true, PhaseTakeoff
 			s.say(6, "Arming motors")
 			s.say(6, "Takeoff to %.0f m", s.cfg.Altitude)
@@ -290,9 +301,17 @@ func (s *Sim) step(dt float64) {
 		st.RelAlt += st.Climb * dt
 		if st.RelAlt <= 0 {
 			st.RelAlt, st.Climb, st.Armed, st.Phase = 0, 0, false, PhaseDone
+			st.Flights++
+			s.ground = st.Time
 			s.say(6, "Land complete, disarming")
 		}
 	case PhaseDone:
+		if s.cfg.Repeat > 0 && st.Time.Sub(s.ground) >= s.cfg.Repeat {
+			// battery swapped, mission restarted: arms after ArmAfter
+			st.Phase, st.Mode, st.Waypoint, st.Battery = PhaseGround, drone.CopterStabilize, 0, s.cfg.BatteryStart
+			s.ground = st.Time
+			s.say(6, "Battery swapped, flight %d", st.Flights+1)
+		}
 	}
 	st.Roll = 0
 	st.Pitch = -0.012 * st.Speed

@@ -50,7 +50,8 @@ func (v *Vehicle) State() State {
 	return v.Sim.State()
 }
 
-// Run flies until ctx ends (the vehicle stays landed after its flight).
+// Run flies until ctx ends (after its flight the vehicle stays landed, or
+// flies again with Config.Repeat). It returns nil when ctx ends.
 func (v *Vehicle) Run(ctx context.Context) error {
 	if v.Sim == nil || v.Endpoint == nil {
 		return errors.New("dronesim: vehicle needs a Sim and an Endpoint")
