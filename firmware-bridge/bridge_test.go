@@ -122,6 +122,9 @@ func TestSimulatorToMQTT(t *testing.T) {
 		Rates:     map[string]string{"position": "200ms", "battery": "500ms", "status": "500ms", "gps": "500ms"},
 	}, pub)
 	commands(t, broker.URL(), site, b)
+	// The retained set_mission must be handled before the drone flies, or its
+	// first readings rightly go out without a mission.
+	testenv.Eventually(t, 5*time.Second, func() bool { return b.Stats().Commands >= 1 }, "retained set_mission not handled")
 
 	ep := gomavlib.EndpointUDPClient{Address: fmt.Sprintf("127.0.0.1:%d", port)}
 	v1 := &dronesim.Vehicle{Sim: newSim(t, dronesim.Config{SystemID: 1, WaitStreamRequest: true, ArmAfter: time.Second}),
