@@ -61,7 +61,7 @@ func TestAllInOne(t *testing.T) {
 	testenv.Eventually(t, 60*time.Second, func() bool {
 		rows, err := in.Flux(context.Background(), fmt.Sprintf(`from(bucket: "%s/autogen")
   |> range(start: -1h)
-  |> filter(fn: (r) => r._measurement == "telemetry")
+  |> filter(fn: (r) => r._measurement == "telemetry" and r._field == "value")
   |> group(columns: ["site", "device"])
   |> count()`, db))
 		if err != nil {
@@ -76,7 +76,8 @@ func TestAllInOne(t *testing.T) {
 				return false
 			}
 		}
-		return true
+		// the embedded MAVLink bridge forwards the simulated drones
+		return seen[sites[0]+"/drone-1"] && seen[sites[0]+"/drone-2"]
 	}, "readings of every simulated site (sim and AtmoSud replay) in InfluxDB; log:\n%s", logs)
 
 	ops := "http://127.0.0.1:" + strconv.Itoa(opsPort)

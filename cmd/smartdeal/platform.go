@@ -17,8 +17,11 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/cmd/internal/boot"
+	"github.com/cd06/smartdeal/dashboards/apid"
 	"github.com/cd06/smartdeal/devices"
 	"github.com/cd06/smartdeal/devices/gateway"
+	"github.com/cd06/smartdeal/firmware-bridge/bridged"
+	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 	"github.com/cd06/smartdeal/ingest/ingestd"
 	"github.com/cd06/smartdeal/internal/services"
 )
@@ -29,6 +32,7 @@ type config struct {
 	Broker  brokerCfg `koanf:"broker"`
 	Influx  influxCfg `koanf:"influx"`
 	HTTP    httpCfg   `koanf:"http"`
+	API     apiCfg    `koanf:"api"`
 	Sim     simCfg    `koanf:"sim"`
 	Log     boot.Log  `koanf:"log"`
 }
@@ -52,6 +56,17 @@ type httpCfg struct {
 	Ops string `koanf:"ops"`
 }
 
+type apiCfg struct {
+	// Addr of the civic API and its pages; defaults to 127.0.0.1:8080.
+	Addr string `koanf:"addr"`
+	// DB is a SQLite path or a postgres:// URL; defaults to <data_dir>/smartdeal.db.
+	DB string `koanf:"db"`
+	// AdminEmail is the first administrator's account, created on a fresh database.
+	AdminEmail string `koanf:"admin_email"`
+	// AdminPassword for that account; empty generates one and logs it once.
+	AdminPassword string `koanf:"admin_password"`
+}
+
 type simCfg struct {
 	// Sites are the simulated gateways' site ids.
 	Sites []string `koanf:"sites"`
@@ -61,6 +76,8 @@ type simCfg struct {
 	Interval time.Duration `koanf:"interval"`
 	// Replay real AtmoSud measurements at this many recorded seconds per second (0: off).
 	ReplaySpeedup float64 `koanf:"replay_speedup"`
+	// Drones flying survey missions over MAVLink to an embedded bridge at the first site (0: none).
+	Drones int `koanf:"drones"`
 }
 
 func defaultConfig() config {
@@ -69,11 +86,13 @@ func defaultConfig() config {
 		Broker:  brokerCfg{Listen: "127.0.0.1:1883"},
 		Influx:  influxCfg{Port: 8086, Bucket: "smartdeal/autogen"},
 		HTTP:    httpCfg{Ops: "127.0.0.1:9180"},
+		API:     apiCfg{Addr: "127.0.0.1:8080", AdminEmail: "admin@smartdeal.localhost"},
 		Sim: simCfg{
 			Sites:         []string{"nice-port", "cannes-croisette", "breil-sur-roya"},
 			Sensors:       4,
 			Interval:      5 * time.Second,
 			ReplaySpeedup: 60,
+			Drones:        2,
 		},
 		Log: boot.DefaultLog(),
 	}
@@ -101,6 +120,12 @@ func (c *config) Validate() error {
 	if c.Sim.Interval < 100*time.Millisecond {
 		errs = append(errs, fmt.Errorf("sim.interval: %s: want at least 100ms", c.Sim.Interval))
 	}
+	if c.Sim.Drones < 0 || c.Sim.Drones > 50 {
+		errs = append(errs, fmt.Errorf("sim.drones: %d: want 0…50", c.Sim.Drones))
+	}
+	if c.Sim.Drones > 0 && len(c.Sim.Sites) == 0 {
+		errs = append(errs, errors.New("sim.drones: needs at least one site in sim.sites"))
+	}
 	if c.Sim.ReplaySpeedup < 0 {
 		errs = append(errs, fmt.Errorf("sim.replay_speedup: %g: want ≥ 0", c.Sim.ReplaySpeedup))
 	}
@@ -115,6 +140,7 @@ type platform struct {
 
 	brokerURL string
 	influxURL string
+	apiURL    string
 }
 
 // part is one long-running component.
@@ -161,12 +187,12 @@ func (p *platform) run(ctx context.Context) error {
 	}
 
 	// 3. Ingest, gateways, ops server.
-	parts, err := p.parts()
+	parts, err := p.parts(ctx)
 	if err != nil {
 		return err
 	}
 	p.log.Info("SMART Deal platform running",
-		"mqtt", p.brokerURL, "influxdb", p.influxURL, "bucket", p.cfg.Influx.Bucket,
+		"api", p.apiURL+"/api/v1", "pages", p.apiURL+"/idees", "mqtt", p.brokerURL, "influxdb", p.influxURL, "bucket", p.cfg.Influx.Bucket,
 		"ops", "http://"+p.cfg.HTTP.Ops+"/metrics", "sites", p.cfg.Sim.Sites)
 	return runParts(ctx, p.log, parts)
 }
@@ -189,7 +215,7 @@ func (p *platform) startInflux(ctx context.Context) (*services.Influxd, error) {
 	return in, nil
 }
 
-func (p *platform) parts() ([]part, error) {
+func (p *platform) parts(ctx context.Context) ([]part, error) {
 	var parts []part
 
 	ic := ingestd.DefaultConfig()
@@ -221,9 +247,69 @@ func (p *platform) parts() ([]part, error) {
 		parts = append(parts, part{"gateway " + site, g.Run})
 	}
 
+	if p.cfg.Sim.Drones > 0 {
+		drones, err := p.drones()
+		if err != nil {
+			return nil, err
+		}
+		parts = append(parts, drones...)
+	}
+
+	ac := apid.DefaultConfig()
+	ac.DB = p.cfg.API.DB
+	if ac.DB == "" {
+		ac.DB = filepath.Join(p.cfg.DataDir, "smartdeal.db")
+	}
+	ac.HTTP.Addr = p.cfg.API.Addr
+	ac.Influx.URL, ac.Influx.Bucket = p.influxURL, p.cfg.Influx.Bucket
+	ac.MQTT.URL = p.brokerURL
+	ac.Admin.Email, ac.Admin.Password = p.cfg.API.AdminEmail, p.cfg.API.AdminPassword
+	civic, err := apid.New(ctx, ac, p.log.With("component", "api"), p.reg)
+	if err != nil {
+		return nil, fmt.Errorf("api: %w", err)
+	}
+	p.apiURL = "http://" + civic.Addr()
+	parts = append(parts, part{"api", civic.Run})
+	checks = append(checks, boot.Check{Name: "database", Fn: civic.DatabaseReady})
+
 	ops := boot.NewServer(boot.ServerConfig{Addr: p.cfg.HTTP.Ops, Registry: p.reg, Checks: checks}, p.log)
 	parts = append(parts, part{"ops http", ops.Run})
 	return parts, nil
+}
+
+// drones embeds a MAVLink bridge at the first site, on a free loopback UDP
+// port, and a fleet of simulated survey drones that fly to it again and again.
+func (p *platform) drones() ([]part, error) {
+	port, err := freeUDPPort()
+	if err != nil {
+		return nil, err
+	}
+	endpoint := "127.0.0.1:" + strconv.Itoa(port)
+	bc := bridged.DefaultConfig()
+	bc.Site = p.cfg.Sim.Sites[0]
+	bc.Device = "mavbridge"
+	bc.MQTT.URL = p.brokerURL
+	bc.Spool.Dir = filepath.Join(p.cfg.DataDir, "spool", "mavbridge")
+	bc.MAVLink.Endpoints = []string{"udp-server:" + endpoint}
+	svc, err := bridged.New(bc, p.log.With("component", "mavbridge"), p.reg)
+	if err != nil {
+		return nil, fmt.Errorf("mavlink bridge: %w", err)
+	}
+	fleet := dronesim.Fleet{
+		N: p.cfg.Sim.Drones, Endpoint: "udp-client:" + endpoint, TimeScale: 1,
+		Vehicle: dronesim.Config{Repeat: 2 * time.Minute},
+		Log:     p.log.With("component", "dronesim"),
+	}
+	return []part{{"mavlink bridge", svc.Run}, {"drone simulator", fleet.Run}}, nil
+}
+
+func freeUDPPort() (int, error) {
+	c, err := net.ListenPacket("udp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("free udp port: %w", err)
+	}
+	defer c.Close()
+	return c.LocalAddr().(*net.UDPAddr).Port, nil
 }
 
 // replayStations are AtmoSud stations whose recorded day the simulated sites replay.
