@@ -112,7 +112,7 @@ func TestNMessagesStored(t *testing.T) {
 	var s ingesttest.Stats
 	testenv.Eventually(t, 60*time.Second, func() bool {
 		s = ingesttest.SeqStats(t, in, db)
-		return s.Count >= n
+		return ingesttest.WantSeq(s, n) || s.Count > n // count and sum can briefly disagree while InfluxDB writes
 	}, "stored %+v, want %d", s, n)
 	if !ingesttest.WantSeq(s, n) {
 		t.Fatalf("stored %+v, want values 0..%d once each", s, n-1)
@@ -182,9 +182,13 @@ func TestInfluxOutage(t *testing.T) {
 	publish(500)
 	total := next
 	var s ingesttest.Stats
+	// Poll until the stored values are exactly 0..total-1 (or too many): right
+	// after its restart InfluxDB 1.8 can answer count() and sum() from
+	// different states while it loads its WAL, so one matching count is not
+	// yet the verdict.
 	testenv.Eventually(t, 120*time.Second, func() bool {
 		s = ingesttest.SeqStats(t, in, db)
-		return s.Count >= total
+		return ingesttest.WantSeq(s, total) || s.Count > total
 	}, "after the outage: stored %+v, want %d", s, total)
 	if !ingesttest.WantSeq(s, total) {
 		t.Fatalf("stored %+v, want values 0..%d once each", s, total-1)
@@ -229,7 +233,7 @@ func TestTwoReplicas(t *testing.T) {
 	var s ingesttest.Stats
 	testenv.Eventually(t, 60*time.Second, func() bool {
 		s = ingesttest.SeqStats(t, in, db)
-		return s.Count >= n
+		return ingesttest.WantSeq(s, n) || s.Count > n // count and sum can briefly disagree while InfluxDB writes
 	}, "stored %+v, want %d", s, n)
 	if !ingesttest.WantSeq(s, n) {
 		t.Fatalf("stored %+v, want values 0..%d once each", s, n-1)
