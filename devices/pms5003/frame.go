@@ -1,13 +1,12 @@
 package pms5003
 
 import (
-	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/internal/uart"
 )
 
 // Frame layout (Plantower PMS5003 data manual, "transport protocol active
@@ -70,62 +69,30 @@ func (e *ChecksumError) Is(target error) bool { return target == devices.ErrChec
 
 // Reader finds frames in a byte stream, skipping whatever is not a frame
 // (a partial frame at start-up, line noise, other sensors' bytes on a shared
-// adapter).
-type Reader struct {
-	br *bufio.Reader
-	// Skipped counts the bytes discarded while looking for a frame.
-	Skipped int
-}
+// adapter). A frame with a bad check code returns a *ChecksumError.
+type Reader = uart.Reader[Frame]
 
 // NewReader returns a Reader reading from r.
-func NewReader(r io.Reader) *Reader { return &Reader{br: bufio.NewReaderSize(r, 64)} }
+func NewReader(r io.Reader) *Reader { return uart.NewReader(r, format) }
 
-// Reset discards buffered bytes and reads from r from now on.
-func (r *Reader) Reset(rd io.Reader) { r.br.Reset(rd) }
+var format = uart.Format[Frame]{Start: start1, Len: FrameLen, Parse: parse}
 
-// Next returns the next frame. A frame with a bad check code returns a
-// *ChecksumError; the search then goes on from the byte after its start, so
-// a real frame hidden behind a false start is still found. Errors of the
-// underlying reader are returned as they are (io.EOF only between frames;
-// io.ErrUnexpectedEOF inside one).
-func (r *Reader) Next() (Frame, error) {
-	for {
-		c, err := r.br.ReadByte()
-		if err != nil {
-			return Frame{}, err
-		}
-		if c != start1 {
-			r.Skipped++
-			continue
-		}
-		b, err := r.br.Peek(FrameLen - 1)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			return Frame{}, err
-		}
-		be := binary.BigEndian
-		if b[0] != start2 || be.Uint16(b[1:]) != bodyLen {
-			r.Skipped++
-			continue
-		}
-		want := checksum(b[:FrameLen-3]) + start1
-		if got := be.Uint16(b[FrameLen-3:]); got != want {
-			r.Skipped++
-			return Frame{}, &ChecksumError{Got: got, Want: want}
-		}
-		var f Frame
-		w := func(i int) uint16 { return be.Uint16(b[3+2*i:]) }
-		f.PM1_0CF1, f.PM2_5CF1, f.PM10CF1 = w(0), w(1), w(2)
-		f.PM1_0, f.PM2_5, f.PM10 = w(3), w(4), w(5)
-		for i := range f.Counts {
-			f.Counts[i] = w(6 + i)
-		}
-		f.Reserved = w(12)
-		if _, err := r.br.Discard(FrameLen - 1); err != nil {
-			return Frame{}, err
-		}
-		return f, nil
+// parse decodes the 32 bytes of b.
+func parse(b []byte) (Frame, bool, error) {
+	be := binary.BigEndian
+	if b[1] != start2 || be.Uint16(b[2:]) != bodyLen {
+		return Frame{}, false, nil
 	}
+	if got, want := be.Uint16(b[FrameLen-2:]), checksum(b[:FrameLen-2]); got != want {
+		return Frame{}, true, &ChecksumError{Got: got, Want: want}
+	}
+	var f Frame
+	w := func(i int) uint16 { return be.Uint16(b[4+2*i:]) }
+	f.PM1_0CF1, f.PM2_5CF1, f.PM10CF1 = w(0), w(1), w(2)
+	f.PM1_0, f.PM2_5, f.PM10 = w(3), w(4), w(5)
+	for i := range f.Counts {
+		f.Counts[i] = w(6 + i)
+	}
+	f.Reserved = w(12)
+	return f, true, nil
 }

@@ -7,9 +7,9 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/internal/uart/uarttest"
 )
 
 // A frame written byte by byte as the data manual lays it out (not through
@@ -55,44 +55,7 @@ func TestReader(t *testing.T) {
 	corrupt[7] ^= 0x10
 	f := func(name string, in []byte, want []Frame, errs []error, skipped int) {
 		t.Helper()
-		for pass := 0; pass < 2; pass++ {
-			r := NewReader(bytes.NewReader(in))
-			var got []Frame
-			var gotErrs []error
-			for {
-				fr, err := r.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					gotErrs = append(gotErrs, err)
-					if errors.Is(err, io.ErrUnexpectedEOF) {
-						break
-					}
-					continue
-				}
-				got = append(got, fr)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("%s: got %d frames %v, want %d", name, len(got), got, len(want))
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Errorf("%s: frame %d = %+v, want %+v", name, i, got[i], want[i])
-				}
-			}
-			if len(gotErrs) != len(errs) {
-				t.Fatalf("%s: errors %v, want %v", name, gotErrs, errs)
-			}
-			for i := range errs {
-				if !errors.Is(gotErrs[i], errs[i]) {
-					t.Errorf("%s: error %d = %v, want %v", name, i, gotErrs[i], errs[i])
-				}
-			}
-			if r.Skipped != skipped {
-				t.Errorf("%s: skipped %d bytes, want %d", name, r.Skipped, skipped)
-			}
-		}
+		uarttest.CheckReader(t, NewReader, name, in, want, errs, skipped)
 	}
 	f1, f2 := frame(3, 12, 20), frame(4, 13, 21)
 	dec := func(b []byte) Frame { fr, _ := NewReader(bytes.NewReader(b)).Next(); return fr }
@@ -108,51 +71,13 @@ func TestReader(t *testing.T) {
 	f("frame inside a false start", cat([]byte{0x42}, f1), []Frame{dec(f1)}, nil, 1)
 }
 
-// fakePort models a serial port in time: each ResetInputBuffer (one per
-// Read) moves to the next burst of bytes, the ones that arrive after it;
-// bytes of the previous burst that were not read are discarded, as the OS
-// buffer is. After the last burst it either times out (0, nil forever, as a
-// silent sensor) or returns endErr (as an unplugged adapter).
-type fakePort struct {
-	bursts [][]byte
-	r      *bytes.Reader
-	endErr error
-	resets int
-	closed bool
-}
-
-func (p *fakePort) Read(b []byte) (int, error) {
-	if p.r != nil {
-		if n, _ := p.r.Read(b); n > 0 {
-			return n, nil
-		}
-	}
-	return 0, p.endErr
-}
-
-func (p *fakePort) ResetInputBuffer() error {
-	p.r = nil
-	if p.resets < len(p.bursts) {
-		p.r = bytes.NewReader(p.bursts[p.resets])
-	}
-	p.resets++
-	return nil
-}
-
-func (p *fakePort) Close() error { p.closed = true; return nil }
-
-// stepClock advances 100 ms per call, like a port's read timeout.
-type stepClock struct{ t time.Time }
-
-func (c *stepClock) now() time.Time { c.t = c.t.Add(100 * time.Millisecond); return c.t }
-
 func TestSensor(t *testing.T) {
-	port := &fakePort{bursts: [][]byte{
+	port := &uarttest.Port{Bursts: [][]byte{
 		cat(manualFrame[20:], frame(3, 12, 20), frame(9, 9, 9)), // a partial frame first
 		cat([]byte{0x00, 0x11}, frame(4, 250, 380)),
 	}}
-	clk := &stepClock{}
-	s := New(port, Options{Name: "/dev/ttyAMA0", Now: clk.now})
+	clk := &uarttest.Clock{}
+	s := New(port, Options{Name: "/dev/ttyAMA0", Now: clk.Now})
 	ctx := context.Background()
 	for _, want := range [][3]float64{{3, 12, 20}, {4, 250, 380}} {
 		ms, err := s.Read(ctx)
@@ -164,15 +89,15 @@ func TestSensor(t *testing.T) {
 			t.Errorf("read %v, want %v", ms, want)
 		}
 	}
-	if port.resets != 2 {
-		t.Errorf("%d input resets, want one per read", port.resets)
+	if port.Resets != 2 {
+		t.Errorf("%d input resets, want one per read", port.Resets)
 	}
 	// Nothing more arrives: the read times out and says what to check.
 	_, err := s.Read(ctx)
 	if !errors.Is(err, devices.ErrNotFound) || !strings.Contains(err.Error(), "pms5003 on /dev/ttyAMA0: no frame in 3s") {
 		t.Errorf("silent sensor: %v", err)
 	}
-	if err := s.Close(); err != nil || !port.closed {
+	if err := s.Close(); err != nil || !port.Closed {
 		t.Errorf("close: %v", err)
 	}
 }
@@ -195,7 +120,7 @@ func TestSensorErrors(t *testing.T) {
 		{"only garbage", bytes.Repeat([]byte{0x42, 0x00}, 100), nil, devices.ErrNotFound, "no frame"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := New(&fakePort{bursts: [][]byte{tc.stream}, endErr: tc.endErr}, Options{Now: (&stepClock{}).now})
+			s := New(&uarttest.Port{Bursts: [][]byte{tc.stream}, EndErr: tc.endErr}, Options{Now: (&uarttest.Clock{}).Now})
 			ms, err := s.Read(context.Background())
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) || ms != nil {
 				t.Fatalf("%v %v, want %v mentioning %q", ms, err, tc.want, tc.msg)
@@ -208,7 +133,7 @@ func TestSensorErrors(t *testing.T) {
 	// A checksum error does not stick: the next read gets the next frame.
 	corrupt2 := bytes.Clone(manualFrame)
 	corrupt2[10] ^= 0x01
-	s := New(&fakePort{bursts: [][]byte{corrupt2, manualFrame}}, Options{Now: (&stepClock{}).now})
+	s := New(&uarttest.Port{Bursts: [][]byte{corrupt2, manualFrame}}, Options{Now: (&uarttest.Clock{}).Now})
 	if _, err := s.Read(context.Background()); !errors.Is(err, devices.ErrChecksum) {
 		t.Fatal(err)
 	}
@@ -217,7 +142,7 @@ func TestSensorErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := New(&fakePort{}, Options{}).Read(ctx); !errors.Is(err, context.Canceled) {
+	if _, err := New(&uarttest.Port{}, Options{}).Read(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled: %v", err)
 	}
 }

@@ -1,13 +1,12 @@
 package sds011
 
 import (
-	"bufio"
 	"encoding/binary"
-	"errors"
 	"fmt"
 	"io"
 
 	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/internal/uart"
 )
 
 // Frame layout (Nova Fitness SDS011 datasheet V1.3, "UART communication
@@ -67,53 +66,23 @@ func (e *ChecksumError) Error() string {
 func (e *ChecksumError) Is(target error) bool { return target == devices.ErrChecksum }
 
 // Reader finds data frames in a byte stream, skipping whatever is not one
-// (partial frames, noise, replies to commands: 0xAA 0xC5 …).
-type Reader struct {
-	br *bufio.Reader
-	// Skipped counts the bytes discarded while looking for a frame.
-	Skipped int
-}
+// (partial frames, noise, replies to commands: 0xAA 0xC5 …). A frame with a
+// bad check-sum returns a *ChecksumError.
+type Reader = uart.Reader[Frame]
 
 // NewReader returns a Reader reading from r.
-func NewReader(r io.Reader) *Reader { return &Reader{br: bufio.NewReaderSize(r, 32)} }
+func NewReader(r io.Reader) *Reader { return uart.NewReader(r, format) }
 
-// Reset discards buffered bytes and reads from r from now on.
-func (r *Reader) Reset(rd io.Reader) { r.br.Reset(rd) }
+var format = uart.Format[Frame]{Start: head, Len: FrameLen, Parse: parse}
 
-// Next returns the next data frame. A frame with a bad check-sum returns a
-// *ChecksumError and the search goes on from the byte after its start.
-// Errors of the underlying reader are returned as they are (io.EOF only
-// between frames; io.ErrUnexpectedEOF inside one).
-func (r *Reader) Next() (Frame, error) {
-	for {
-		c, err := r.br.ReadByte()
-		if err != nil {
-			return Frame{}, err
-		}
-		if c != head {
-			r.Skipped++
-			continue
-		}
-		b, err := r.br.Peek(FrameLen - 1)
-		if err != nil {
-			if errors.Is(err, io.EOF) {
-				err = io.ErrUnexpectedEOF
-			}
-			return Frame{}, err
-		}
-		if b[0] != cmdData || b[8] != tail {
-			r.Skipped++
-			continue
-		}
-		if want := checksum(b[1:7]); b[7] != want {
-			r.Skipped++
-			return Frame{}, &ChecksumError{Got: b[7], Want: want}
-		}
-		le := binary.LittleEndian
-		f := Frame{PM2_5x10: le.Uint16(b[1:]), PM10x10: le.Uint16(b[3:]), ID: binary.BigEndian.Uint16(b[5:])}
-		if _, err := r.br.Discard(FrameLen - 1); err != nil {
-			return Frame{}, err
-		}
-		return f, nil
+// parse decodes the 10 bytes of b.
+func parse(b []byte) (Frame, bool, error) {
+	if b[1] != cmdData || b[9] != tail {
+		return Frame{}, false, nil
 	}
+	if want := checksum(b[2:8]); b[8] != want {
+		return Frame{}, true, &ChecksumError{Got: b[8], Want: want}
+	}
+	le := binary.LittleEndian
+	return Frame{PM2_5x10: le.Uint16(b[2:]), PM10x10: le.Uint16(b[4:]), ID: binary.BigEndian.Uint16(b[6:])}, true, nil
 }

@@ -6,10 +6,6 @@ package sds011
 
 import (
 	"context"
-	"errors"
-	"fmt"
-	"io"
-	"sync"
 	"time"
 
 	"github.com/cd06/smartdeal/devices"
@@ -29,54 +25,30 @@ type Options struct {
 
 // Sensor is an SDS011 on a serial port.
 type Sensor struct {
-	port uart.Port
-	o    Options
-	mu   sync.Mutex
-	dr   uart.DeadlineReader
-	fr   *Reader
+	u *uart.Sensor[Frame]
 }
 
 var _ devices.Sensor = (*Sensor)(nil)
 
 // New reads frames from port, which the Sensor closes.
 func New(port uart.Port, o Options) *Sensor {
-	if o.Timeout <= 0 {
-		o.Timeout = 3 * time.Second
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	if o.Name == "" {
-		o.Name = "serial port"
-	}
-	s := &Sensor{port: port, o: o}
-	s.dr = uart.DeadlineReader{R: port, Now: o.Now}
-	s.fr = NewReader(&s.dr)
-	return s
+	return &Sensor{u: uart.NewSensor(port, format, uart.SensorOptions{
+		Model:   "sds011",
+		Name:    o.Name,
+		Timeout: o.Timeout,
+		Now:     o.Now,
+		Hint:    "sensor unpowered, asleep (sleep command or fan stopped) or TX/RX swapped?",
+	})}
 }
 
-func (s *Sensor) String() string { return "sds011 on " + s.o.Name }
+func (s *Sensor) String() string { return s.u.String() }
 
 // Read discards what was buffered and returns the next frame's
 // concentrations: pm2_5 and pm10 in ug/m3.
 func (s *Sensor) Read(ctx context.Context) ([]devices.Measurement, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if err := s.port.ResetInputBuffer(); err != nil {
-		return nil, fmt.Errorf("%s: reset input: %w", s, err)
-	}
-	s.dr.Ctx = ctx
-	s.dr.Deadline = s.o.Now().Add(s.o.Timeout)
-	s.fr.Reset(&s.dr)
-	f, err := s.fr.Next()
-	s.dr.Ctx = nil
-	switch {
-	case errors.Is(err, uart.ErrTimeout):
-		return nil, fmt.Errorf("%s: no frame in %s: sensor unpowered, asleep (sleep command or fan stopped) or TX/RX swapped? %w", s, s.o.Timeout, devices.ErrNotFound)
-	case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-		return nil, fmt.Errorf("%s: port closed (adapter unplugged?): %w", s, err)
-	case err != nil:
-		return nil, fmt.Errorf("%s: %w", s, err)
+	f, err := s.u.Next(ctx)
+	if err != nil {
+		return nil, err
 	}
 	return []devices.Measurement{
 		{Quantity: "pm2_5", Unit: "ug/m3", Value: f.PM2_5()},
@@ -85,9 +57,4 @@ func (s *Sensor) Read(ctx context.Context) ([]devices.Measurement, error) {
 }
 
 // Close closes the port.
-func (s *Sensor) Close() error {
-	if err := s.port.Close(); err != nil {
-		return fmt.Errorf("%s: close: %w", s, err)
-	}
-	return nil
-}
+func (s *Sensor) Close() error { return s.u.Close() }

@@ -7,9 +7,9 @@ import (
 	"io"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/internal/uart/uarttest"
 )
 
 // The example frame of the SDS011 datasheet (V1.3): PM2.5 = 0x04D4/10 =
@@ -41,44 +41,7 @@ func TestReader(t *testing.T) {
 	reply := []byte{0xAA, 0xC5, 0x08, 0x01, 0x01, 0x00, 0xA1, 0x60, 0x0B, 0xAB}
 	f := func(name string, in []byte, want []Frame, errs []error, skipped int) {
 		t.Helper()
-		for pass := 0; pass < 2; pass++ {
-			r := NewReader(bytes.NewReader(in))
-			var got []Frame
-			var gotErrs []error
-			for {
-				fr, err := r.Next()
-				if errors.Is(err, io.EOF) {
-					break
-				}
-				if err != nil {
-					gotErrs = append(gotErrs, err)
-					if errors.Is(err, io.ErrUnexpectedEOF) {
-						break
-					}
-					continue
-				}
-				got = append(got, fr)
-			}
-			if len(got) != len(want) {
-				t.Fatalf("%s: got %d frames %v, want %d", name, len(got), got, len(want))
-			}
-			for i := range got {
-				if got[i] != want[i] {
-					t.Errorf("%s: frame %d = %+v, want %+v", name, i, got[i], want[i])
-				}
-			}
-			if len(gotErrs) != len(errs) {
-				t.Fatalf("%s: errors %v, want %v", name, gotErrs, errs)
-			}
-			for i := range errs {
-				if !errors.Is(gotErrs[i], errs[i]) {
-					t.Errorf("%s: error %d = %v, want %v", name, i, gotErrs[i], errs[i])
-				}
-			}
-			if r.Skipped != skipped {
-				t.Errorf("%s: skipped %d bytes, want %d", name, r.Skipped, skipped)
-			}
-		}
+		uarttest.CheckReader(t, NewReader, name, in, want, errs, skipped)
 	}
 	f1, f2 := frame(35, 120), frame(0, 9999)
 	w1, w2 := Frame{PM2_5x10: 35, PM10x10: 120, ID: 0x1234}, Frame{PM2_5x10: 0, PM10x10: 9999, ID: 0x1234}
@@ -93,42 +56,9 @@ func TestReader(t *testing.T) {
 	f("frame inside a false start", cat([]byte{0xAA}, f1), []Frame{w1}, nil, 1)
 }
 
-// fakePort: see pms5003's; each ResetInputBuffer moves to the next burst.
-type fakePort struct {
-	bursts [][]byte
-	r      *bytes.Reader
-	endErr error
-	resets int
-	closed bool
-}
-
-func (p *fakePort) Read(b []byte) (int, error) {
-	if p.r != nil {
-		if n, _ := p.r.Read(b); n > 0 {
-			return n, nil
-		}
-	}
-	return 0, p.endErr
-}
-
-func (p *fakePort) ResetInputBuffer() error {
-	p.r = nil
-	if p.resets < len(p.bursts) {
-		p.r = bytes.NewReader(p.bursts[p.resets])
-	}
-	p.resets++
-	return nil
-}
-
-func (p *fakePort) Close() error { p.closed = true; return nil }
-
-type stepClock struct{ t time.Time }
-
-func (c *stepClock) now() time.Time { c.t = c.t.Add(100 * time.Millisecond); return c.t }
-
 func TestSensor(t *testing.T) {
-	port := &fakePort{bursts: [][]byte{cat(datasheetFrame[3:], datasheetFrame, frame(1, 1)), cat([]byte{0x00}, frame(35, 120))}}
-	s := New(port, Options{Name: "/dev/ttyUSB0", Now: (&stepClock{}).now})
+	port := &uarttest.Port{Bursts: [][]byte{cat(datasheetFrame[3:], datasheetFrame, frame(1, 1)), cat([]byte{0x00}, frame(35, 120))}}
+	s := New(port, Options{Name: "/dev/ttyUSB0", Now: (&uarttest.Clock{}).Now})
 	for _, want := range [][2]float64{{123.6, 261.8}, {3.5, 12}} {
 		ms, err := s.Read(context.Background())
 		if err != nil {
@@ -142,7 +72,7 @@ func TestSensor(t *testing.T) {
 	if !errors.Is(err, devices.ErrNotFound) || !strings.Contains(err.Error(), "sds011 on /dev/ttyUSB0: no frame in 3s") {
 		t.Errorf("silent sensor: %v", err)
 	}
-	if err := s.Close(); err != nil || !port.closed {
+	if err := s.Close(); err != nil || !port.Closed {
 		t.Errorf("close: %v", err)
 	}
 }
@@ -165,7 +95,7 @@ func TestSensorErrors(t *testing.T) {
 		{"only garbage", bytes.Repeat([]byte{0xAA, 0xC0, 0x00}, 100), nil, devices.ErrNotFound, "no frame"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			s := New(&fakePort{bursts: [][]byte{tc.stream, datasheetFrame}, endErr: tc.endErr}, Options{Now: (&stepClock{}).now})
+			s := New(&uarttest.Port{Bursts: [][]byte{tc.stream, datasheetFrame}, EndErr: tc.endErr}, Options{Now: (&uarttest.Clock{}).Now})
 			ms, err := s.Read(context.Background())
 			if !errors.Is(err, tc.want) || !strings.Contains(err.Error(), tc.msg) || ms != nil {
 				t.Fatalf("%v %v, want %v mentioning %q", ms, err, tc.want, tc.msg)
@@ -181,7 +111,7 @@ func TestSensorErrors(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
-	if _, err := New(&fakePort{}, Options{}).Read(ctx); !errors.Is(err, context.Canceled) {
+	if _, err := New(&uarttest.Port{}, Options{}).Read(ctx); !errors.Is(err, context.Canceled) {
 		t.Errorf("canceled: %v", err)
 	}
 }
