@@ -18,7 +18,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -73,25 +72,12 @@ func (c *config) Validate() error {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("api", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	cfgPath := fs.String("config", "", "YAML config file (default $SMARTDEAL_CONFIG)")
-	keys := fs.Bool("keys", false, "list configuration keys, their environment variables and defaults")
-	if err := fs.Parse(args); err != nil {
+	cfg := defaultConfig()
+	configPath, done, err := boot.Flags("api", args, &cfg, stderr)
+	if err != nil || done {
 		return err
 	}
-	cfg := defaultConfig()
-	if *keys {
-		ks, err := boot.Keys(&cfg)
-		if err != nil {
-			return err
-		}
-		for _, k := range ks {
-			fmt.Fprintf(stderr, "%-22s %-30s %s\n", k.Key, k.Env, k.Default)
-		}
-		return nil
-	}
-	if err := boot.Load(&cfg, *cfgPath, getenv); err != nil {
+	if err := boot.Load(&cfg, configPath, getenv); err != nil {
 		return err
 	}
 	log, err := boot.NewLogger(cfg.Log, stderr)

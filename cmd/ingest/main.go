@@ -14,7 +14,6 @@ package main
 import (
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -73,25 +72,12 @@ func (c *config) Validate() error {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("ingest", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "YAML config file (default $"+boot.EnvConfig+")")
-	listKeys := fs.Bool("keys", false, "list every config key, its environment variable and default, then exit")
-	if err := fs.Parse(args); err != nil {
+	cfg := defaultConfig()
+	configPath, done, err := boot.Flags("ingest", args, &cfg, stderr)
+	if err != nil || done {
 		return err
 	}
-	cfg := defaultConfig()
-	if *listKeys {
-		keys, err := boot.Keys(&cfg)
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			fmt.Fprintf(stderr, "%-32s %-40s %s\n", k.Key, k.Env, k.Default)
-		}
-		return nil
-	}
-	if err := boot.Load(&cfg, *configPath, getenv); err != nil {
+	if err := boot.Load(&cfg, configPath, getenv); err != nil {
 		return err
 	}
 	log, err := boot.NewLogger(cfg.Log, stderr)

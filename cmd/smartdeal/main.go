@@ -38,25 +38,12 @@ func main() {
 }
 
 func run(ctx context.Context, args []string, getenv func(string) string, stderr io.Writer) error {
-	fs := flag.NewFlagSet("smartdeal", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	configPath := fs.String("config", "", "YAML config file (default $"+boot.EnvConfig+")")
-	listKeys := fs.Bool("keys", false, "list every config key, its environment variable and default, then exit")
-	if err := fs.Parse(args); err != nil {
+	cfg := defaultConfig()
+	configPath, done, err := boot.Flags("smartdeal", args, &cfg, stderr)
+	if err != nil || done {
 		return err
 	}
-	cfg := defaultConfig()
-	if *listKeys {
-		keys, err := boot.Keys(&cfg)
-		if err != nil {
-			return err
-		}
-		for _, k := range keys {
-			fmt.Fprintf(stderr, "%-32s %-40s %v\n", k.Key, k.Env, k.Default)
-		}
-		return nil
-	}
-	if err := boot.Load(&cfg, *configPath, getenv); err != nil {
+	if err := boot.Load(&cfg, configPath, getenv); err != nil {
 		return err
 	}
 	log, err := boot.NewLogger(cfg.Log, stderr)

@@ -3,6 +3,7 @@ package boot
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"net/http"
@@ -250,5 +251,21 @@ func TestServerListenError(t *testing.T) {
 	s := NewServer(ServerConfig{Addr: "256.0.0.1:0"}, nil)
 	if err := s.Run(context.Background()); err == nil || !strings.Contains(err.Error(), "http listen") {
 		t.Fatalf("err = %v", err)
+	}
+}
+
+func TestFlags(t *testing.T) {
+	var out strings.Builder
+	path, done, err := Flags("test", []string{"-config", "x.yaml"}, defaults(), &out)
+	if path != "x.yaml" || done || err != nil || out.Len() != 0 {
+		t.Fatalf("-config: %q %v %v %q", path, done, err, out.String())
+	}
+	path, done, err = Flags("test", []string{"-keys"}, defaults(), &out)
+	if path != "" || !done || err != nil || !strings.Contains(out.String(), "mqtt.url") || !strings.Contains(out.String(), "SMARTDEAL_MQTT_URL ") {
+		t.Fatalf("-keys: %q %v %v\n%s", path, done, err, out.String())
+	}
+	out.Reset()
+	if _, _, err := Flags("test", []string{"-h"}, defaults(), &out); !errors.Is(err, flag.ErrHelp) || !strings.Contains(out.String(), "Usage of test") {
+		t.Fatalf("-h: %v %q", err, out.String())
 	}
 }
