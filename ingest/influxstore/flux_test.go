@@ -2,10 +2,7 @@ package influxstore
 
 import (
 	"context"
-	"encoding/csv"
 	"fmt"
-	"io"
-	"net/http"
 	"sort"
 	"strings"
 	"testing"
@@ -72,7 +69,7 @@ func TestFluxShapes(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rows, err = fluxRows(ctx, in.URL, q)
+	rows, err = in.Flux(ctx, q)
 	if err != nil {
 		t.Fatalf("%v\n%s", err, q)
 	}
@@ -111,51 +108,5 @@ func TestFluxShapes(t *testing.T) {
 	}
 	if _, err := FluxTrack(bucket, "nice", "drone-1", "M 1", base, base.Add(time.Hour)); err == nil {
 		t.Fatal("invalid mission accepted")
-	}
-}
-
-// fluxRows runs a query and maps each row by its own table's header. (A new
-// table's header follows its annotation rows; csv.Reader drops the blank
-// line between tables, so the annotations are the boundary.)
-func fluxRows(ctx context.Context, url, query string) ([]map[string]string, error) {
-	req, _ := http.NewRequestWithContext(ctx, http.MethodPost, url+"/api/v2/query", strings.NewReader(query))
-	req.Header.Set("Content-Type", "application/vnd.flux")
-	req.Header.Set("Accept", "application/csv")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return nil, err
-	}
-	defer resp.Body.Close()
-	if resp.StatusCode != http.StatusOK {
-		b, _ := io.ReadAll(resp.Body)
-		return nil, fmt.Errorf("flux: %s: %s", resp.Status, b)
-	}
-	r := csv.NewReader(resp.Body)
-	r.FieldsPerRecord = -1
-	var header []string
-	var rows []map[string]string
-	for {
-		rec, err := r.Read()
-		if err == io.EOF {
-			return rows, nil
-		}
-		if err != nil {
-			return nil, err
-		}
-		if strings.HasPrefix(rec[0], "#") {
-			header = nil
-			continue
-		}
-		if header == nil {
-			header = rec
-			continue
-		}
-		row := map[string]string{}
-		for i, v := range rec {
-			if i < len(header) && header[i] != "" {
-				row[header[i]] = v
-			}
-		}
-		rows = append(rows, row)
 	}
 }
