@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cd06/smartdeal/devices"
 	"github.com/cd06/smartdeal/devices/internal/uart"
 )
 
@@ -98,5 +99,43 @@ func CheckReader[F comparable](t testing.TB, newReader func(io.Reader) *uart.Rea
 		if r.Skipped != skipped {
 			t.Errorf("%s: skipped %d bytes, want %d", name, r.Skipped, skipped)
 		}
+	}
+}
+
+// CheckStream is the body of a reader fuzz target: it reads in to its end
+// through newReader and fails on an error other than io.EOF,
+// io.ErrUnexpectedEOF or devices.ErrChecksum, on a frame whose encoding
+// (check code and all) is not in in, and when Next makes no progress.
+func CheckStream[F any](t testing.TB, newReader func(io.Reader) *uart.Reader[F], encode func(F) []byte, in []byte) {
+	t.Helper()
+	r := newReader(bytes.NewReader(in))
+	for i := 0; i <= len(in); i++ {
+		fr, err := r.Next()
+		if err != nil {
+			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+				return
+			}
+			if !errors.Is(err, devices.ErrChecksum) {
+				t.Fatalf("unexpected error %v", err)
+			}
+			continue
+		}
+		if !bytes.Contains(in, encode(fr)) {
+			t.Fatalf("frame %+v not in input", fr)
+		}
+	}
+	t.Fatal("Next did not make progress")
+}
+
+// CountFrames reads stream to its first error through newReader and returns
+// how many frames it held, for benchmarks.
+func CountFrames[F any](newReader func(io.Reader) *uart.Reader[F], stream []byte) int {
+	r := newReader(bytes.NewReader(stream))
+	n := 0
+	for {
+		if _, err := r.Next(); err != nil {
+			return n
+		}
+		n++
 	}
 }
