@@ -24,7 +24,6 @@ type config struct {
 	timeout     time.Duration
 	probeEvery  int
 	ingestCmd   []string
-	ingestEnv   []string
 	jsonOut     bool
 	topicPrefix string
 }
