@@ -19,53 +19,55 @@ import (
 const DefaultEndpoint = "udp-server:0.0.0.0:14550"
 
 // Config configures a Bridge. Fields are read by cmd/ from the "mavlink"
-// section of the YAML file or SMARTDEAL_MAVLINK_* variables.
+// section of the YAML file or SMARTDEAL_MAVLINK_* variables: the koanf tags
+// are cmd/mavbridge's keys, the yaml tags the gateway's (devices/gateway,
+// where Site and TopicPrefix are the gateway's own and have no key).
 type Config struct {
 	// Site of every reading and topic.
-	Site string `koanf:"site"`
+	Site string `koanf:"site" yaml:"-" json:"-"`
 	// (optional) MQTT topic prefix; defaults to "smartdeal/v1".
-	TopicPrefix string `koanf:"topic_prefix"`
+	TopicPrefix string `koanf:"topic_prefix" yaml:"-" json:"-"`
 	// (optional) MAVLink endpoints the vehicles are reached through, as
 	// "udp-server:<host:port>", "udp-client:<host:port>", "tcp-server:<host:port>",
 	// "tcp-client:<host:port>" or "serial:<device>:<baud>"; defaults to
 	// DefaultEndpoint.
-	Endpoints []string `koanf:"endpoints"`
+	Endpoints []string `koanf:"endpoints" yaml:"endpoints,omitempty" json:"endpoints,omitempty"`
 	// (optional) endpoints of ground stations (e.g. QGroundControl) that get
 	// every vehicle frame and whose frames go to the vehicles, unchanged.
-	GCSEndpoints []string `koanf:"gcs_endpoints"`
+	GCSEndpoints []string `koanf:"gcs_endpoints" yaml:"gcs_endpoints,omitempty" json:"gcs_endpoints,omitempty"`
 	// (optional) system id of the bridge's own frames; defaults to 254 (QGroundControl
 	// and Mission Planner use 255).
-	SystemID uint8 `koanf:"system_id"`
+	SystemID uint8 `koanf:"system_id" yaml:"system_id,omitempty" json:"system_id,omitempty"`
 	// (optional) component id of the bridge's own frames; defaults to 191
 	// (MAV_COMP_ID_ONBOARD_COMPUTER).
-	ComponentID uint8 `koanf:"component_id"`
+	ComponentID uint8 `koanf:"component_id" yaml:"component_id,omitempty" json:"component_id,omitempty"`
 	// (optional) device id per system id ("1" → "drone-alpha"); defaults to "drone-<sysid>".
-	Devices map[string]string `koanf:"devices"`
+	Devices map[string]string `koanf:"devices" yaml:"devices,omitempty" json:"devices,omitempty"`
 	// (optional) MAVLink 2 signing key per system id: 64 hex characters, or a
 	// passphrase hashed with SHA-256. Frames of a vehicle with a key must be
 	// signed with it; others are refused and counted.
-	SigningKeys map[string]string `koanf:"signing_keys"`
+	SigningKeys map[string]string `koanf:"signing_keys" yaml:"signing_keys,omitempty" json:"signing_keys,omitempty"`
 	// (optional) publication interval per message group (position, attitude,
 	// gps, battery, mission, status, link) as "1s", "500ms"; 0 publishes every
 	// message, "-1s" never. Missing groups use DefaultRates.
-	Rates map[string]string `koanf:"rates"`
+	Rates map[string]string `koanf:"rates" yaml:"rates,omitempty" json:"rates,omitempty"`
 	// (optional) do not ask the autopilots for streams (SET_MESSAGE_INTERVAL,
 	// REQUEST_DATA_STREAM); for links where another GCS already does.
-	NoStreamRequest bool `koanf:"no_stream_request"`
+	NoStreamRequest bool `koanf:"no_stream_request" yaml:"no_stream_request,omitempty" json:"no_stream_request,omitempty"`
 	// (optional) how long a vehicle may send no position before its streams
 	// are requested again (a request lost on a radio link); defaults to 10 s.
-	StreamRetry time.Duration `koanf:"stream_retry"`
+	StreamRetry time.Duration `koanf:"stream_retry" yaml:"stream_retry,omitempty" json:"stream_retry,omitempty"`
 	// (optional) period of the bridge's own HEARTBEAT; defaults to 1 s.
-	HeartbeatPeriod time.Duration `koanf:"heartbeat_period"`
+	HeartbeatPeriod time.Duration `koanf:"heartbeat_period" yaml:"heartbeat_period,omitempty" json:"heartbeat_period,omitempty"`
 	// (optional) silence after which a vehicle's link is declared lost; defaults to 5 s.
-	LinkTimeout time.Duration `koanf:"link_timeout"`
+	LinkTimeout time.Duration `koanf:"link_timeout" yaml:"link_timeout,omitempty" json:"link_timeout,omitempty"`
 	// (optional) battery percentages for the low-battery warning and critical
 	// events; default to 25 and 10.
-	LowBattery      float64 `koanf:"low_battery"`
-	CriticalBattery float64 `koanf:"critical_battery"`
+	LowBattery      float64 `koanf:"low_battery" yaml:"low_battery,omitempty" json:"low_battery,omitempty"`
+	CriticalBattery float64 `koanf:"critical_battery" yaml:"critical_battery,omitempty" json:"critical_battery,omitempty"`
 	// (optional) outgoing queue towards the publisher, in messages; defaults to 4096.
 	// When it is full, messages are dropped and counted (Stats.PublishDropped).
-	QueueSize int `koanf:"queue_size"`
+	QueueSize int `koanf:"queue_size" yaml:"queue_size,omitempty" json:"queue_size,omitempty"`
 }
 
 // Endpoint is one parsed endpoint string.

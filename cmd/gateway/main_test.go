@@ -106,6 +106,9 @@ func TestRunBadConfig(t *testing.T) {
 		{"unknown key", good + "colour: blue\n", nil, "colour"},
 		{"bad url from env", good, map[string]string{"SMARTDEAL_MQTT_URL": "ftp://x:1"}, "broker.url: scheme"},
 		{"bad site from env", good, map[string]string{"SMARTDEAL_SITE": "Nice!"}, "site:"},
+		{"bad mavlink endpoint", good + "mavlink:\n  endpoints: [radio:/dev/x]\n", nil, "mavlink.endpoints[0]"},
+		{"bad mavlink endpoint from env", good, map[string]string{"SMARTDEAL_MAVLINK_ENDPOINTS": "udp-server:127.0.0.1:14550,udp-client:nowhere"}, "mavlink.endpoints[1]"},
+		{"bad mavlink devices from env", good, map[string]string{"SMARTDEAL_MAVLINK_DEVICES": "1"}, "SMARTDEAL_MAVLINK_DEVICES"},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
@@ -148,6 +151,12 @@ func TestVersionAndCheck(t *testing.T) {
 	path := writeConfig(t, simConfig("tcp://127.0.0.1:1883", t.TempDir(), "gw", 3, "1s", ""))
 	if err := run(context.Background(), []string{"-config", path, "-check"}, func(string) string { return "" }, &out); err != nil || !strings.Contains(out.String(), "3 sensors") {
 		t.Fatalf("-check: %v %q", err, out.String())
+	}
+	out.Reset()
+	env := map[string]string{"SMARTDEAL_MAVLINK_ENDPOINTS": "udp-server:127.0.0.1:14550", "SMARTDEAL_MAVLINK_DEVICES": "1=drone-alpha"}
+	if err := run(context.Background(), []string{"-config", path, "-check"}, func(k string) string { return env[k] }, &out); err != nil ||
+		!strings.Contains(out.String(), "mavlink on udp-server:127.0.0.1:14550") {
+		t.Fatalf("-check with SMARTDEAL_MAVLINK_ENDPOINTS: %v %q", err, out.String())
 	}
 	b, err := exec.Command(buildGateway(t), "-version").CombinedOutput()
 	if err != nil || !strings.Contains(string(b), "smartdeal gateway test") {

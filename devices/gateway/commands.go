@@ -9,6 +9,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/devices"
+	bridge "github.com/cd06/smartdeal/firmware-bridge"
 )
 
 // Command names accepted on smartdeal/v1/{site}/{device}/cmd.
@@ -42,14 +43,18 @@ type cmdResult struct {
 	Time  string `json:"time"`
 }
 
-// onCommand runs on paho's goroutine: parse, hand off, never block.
+// onCommand runs on paho's goroutine: parse, hand off, never block (a drone's
+// command waits at most droneCmdWait for room in the bridge's queue).
 func (g *Gateway) onCommand(topic string, payload []byte) {
 	_, device, _, err := g.topics.Parse(topic)
 	if err != nil {
 		return
 	}
 	if device != g.device && g.sensors[device] == nil {
-		return // another gateway's or a bridge's device on this site
+		if g.bridge != nil {
+			g.droneCommand(topic, payload)
+		}
+		return // otherwise another gateway's or a bridge's device on this site
 	}
 	var c command
 	if err := json.Unmarshal(payload, &c); err != nil || c.Cmd == "" {
@@ -64,6 +69,25 @@ func (g *Gateway) onCommand(topic string, payload []byte) {
 	default:
 		g.m.commands.WithLabelValues(c.Cmd, "false").Inc()
 		g.log.Warn("command queue full: command dropped", "cmd", c.Cmd, "id", c.ID)
+	}
+}
+
+// droneCmdWait bounds how long paho's goroutine waits for the bridge.
+const droneCmdWait = 100 * time.Millisecond
+
+// droneCommand hands a command to the MAVLink bridge, which answers it on the
+// drone's event topic; a device that is not one of its drones is ignored.
+func (g *Gateway) droneCommand(topic string, payload []byte) {
+	ctx, cancel := context.WithTimeout(context.Background(), droneCmdWait)
+	defer cancel()
+	err := g.bridge.HandleCommand(ctx, topic, payload)
+	switch {
+	case err == nil:
+		g.m.commands.WithLabelValues("drone", "true").Inc()
+	case errors.Is(err, bridge.ErrNotOurs):
+	default:
+		g.m.commands.WithLabelValues("drone", "false").Inc()
+		g.log.Warn("drone command dropped", "topic", topic, "err", err)
 	}
 }
 
@@ -184,7 +208,7 @@ func (g *Gateway) execute(ctx context.Context, c command) (any, error) {
 		mission := g.mission
 		g.mu.Unlock()
 		return map[string]any{"version": g.opts.version, "config": cfg, "intervals": ivl,
-			"mission": mission, "sensor_missions": missions, "sensors": g.sensorDevices()}, nil
+			"mission": mission, "sensor_missions": missions, "sensors": g.sensorDevices(), "drones": g.droneDevices()}, nil
 	case CmdSetMission:
 		if c.Msn == nil {
 			return nil, errors.New("mission: required (empty string clears)")

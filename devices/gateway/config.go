@@ -9,6 +9,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"time"
 
@@ -18,6 +19,7 @@ import (
 	"github.com/cd06/smartdeal/devices"
 	"github.com/cd06/smartdeal/devices/forward"
 	"github.com/cd06/smartdeal/devices/spool"
+	bridge "github.com/cd06/smartdeal/firmware-bridge"
 )
 
 // DefaultDevice is the gateway's own device id (status, events, commands) when
@@ -54,8 +56,14 @@ type Config struct {
 	// MaxHeld bounds the readings held in memory while the clock is not set
 	// (optional, defaults to 100,000 packs); beyond it the oldest are dropped.
 	MaxHeld int `yaml:"max_held,omitempty" json:"max_held,omitempty"`
-	// Sensors lists the sensors; device ids must be unique.
+	// Sensors lists the sensors; device ids must be unique. Required unless
+	// MAVLink is set.
 	Sensors []devices.SensorConfig `yaml:"sensors" json:"sensors"`
+	// MAVLink (optional) runs the MAVLink bridge in the gateway: drones on its
+	// endpoints publish through the gateway's spool and forwarder, and their
+	// cmd topics reach the bridge. Its site and topic prefix are the gateway's;
+	// see bridge.Config for the fields and their defaults.
+	MAVLink *bridge.Config `yaml:"mavlink,omitempty" json:"mavlink,omitempty"`
 }
 
 // Broker is the MQTT connection.
@@ -231,8 +239,8 @@ func (c Config) Validate() error {
 	default:
 		return cfgErr("log.format", "%q: want text or json", c.Log.Format)
 	}
-	if len(c.Sensors) == 0 {
-		return cfgErr("sensors", "at least one sensor is required")
+	if len(c.Sensors) == 0 && c.MAVLink == nil {
+		return cfgErr("sensors", "at least one sensor (or a mavlink section) is required")
 	}
 	seen := map[string]int{c.DeviceID(): -1}
 	for i, s := range c.Sensors {
@@ -247,7 +255,42 @@ func (c Config) Validate() error {
 		}
 		seen[s.Device] = i
 	}
+	if c.MAVLink != nil {
+		if err := c.bridgeConfig().Validate(); err != nil {
+			return fmt.Errorf("%w: %w", err, ErrConfig)
+		}
+		for _, k := range sortedKeys(c.MAVLink.Devices) {
+			d := c.MAVLink.Devices[k]
+			if j, dup := seen[d]; dup {
+				if j < 0 {
+					return cfgErr("mavlink.devices."+k, "%q is the gateway's own device id", d)
+				}
+				return cfgErr("mavlink.devices."+k, "%q already used by sensors[%d]", d, j)
+			}
+		}
+	}
 	return nil
+}
+
+// bridgeConfig is the MAVLink section with the gateway's site and topic
+// prefix; the zero Config when there is no section.
+func (c Config) bridgeConfig() bridge.Config {
+	var b bridge.Config
+	if c.MAVLink != nil {
+		b = *c.MAVLink
+	}
+	b.Site = c.Site
+	b.TopicPrefix = c.TopicPrefix
+	return b
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
 }
 
 func (c Config) spoolOptions() spool.Options {
@@ -308,5 +351,15 @@ func (c Config) Redacted() Config {
 		r.Broker.Password = "***"
 	}
 	r.Sensors = append([]devices.SensorConfig(nil), c.Sensors...)
+	if c.MAVLink != nil {
+		m := *c.MAVLink
+		if len(m.SigningKeys) > 0 {
+			m.SigningKeys = make(map[string]string, len(c.MAVLink.SigningKeys))
+			for k := range c.MAVLink.SigningKeys {
+				m.SigningKeys[k] = "***"
+			}
+		}
+		r.MAVLink = &m
+	}
 	return r
 }

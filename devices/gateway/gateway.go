@@ -13,6 +13,15 @@
 // Several gateways (simulated sites) can run in one process: each has its own
 // spool directory, MQTT client id and metrics registry (Registry).
 //
+// # Drones
+//
+// With a mavlink section (Config.MAVLink) the gateway also runs the MAVLink
+// bridge (package firmware-bridge): drone readings and events go into the same
+// spool as the sensors' and out through the same forwarder, and commands on a
+// drone's cmd topic (set_mission, read_now, set_interval, report_config) go to
+// the bridge. While the clock is not set, drone messages are dropped and
+// counted: the bridge stamps them when received and they cannot be restamped.
+//
 // # Clock guard
 //
 // A Raspberry Pi has no real-time clock: it boots in 1970 (or at the time
@@ -45,6 +54,7 @@ import (
 	"github.com/cd06/smartdeal/devices/drivers"
 	"github.com/cd06/smartdeal/devices/forward"
 	"github.com/cd06/smartdeal/devices/spool"
+	bridge "github.com/cd06/smartdeal/firmware-bridge"
 )
 
 // Opener opens one sensor; drivers.Open is the default.
@@ -96,6 +106,11 @@ type Gateway struct {
 	held     []heldPack
 	heldDrop uint64
 	mission  string // gateway-wide mission (set_mission on the gateway's device)
+
+	bridge       *bridge.Bridge // nil without a mavlink section
+	bridgeUp     atomic.Bool    // while bridge.Run runs
+	droneDropped atomic.Uint64  // drone messages dropped while the clock was not set
+	droneWarned  atomic.Bool
 }
 
 // heldPack is one read taken while the clock was not good.
@@ -144,8 +159,47 @@ func New(cfg Config, log *slog.Logger, opts ...Option) (*Gateway, error) {
 		g.sensors[sc.Device] = r
 		g.ordered = append(g.ordered, r)
 	}
+	if cfg.MAVLink != nil {
+		b, err := bridge.New(cfg.bridgeConfig(), dronePublisher{g}, log.With("gateway", g.device))
+		if err != nil {
+			return nil, fmt.Errorf("%w: %w", err, ErrConfig)
+		}
+		g.bridge = b
+	}
 	g.m = newMetrics(g)
 	return g, nil
+}
+
+// Bridge returns the MAVLink bridge (its Stats and Vehicles), nil when the
+// configuration has no mavlink section.
+func (g *Gateway) Bridge() *bridge.Bridge { return g.bridge }
+
+// dronePublisher is the bridge's Publisher: the gateway's spool.
+type dronePublisher struct{ g *Gateway }
+
+var _ bridge.Publisher = dronePublisher{}
+
+// errSpoolClosed is returned to the bridge outside Run.
+var errSpoolClosed = errors.New("gateway: spool not open")
+
+func (p dronePublisher) Publish(_ context.Context, topic string, payload []byte) error {
+	g := p.g
+	sp := g.sp.Load()
+	if sp == nil {
+		return errSpoolClosed
+	}
+	if !g.clockOK.Load() && g.opts.now().Before(g.opts.minClock) {
+		g.droneDropped.Add(1)
+		if g.droneWarned.CompareAndSwap(false, true) {
+			g.log.Warn("system clock is earlier than the build time: drone messages are dropped (and counted) until it is set", "topic", topic)
+		}
+		return nil
+	}
+	if err := sp.Append(topic, payload); err != nil {
+		g.m.spoolErrs.Inc()
+		return err
+	}
+	return nil
 }
 
 // Registry returns the gateway's Prometheus registry (Go, process and gateway metrics).
@@ -163,6 +217,13 @@ func (g *Gateway) Ready(context.Context) error {
 	if !g.running.Load() || g.sp.Load() == nil {
 		return errors.New("not running")
 	}
+	if g.bridge != nil {
+		select {
+		case <-g.bridge.Ready():
+		default:
+			return errors.New("mavlink endpoints not open")
+		}
+	}
 	return nil
 }
 
@@ -175,11 +236,14 @@ type Stats struct {
 	Held         int
 	HeldDropped  uint64
 	ClockOK      bool
+	// DronesDropped counts drone messages dropped while the clock was not set.
+	DronesDropped uint64
 }
 
 // Stats returns the current counters.
 func (g *Gateway) Stats() Stats {
-	s := Stats{SensorErrors: map[string]uint64{}, SensorReads: map[string]uint64{}, ClockOK: g.clockOK.Load()}
+	s := Stats{SensorErrors: map[string]uint64{}, SensorReads: map[string]uint64{}, ClockOK: g.clockOK.Load(),
+		DronesDropped: g.droneDropped.Load()}
 	if sp := g.sp.Load(); sp != nil {
 		s.Spool = sp.Stats()
 	}
@@ -198,10 +262,12 @@ func (g *Gateway) Stats() Stats {
 }
 
 // Run opens the spool and the sensors, connects, and works until ctx ends.
-// Shutdown: sensors stop, the offline status is published, in-flight publishes
-// are acknowledged, the spool is closed. Errors are returned only for what
+// Shutdown: sensors and the MAVLink bridge stop (the bridge hands its queue to
+// the spool), the offline status is published, in-flight publishes are
+// acknowledged, the spool is closed. Errors are returned only for what
 // prevents the gateway from working at all (spool cannot be opened, bad TLS
-// files); a sensor that fails is counted and retried, never fatal.
+// files, a MAVLink endpoint that cannot be opened, which stops the gateway
+// cleanly); a sensor that fails is counted and retried, never fatal.
 func (g *Gateway) Run(ctx context.Context) error {
 	if !g.running.CompareAndSwap(false, true) {
 		return errors.New("gateway: Run called twice")
@@ -247,13 +313,27 @@ func (g *Gateway) Run(ctx context.Context) error {
 		_ = fw.Run(fwCtx)
 	}()
 
+	ctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var wg sync.WaitGroup
+	var bridgeErr error
+	if g.bridge != nil {
+		g.bridgeUp.Store(true)
+		wg.Go(func() {
+			defer g.bridgeUp.Store(false)
+			if err := g.bridge.Run(ctx); err != nil {
+				bridgeErr = fmt.Errorf("mavlink: %w", err)
+				g.log.Error("mavlink bridge stopped: stopping the gateway", "err", err)
+				stop()
+			}
+		})
+	}
 	for _, r := range g.ordered {
 		wg.Go(func() { g.runSensor(ctx, r) })
 	}
 	wg.Go(func() { g.commandLoop(ctx) })
 	wg.Go(func() { g.statusLoop(ctx) })
-	g.log.Info("gateway started", "sensors", len(g.ordered), "broker", g.cfg.Broker.URL, "spool_depth", sp.Stats().Depth)
+	g.log.Info("gateway started", "sensors", len(g.ordered), "mavlink", g.bridge != nil, "broker", g.cfg.Broker.URL, "spool_depth", sp.Stats().Depth)
 
 	<-ctx.Done()
 	wg.Wait()
@@ -268,7 +348,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 	stopFw()
 	<-fwDone
 	g.log.Info("gateway stopped", "spool_depth", sp.Stats().Depth)
-	return nil
+	return bridgeErr
 }
 
 // sensorRunner is the state of one sensor.
@@ -527,6 +607,10 @@ func (g *Gateway) statusJSON(state string, sp *spool.Spool, fw *forward.Forwarde
 		st["connects"] = f.Connects
 		st["backlog_draining"] = f.BacklogLeft
 	}
+	if g.bridge != nil {
+		st["drones"] = g.droneStatus()
+		st["mavlink"] = g.bridge.Stats()
+	}
 	b, _ := json.Marshal(st)
 	return b
 }
@@ -559,6 +643,57 @@ func (g *Gateway) statusLoop(ctx context.Context) {
 			g.publishStatus(ctx)
 		}
 	}
+}
+
+// droneState is a drone's entry in the status.
+type droneState struct {
+	SystemID         uint8    `json:"system_id"`
+	Mode             string   `json:"mode,omitempty"`
+	Armed            bool     `json:"armed"`
+	LinkUp           bool     `json:"link_up"`
+	Mission          string   `json:"mission,omitempty"`
+	BatteryRemaining *float64 `json:"battery_remaining,omitempty"`
+	LastSeen         string   `json:"last_seen,omitempty"`
+}
+
+// droneStatus returns the drones by device id: those seen by the running
+// bridge, and the configured ones not seen yet (with their system id only).
+func (g *Gateway) droneStatus() map[string]droneState {
+	out := map[string]droneState{}
+	for k, d := range g.cfg.MAVLink.Devices {
+		var id int
+		_, _ = fmt.Sscan(k, &id)
+		out[d] = droneState{SystemID: uint8(id)}
+	}
+	if !g.bridgeUp.Load() {
+		return out
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 500*time.Millisecond)
+	defer cancel()
+	for _, v := range g.bridge.Vehicles(ctx) {
+		s := droneState{SystemID: v.SystemID, Mode: v.Mode, Armed: v.Armed, LinkUp: v.LinkUp, Mission: v.Mission}
+		if b := v.BatteryRemaining; b.Valid {
+			s.BatteryRemaining = &b.V
+		}
+		if !v.LastSeen.IsZero() {
+			s.LastSeen = v.LastSeen.UTC().Format(time.RFC3339)
+		}
+		out[v.Device] = s
+	}
+	return out
+}
+
+// droneDevices returns the drones' device ids, sorted.
+func (g *Gateway) droneDevices() []string {
+	out := []string{}
+	if g.bridge == nil {
+		return out
+	}
+	for d := range g.droneStatus() {
+		out = append(out, d)
+	}
+	sort.Strings(out)
+	return out
 }
 
 // sensorDevices returns the sensor device ids, sorted.

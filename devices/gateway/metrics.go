@@ -2,6 +2,8 @@ package gateway
 
 import (
 	"github.com/prometheus/client_golang/prometheus"
+
+	bridge "github.com/cd06/smartdeal/firmware-bridge"
 )
 
 type metrics struct {
@@ -64,5 +66,21 @@ func newMetrics(g *Gateway) *metrics {
 		counter("held_dropped_total", "Held packs dropped because too many were held.", func(s Stats) float64 { return float64(s.HeldDropped) }),
 		gauge("clock_ok", "1 once the system clock is later than the build time.", func(s Stats) float64 { return b2f(s.ClockOK) }),
 	)
+	if b := g.bridge; b != nil {
+		mav := func(name, help string, f func(bridge.Stats) uint64) prometheus.Collector {
+			return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: ns + "mavlink_" + name, Help: help},
+				func() float64 { return float64(f(b.Stats())) })
+		}
+		g.reg.MustRegister(
+			mav("frames_total", "MAVLink frames read.", func(s bridge.Stats) uint64 { return s.Frames }),
+			mav("frames_lost_total", "MAVLink frames missing from sequence gaps.", func(s bridge.Stats) uint64 { return s.FramesLost }),
+			mav("frames_refused_total", "MAVLink frames dropped: corrupted, bad checksum, undecodable, refused by signing.", func(s bridge.Stats) uint64 {
+				return s.ParseErrors + s.ChecksumErrors + s.DecodeErrors + s.SigningRefused
+			}),
+			mav("published_total", "Drone readings packs and events appended to the spool.", func(s bridge.Stats) uint64 { return s.Published }),
+			mav("publish_dropped_total", "Drone messages lost: bridge queue full or spool append failed.", func(s bridge.Stats) uint64 { return s.PublishDropped + s.PublishErrors }),
+			counter("mavlink_clock_dropped_total", "Drone messages dropped while the system clock was not set.", func(s Stats) float64 { return float64(s.DronesDropped) }),
+		)
+	}
 	return m
 }
