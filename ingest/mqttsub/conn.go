@@ -27,7 +27,7 @@ func buffered(scheme string) bool {
 	return false
 }
 
-func dialBuffered(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
+func dialBuffered(uri *url.URL, o mqtt.ClientOptions) (*bufConn, error) {
 	d := &net.Dialer{Timeout: o.ConnectTimeout}
 	var conn net.Conn
 	var err error

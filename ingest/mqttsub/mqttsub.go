@@ -16,10 +16,12 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"net"
 	"net/url"
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
@@ -136,6 +138,10 @@ type Client struct {
 	mu         sync.Mutex
 	subscribed bool
 	lastErr    error
+
+	// conn is the connection dialled last (tcp and TLS only): messages
+	// handled now came in on it and are acked on it directly (see ack.go).
+	conn atomic.Pointer[bufConn]
 }
 
 // ErrNotConnected is returned by Ready while the client is not connected and
@@ -157,7 +163,7 @@ func New(cfg Config, log *slog.Logger, handle func(mqtt.Message)) (*Client, erro
 		return nil, err
 	}
 	c := &Client{cfg: cfg, log: log.With("broker", redact(cfg.URL), "client_id", cfg.ClientID)}
-	handler := func(_ mqtt.Client, m mqtt.Message) { handle(m) }
+	handler := func(_ mqtt.Client, m mqtt.Message) { handle(wrap(m, c.conn.Load())) }
 	opts := mqtt.NewClientOptions().
 		AddBroker(cfg.URL).
 		SetClientID(cfg.ClientID).
@@ -185,7 +191,15 @@ func New(cfg Config, log *slog.Logger, handle func(mqtt.Message)) (*Client, erro
 		opts.SetTLSConfig(tlsConf)
 	}
 	if u, _ := url.Parse(cfg.URL); buffered(u.Scheme) {
-		opts.SetCustomOpenConnectionFn(dialBuffered)
+		opts.SetCustomOpenConnectionFn(func(uri *url.URL, o mqtt.ClientOptions) (net.Conn, error) {
+			conn, err := dialBuffered(uri, o)
+			if err != nil {
+				return nil, err // not a typed nil in the interface
+			}
+			c.conn.Store(conn)
+			return conn, nil
+		})
+		opts.SetStore(inboundlessStore{mqtt.NewMemoryStore()})
 	}
 	c.cli = mqtt.NewClient(opts)
 	return c, nil
