@@ -23,6 +23,20 @@ var statusFR = map[civic.Status]string{
 	civic.StatusInProgress: "en réalisation", civic.StatusRealized: "réalisée",
 }
 
+var missionStatusFR = map[civic.MissionStatus]string{
+	civic.MissionPlanned: "planifiée", civic.MissionActive: "en cours", civic.MissionCompleted: "terminée", civic.MissionAborted: "interrompue",
+}
+
+var missionKindFR = map[string]string{
+	"wildfire_watch": "Surveillance des feux de forêt", "flood_survey": "Relevé de crue", "coastline": "Suivi du littoral",
+	"inspection": "Inspection", "other": "Autre mission",
+}
+
+var roleFR = map[civic.Role]string{
+	civic.RoleCitizen: "citoyen·ne", civic.RoleExpert: "expert·e", civic.RoleAgent: "agent de terrain",
+	civic.RoleRiskManager: "gestionnaire des risques", civic.RoleAdmin: "administrateur·rice",
+}
+
 func (s *Server) parsePages() (*template.Template, error) {
 	themes := map[string]string{}
 	for _, t := range civic.SeedThemes {
@@ -43,6 +57,8 @@ func (s *Server) parsePages() (*template.Template, error) {
 			}
 			return strings.Replace(strconv.FormatFloat(*v, 'f', 2, 64), ".", ",", 1)
 		},
+		"quantity": quantityName,
+		"role":     func(r civic.Role) string { return roleFR[r] },
 	}).ParseFS(templatesFS, "templates/*.html")
 }
 
@@ -63,15 +79,52 @@ func groupThousands(v int64) string {
 	return b.String()
 }
 
-func (s *Server) render(c *fiber.Ctx, name string, data any) error {
+// pageCSP is the pages' Content-Security-Policy: nothing by default; the
+// page's own <style> and <script> elements run only with this response's
+// nonce, and scripts may call only this origin (the JSON API).
+func pageCSP(nonce string) string {
+	return "default-src 'none'; script-src 'nonce-" + nonce + "'; style-src 'nonce-" + nonce + "'; connect-src 'self'; img-src 'self'; " +
+		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+}
+
+func (s *Server) render(c *fiber.Ctx, name string, data map[string]any) error {
+	nonce := randomToken()
+	data["Nonce"] = nonce
 	var buf bytes.Buffer
 	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Set("Content-Security-Policy", "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	c.Set("Content-Security-Policy", pageCSP(nonce))
 	c.Set("X-Content-Type-Options", "nosniff")
+	c.Set("Referrer-Policy", "same-origin")
+	c.Set(fiber.HeaderCacheControl, "no-store") // per-response nonce; signed-in pages carry the CSRF token
 	return c.Send(buf.Bytes())
+}
+
+// pageSession is the signed-in visitor of a page. Only browser (cookie)
+// sessions get one: the page hands their CSRF token to its script, which
+// sends it in X-CSRF-Token like any other cookie-authenticated write.
+type pageSession struct {
+	Name, CSRF string
+	Role       civic.Role
+	CanVote    bool // a citizen
+	Voted      bool
+}
+
+func (s *Server) pageSession(c *fiber.Ctx, proposalID string) (*pageSession, error) {
+	p := caller(c)
+	if p == nil || p.session.Kind != civic.SessionCookie {
+		return nil, nil
+	}
+	ps := &pageSession{Name: p.user.Name, CSRF: p.session.CSRF, Role: p.user.Role, CanVote: p.user.Role == civic.RoleCitizen}
+	if ps.CanVote && proposalID != "" {
+		var err error
+		if ps.Voted, err = s.store.HasVoted(ctx(c), proposalID, p.user.ID); err != nil {
+			return nil, err
+		}
+	}
+	return ps, nil
 }
 
 func (s *Server) ideasPage(c *fiber.Ctx) error {
@@ -79,7 +132,72 @@ func (s *Server) ideasPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "ideas.html", map[string]any{"Title": "Propositions", "Proposals": ps})
+	se, err := s.pageSession(c, "")
+	if err != nil {
+		return err
+	}
+	return s.render(c, "ideas.html", map[string]any{"Title": "Propositions", "Proposals": ps, "Session": se})
+}
+
+// missionView is a mission flown (or planned) for a proposal, with the
+// flight summary computed from its track when it has flown.
+type missionView struct {
+	*civic.Mission
+	Kind, Status, Window string
+	Flown                bool
+	Track                *measure.Track
+	Duration, Distance   string
+	MaxAltitude, Battery string
+}
+
+const pageMissionsMax = 10
+
+func (s *Server) missionViews(c *fiber.Ctx, proposalID string) ([]missionView, error) {
+	ids, err := s.store.MissionsForProposal(ctx(c), proposalID)
+	if err != nil {
+		return nil, err
+	}
+	if len(ids) > pageMissionsMax {
+		ids = ids[:pageMissionsMax]
+	}
+	out := make([]missionView, 0, len(ids))
+	for _, id := range ids {
+		m, err := s.store.Mission(ctx(c), id)
+		if err != nil {
+			return nil, err
+		}
+		v := missionView{Mission: m, Kind: missionKindFR[m.Kind], Status: missionStatusFR[m.Status],
+			Window: "du " + frTime(m.PlannedFrom) + " au " + frTime(m.PlannedTo)}
+		if v.Kind == "" {
+			v.Kind = m.Kind
+		}
+		if m.Started != nil {
+			stop := s.now().UTC()
+			if m.Ended != nil {
+				stop = *m.Ended
+			}
+			v.Flown = true
+			// Same window as GET /missions/{id}/track. A failing InfluxDB
+			// leaves the summary out; the rest of the page still renders.
+			if tr, err := s.meas.Track(ctx(c), m.SiteID, m.DroneID, m.ID, m.Started.Add(-time.Minute), stop.Add(time.Minute)); err == nil {
+				v.Track = tr
+				v.Duration = frDuration(time.Duration(tr.DurationS * float64(time.Second)))
+				if tr.DistanceM >= 1000 {
+					v.Distance = frNum(tr.DistanceM/1000) + "\u00a0km"
+				} else {
+					v.Distance = strconv.Itoa(int(tr.DistanceM+0.5)) + "\u00a0m"
+				}
+				if tr.MaxAltitudeM != nil {
+					v.MaxAltitude = frNum(*tr.MaxAltitudeM) + "\u00a0m"
+				}
+				if tr.BatteryUsedPct != nil {
+					v.Battery = frNum(*tr.BatteryUsedPct) + "\u00a0%"
+				}
+			}
+		}
+		out = append(out, v)
+	}
+	return out, nil
 }
 
 func (s *Server) ideaPage(c *fiber.Ctx) error {
@@ -100,16 +218,47 @@ func (s *Server) ideaPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	units := map[string]map[string]string{} // device → quantity → unit
 	stats := make([]seriesStats, 0, len(data))
-	for _, d := range data {
+	charts := make([]chartView, 0, len(data))
+	for i, d := range data {
 		stats = append(stats, statsOf(d))
+		if _, ok := units[d.Device]; !ok {
+			units[d.Device] = map[string]string{}
+			if dev, err := s.store.Device(ctx(c), d.Device); err == nil {
+				for _, q := range dev.Quantities {
+					units[d.Device][q.Quantity] = q.Unit
+				}
+			} else if civic.ErrorCode(err) != civic.ENOTFOUND {
+				return err
+			}
+		}
+		charts = append(charts, buildChart(i+1, d, units[d.Device][d.Quantity]))
 	}
-	missions, err := s.store.MissionsForProposal(ctx(c), p.ID)
+	missions, err := s.missionViews(c, p.ID)
 	if err != nil {
 		return err
 	}
-	return s.render(c, "idea.html", map[string]any{"Title": p.Title, "P": p, "Series": stats, "Missions": missions,
-		"Start": start.Format(time.RFC3339), "Stop": stop.Format(time.RFC3339)})
+	se, err := s.pageSession(c, p.ID)
+	if err != nil {
+		return err
+	}
+	votingOpen := p.Status == civic.StatusPublished || p.Status == civic.StatusShortlisted
+	return s.render(c, "idea.html", map[string]any{"Title": p.Title, "P": p, "Series": stats, "Charts": charts, "Missions": missions,
+		"Session": se, "VotingOpen": votingOpen, "Interactive": true,
+		"Start": start.Format(time.RFC3339), "Stop": stop.Format(time.RFC3339), "Range": frSpan(s.cfg.PageRange),
+		"RangeFrom": frTime(start), "RangeTo": frTime(stop)})
+}
+
+// frSpan names a page's range: "7 jours", "2 h 00 min"….
+func frSpan(d time.Duration) string {
+	if d >= 24*time.Hour && d%(24*time.Hour) == 0 {
+		if n := int(d / (24 * time.Hour)); n > 1 {
+			return strconv.Itoa(n) + " jours"
+		}
+		return "24 heures"
+	}
+	return frDuration(d)
 }
 
 func statsOf(d *measure.SeriesData) seriesStats {

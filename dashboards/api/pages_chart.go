@@ -1,0 +1,198 @@
+package api
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cd06/smartdeal/dashboards/measure"
+)
+
+// Server-side charts: one inline SVG per linked series, drawn from the
+// downsampled points the page already has. No script, no external resource;
+// the SVG is an image with a title and a description, the same numbers are in
+// a table next to it, and the line carries no meaning through colour (one
+// series per chart, point markers as shapes).
+
+var quantityFR = map[string]string{
+	"temperature": "Température", "relative_humidity": "Humidité relative", "pressure": "Pression",
+	"pm1": "Particules PM1", "pm2_5": "Particules fines PM2,5", "pm10": "Particules PM10",
+	"water_level": "Niveau d'eau", "latitude": "Latitude", "longitude": "Longitude",
+	"altitude": "Altitude", "relative_altitude": "Hauteur", "battery_remaining": "Batterie restante",
+	"wind_speed": "Vitesse du vent", "wind_direction": "Direction du vent", "rain": "Pluie",
+	"co2": "Dioxyde de carbone (CO₂)", "no2": "Dioxyde d'azote (NO₂)", "o3": "Ozone (O₃)", "noise": "Bruit",
+}
+
+var unitFR = map[string]string{
+	"Cel": "°C", "%RH": "%\u00a0HR", "ug/m3": "µg/m³", "%EL": "%", "lat": "°", "lon": "°", "m/s": "m/s",
+	"ppm": "ppm", "dB": "dB", "hPa": "hPa", "Pa": "Pa", "m": "m", "mm": "mm", "%": "%", "V": "V", "A": "A",
+}
+
+func quantityName(q string) string {
+	if n, ok := quantityFR[q]; ok {
+		return n
+	}
+	return strings.ReplaceAll(q, "_", " ")
+}
+
+func unitName(u string) string {
+	if n, ok := unitFR[u]; ok {
+		return n
+	}
+	return u
+}
+
+// frNum formats v the French way: decimal comma, at most two decimals.
+func frNum(v float64) string {
+	s := strconv.FormatFloat(v, 'f', 2, 64)
+	if strings.Contains(s, ".") {
+		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
+	}
+	if s == "-0" {
+		s = "0"
+	}
+	return strings.Replace(s, ".", ",", 1)
+}
+
+// frTime formats an instant in UTC, French order.
+func frTime(t time.Time) string { return t.UTC().Format("02/01/2006 15:04") + "\u00a0UTC" }
+
+// frDuration writes a duration in French words ("1 h 05 min", "12 min 5 s").
+func frDuration(d time.Duration) string {
+	d = d.Round(time.Second)
+	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
+	switch {
+	case h > 0:
+		return fmt.Sprintf("%d\u00a0h %02d\u00a0min", h, m)
+	case m > 0 && s == 0:
+		return fmt.Sprintf("%d\u00a0min", m)
+	case m > 0:
+		return fmt.Sprintf("%d\u00a0min %d\u00a0s", m, s)
+	default:
+		return fmt.Sprintf("%d\u00a0s", s)
+	}
+}
+
+type chartTick struct {
+	Pos    float64 // y for the value axis, x for the time axis
+	Label  string
+	Anchor string // text-anchor of a time label
+}
+
+type chartPoint struct{ X, Y float64 }
+
+type chartRow struct{ Time, Value string }
+
+// chartView is what the template needs to draw one series.
+type chartView struct {
+	ID       string // unique in the page: serie-1…
+	Title    string // "Niveau d'eau (m)"
+	Key      measure.SeriesKey
+	Unit     string
+	Summary  string // the chart's text alternative, also shown under it
+	Every    string // aggregation window in words
+	Lines    []string
+	Markers  []chartPoint
+	YTicks   []chartTick
+	XTicks   []chartTick
+	Rows     []chartRow
+	Empty    bool
+	Width    int
+	Height   int
+	PlotL    float64
+	PlotR    float64
+	PlotT    float64
+	PlotB    float64
+	DataPath string // JSON of the series over the same range
+}
+
+const (
+	chartW, chartH                 = 640, 260
+	chartL, chartR, chartT, chartB = 78.0, 624.0, 16.0, 214.0
+	chartMarkersMax                = 120
+)
+
+func buildChart(n int, d *measure.SeriesData, unit string) chartView {
+	u := unitName(unit)
+	cv := chartView{ID: fmt.Sprintf("serie-%d", n), Key: d.SeriesKey, Unit: u, Width: chartW, Height: chartH,
+		PlotL: chartL, PlotR: chartR, PlotT: chartT, PlotB: chartB}
+	cv.Title = quantityName(d.Quantity)
+	if u != "" {
+		cv.Title += " (" + u + ")"
+	}
+	window, _ := time.ParseDuration(d.Every)
+	if window > 0 {
+		cv.Every = frDuration(window)
+	}
+	withUnit := func(v float64) string {
+		if u == "" {
+			return frNum(v)
+		}
+		return frNum(v) + "\u00a0" + u
+	}
+	start, stop := d.Start, d.Stop
+	span := stop.Sub(start).Seconds()
+	if span <= 0 {
+		span = 1
+	}
+	cv.DataPath = fmt.Sprintf("/api/v1/series/%s/%s/%s?start=%s&stop=%s", d.Site, d.Device, d.Quantity,
+		start.UTC().Format(time.RFC3339), stop.UTC().Format(time.RFC3339))
+	x := func(t time.Time) float64 {
+		f := t.Sub(start).Seconds() / span
+		return round1(chartL + min(max(f, 0), 1)*(chartR-chartL))
+	}
+	for i := range 3 {
+		t := start.Add(time.Duration(float64(stop.Sub(start)) * float64(i) / 2))
+		cv.XTicks = append(cv.XTicks, chartTick{Pos: x(t), Label: t.UTC().Format("02/01 15:04"), Anchor: [...]string{"start", "middle", "end"}[i]})
+	}
+	if len(d.Points) == 0 {
+		cv.Empty = true
+		cv.Summary = fmt.Sprintf("Aucune mesure de %s entre le %s et le %s.", strings.ToLower(quantityName(d.Quantity)), frTime(start), frTime(stop))
+		return cv
+	}
+	lo, hi := d.Points[0].Value, d.Points[0].Value
+	for _, p := range d.Points {
+		lo, hi = min(lo, p.Value), max(hi, p.Value)
+	}
+	ylo, yhi := lo, hi
+	if ylo == yhi {
+		pad := max(abs(ylo)*0.1, 1)
+		ylo, yhi = ylo-pad, yhi+pad
+	}
+	y := func(v float64) float64 { return round1(chartB - (v-ylo)/(yhi-ylo)*(chartB-chartT)) }
+	for _, v := range []float64{ylo, (ylo + yhi) / 2, yhi} {
+		cv.YTicks = append(cv.YTicks, chartTick{Pos: y(v), Label: frNum(v)})
+	}
+	// A gap longer than three windows breaks the line: no invented values.
+	var seg []string
+	for i, p := range d.Points {
+		if i > 0 && window > 0 && p.Time.Sub(d.Points[i-1].Time) > 3*window && len(seg) > 0 {
+			cv.Lines = append(cv.Lines, strings.Join(seg, " "))
+			seg = nil
+		}
+		seg = append(seg, fmt.Sprintf("%g,%g", x(p.Time), y(p.Value)))
+		if len(d.Points) <= chartMarkersMax {
+			cv.Markers = append(cv.Markers, chartPoint{x(p.Time), y(p.Value)})
+		}
+		cv.Rows = append(cv.Rows, chartRow{Time: frTime(p.Time), Value: frNum(p.Value)})
+	}
+	cv.Lines = append(cv.Lines, strings.Join(seg, " "))
+	last := d.Points[len(d.Points)-1]
+	cv.Summary = fmt.Sprintf("%s, %d moyennes", quantityName(d.Quantity), len(d.Points))
+	if cv.Every != "" {
+		cv.Summary += " sur des fenêtres de " + cv.Every
+	}
+	cv.Summary += fmt.Sprintf(", du %s au %s : minimum %s, maximum %s, dernière valeur %s (%s).",
+		frTime(d.Points[0].Time), frTime(last.Time), withUnit(lo), withUnit(hi), withUnit(last.Value), frTime(last.Time))
+	return cv
+}
+
+func abs(v float64) float64 {
+	if v < 0 {
+		return -v
+	}
+	return v
+}
+
+func round1(v float64) float64 { return float64(int64(v*10+0.5)) / 10 }
