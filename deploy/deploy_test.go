@@ -1242,3 +1242,75 @@ func TestComposeMounts(t *testing.T) {
 		}
 	}
 }
+
+// TestK8sWorkloads: the ingest is a StatefulSet whose pods use their own
+// (stable) name as MQTT client id; every SMART Deal container has its probes
+// on /healthz and /readyz and resource requests; every workload has a
+// PodDisruptionBudget.
+func TestK8sWorkloads(t *testing.T) {
+	var workloads []map[string]any
+	pdbs := map[string]bool{} // selector app.kubernetes.io/name
+	for _, f := range loadFiles(t) {
+		if !strings.HasPrefix(f.rel, "deploy/k8s/") {
+			continue
+		}
+		for _, d := range f.docs {
+			m, _ := d.(map[string]any)
+			switch m["kind"] {
+			case "Deployment", "StatefulSet":
+				workloads = append(workloads, m)
+			case "PodDisruptionBudget":
+				if n, _ := mapAt(mapAt(mapAt(m, "spec"), "selector"), "matchLabels")["app.kubernetes.io/name"].(string); n != "" {
+					pdbs[n] = true
+				}
+			}
+		}
+	}
+	progs := map[string]string{}
+	for _, w := range workloads {
+		name, _ := mapAt(w, "metadata")["name"].(string)
+		label, _ := mapAt(mapAt(mapAt(w, "spec"), "selector"), "matchLabels")["app.kubernetes.io/name"].(string)
+		if !pdbs[label] {
+			t.Errorf("%s %s: no PodDisruptionBudget selects app.kubernetes.io/name=%s", w["kind"], name, label)
+		}
+		for _, pod := range podSpecs(w) {
+			for _, c := range containers(pod) {
+				prog := programOf(c["command"], c["args"])
+				if prog == "" {
+					continue
+				}
+				progs[prog] = fmt.Sprint(w["kind"])
+				where := fmt.Sprintf("%s %s container %v", w["kind"], name, c["name"])
+				for probe, want := range map[string]string{"livenessProbe": "/healthz", "readinessProbe": "/readyz"} {
+					if got := mapAt(mapAt(c, probe), "httpGet")["path"]; got != want {
+						t.Errorf("%s: %s path %v, want %s", where, probe, got, want)
+					}
+				}
+				req := mapAt(mapAt(c, "resources"), "requests")
+				if req["cpu"] == nil || req["memory"] == nil {
+					t.Errorf("%s: no cpu and memory requests", where)
+				}
+				if prog != "ingest" {
+					continue
+				}
+				fromPodName := false
+				for _, e := range list(c["env"]) {
+					em, _ := e.(map[string]any)
+					if em["name"] == "SMARTDEAL_MQTT_CLIENT_ID" &&
+						mapAt(mapAt(em, "valueFrom"), "fieldRef")["fieldPath"] == "metadata.name" {
+						fromPodName = true
+					}
+				}
+				if !fromPodName {
+					t.Errorf("%s: SMARTDEAL_MQTT_CLIENT_ID must come from metadata.name (stable per StatefulSet pod)", where)
+				}
+			}
+		}
+	}
+	if progs["ingest"] != "StatefulSet" {
+		t.Errorf("ingest runs in a %q, want a StatefulSet (stable MQTT client ids)", progs["ingest"])
+	}
+	if progs["api"] == "" {
+		t.Error("no api workload in deploy/k8s")
+	}
+}
