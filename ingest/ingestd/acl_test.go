@@ -17,7 +17,8 @@ import (
 // TestShippedACL runs the ingest against a Mosquitto using the ACL shipped
 // in deploy/mosquitto: the ingest authenticates and reads through the shared
 // subscription, a device writes its own telemetry and nothing else, and
-// dead letters go out under the ingest's account.
+// a gateway account writes for the devices of its site only, and dead letters
+// go out under the ingest's account.
 func TestShippedACL(t *testing.T) {
 	acl, err := filepath.Abs("../../deploy/mosquitto/smartdeal.acl")
 	if err != nil {
@@ -28,7 +29,7 @@ func TestShippedACL(t *testing.T) {
 	if err := os.WriteFile(pw, nil, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	for _, up := range [][2]string{{"ingest", "ingest-pw"}, {"nice/station-1", "dev-pw"}, {"operator", "op-pw"}} {
+	for _, up := range [][2]string{{"ingest", "ingest-pw"}, {"nice/station-1", "dev-pw"}, {"nice", "gw-pw"}, {"operator", "op-pw"}} {
 		if out, err := exec.Command("mosquitto_passwd", "-b", pw, up[0], up[1]).CombinedOutput(); err != nil {
 			t.Fatalf("mosquitto_passwd (from the mosquitto package): %v: %s", err, out)
 		}
@@ -70,9 +71,14 @@ func TestShippedACL(t *testing.T) {
 	ingesttest.Publish(t, dev, "smartdeal/v1/paris/station-1/telemetry", ingesttest.SenML(2))
 	ingesttest.Publish(t, dev, "smartdeal/v1/nice/station-1/telemetry", []byte("not telemetry"))
 	ingesttest.Publish(t, dev, "smartdeal/v1/nice/station-1/telemetry", ingesttest.SenML(3))
-	testenv.Eventually(t, 20*time.Second, func() bool { return ingesttest.SeqStats(t, in, db).Count >= 2 }, "device telemetry not stored")
-	if s := ingesttest.SeqStats(t, in, db); s.Count != 2 || s.Sum != 3 {
-		t.Fatalf("stored %+v, want only the device's own messages 0 and 3", s)
+	// A gateway account, named after its site, publishes for every device of
+	// its site and for no other site.
+	gw := connect("nice", "gw-pw")
+	ingesttest.Publish(t, gw, "smartdeal/v1/nice/station-2/telemetry", ingesttest.SenML(10))
+	ingesttest.Publish(t, gw, "smartdeal/v1/paris/station-9/telemetry", ingesttest.SenML(20))
+	testenv.Eventually(t, 20*time.Second, func() bool { return ingesttest.SeqStats(t, in, db).Count >= 3 }, "device telemetry not stored")
+	if s := ingesttest.SeqStats(t, in, db); s.Count != 3 || s.Sum != 13 {
+		t.Fatalf("stored %+v, want only the device's own messages 0 and 3 and the gateway's 10", s)
 	}
 	select {
 	case topic := <-dls:
