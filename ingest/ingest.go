@@ -368,12 +368,32 @@ func (s *Service) writeLoop(ctx context.Context) {
 
 // ackLoop acknowledges the messages of written batches, in order.
 func (s *Service) ackLoop() {
+	// Counted per batch, not per message: WithLabelValues hashes its labels.
+	formats := [...]string{FormatSenML, FormatLineProtocol, FormatUnknown}
+	var written [len(formats)]prometheus.Counter
 	for items := range s.acks {
-		for _, it := range items {
-			it.msg.Ack()
-			s.m.messages.WithLabelValues(it.format, "written").Inc()
+		var counts [len(formats)]int
+		for i := range items {
+			items[i].msg.Ack()
+			switch items[i].format {
+			case FormatSenML:
+				counts[0]++
+			case FormatLineProtocol:
+				counts[1]++
+			default:
+				counts[2]++
+			}
 		}
 		s.unacked.Add(-int64(len(items)))
+		for f, n := range counts {
+			if n == 0 {
+				continue
+			}
+			if written[f] == nil {
+				written[f] = s.m.messages.WithLabelValues(formats[f], "written")
+			}
+			written[f].Add(float64(n))
+		}
 	}
 }
 
