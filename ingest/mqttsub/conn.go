@@ -82,6 +82,7 @@ type bufConn struct {
 	mu      sync.Mutex
 	cond    sync.Cond // signalled when pending shrinks or the flusher stops
 	pending []byte
+	writing bool  // the flusher holds bytes taken from pending and not yet written
 	err     error // sticky send error
 	closed  bool
 	kick    chan struct{}
@@ -153,6 +154,7 @@ func (c *bufConn) flushLoop() {
 			c.mu.Lock()
 			out, c.pending = c.pending, out[:0]
 			closed := c.closed
+			c.writing = len(out) > 0
 			c.cond.Broadcast()
 			c.mu.Unlock()
 			if len(out) == 0 {
@@ -161,11 +163,15 @@ func (c *bufConn) flushLoop() {
 				}
 				break
 			}
-			if _, err := c.Conn.Write(out); err != nil {
-				c.mu.Lock()
+			_, err := c.Conn.Write(out)
+			c.mu.Lock()
+			c.writing = false
+			if err != nil {
 				c.err = err
-				c.cond.Broadcast()
-				c.mu.Unlock()
+			}
+			c.cond.Broadcast()
+			c.mu.Unlock()
+			if err != nil {
 				_ = c.Conn.Close()
 				return
 			}
@@ -175,6 +181,31 @@ func (c *bufConn) flushLoop() {
 
 // Close sends what is pending (for at most closeFlushTimeout), then closes
 // the connection. paho writes DISCONNECT and closes right after.
+// Flush waits until every byte written so far is on the socket (or the
+// connection failed, or timeout passed): graceful shutdown acks the last batch
+// and must not disconnect before those PUBACKs are out.
+func (c *bufConn) Flush(timeout time.Duration) error {
+	done := make(chan struct{})
+	timer := time.AfterFunc(timeout, func() {
+		c.mu.Lock()
+		close(done)
+		c.cond.Broadcast()
+		c.mu.Unlock()
+	})
+	defer timer.Stop()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for c.err == nil && (len(c.pending) > 0 || c.writing) {
+		select {
+		case <-done:
+			return fmt.Errorf("mqtt flush: %d bytes still pending after %s", len(c.pending), timeout)
+		default:
+		}
+		c.cond.Wait()
+	}
+	return c.err
+}
+
 func (c *bufConn) Close() error {
 	c.mu.Lock()
 	if c.closed {

@@ -284,6 +284,13 @@ func (c *Client) Publish(ctx context.Context, topic string, payload []byte) erro
 // Close disconnects, giving queued acknowledgements up to quiesce to go out.
 // The session (and every unacknowledged message) stays on the broker.
 func (c *Client) Close(quiesce time.Duration) {
+	// PUBACKs of the last batch sit in the connection's write buffer: put
+	// them on the wire before paho disconnects.
+	if conn := c.conn.Load(); conn != nil {
+		if err := conn.Flush(quiesce); err != nil {
+			c.log.Warn("mqtt: acknowledgements not flushed before disconnect; the broker will redeliver", "err", err)
+		}
+	}
 	c.cli.Disconnect(uint(quiesce / time.Millisecond))
 	c.setState(false, errors.New("closed"))
 }
