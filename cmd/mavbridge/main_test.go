@@ -5,7 +5,6 @@ import (
 	"context"
 	"fmt"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -17,24 +16,6 @@ import (
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // TestMainEndToEnd runs the real program (spool + forwarder) configured only
 // by environment variables, flies a simulated drone to it, and reads the
@@ -54,7 +35,7 @@ func TestMainEndToEnd(t *testing.T) {
 		"SMARTDEAL_MAVLINK_RATES":     "position=200ms",
 		"SMARTDEAL_HTTP_ADDR":         "127.0.0.1:0",
 	}
-	var logs syncBuffer
+	var logs testenv.LogBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- run(ctx, nil, func(k string) string { return env[k] }, &logs) }()
