@@ -22,7 +22,7 @@ import (
 // proposal, its votes and 3 linked series of 7 days at 1-minute resolution
 // (10,080 points each in InfluxDB) downsampled to 500 points each, against a
 // local InfluxDB 1.8 and SQLite. Reports p50 and p95 latency, without the
-// measurements cache ("cold": every view runs 3 Flux aggregateWindow queries)
+// measurements cache ("cold": every view runs 3 raw Flux queries aggregated in Go)
 // and with it (30 s TTL, the cmd/api default).
 func BenchmarkProposalPage(b *testing.B) {
 	in := testenv.SharedInflux(b)

@@ -234,17 +234,22 @@ type pageResp struct {
 	Missions []string              `json:"missions"`
 }
 
+// pageSeriesConcurrency bounds the Range queries one proposal page runs at once.
+const pageSeriesConcurrency = 4
+
 // linkedSeries fetches the series linked to a proposal over [start, stop)
-// concurrently, capped at points each.
+// concurrently (at most pageSeriesConcurrency at a time), capped at points each.
 func (s *Server) linkedSeries(c *fiber.Ctx, links []*civic.Link, start, stop time.Time, every time.Duration, points int) ([]*measure.SeriesData, error) {
 	out := make([]*measure.SeriesData, len(links))
 	errs := make([]error, len(links))
 	cx := ctx(c) // *fiber.Ctx is not for use from other goroutines
 	var wg sync.WaitGroup
+	sem := make(chan struct{}, pageSeriesConcurrency)
 	for i, l := range links {
 		wg.Add(1)
+		sem <- struct{}{}
 		go func() {
-			defer wg.Done()
+			defer func() { <-sem; wg.Done() }()
 			out[i], errs[i] = s.meas.Range(cx, measure.RangeQuery{
 				SeriesKey: measure.SeriesKey{Site: l.SiteID, Device: l.DeviceID, Quantity: l.Quantity},
 				Start:     start, Stop: stop, Agg: measure.Mean, Every: every, MaxPoints: points})

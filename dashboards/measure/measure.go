@@ -212,16 +212,17 @@ func (c *Client) Series(ctx context.Context, f Filter) ([]Latest, error) {
 		"  |> sort(columns: [\"_time\"])\n  |> last()\n  |> group()\n" +
 		"  |> keep(columns: [\"_time\", \"_value\", \"site\", \"device\", \"quantity\", \"unit\"])")
 	out := []Latest{}
-	err := c.each(ctx, b.String(), func(r *query.FluxRecord) {
+	err := c.each(ctx, b.String(), func(r *query.FluxRecord) bool {
 		v, ok := toFloat(r.Value())
 		if !ok {
-			return
+			return true
 		}
 		out = append(out, Latest{
 			Series: smartdeal.Series{Site: str(r.ValueByKey("site")), Device: str(r.ValueByKey("device")),
 				Quantity: str(r.ValueByKey("quantity")), Unit: str(r.ValueByKey("unit"))},
 			Time: r.Time().UTC(), Value: v,
 		})
+		return true
 	})
 	if err != nil {
 		return nil, fmt.Errorf("series: %w", err)
@@ -350,10 +351,135 @@ func (c *Client) Range(ctx context.Context, q RangeQuery) (*SeriesData, error) {
 		return nil, fmt.Errorf("every must be positive: %w", ErrBadParam)
 	}
 	every := q.Window()
+	key := c.from(fluxTime(q.Start), fluxTime(q.Stop)) +
+		" and r.site == " + fluxString(q.Site) + " and r.device == " + fluxString(q.Device) +
+		" and r.quantity == " + fluxString(q.Quantity) + ")\n"
+	run := func() (*SeriesData, error) { return c.rangeQuery(ctx, q, agg, every, key) }
+	if c.cache == nil {
+		return run()
+	}
+	// The result depends only on the filtered range, the aggregate, the
+	// window and the point cap.
+	return c.cache.get(fmt.Sprintf("%d\n%s\n%d\n%s", q.MaxPoints, agg, int64(every/time.Second), key), run)
+}
+
+// RawPointLimit is the most raw points Range reads to aggregate in Go. Past
+// it Range abandons the raw read and lets InfluxDB aggregate (aggregateWindow),
+// so a long range at a high rate costs one slow query rather than an
+// unbounded transfer. Memory does not depend on it: raw points are folded
+// into at most MaxPoints+1 windows as they arrive.
+const RawPointLimit = 200_000
+
+// rawPointLimit is RawPointLimit; tests lower it.
+var rawPointLimit = RawPointLimit
+
+var errTooManyPoints = errors.New("too many raw points")
+
+// rangeQuery aggregates in Go the raw points of the series (InfluxDB 1.8's
+// aggregateWindow costs ~4× a raw fetch) into the same windows as Flux's
+// aggregateWindow(every, fn, createEmpty: false): aligned on the Unix epoch,
+// clipped to [Start, Stop), each stamped with its (clipped) stop. Past
+// RawPointLimit it falls back to the server-side aggregateWindow.
+func (c *Client) rangeQuery(ctx context.Context, q RangeQuery, agg Aggregate, every time.Duration, filter string) (*SeriesData, error) {
+	out := &SeriesData{SeriesKey: q.SeriesKey, Start: q.Start.UTC(), Stop: q.Stop.UTC(), Agg: agg, Every: every.String(), Points: []Point{}}
+	pts, err := c.rangeRaw(ctx, q, agg, every, filter)
+	if errors.Is(err, errTooManyPoints) {
+		c.log.Info("range over the raw point limit, aggregating in InfluxDB", "site", q.Site, "device", q.Device,
+			"quantity", q.Quantity, "start", out.Start, "stop", out.Stop, "limit", rawPointLimit)
+		pts, err = c.rangeServer(ctx, agg, every, filter)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("range: %w", err)
+	}
+	out.Points = pts
+	sort.Slice(out.Points, func(i, j int) bool { return out.Points[i].Time.Before(out.Points[j].Time) })
+	if len(out.Points) > q.MaxPoints {
+		out.Points = out.Points[len(out.Points)-q.MaxPoints:]
+	}
+	return out, nil
+}
+
+type window struct {
+	n                   int
+	sum, min, max, last float64
+	lastT               int64
+}
+
+func (c *Client) rangeRaw(ctx context.Context, q RangeQuery, agg Aggregate, every time.Duration, filter string) ([]Point, error) {
+	flux := filter + "  |> keep(columns: [\"_time\", \"_value\"])"
+	start, stop, ev := q.Start.UnixNano(), q.Stop.UnixNano(), int64(every)
+	first := floorDiv(start, ev) * ev
+	wins := make([]window, (stop-first+ev-1)/ev)
+	read := 0
+	err := c.each(ctx, flux, func(r *query.FluxRecord) bool {
+		if read++; read > rawPointLimit {
+			return false
+		}
+		v, ok := toFloat(r.Value())
+		if !ok {
+			return true
+		}
+		t := r.Time().UnixNano()
+		if t < start || t >= stop {
+			return true
+		}
+		w := &wins[(t-first)/ev]
+		if w.n == 0 {
+			w.sum, w.min, w.max, w.last, w.lastT = v, v, v, v, t
+		} else {
+			w.sum += v
+			w.min = math.Min(w.min, v)
+			w.max = math.Max(w.max, v)
+			if t >= w.lastT {
+				w.last, w.lastT = v, t
+			}
+		}
+		w.n++
+		return true
+	})
+	if read > rawPointLimit {
+		return nil, errTooManyPoints
+	}
+	if err != nil {
+		return nil, err
+	}
+	pts := []Point{}
+	for i, w := range wins {
+		if w.n == 0 {
+			continue
+		}
+		end := first + int64(i+1)*ev
+		if end > stop {
+			end = stop
+		}
+		p := Point{Time: time.Unix(0, end).UTC()}
+		switch agg {
+		case Min:
+			p.Value = w.min
+		case Max:
+			p.Value = w.max
+		case Last:
+			p.Value = w.last
+		default:
+			p.Value = w.sum / float64(w.n)
+		}
+		pts = append(pts, p)
+	}
+	return pts, nil
+}
+
+func floorDiv(a, b int64) int64 {
+	q := a / b
+	if a%b != 0 && (a < 0) != (b < 0) {
+		q--
+	}
+	return q
+}
+
+// rangeServer aggregates in InfluxDB.
+func (c *Client) rangeServer(ctx context.Context, agg Aggregate, every time.Duration, filter string) ([]Point, error) {
 	var b strings.Builder
-	b.WriteString(c.from(fluxTime(q.Start), fluxTime(q.Stop)))
-	b.WriteString(" and r.site == " + fluxString(q.Site) + " and r.device == " + fluxString(q.Device) +
-		" and r.quantity == " + fluxString(q.Quantity) + ")\n")
+	b.WriteString(filter)
 	// Merge tables split by the unit or mission tags into one series.
 	b.WriteString("  |> group(columns: [\"site\", \"device\", \"quantity\"])\n")
 	if agg == Last {
@@ -361,30 +487,14 @@ func (c *Client) Range(ctx context.Context, q RangeQuery) (*SeriesData, error) {
 	}
 	fmt.Fprintf(&b, "  |> aggregateWindow(every: %ds, fn: %s, createEmpty: false)\n", int64(every/time.Second), agg)
 	b.WriteString("  |> keep(columns: [\"_time\", \"_value\"])")
-	if c.cache == nil {
-		return c.rangeQuery(ctx, q, agg, every, b.String())
-	}
-	// The result depends only on the query text and the point cap.
-	return c.cache.get(fmt.Sprintf("%d\n%s", q.MaxPoints, b.String()), func() (*SeriesData, error) {
-		return c.rangeQuery(ctx, q, agg, every, b.String())
-	})
-}
-
-func (c *Client) rangeQuery(ctx context.Context, q RangeQuery, agg Aggregate, every time.Duration, flux string) (*SeriesData, error) {
-	out := &SeriesData{SeriesKey: q.SeriesKey, Start: q.Start.UTC(), Stop: q.Stop.UTC(), Agg: agg, Every: every.String(), Points: []Point{}}
-	err := c.each(ctx, flux, func(r *query.FluxRecord) {
+	pts := []Point{}
+	err := c.each(ctx, b.String(), func(r *query.FluxRecord) bool {
 		if v, ok := toFloat(r.Value()); ok {
-			out.Points = append(out.Points, Point{Time: r.Time().UTC(), Value: v})
+			pts = append(pts, Point{Time: r.Time().UTC(), Value: v})
 		}
+		return true
 	})
-	if err != nil {
-		return nil, fmt.Errorf("range: %w", err)
-	}
-	sort.Slice(out.Points, func(i, j int) bool { return out.Points[i].Time.Before(out.Points[j].Time) })
-	if len(out.Points) > q.MaxPoints {
-		out.Points = out.Points[len(out.Points)-q.MaxPoints:]
-	}
-	return out, nil
+	return pts, err
 }
 
 // TrackPoint is one position of a drone.
@@ -431,16 +541,17 @@ func (c *Client) Track(ctx context.Context, site, device, mission string, start,
 		"  |> pivot(rowKey: [\"_time\"], columnKey: [\"quantity\"], valueColumn: \"_value\")\n" +
 		"  |> sort(columns: [\"_time\"])"
 	tr := &Track{Site: site, Device: device, Mission: mission, Points: []TrackPoint{}}
-	err := c.each(ctx, q, func(r *query.FluxRecord) {
+	err := c.each(ctx, q, func(r *query.FluxRecord) bool {
 		vals := r.Values()
 		lat, ok1 := toFloat(vals["latitude"])
 		lon, ok2 := toFloat(vals["longitude"])
 		if !ok1 || !ok2 {
-			return
+			return true
 		}
 		p := TrackPoint{Time: r.Time().UTC(), Lat: lat, Lon: lon}
 		p.Altitude, p.RelativeAltitude, p.Battery = optFloat(vals["altitude"]), optFloat(vals["relative_altitude"]), optFloat(vals["battery_remaining"])
 		tr.Points = append(tr.Points, p)
+		return true
 	})
 	if err != nil {
 		return nil, fmt.Errorf("track: %w", err)
@@ -496,8 +607,9 @@ func haversine(lat1, lon1, lat2, lon2 float64) float64 {
 // ErrUnavailable wraps failures of InfluxDB itself (the API answers 503).
 var ErrUnavailable = errors.New("measurements unavailable")
 
-// each runs a Flux query and calls fn for every record, within the timeout.
-func (c *Client) each(ctx context.Context, q string, fn func(*query.FluxRecord)) error {
+// each runs a Flux query and calls fn for every record, within the timeout,
+// until fn returns false.
+func (c *Client) each(ctx context.Context, q string, fn func(*query.FluxRecord) bool) error {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	res, err := c.query.Query(ctx, q)
@@ -507,7 +619,9 @@ func (c *Client) each(ctx context.Context, q string, fn func(*query.FluxRecord))
 	}
 	defer res.Close()
 	for res.Next() {
-		fn(res.Record())
+		if !fn(res.Record()) {
+			return nil
+		}
 	}
 	if err := res.Err(); err != nil {
 		return fmt.Errorf("%w: %w", ErrUnavailable, err)

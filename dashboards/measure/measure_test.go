@@ -98,6 +98,32 @@ func TestMeasure(t *testing.T) {
 		}
 	})
 
+	t.Run("same as server-side aggregateWindow", func(t *testing.T) {
+		// Unaligned range: the first and last windows are clipped. (No point
+		// exactly at Stop: InfluxDB 1.8 reads it, Range follows [Start, Stop).)
+		for _, q := range []measure.RangeQuery{
+			{SeriesKey: key, Start: t0.Add(7*time.Minute + 30*time.Second), Stop: t0.Add(52*time.Minute + 30*time.Second), Every: 10 * time.Minute},
+			{SeriesKey: key, Start: t0.Add(-time.Hour), Stop: t0.Add(2 * time.Hour), MaxPoints: 7},
+		} {
+			for _, agg := range []measure.Aggregate{measure.Mean, measure.Min, measure.Max, measure.Last} {
+				q.Agg = agg
+				inGo, err := c.Range(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				restore := measure.SetRawPointLimit(10)
+				server, err := c.Range(ctx, q)
+				restore()
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(inGo.Points) != fmt.Sprint(server.Points) || len(inGo.Points) < 2 {
+					t.Errorf("%s: in Go %v, server-side %v", agg, inGo.Points, server.Points)
+				}
+			}
+		}
+	})
+
 	t.Run("downsampling", func(t *testing.T) {
 		d, err := c.Range(ctx, measure.RangeQuery{SeriesKey: key, Start: t0, Stop: t0.Add(time.Hour), MaxPoints: 4})
 		if err != nil {
