@@ -10,7 +10,7 @@ import (
 // window-aggregate pushdown, so aggregateWindow over a week of minute data
 // costs ~0.3 s per series there; a proposal page viewed by many citizens
 // should not pay it on every view. (Range now fetches raw points and
-// aggregates in Go, ~4× cheaper, but a cold page still costs ~70 ms.)
+// aggregates in Go, ~4× cheaper, but a cold page still costs ~55 ms.)
 type rangeCache struct {
 	ttl     time.Duration
 	max     int
