@@ -22,9 +22,6 @@ import (
 	"io"
 	"os"
 
-	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
-
 	"github.com/cd06/smartdeal/cmd/internal/boot"
 	"github.com/cd06/smartdeal/dashboards/apid"
 )
@@ -84,8 +81,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	reg := boot.NewRegistry()
 	app, err := apid.New(ctx, cfg.app(), log, reg)
 	if err != nil {
 		return err

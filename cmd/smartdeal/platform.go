@@ -13,7 +13,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/cmd/internal/boot"
@@ -150,8 +149,7 @@ type part struct {
 }
 
 func (p *platform) run(ctx context.Context) error {
-	p.reg = prometheus.NewRegistry()
-	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	p.reg = boot.NewRegistry()
 	if err := os.MkdirAll(p.cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}
