@@ -28,6 +28,9 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"github.com/cd06/smartdeal/cmd/internal/boot"
 	bridge "github.com/cd06/smartdeal/firmware-bridge"
 	"github.com/cd06/smartdeal/firmware-bridge/bridged"
@@ -127,7 +130,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 		return err
 	}
 	log = log.With("site", cfg.Site)
-	reg := boot.NewRegistry()
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	svc, err := bridged.New(cfg.service(), log, reg)
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/cmd/internal/boot"
@@ -149,7 +150,8 @@ type part struct {
 }
 
 func (p *platform) run(ctx context.Context) error {
-	p.reg = boot.NewRegistry()
+	p.reg = prometheus.NewRegistry()
+	p.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 	if err := os.MkdirAll(p.cfg.DataDir, 0o755); err != nil {
 		return fmt.Errorf("data dir: %w", err)
 	}

@@ -12,7 +12,6 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
@@ -145,12 +144,4 @@ func (s *Server) Run(ctx context.Context) error {
 		return fmt.Errorf("http serve: %w", err)
 	}
 	return nil
-}
-
-// NewRegistry returns a Prometheus registry with the Go runtime and process
-// collectors every service exposes beside its own metrics.
-func NewRegistry() *prometheus.Registry {
-	reg := prometheus.NewRegistry()
-	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	return reg
 }
