@@ -8,7 +8,7 @@
 // The key lists are read from the programs' source (the koanf-tagged config
 // structs of cmd/ingest, cmd/api and cmd/mavbridge, walked the way
 // cmd/internal/boot walks them; the literal variable names of cmd/gateway),
-// so the test needs no build; without -short it also checks that static list
+// so the test needs no build; TestStaticKeysMatchPrograms also checks that static list
 // against `go run ./cmd/ingest -keys` and `go run ./cmd/api -keys`.
 package deploy_test
 
@@ -461,9 +461,6 @@ func (w *walker) structOf(dir string, p *pkgInfo, imps map[string]string, e ast.
 // TestStaticKeysMatchPrograms checks the static key lists against the
 // programs' own -keys output (a build of cmd/ingest and cmd/api).
 func TestStaticKeysMatchPrograms(t *testing.T) {
-	if testing.Short() {
-		t.Skip("builds cmd/ingest and cmd/api")
-	}
 	goBin, err := exec.LookPath("go")
 	if err != nil {
 		t.Fatal("no go command:", err)
