@@ -47,15 +47,7 @@ func TestGatewayWithDrone(t *testing.T) {
 
 	fleet := dronesim.Fleet{N: 1, FirstID: 7, Endpoint: fmt.Sprintf("udp-client:127.0.0.1:%d", port), TimeScale: 20,
 		Vehicle: dronesim.Config{ArmAfter: time.Second, Speed: 30, Spacing: 100, Altitude: 20, Repeat: 2 * time.Second}}
-	fctx, fcancel := context.WithCancel(context.Background())
-	fdone := make(chan error, 1)
-	go func() { fdone <- fleet.Run(fctx) }()
-	defer func() {
-		fcancel()
-		if err := <-fdone; err != nil {
-			t.Errorf("fleet: %v", err)
-		}
-	}()
+	bridgetest.Fly(t, fleet)
 
 	testenv.Eventually(t, 20*time.Second, func() bool {
 		lat, ok1 := col.Latest(t, "test-site", "drone-alpha", drone.QLatitude)
@@ -237,13 +229,7 @@ func TestDroneMessagesWaitForTheClock(t *testing.T) {
 	testenv.Eventually(t, 10*time.Second, func() bool { return g.Ready(t.Context()) == nil }, "not ready")
 
 	fleet := dronesim.Fleet{N: 1, FirstID: 3, Endpoint: fmt.Sprintf("udp-client:127.0.0.1:%d", port), TimeScale: 20}
-	fctx, fcancel := context.WithCancel(context.Background())
-	fdone := make(chan error, 1)
-	go func() { fdone <- fleet.Run(fctx) }()
-	defer func() {
-		fcancel()
-		<-fdone
-	}()
+	bridgetest.Fly(t, fleet)
 	testenv.Eventually(t, 10*time.Second, func() bool { return g.Stats().DronesDropped > 0 }, "no drone message dropped")
 	if n := len(col.Messages("/drone-3/telemetry")); n != 0 {
 		t.Errorf("%d drone packs published with a clock that is not set", n)

@@ -95,15 +95,7 @@ func TestServiceWithFleet(t *testing.T) {
 
 	fleet := dronesim.Fleet{N: 2, FirstID: 7, Endpoint: fmt.Sprintf("udp-client:127.0.0.1:%d", port), TimeScale: 20,
 		Vehicle: dronesim.Config{ArmAfter: time.Second, Speed: 30, Spacing: 100, Altitude: 20, Repeat: 2 * time.Second}}
-	fctx, fcancel := context.WithCancel(context.Background())
-	fdone := make(chan error, 1)
-	go func() { fdone <- fleet.Run(fctx) }()
-	defer func() {
-		fcancel()
-		if err := <-fdone; err != nil {
-			t.Errorf("fleet: %v", err)
-		}
-	}()
+	bridgetest.Fly(t, fleet)
 
 	testenv.Eventually(t, 20*time.Second, func() bool {
 		r, ok := col.Latest(t, "var", "drone-alpha", drone.QLatitude)

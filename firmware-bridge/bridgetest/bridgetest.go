@@ -17,6 +17,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 )
 
 // FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
@@ -267,3 +268,18 @@ func (r *Relay) Mute(on bool) { r.muted.Store(on) }
 
 // Dropped returns how many datagrams from the vehicle were dropped.
 func (r *Relay) Dropped() int64 { return r.dropped.Load() }
+
+// Fly runs a simulated fleet until the test ends, then stops it and reports
+// an error it returned.
+func Fly(t testing.TB, fleet dronesim.Fleet) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- fleet.Run(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("fleet: %v", err)
+		}
+	})
+}
