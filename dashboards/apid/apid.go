@@ -49,6 +49,9 @@ type InfluxConfig struct {
 	Bucket string `koanf:"bucket"`
 	// CacheTTL keeps aggregated series this long (0 disables); defaults to 30s.
 	CacheTTL time.Duration `koanf:"cache_ttl"`
+	// Engine aggregates series: auto (InfluxQL on 1.x, Flux otherwise),
+	// influxql or flux.
+	Engine string `koanf:"engine"`
 }
 
 // MQTTConfig is the broker of the live feed and of mission commands.
@@ -88,7 +91,7 @@ func DefaultConfig() Config {
 	return Config{
 		DB:     "smartdeal.db",
 		HTTP:   HTTPConfig{Addr: "127.0.0.1:8080", BodyLimit: 64 << 10},
-		Influx: InfluxConfig{URL: "http://127.0.0.1:8086", Bucket: "smartdeal/autogen", CacheTTL: 30 * time.Second},
+		Influx: InfluxConfig{URL: "http://127.0.0.1:8086", Bucket: "smartdeal/autogen", CacheTTL: 30 * time.Second, Engine: measure.EngineAuto},
 		MQTT:   MQTTConfig{URL: "tcp://127.0.0.1:1883", ClientID: "smartdeal-api", TopicPrefix: smartdeal.DefaultTopicPrefix},
 	}
 }
@@ -115,6 +118,11 @@ func (c Config) Validate() error {
 	}
 	if c.Influx.CacheTTL < 0 || c.Influx.CacheTTL > time.Hour {
 		return errors.New("influx.cache_ttl: want between 0 and 1h")
+	}
+	switch c.Influx.Engine {
+	case measure.EngineAuto, measure.EngineInfluxQL, measure.EngineFlux:
+	default:
+		return fmt.Errorf("influx.engine: %q: want auto, influxql or flux", c.Influx.Engine)
 	}
 	if c.MQTT.URL != "" {
 		if u, err := url.Parse(c.MQTT.URL); err != nil || u.Scheme == "" || u.Host == "" {
@@ -179,7 +187,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 		return nil, fmt.Errorf("db: %w", err)
 	}
 	a.meas, err = measure.New(measure.Config{URL: cfg.Influx.URL, Token: cfg.Influx.Token, Org: cfg.Influx.Org,
-		Bucket: cfg.Influx.Bucket, CacheTTL: cfg.Influx.CacheTTL}, log.With("part", "measure"))
+		Bucket: cfg.Influx.Bucket, CacheTTL: cfg.Influx.CacheTTL, Engine: cfg.Influx.Engine}, log.With("part", "measure"))
 	if err != nil {
 		return nil, err
 	}

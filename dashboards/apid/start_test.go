@@ -124,6 +124,7 @@ func TestValidate(t *testing.T) {
 		"influx.url:":        func(c *Config) { c.Influx.URL = "127.0.0.1:8086" },
 		"influx.bucket:":     func(c *Config) { c.Influx.Bucket = "" },
 		"influx.cache_ttl:":  func(c *Config) { c.Influx.CacheTTL = -time.Second },
+		"influx.engine:":     func(c *Config) { c.Influx.Engine = "sql" },
 		"mqtt.url:":          func(c *Config) { c.MQTT.URL = "localhost" },
 		"mqtt.client_id:":    func(c *Config) { c.MQTT.ClientID = "" },
 		"admin.email:":       func(c *Config) { c.Admin.Password = "long-enough-password" },

@@ -2,7 +2,8 @@
 // Flux, through influxdb-client-go/v2's QueryAPI: the series that exist, the
 // latest value of every series of a site, one series over a time range with
 // an aggregation window and a cap on the number of points, and a drone's track
-// during a mission.
+// during a mission. On InfluxDB 1.x a range is aggregated with InfluxQL
+// instead (influxql.go): 1.8's Flux engine has no window-aggregate pushdown.
 //
 // InfluxDB 1.8 does not support QueryWithParams, so every query is built here
 // from identifiers validated with smartdeal.ValidID / ValidQuantity, times the
@@ -21,6 +22,8 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"net/http"
+	"net/url"
 	"sort"
 	"strconv"
 	"strings"
@@ -64,6 +67,10 @@ type Config struct {
 	CacheTTL time.Duration
 	// CacheEntries bounds the cache (optional) defaults to 2000.
 	CacheEntries int
+	// Engine aggregates Range queries (optional): "auto" (default) uses
+	// InfluxQL on InfluxDB 1.x and Flux elsewhere; "influxql" or "flux"
+	// force one.
+	Engine string
 }
 
 // Validate checks the config and fills defaults.
@@ -92,6 +99,16 @@ func (c *Config) Validate() error {
 	if c.CacheEntries <= 0 {
 		c.CacheEntries = 2000
 	}
+	switch c.Engine {
+	case "":
+		c.Engine = EngineAuto
+	case EngineAuto, EngineInfluxQL, EngineFlux:
+	default:
+		return errors.New("influx.engine: want auto, influxql or flux")
+	}
+	if _, err := url.Parse(c.URL); err != nil {
+		return fmt.Errorf("influx.url: %w", err)
+	}
 	return nil
 }
 
@@ -102,6 +119,12 @@ type Client struct {
 	query  api.QueryAPI
 	log    *slog.Logger
 	cache  *rangeCache // nil without CacheTTL
+	// InfluxQL: plain HTTP to /query, with the bucket split into
+	// database and retention policy.
+	http   *http.Client
+	base   string
+	db, rp string
+	engine engine
 }
 
 // New returns a Client; it does not connect until the first query.
@@ -114,7 +137,9 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	}
 	opts := influxdb2.DefaultOptions().SetHTTPRequestTimeout(uint(cfg.Timeout / time.Second))
 	cl := influxdb2.NewClientWithOptions(cfg.URL, cfg.Token, opts)
-	c := &Client{cfg: cfg, client: cl, query: cl.QueryAPI(cfg.Org), log: log}
+	c := &Client{cfg: cfg, client: cl, query: cl.QueryAPI(cfg.Org), log: log,
+		http: &http.Client{Timeout: cfg.Timeout}, base: strings.TrimSuffix(cfg.URL, "/")}
+	c.db, c.rp, _ = strings.Cut(cfg.Bucket, "/")
 	if cfg.CacheTTL > 0 {
 		c.cache = newRangeCache(cfg.CacheTTL, cfg.CacheEntries)
 	}
@@ -356,7 +381,11 @@ func (c *Client) Range(ctx context.Context, q RangeQuery) (*SeriesData, error) {
 	key := c.from(fluxTime(q.Start), fluxTime(q.Stop)) +
 		" and r.site == " + fluxString(q.Site) + " and r.device == " + fluxString(q.Device) +
 		" and r.quantity == " + fluxString(q.Quantity) + ")\n"
-	run := func() (*SeriesData, error) { return c.rangeQuery(ctx, q, agg, every, key) }
+	eng, err := c.rangeEngine(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("range: %w", err)
+	}
+	run := func() (*SeriesData, error) { return c.rangeQuery(ctx, q, agg, every, key, eng) }
 	if c.cache == nil {
 		return run()
 	}
@@ -383,14 +412,21 @@ var rawDialect = func() *domain.Dialect {
 	return &domain.Dialect{Header: &header, Delimiter: &delim, Annotations: &[]domain.DialectAnnotations{}}
 }()
 
-// rangeQuery aggregates in Go the raw points of the series (InfluxDB 1.8's
-// aggregateWindow costs ~4× a raw fetch) into the same windows as Flux's
+// rangeQuery aggregates the series into the windows of Flux's
 // aggregateWindow(every, fn, createEmpty: false): aligned on the Unix epoch,
-// clipped to [Start, Stop), each stamped with its (clipped) stop. Past
-// RawPointLimit it falls back to the server-side aggregateWindow.
-func (c *Client) rangeQuery(ctx context.Context, q RangeQuery, agg Aggregate, every time.Duration, filter string) (*SeriesData, error) {
+// clipped to [Start, Stop), each stamped with its (clipped) stop. InfluxQL
+// does it in InfluxDB; with Flux the raw points are folded in Go (InfluxDB
+// 1.8's aggregateWindow costs ~4× a raw fetch), and past RawPointLimit Flux's
+// server-side aggregateWindow takes over.
+func (c *Client) rangeQuery(ctx context.Context, q RangeQuery, agg Aggregate, every time.Duration, filter, eng string) (*SeriesData, error) {
 	out := &SeriesData{SeriesKey: q.SeriesKey, Start: q.Start.UTC(), Stop: q.Stop.UTC(), Agg: agg, Every: every.String(), Points: []Point{}}
-	pts, err := c.rangeRaw(ctx, q, agg, every, filter)
+	var pts []Point
+	var err error
+	if eng == EngineInfluxQL {
+		pts, err = c.rangeInfluxQL(ctx, q, agg, every)
+	} else {
+		pts, err = c.rangeRaw(ctx, q, agg, every, filter)
+	}
 	if errors.Is(err, errTooManyPoints) {
 		c.log.Info("range over the raw point limit, aggregating in InfluxDB", "site", q.Site, "device", q.Device,
 			"quantity", q.Quantity, "start", out.Start, "stop", out.Stop, "limit", rawPointLimit)

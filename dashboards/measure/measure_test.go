@@ -33,7 +33,7 @@ func writeLines(t testing.TB, url, bucket string, lines []string) {
 
 // fixture: temperature of s1/d1 every minute for one hour with value i (i =
 // 0..59) from t0, aligned on the hour; humidity with one value; a drone track.
-func fixture(t testing.TB) (*measure.Client, time.Time) {
+func fixture(t testing.TB, engine string) (*measure.Client, time.Time) {
 	t.Helper()
 	in := testenv.SharedInflux(t)
 	db := in.NewDatabase(t)
@@ -60,7 +60,7 @@ func fixture(t testing.TB) (*measure.Client, time.Time) {
 		fmt.Sprintf("telemetry,site=s1,device=dr1,quantity=latitude,unit=lat,mission=m2 value=44 %d", t0.Add(10*time.Second).Unix()),
 		fmt.Sprintf("telemetry,site=s1,device=dr1,quantity=longitude,unit=lon,mission=m2 value=8 %d", t0.Add(10*time.Second).Unix()))
 	writeLines(t, in.URL, db+"/autogen", lines)
-	c, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen"}, slog.New(slog.DiscardHandler))
+	c, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen", Engine: engine}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -68,9 +68,22 @@ func fixture(t testing.TB) (*measure.Client, time.Time) {
 	return c, t0
 }
 
+// TestMeasure runs every query against a real InfluxDB 1.8 with known data,
+// once per Range engine ("auto" chooses InfluxQL there).
 func TestMeasure(t *testing.T) {
-	c, t0 := fixture(t)
+	for _, engine := range []string{measure.EngineAuto, measure.EngineFlux} {
+		t.Run(engine, func(t *testing.T) { testMeasure(t, engine) })
+	}
+}
+
+func testMeasure(t *testing.T, engine string) {
+	c, t0 := fixture(t, engine)
 	ctx := context.Background()
+	flux, err := measure.WithEngine(c, measure.EngineFlux)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer flux.Close()
 	key := measure.SeriesKey{Site: "s1", Device: "d1", Quantity: "temperature"}
 
 	t.Run("aggregates", func(t *testing.T) {
@@ -90,6 +103,9 @@ func TestMeasure(t *testing.T) {
 			if len(d.Points) != 6 {
 				t.Fatalf("%s: %d points, want 6: %+v", tc.agg, len(d.Points), d.Points)
 			}
+			if want := map[string]string{measure.EngineAuto: measure.EngineInfluxQL}[engine]; want != "" && measure.EngineOf(c) != want {
+				t.Fatalf("auto chose %q on InfluxDB 1.8, want %q", measure.EngineOf(c), want)
+			}
 			for k, p := range d.Points {
 				if p.Value != tc.want(k) || !p.Time.Equal(t0.Add(time.Duration(k+1)*10*time.Minute)) {
 					t.Errorf("%s window %d = %v at %s, want %v at end of window", tc.agg, k, p.Value, p.Time, tc.want(k))
@@ -98,7 +114,7 @@ func TestMeasure(t *testing.T) {
 		}
 	})
 
-	t.Run("same as server-side aggregateWindow", func(t *testing.T) {
+	t.Run("same as Flux aggregateWindow and Go fold", func(t *testing.T) {
 		// Unaligned range: the first and last windows are clipped. (No point
 		// exactly at Stop: InfluxDB 1.8 reads it, Range follows [Start, Stop).)
 		for _, q := range []measure.RangeQuery{
@@ -107,18 +123,22 @@ func TestMeasure(t *testing.T) {
 		} {
 			for _, agg := range []measure.Aggregate{measure.Mean, measure.Min, measure.Max, measure.Last} {
 				q.Agg = agg
-				inGo, err := c.Range(ctx, q)
+				got, err := c.Range(ctx, q)
 				if err != nil {
 					t.Fatal(err)
 				}
 				restore := measure.SetRawPointLimit(10)
-				server, err := c.Range(ctx, q)
+				server, err := flux.Range(ctx, q)
 				restore()
 				if err != nil {
 					t.Fatal(err)
 				}
-				if fmt.Sprint(inGo.Points) != fmt.Sprint(server.Points) || len(inGo.Points) < 2 {
-					t.Errorf("%s: in Go %v, server-side %v", agg, inGo.Points, server.Points)
+				inGo, err := flux.Range(ctx, q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if fmt.Sprint(got.Points) != fmt.Sprint(server.Points) || fmt.Sprint(inGo.Points) != fmt.Sprint(server.Points) || len(got.Points) < 2 {
+					t.Errorf("%s: %s engine %v, Flux aggregateWindow %v, Go fold %v", agg, engine, got.Points, server.Points, inGo.Points)
 				}
 			}
 		}
