@@ -93,6 +93,8 @@ func benchPage(b *testing.B, in *testenv.Influx, ttl time.Duration) {
 // BenchmarkVotes measures sustained vote requests per second over HTTP on
 // SQLite (WAL): 32 concurrent clients, each request a new (user, proposal)
 // support until all 40,000 pairs are used, then repeats (no-op inserts).
+// Besides the mean it reports the slowest whole second of the run
+// (min-1s-votes/s): "sustained" means every second, not the average.
 func BenchmarkVotes(b *testing.B) {
 	e := newEnv(b, sqltest.SQLite(b), nil, api.Config{VoteLimit: -1})
 	const users, props = 200, 200
@@ -107,6 +109,7 @@ func BenchmarkVotes(b *testing.B) {
 	base := serve(b, e)
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: 64}}
 	var n atomic.Int64
+	perSecond := make([]atomic.Int64, 3600)
 	b.SetParallelism(16)
 	b.ResetTimer()
 	start := time.Now()
@@ -126,7 +129,18 @@ func BenchmarkVotes(b *testing.B) {
 				b.Errorf("status %d", resp.StatusCode)
 				return
 			}
+			if sec := int(time.Since(start) / time.Second); sec < len(perSecond) {
+				perSecond[sec].Add(1)
+			}
 		}
 	})
-	b.ReportMetric(float64(b.N)/time.Since(start).Seconds(), "votes/s")
+	elapsed := time.Since(start)
+	b.ReportMetric(float64(b.N)/elapsed.Seconds(), "votes/s")
+	if whole := min(int(elapsed/time.Second), len(perSecond)); whole > 0 {
+		slowest := perSecond[0].Load()
+		for i := 1; i < whole; i++ {
+			slowest = min(slowest, perSecond[i].Load())
+		}
+		b.ReportMetric(float64(slowest), "min-1s-votes/s")
+	}
 }
