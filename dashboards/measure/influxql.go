@@ -15,6 +15,8 @@ import (
 	"unicode/utf8"
 
 	"github.com/influxdata/influxql"
+
+	"github.com/cd06/smartdeal"
 )
 
 // Engines that Range can aggregate with (Config.Engine).
@@ -74,57 +76,109 @@ func (c *Client) rangeEngine(ctx context.Context) (string, error) {
 	return c.engine.chosen, nil
 }
 
-// influxQLRange builds the aggregation statement from the AST, so the
-// identifiers (already validated) and times can only ever be literals.
-// Text InfluxQL cannot hold in a string literal (NUL, control characters,
-// invalid UTF-8: the influxql printer writes a CR raw, which its own scanner
-// refuses) is refused, whatever the caller checked before.
+// influxQLRange is the statement of a Range: one aggregate per window.
 func (c *Client) influxQLRange(q RangeQuery, agg Aggregate, every time.Duration) (string, error) {
-	for _, s := range []string{q.Site, q.Device, q.Quantity, c.db, c.rp, c.cfg.Measurement} {
+	return c.influxQLSelect(string(agg), [][2]string{{"site", q.Site}, {"device", q.Device}, {"quantity", q.Quantity}},
+		q.Start, q.Stop, influxql.Dimensions{{Expr: &influxql.Call{Name: "time", Args: []influxql.Expr{&influxql.DurationLiteral{Val: every}}}}})
+}
+
+// influxQLSelect builds `SELECT fn(value) FROM db.rp.measurement WHERE tag =
+// value AND … AND time >= start AND time < stop GROUP BY dims fill(none)` as
+// an AST printed by the influxql package, so values (already validated) and
+// times can only ever be literals. Text InfluxQL cannot hold in a string
+// literal (NUL, control characters, invalid UTF-8: the influxql printer
+// writes a CR raw, which its own scanner refuses) is refused, whatever the
+// caller checked before.
+func (c *Client) influxQLSelect(fn string, tags [][2]string, start, stop time.Time, dims influxql.Dimensions) (string, error) {
+	literals := []string{c.db, c.rp, c.cfg.Measurement}
+	for _, kv := range tags {
+		literals = append(literals, kv[1])
+	}
+	for _, s := range literals {
 		if !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) || strings.ContainsRune(s, utf8.RuneError) {
 			return "", fmt.Errorf("%q cannot be an InfluxQL literal: %w", trunc(s), ErrBadParam)
 		}
 	}
-	tag := func(name, value string) influxql.Expr {
-		return &influxql.BinaryExpr{Op: influxql.EQ, LHS: &influxql.VarRef{Val: name, Type: influxql.Tag}, RHS: &influxql.StringLiteral{Val: value}}
+	and := func(a, b influxql.Expr) influxql.Expr {
+		if a == nil {
+			return b
+		}
+		return &influxql.BinaryExpr{Op: influxql.AND, LHS: a, RHS: b}
 	}
-	and := func(a, b influxql.Expr) influxql.Expr { return &influxql.BinaryExpr{Op: influxql.AND, LHS: a, RHS: b} }
-	timeCmp := func(op influxql.Token, t time.Time) influxql.Expr {
-		return &influxql.BinaryExpr{Op: op, LHS: &influxql.VarRef{Val: "time"}, RHS: &influxql.IntegerLiteral{Val: t.UnixNano()}}
+	var cond influxql.Expr
+	for _, kv := range tags {
+		cond = and(cond, &influxql.BinaryExpr{Op: influxql.EQ, LHS: &influxql.VarRef{Val: kv[0], Type: influxql.Tag}, RHS: &influxql.StringLiteral{Val: kv[1]}})
 	}
-	cond := and(and(and(and(tag("site", q.Site), tag("device", q.Device)), tag("quantity", q.Quantity)),
-		timeCmp(influxql.GTE, q.Start)), timeCmp(influxql.LT, q.Stop))
+	cond = and(cond, &influxql.BinaryExpr{Op: influxql.GTE, LHS: &influxql.VarRef{Val: "time"}, RHS: &influxql.IntegerLiteral{Val: start.UnixNano()}})
+	cond = and(cond, &influxql.BinaryExpr{Op: influxql.LT, LHS: &influxql.VarRef{Val: "time"}, RHS: &influxql.IntegerLiteral{Val: stop.UnixNano()}})
 	stmt := &influxql.SelectStatement{
-		Fields:     influxql.Fields{{Expr: &influxql.Call{Name: string(agg), Args: []influxql.Expr{&influxql.VarRef{Val: "value"}}}}},
+		Fields:     influxql.Fields{{Expr: &influxql.Call{Name: fn, Args: []influxql.Expr{&influxql.VarRef{Val: "value"}}}}},
 		Sources:    influxql.Sources{&influxql.Measurement{Database: c.db, RetentionPolicy: c.rp, Name: c.cfg.Measurement}},
 		Condition:  cond,
-		Dimensions: influxql.Dimensions{{Expr: &influxql.Call{Name: "time", Args: []influxql.Expr{&influxql.DurationLiteral{Val: every}}}}},
+		Dimensions: dims,
 		Fill:       influxql.NoFill,
 	}
 	return stmt.String(), nil
 }
 
-// influxQLResponse is the JSON answer of /query (epoch=s).
+// seriesInfluxQL lists the series with their last value (Series): last()
+// per site, device, quantity and unit, which merges the tables split by the
+// mission tag as the Flux query does.
+func (c *Client) seriesInfluxQL(ctx context.Context, f Filter, now time.Time) ([]Latest, error) {
+	var tags [][2]string
+	for _, kv := range [][2]string{{"site", f.Site}, {"device", f.Device}, {"quantity", f.Quantity}} {
+		if kv[1] != "" {
+			tags = append(tags, kv)
+		}
+	}
+	var dims influxql.Dimensions
+	for _, t := range []string{"site", "device", "quantity", "unit"} {
+		dims = append(dims, &influxql.Dimension{Expr: &influxql.VarRef{Val: t}})
+	}
+	// The stop bound keeps the statement's time range closed; a minute
+	// ahead tolerates clocks a little off, as Flux's now() does not.
+	stmt, err := c.influxQLSelect("last", tags, now.Add(-f.Lookback), now.Add(time.Minute), dims)
+	if err != nil {
+		return nil, err
+	}
+	series, err := c.runInfluxQL(ctx, stmt)
+	if err != nil {
+		return nil, err
+	}
+	out := []Latest{}
+	for _, sr := range series {
+		for _, row := range sr.Values {
+			sec, v, ok, err := timeAndValue(row)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
+				out = append(out, Latest{Series: smartdeal.Series{Site: sr.Tags["site"], Device: sr.Tags["device"],
+					Quantity: sr.Tags["quantity"], Unit: sr.Tags["unit"]}, Time: time.Unix(sec, 0).UTC(), Value: v})
+			}
+		}
+	}
+	return out, nil
+}
+
+// influxQLSeries is one series of a /query answer (epoch=s).
+type influxQLSeries struct {
+	Tags    map[string]string `json:"tags"`
+	Columns []string          `json:"columns"`
+	Values  [][]json.Number   `json:"values"`
+}
+
+// influxQLResponse is the JSON answer of /query.
 type influxQLResponse struct {
 	Results []struct {
-		Series []struct {
-			Columns []string        `json:"columns"`
-			Values  [][]json.Number `json:"values"`
-		} `json:"series"`
-		Error string `json:"error"`
+		Series []influxQLSeries `json:"series"`
+		Error  string           `json:"error"`
 	} `json:"results"`
 	Error string `json:"error"`
 }
 
-// rangeInfluxQL aggregates in InfluxDB with InfluxQL. Its buckets are the
-// same as the Go fold's: aligned on the Unix epoch, clipped to [Start, Stop),
-// empty ones left out; InfluxQL stamps a bucket with its start, Range with
-// its (clipped) end.
-func (c *Client) rangeInfluxQL(ctx context.Context, q RangeQuery, agg Aggregate, every time.Duration) ([]Point, error) {
-	stmt, err := c.influxQLRange(q, agg, every)
-	if err != nil {
-		return nil, err
-	}
+// runInfluxQL posts one statement to /query and returns its series.
+func (c *Client) runInfluxQL(ctx context.Context, stmt string) ([]influxQLSeries, error) {
 	form := url.Values{"db": {c.db}, "epoch": {"s"}, "q": {stmt}}
 	if c.rp != "" {
 		form.Set("rp", c.rp)
@@ -152,22 +206,51 @@ func (c *Client) rangeInfluxQL(ctx context.Context, q RangeQuery, agg Aggregate,
 	if out.Error != "" || resp.StatusCode >= 300 {
 		return nil, fmt.Errorf("%w: influxql (%s): %s", ErrUnavailable, resp.Status, trunc(out.Error))
 	}
-	stop := q.Stop.UnixNano()
-	pts := []Point{}
+	var series []influxQLSeries
 	for _, r := range out.Results {
 		if r.Error != "" {
 			return nil, fmt.Errorf("%w: influxql: %s", ErrUnavailable, trunc(r.Error))
 		}
-		for _, s := range r.Series {
-			for _, row := range s.Values {
-				if len(row) != 2 || row[1] == "" {
-					continue
-				}
-				sec, err1 := row[0].Int64()
-				v, err2 := row[1].Float64()
-				if err := errors.Join(err1, err2); err != nil {
-					return nil, fmt.Errorf("%w: influxql row %v: %w", ErrUnavailable, row, err)
-				}
+		series = append(series, r.Series...)
+	}
+	return series, nil
+}
+
+// timeAndValue reads a [time, value] row; ok is false for a null value.
+func timeAndValue(row []json.Number) (sec int64, v float64, ok bool, err error) {
+	if len(row) != 2 || row[1] == "" {
+		return 0, 0, false, nil
+	}
+	sec, err1 := row[0].Int64()
+	v, err2 := row[1].Float64()
+	if err := errors.Join(err1, err2); err != nil {
+		return 0, 0, false, fmt.Errorf("%w: influxql row %v: %w", ErrUnavailable, row, err)
+	}
+	return sec, v, true, nil
+}
+
+// rangeInfluxQL aggregates in InfluxDB with InfluxQL. Its buckets are the
+// same as the Go fold's: aligned on the Unix epoch, clipped to [Start, Stop),
+// empty ones left out; InfluxQL stamps a bucket with its start, Range with
+// its (clipped) end.
+func (c *Client) rangeInfluxQL(ctx context.Context, q RangeQuery, agg Aggregate, every time.Duration) ([]Point, error) {
+	stmt, err := c.influxQLRange(q, agg, every)
+	if err != nil {
+		return nil, err
+	}
+	series, err := c.runInfluxQL(ctx, stmt)
+	if err != nil {
+		return nil, err
+	}
+	stop := q.Stop.UnixNano()
+	pts := []Point{}
+	for _, sr := range series {
+		for _, row := range sr.Values {
+			sec, v, ok, err := timeAndValue(row)
+			if err != nil {
+				return nil, err
+			}
+			if ok {
 				end := time.Unix(sec, 0).Add(every).UnixNano()
 				pts = append(pts, Point{Time: time.Unix(0, min(end, stop)).UTC(), Value: v})
 			}

@@ -228,6 +228,34 @@ func (c *Client) Series(ctx context.Context, f Filter) ([]Latest, error) {
 	if f.Lookback > c.cfg.MaxRange {
 		return nil, fmt.Errorf("lookback over %s: %w", c.cfg.MaxRange, ErrBadRange)
 	}
+	eng, err := c.rangeEngine(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	var out []Latest
+	if eng == EngineInfluxQL {
+		out, err = c.seriesInfluxQL(ctx, f, time.Now())
+	} else {
+		out, err = c.seriesFlux(ctx, f)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("series: %w", err)
+	}
+	sort.Slice(out, func(i, j int) bool {
+		a, b := out[i], out[j]
+		if a.Site != b.Site {
+			return a.Site < b.Site
+		}
+		if a.Device != b.Device {
+			return a.Device < b.Device
+		}
+		return a.Quantity < b.Quantity
+	})
+	return out, nil
+}
+
+// seriesFlux lists the series with their last value using Flux.
+func (c *Client) seriesFlux(ctx context.Context, f Filter) ([]Latest, error) {
 	var b strings.Builder
 	b.WriteString(c.from(fmt.Sprintf("-%ds", int64(f.Lookback/time.Second)), "now()"))
 	for _, kv := range [][2]string{{"site", f.Site}, {"device", f.Device}, {"quantity", f.Quantity}} {
@@ -251,20 +279,7 @@ func (c *Client) Series(ctx context.Context, f Filter) ([]Latest, error) {
 		})
 		return true
 	})
-	if err != nil {
-		return nil, fmt.Errorf("series: %w", err)
-	}
-	sort.Slice(out, func(i, j int) bool {
-		a, b := out[i], out[j]
-		if a.Site != b.Site {
-			return a.Site < b.Site
-		}
-		if a.Device != b.Device {
-			return a.Device < b.Device
-		}
-		return a.Quantity < b.Quantity
-	})
-	return out, nil
+	return out, err
 }
 
 // Aggregate is the function applied within each window.
