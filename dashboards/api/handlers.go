@@ -203,7 +203,7 @@ func (s *Server) endSession(c *fiber.Ctx) error {
 	if err := s.store.DeleteSession(ctx(c), caller(c).session.TokenHash); err != nil {
 		return err
 	}
-	c.ClearCookie(SessionCookie)
+	s.clearCookie(c, SessionCookie)
 	return nil
 }
 
