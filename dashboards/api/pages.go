@@ -110,8 +110,9 @@ func (s *Server) render(c *fiber.Ctx, name string, data map[string]any) error {
 }
 
 // pageSession is the signed-in visitor of a page. Only browser (cookie)
-// sessions get one: the page hands their CSRF token to its script, which
-// sends it in X-CSRF-Token like any other cookie-authenticated write.
+// sessions get one: the page puts their CSRF token in its forms' csrf field
+// and hands it to its script, which sends it in X-CSRF-Token like any other
+// cookie-authenticated write.
 type pageSession struct {
 	Name, CSRF string
 	Role       civic.Role
