@@ -133,7 +133,8 @@ func caller(c *fiber.Ctx) *principal {
 
 // guard enforces a route's access rule: anonymous callers of protected routes
 // get 401, callers without one of the roles 403, and cookie-authenticated
-// writes need the session's CSRF token in X-CSRF-Token.
+// writes need the session's CSRF token in X-CSRF-Token (or, on the routes
+// posted by HTML forms, in the csrf form field).
 func guard(rt *Route) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if rt.Access == Public {
@@ -148,6 +149,9 @@ func guard(rt *Route) fiber.Handler {
 		}
 		if p.session.Kind == civic.SessionCookie && c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
 			got := c.Get(CSRFHeader)
+			if got == "" && rt.form != nil {
+				got = c.FormValue(csrfField) // HTML forms cannot set headers
+			}
 			if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.session.CSRF)) != 1 {
 				return civic.Errorf(civic.ECSRF, "missing or wrong %s header", CSRFHeader)
 			}

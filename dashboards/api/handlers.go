@@ -79,26 +79,37 @@ func (s *Server) signUp(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	addr, err := mail.ParseAddress(r.Email)
-	if err != nil || addr.Address != strings.TrimSpace(r.Email) || len(r.Email) > 254 {
-		return civic.FieldError("email", "not a valid e-mail address")
-	}
-	if n := utf8.RuneCountInString(r.Password); n < 10 || n > 200 {
-		return civic.FieldError("password", "between 10 and 200 characters")
-	}
-	r.Name = strings.TrimSpace(r.Name)
-	if r.Name == "" || utf8.RuneCountInString(r.Name) > 100 {
-		return civic.FieldError("name", "between 1 and 100 characters")
-	}
-	hash, err := s.cfg.Password.Hash(r.Password)
+	u, err := s.createCitizen(c, r)
 	if err != nil {
 		return err
 	}
+	return c.Status(fiber.StatusCreated).JSON(u)
+}
+
+// createCitizen validates a sign-up and stores the citizen account. The JSON
+// route and the sign-up page both go through it, so they accept and refuse
+// the same input (FieldError names the field the page marks invalid).
+func (s *Server) createCitizen(c *fiber.Ctx, r signUpReq) (*civic.User, error) {
+	addr, err := mail.ParseAddress(r.Email)
+	if err != nil || addr.Address != strings.TrimSpace(r.Email) || len(r.Email) > 254 {
+		return nil, civic.FieldError("email", "not a valid e-mail address")
+	}
+	if n := utf8.RuneCountInString(r.Password); n < 10 || n > 200 {
+		return nil, civic.FieldError("password", "between 10 and 200 characters")
+	}
+	r.Name = strings.TrimSpace(r.Name)
+	if r.Name == "" || utf8.RuneCountInString(r.Name) > 100 {
+		return nil, civic.FieldError("name", "between 1 and 100 characters")
+	}
+	hash, err := s.cfg.Password.Hash(r.Password)
+	if err != nil {
+		return nil, err
+	}
 	u := &civic.User{Email: r.Email, Name: r.Name, Role: civic.RoleCitizen, PasswordHash: hash}
 	if err := s.store.CreateUser(ctx(c), u); err != nil {
-		return err
+		return nil, err
 	}
-	return c.Status(fiber.StatusCreated).JSON(u)
+	return u, nil
 }
 
 type signInReq struct {
@@ -120,48 +131,80 @@ func (s *Server) signIn(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	if len(r.Password) > 200 || len(r.Email) > 254 {
-		return civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
-	}
-	u, err := s.store.UserByEmail(ctx(c), r.Email)
-	if err != nil && civic.ErrorCode(err) != civic.ENOTFOUND {
+	u, err := s.checkPassword(c, r.Email, r.Password)
+	if err != nil {
 		return err
 	}
+	resp, err := s.startSession(c, u, r.Cookie)
+	if err != nil {
+		return err
+	}
+	return c.JSON(resp)
+}
+
+// checkPassword returns the account of email when password is right. Every
+// failure is the same EUNAUTHORIZED and unknown e-mails cost the time of a
+// real check, so callers cannot tell whether an account exists.
+func (s *Server) checkPassword(c *fiber.Ctx, email, password string) (*civic.User, error) {
+	if len(password) > 200 || len(email) > 254 {
+		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
+	}
+	u, err := s.store.UserByEmail(ctx(c), email)
+	if err != nil && civic.ErrorCode(err) != civic.ENOTFOUND {
+		return nil, err
+	}
 	if u == nil {
-		VerifyPassword(s.dummy, r.Password) // same time as a real check
+		VerifyPassword(s.dummy, password) // same time as a real check
 		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: "unknown", Detail: c.IP()})
-		return civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
+		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
-	if !VerifyPassword(u.PasswordHash, r.Password) {
+	if !VerifyPassword(u.PasswordHash, password) {
 		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "auth.signin_failed", Target: u.ID, Detail: c.IP()})
-		return civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
+		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
+	return u, nil
+}
+
+// startSession opens a session for u: a bearer token, or with cookie the
+// HttpOnly session cookie and its CSRF token (the JSON sign-in with
+// cookie=true and the page forms share this path).
+func (s *Server) startSession(c *fiber.Ctx, u *civic.User, cookie bool) (signInResp, error) {
 	tok := randomToken()
 	now := s.now().UTC()
 	se := &civic.Session{TokenHash: hashToken(tok), UserID: u.ID, Kind: civic.SessionBearer, Created: now, Expires: now.Add(s.cfg.SessionTTL)}
 	resp := signInResp{Expires: se.Expires, User: u}
-	if r.Cookie {
+	if cookie {
 		se.Kind, se.CSRF = civic.SessionCookie, randomToken()
 		resp.CSRFToken = se.CSRF
-		c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: tok, Path: "/", Expires: se.Expires,
-			HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.CookieSecure})
 	} else {
 		resp.Token = tok
 	}
 	if err := s.store.CreateSession(ctx(c), se); err != nil {
-		return err
+		return signInResp{}, err
+	}
+	if cookie { // only once the session exists: a failed store leaves no cookie
+		c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: tok, Path: "/", Expires: se.Expires,
+			HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.CookieSecure})
 	}
 	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "auth.signin", Target: u.ID, Detail: se.Kind})
-	return c.JSON(resp)
+	return resp, nil
 }
 
 func (s *Server) signOut(c *fiber.Ctx) error {
-	p := caller(c)
-	if err := s.store.DeleteSession(ctx(c), p.session.TokenHash); err != nil {
+	if err := s.endSession(c); err != nil {
 		return err
 	}
-	c.ClearCookie(SessionCookie)
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+// endSession deletes the caller's session and clears the cookie (JSON
+// sign-out and the sign-out form).
+func (s *Server) endSession(c *fiber.Ctx) error {
+	if err := s.store.DeleteSession(ctx(c), caller(c).session.TokenHash); err != nil {
+		return err
+	}
+	s.clearCookie(c, SessionCookie)
+	return nil
 }
 
 func (s *Server) me(c *fiber.Ctx) error { return c.JSON(caller(c).user) }

@@ -137,22 +137,40 @@ func (s *Server) myVote(c *fiber.Ctx) error {
 }
 
 func (s *Server) vote(c *fiber.Ctx) error {
-	added, n, err := s.store.Vote(ctx(c), c.Params("id"), caller(c).user.ID, s.now())
+	v, err := s.castVote(c, c.Params("id"), false)
 	if err != nil {
 		return err
+	}
+	return c.JSON(v)
+}
+
+func (s *Server) unvote(c *fiber.Ctx) error {
+	v, err := s.castVote(c, c.Params("id"), true)
+	if err != nil {
+		return err
+	}
+	return c.JSON(v)
+}
+
+// castVote adds (or with withdraw removes) the caller's support; the JSON
+// routes and the support form share it.
+func (s *Server) castVote(c *fiber.Ctx, proposalID string, withdraw bool) (voteResp, error) {
+	userID := caller(c).user.ID
+	if withdraw {
+		_, n, err := s.store.Unvote(ctx(c), proposalID, userID, s.now())
+		if err != nil {
+			return voteResp{}, err
+		}
+		return voteResp{Voted: false, Votes: n}, nil
+	}
+	added, n, err := s.store.Vote(ctx(c), proposalID, userID, s.now())
+	if err != nil {
+		return voteResp{}, err
 	}
 	if added {
 		s.metrics.votes.Inc()
 	}
-	return c.JSON(voteResp{Voted: true, Votes: n})
-}
-
-func (s *Server) unvote(c *fiber.Ctx) error {
-	_, n, err := s.store.Unvote(ctx(c), c.Params("id"), caller(c).user.ID, s.now())
-	if err != nil {
-		return err
-	}
-	return c.JSON(voteResp{Voted: false, Votes: n})
+	return voteResp{Voted: true, Votes: n}, nil
 }
 
 func (s *Server) comments(c *fiber.Ctx) error {

@@ -42,6 +42,9 @@ func (s *Server) OpenAPI() map[string]any {
 		if _, raw := rt.Body.([]byte); raw {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
+		} else if rt.Body != nil && rt.form != nil {
+			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+				fiber.MIMEApplicationForm: map[string]any{"schema": schemaOf(reflect.TypeOf(rt.Body), 0)}}}
 		} else if rt.Body != nil {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(rt.Body), 0)}}}
@@ -52,7 +55,7 @@ func (s *Server) OpenAPI() map[string]any {
 		}
 		ok := map[string]any{"description": http.StatusText(status)}
 		switch {
-		case status == http.StatusNoContent:
+		case status == http.StatusNoContent, status == http.StatusSeeOther:
 		case rt.Produces != "":
 			ok["content"] = map[string]any{rt.Produces: map[string]any{"schema": map[string]any{"type": "string"}}}
 		case rt.Response != nil:
@@ -72,6 +75,9 @@ func (s *Server) OpenAPI() map[string]any {
 				desc = "Roles: " + strings.Join(rs, ", ")
 			}
 			op["description"] = desc + ". Cookie sessions must send the X-CSRF-Token header on writes."
+			if rt.form != nil {
+				op["description"] = desc + ". An HTML form: the session's CSRF token goes in the csrf field (or the X-CSRF-Token header)."
+			}
 			responses["401"] = map[string]any{"$ref": "#/components/responses/Problem"}
 			responses["403"] = map[string]any{"$ref": "#/components/responses/Problem"}
 		}

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"embed"
 	"html/template"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -90,6 +91,12 @@ func pageCSP(nonce string) string {
 func (s *Server) render(c *fiber.Ctx, name string, data map[string]any) error {
 	nonce := randomToken()
 	data["Nonce"] = nonce
+	if _, ok := data["Here"]; !ok {
+		data["Here"] = c.Path() // where the sign-out and sign-in forms return to
+	}
+	if _, ok := data["Notice"]; !ok {
+		data["Notice"] = s.takeFlash(c)
+	}
 	var buf bytes.Buffer
 	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
 		return err
@@ -103,8 +110,9 @@ func (s *Server) render(c *fiber.Ctx, name string, data map[string]any) error {
 }
 
 // pageSession is the signed-in visitor of a page. Only browser (cookie)
-// sessions get one: the page hands their CSRF token to its script, which
-// sends it in X-CSRF-Token like any other cookie-authenticated write.
+// sessions get one: the page puts their CSRF token in its forms' csrf field
+// and hands it to its script, which sends it in X-CSRF-Token like any other
+// cookie-authenticated write.
 type pageSession struct {
 	Name, CSRF string
 	Role       civic.Role
@@ -200,7 +208,11 @@ func (s *Server) missionViews(c *fiber.Ctx, proposalID string) ([]missionView, e
 	return out, nil
 }
 
-func (s *Server) ideaPage(c *fiber.Ctx) error {
+func (s *Server) ideaPage(c *fiber.Ctx) error { return s.renderIdea(c, fiber.StatusOK, "") }
+
+// renderIdea renders a proposal page; a failed support form shows it again
+// with its error message (errMsg) and status.
+func (s *Server) renderIdea(c *fiber.Ctx, status int, errMsg string) error {
 	p, err := s.visibleProposal(c)
 	if err != nil {
 		return err
@@ -244,10 +256,16 @@ func (s *Server) ideaPage(c *fiber.Ctx) error {
 		return err
 	}
 	votingOpen := p.Status == civic.StatusPublished || p.Status == civic.StatusShortlisted
-	return s.render(c, "idea.html", map[string]any{"Title": p.Title, "P": p, "Series": stats, "Charts": charts, "Missions": missions,
-		"Session": se, "VotingOpen": votingOpen, "Interactive": true,
+	here := "/idees/" + url.PathEscape(p.ID)
+	page := map[string]any{"Title": p.Title, "P": p, "Series": stats, "Charts": charts, "Missions": missions,
+		"Session": se, "VotingOpen": votingOpen, "Interactive": true, "Here": here, "SignIn": signInView{Retour: here},
 		"Start": start.Format(time.RFC3339), "Stop": stop.Format(time.RFC3339), "Range": frSpan(s.cfg.PageRange),
-		"RangeFrom": frTime(start), "RangeTo": frTime(stop)})
+		"RangeFrom": frTime(start), "RangeTo": frTime(stop)}
+	if errMsg != "" {
+		page["Error"] = &formError{Msg: errMsg}
+	}
+	c.Status(status)
+	return s.render(c, "idea.html", page)
 }
 
 // frSpan names a page's range: "7 jours", "2 h 00 min"….

@@ -40,7 +40,8 @@ type Route struct {
 	Status       int          // success status, default 200
 	Produces     string       // content type when not JSON
 	Params       []Param
-	limit        string // "signup", "signin", "vote"
+	limit        string    // "signup", "signin", "vote": one counter per kind, shared by its routes
+	form         *pageForm // posted by an HTML form (pages_forms.go)
 	handler      fiber.Handler
 }
 
@@ -69,6 +70,8 @@ var timeParams = []Param{
 // table lists every route of the service.
 func (s *Server) table() []*Route {
 	const v1 = "/api/v1"
+	signInForm, signUpForm, signOutForm, supportForm := s.forms()
+	retour := q(returnField, "string", "same-site path to return to (default /idees)")
 	return []*Route{
 		{Method: "GET", Path: "/healthz", Tag: "ops", Summary: "Liveness", Produces: "text/plain", handler: s.healthz},
 		{Method: "GET", Path: "/readyz", Tag: "ops", Summary: "Readiness: database and InfluxDB answer", Produces: "text/plain", handler: s.readyz},
@@ -133,6 +136,12 @@ func (s *Server) table() []*Route {
 
 		{Method: "GET", Path: "/idees", Tag: "pages", Summary: "Page (HTML, French): public proposals", Produces: "text/html", handler: s.ideasPage},
 		{Method: "GET", Path: "/idees/:id", Tag: "pages", Summary: "Page (HTML, French): a proposal with its linked measurements and missions", Produces: "text/html", handler: s.ideaPage},
+		{Method: "GET", Path: "/connexion", Tag: "pages", Summary: "Page (HTML, French): sign-in form", Produces: "text/html", Params: []Param{retour}, handler: s.signInPage},
+		{Method: "POST", Path: "/connexion", Tag: "pages", Summary: "Sign-in form post: session cookie, then 303 to retour (same-origin posts only)", Body: signInFormReq{}, Produces: "text/html", Status: 303, limit: "signin", form: signInForm, handler: s.signInPost},
+		{Method: "GET", Path: "/inscription", Tag: "pages", Summary: "Page (HTML, French): citizen sign-up form", Produces: "text/html", Params: []Param{retour}, handler: s.signUpPage},
+		{Method: "POST", Path: "/inscription", Tag: "pages", Summary: "Sign-up form post: citizen account, session cookie, then 303 to retour (same-origin posts only)", Body: signUpFormReq{}, Produces: "text/html", Status: 303, limit: "signup", form: signUpForm, handler: s.signUpPost},
+		{Method: "POST", Path: "/deconnexion", Tag: "pages", Summary: "Sign-out form post, then 303 to retour", Access: SignedIn, Body: signOutFormReq{}, Produces: "text/html", Status: 303, form: signOutForm, handler: s.signOutPost},
+		{Method: "POST", Path: "/idees/:id/soutien", Tag: "pages", Summary: "Support form post (action soutenir or retirer), then 303 to the proposal page", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Body: supportFormReq{}, Produces: "text/html", Status: 303, limit: "vote", form: supportForm, handler: s.supportPost},
 		{Method: "GET", Path: "/opendata/proposals.json", Tag: "opendata", Summary: "Public proposals (JSON, with licence)", Response: openProposals{}, handler: s.openProposalsJSON},
 		{Method: "GET", Path: "/opendata/proposals.csv", Tag: "opendata", Summary: "Public proposals (CSV, licence column)", Produces: "text/csv", handler: s.openProposalsCSV},
 		{Method: "GET", Path: "/opendata/sites.geojson", Tag: "opendata", Summary: "Sites and their devices (GeoJSON FeatureCollection, with licence)", Produces: "application/geo+json", handler: s.openSites},
@@ -144,15 +153,26 @@ func (s *Server) table() []*Route {
 func (s *Server) mount() {
 	s.app.Use(s.metrics.middleware)
 	s.app.Use(s.authenticate)
+	// One limiter per kind: the JSON and form routes of a kind (sign-in and
+	// /connexion, vote and /idees/:id/soutien) share its counters.
+	limiters := map[string]fiber.Handler{}
 	for _, rt := range s.routes {
 		hs := []fiber.Handler{guard(rt)}
 		if rt.limit != "upload" {
 			hs = append([]fiber.Handler{s.bodyLimit}, hs...)
 		}
-		if l := s.limiter(rt.limit); l != nil {
+		l, ok := limiters[rt.limit]
+		if !ok {
+			l = s.limiter(rt.limit)
+			limiters[rt.limit] = l
+		}
+		if l != nil {
 			hs = append(hs, l)
 		}
 		hs = append(hs, rt.handler)
+		if rt.form != nil {
+			hs = append([]fiber.Handler{s.formErrors(rt.form)}, hs...)
+		}
 		s.app.Add(rt.Method, rt.Path, hs...)
 	}
 }

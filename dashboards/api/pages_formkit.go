@@ -1,0 +1,177 @@
+package api
+
+import (
+	"net/url"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cd06/smartdeal/dashboards/civic"
+)
+
+// The machinery shared by the page forms: French error pages in place of
+// problem+json, safe return paths, login-CSRF origin checks and flash
+// messages across a redirect.
+
+// flashCookie carries a message code across a form's 303 redirect. Only the
+// codes of flashMessages are ever shown: the cookie never reflects user text.
+const flashCookie = "sd_flash"
+
+var flashMessages = map[string]string{
+	"connecte":           "Vous êtes connecté·e.",
+	"deconnecte":         "Vous êtes déconnecté·e.",
+	"inscrit":            "Votre compte citoyen est créé ; vous êtes connecté·e.",
+	"soutien-enregistre": "Soutien enregistré.",
+	"soutien-retire":     "Soutien retiré.",
+}
+
+// formMessages are the French messages of a failed form post by error code;
+// a form's own messages take precedence.
+var formMessages = map[string]string{
+	civic.EUNAUTHORIZED: "Votre session a expiré : connectez-vous à nouveau.",
+	civic.ECSRF:         "Le formulaire a expiré ou ne vient pas de ce site : rechargez la page et réessayez.",
+	civic.EFORBIDDEN:    "Cette action n'est pas permise avec votre compte.",
+	civic.ENOTFOUND:     "Cette proposition n'existe pas ou n'est pas publique.",
+	civic.ECONFLICT:     "Cette action n'est pas possible pour le moment.",
+	civic.EINVALID:      "Le formulaire contient une erreur.",
+	civic.ETOOLARGE:     "Le formulaire est trop volumineux.",
+	civic.ETOOMANY:      "Trop de demandes : réessayez dans {attente}.",
+	civic.EUNAVAILABLE:  "Service momentanément indisponible : réessayez plus tard.",
+	civic.EINTERNAL:     "Une erreur est survenue de notre côté : réessayez plus tard.",
+}
+
+// pageForm marks a route posted by an HTML form. Its guard also accepts the
+// CSRF token in the csrf field, and a failure answered to a browser form is
+// a French page (onError) with the error's status instead of problem+json.
+type pageForm struct {
+	messages map[string]string // by error code, over formMessages
+	// onError renders the form's page with msg (field: the invalid input,
+	// if any); when it fails, a plain error page is shown.
+	onError func(c *fiber.Ctx, status int, msg, field string) error
+}
+
+type formError struct {
+	Msg, Field string
+}
+
+// fromForm tells a browser form post (or a browser navigation) from an API
+// client: API clients keep getting problem+json from these routes.
+func fromForm(c *fiber.Ctx) bool {
+	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
+	return strings.HasPrefix(ct, fiber.MIMEApplicationForm) || strings.HasPrefix(ct, fiber.MIMEMultipartForm) ||
+		strings.Contains(c.Get(fiber.HeaderAccept), fiber.MIMETextHTML)
+}
+
+// formErrors wraps a form route's whole chain (body limit, guard, rate limit,
+// handler) so that every refusal reaches the visitor as a French page.
+func (s *Server) formErrors(f *pageForm) fiber.Handler {
+	return func(c *fiber.Ctx) error {
+		err := c.Next()
+		if err == nil || !fromForm(c) {
+			return err
+		}
+		ce := toCivic(err)
+		status, ok := problemStatus[ce.Code]
+		if !ok {
+			status = fiber.StatusInternalServerError
+		}
+		if v, ok := ce.Extra["status_override"].(int); ok {
+			status = v
+		}
+		if status >= 500 {
+			s.log.Error("form post failed", "method", c.Method(), "path", c.Path(), "err", err)
+		}
+		msg := f.messages[ce.Code]
+		if msg == "" {
+			msg = formMessages[ce.Code]
+		}
+		if msg == "" {
+			msg = formMessages[civic.EINTERNAL]
+		}
+		msg = strings.ReplaceAll(msg, "{attente}", frDuration(s.cfg.RateWindow))
+		field, _ := ce.Extra["field"].(string)
+		// A failed handler may have set a cookie or a Location already.
+		c.Response().Header.Del(fiber.HeaderLocation)
+		if rerr := f.onError(c, status, msg, field); rerr != nil {
+			return s.renderError(c, status, msg)
+		}
+		return nil
+	}
+}
+
+// renderError is the plain error page, with a link back.
+func (s *Server) renderError(c *fiber.Ctx, status int, msg string) error {
+	c.Status(status)
+	return s.render(c, "erreur.html", map[string]any{"Title": "Action impossible", "Error": &formError{Msg: msg},
+		"Here": safeReturn(c.FormValue(returnField))})
+}
+
+// safeReturn keeps a return path only if it is a same-site absolute path:
+// one leading "/" (not "//" nor "/\", which browsers read as another host),
+// no backslash or control character anywhere, no scheme or host. Anything
+// else gives /idees, so a form can never redirect off the site.
+func safeReturn(p string) string {
+	const def = "/idees"
+	if len(p) == 0 || len(p) > 1024 || p[0] != '/' || (len(p) > 1 && (p[1] == '/' || p[1] == '\\')) {
+		return def
+	}
+	for _, r := range p {
+		if r == '\\' || unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return def
+		}
+	}
+	u, err := url.Parse(p)
+	if err != nil || u.Scheme != "" || u.Host != "" || u.User != nil || !strings.HasPrefix(u.Path, "/") {
+		return def
+	}
+	return p
+}
+
+// sameOrigin protects the sign-in and sign-up forms from login CSRF (a
+// cross-site page signing the visitor into an account of the attacker's):
+// they have no session, hence no CSRF token yet. Browsers say where a post
+// comes from: Sec-Fetch-Site must be same-origin when sent; otherwise an
+// Origin header must name this host. A request with neither is not from a
+// browser that could be abused this way (every current browser sends Origin
+// on cross-site POSTs), so it passes, like any API client.
+func sameOrigin(c *fiber.Ctx) error {
+	if site := c.Get("Sec-Fetch-Site"); site != "" {
+		if site != "same-origin" {
+			return civic.Errorf(civic.ECSRF, "cross-site form post refused (Sec-Fetch-Site: %s)", site)
+		}
+		return nil
+	}
+	origin := c.Get(fiber.HeaderOrigin)
+	if origin == "" {
+		return nil
+	}
+	u, err := url.Parse(origin)
+	if err != nil || u.Host == "" || !strings.EqualFold(u.Host, string(c.Request().Host())) {
+		return civic.Errorf(civic.ECSRF, "cross-site form post refused (Origin: %.100s)", origin)
+	}
+	return nil
+}
+
+func (s *Server) setFlash(c *fiber.Ctx, code string) {
+	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: code, Path: "/", MaxAge: 60,
+		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.CookieSecure})
+}
+
+// takeFlash returns the message of the flash cookie (once: it is cleared).
+func (s *Server) takeFlash(c *fiber.Ctx) string {
+	code := c.Cookies(flashCookie)
+	if code == "" {
+		return ""
+	}
+	s.clearCookie(c, flashCookie)
+	return flashMessages[code]
+}
+
+// clearCookie expires a cookie set with Path=/ (Fiber's ClearCookie sends no
+// path, so the browser would apply it to the request's directory only).
+func (s *Server) clearCookie(c *fiber.Ctx, name string) {
+	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", Expires: time.Unix(0, 0),
+		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.CookieSecure})
+}
