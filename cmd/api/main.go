@@ -12,7 +12,8 @@
 // then SMARTDEAL_* environment variables: SMARTDEAL_DB (SQLite path or
 // postgres:// URL), SMARTDEAL_HTTP_ADDR, SMARTDEAL_INFLUX_URL,
 // SMARTDEAL_INFLUX_TOKEN, SMARTDEAL_INFLUX_ORG, SMARTDEAL_INFLUX_BUCKET,
-// SMARTDEAL_MQTT_URL…; -keys lists them all.
+// SMARTDEAL_MQTT_URL, SMARTDEAL_API_RATE_STORE (auto, memory or sql)…;
+// -keys lists them all.
 package main
 
 import (
@@ -45,17 +46,18 @@ type config struct {
 	Influx  apid.InfluxConfig `koanf:"influx"`
 	MQTT    apid.MQTTConfig   `koanf:"mqtt"`
 	Admin   apid.AdminConfig  `koanf:"admin"`
+	API     apid.APIConfig    `koanf:"api"`
 	Licence string            `koanf:"licence"`
 	Log     boot.Log          `koanf:"log"`
 }
 
 func defaultConfig() config {
 	d := apid.DefaultConfig()
-	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, Licence: d.Licence, Log: boot.DefaultLog()}
+	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, API: d.API, Licence: d.Licence, Log: boot.DefaultLog()}
 }
 
 func (c *config) app() apid.Config {
-	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, Licence: c.Licence}
+	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, API: c.API, Licence: c.Licence}
 }
 
 // Validate checks the configuration; errors name the YAML key. Unlike the

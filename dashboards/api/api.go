@@ -145,6 +145,10 @@ type Deps struct {
 	// FlightLogs imports uploaded .tlog files (optional; without it the
 	// upload route answers 503).
 	FlightLogs FlightLogImporter
+	// RateLimiter keeps the sign-up, sign-in and vote counts (optional)
+	// defaults to a MemoryLimiter; replicas sharing a database pass the
+	// store's SQL limiter so their limits are shared.
+	RateLimiter RateLimiter
 }
 
 // Server is the API: a Fiber app plus the live-feed hub.
@@ -161,6 +165,7 @@ type Server struct {
 	metrics    *metrics
 	routes     []*Route
 	flightLogs FlightLogImporter
+	rate       RateLimiter
 	pages      *template.Template
 	dummy      string // a password hash to spend time on for unknown accounts
 }
@@ -182,8 +187,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
+	if deps.RateLimiter == nil {
+		deps.RateLimiter = NewMemoryLimiter()
+	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
-		now: deps.Now, reg: deps.Registry, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs}
+		now: deps.Now, reg: deps.Registry, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs, rate: deps.RateLimiter}
 	var err error
 	if s.dummy, err = cfg.Password.Hash("not a real password"); err != nil {
 		return nil, err

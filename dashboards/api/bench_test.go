@@ -96,7 +96,27 @@ func benchPage(b *testing.B, in *testenv.Influx, ttl time.Duration) {
 // Besides the mean it reports the slowest whole second of the run
 // (min-1s-votes/s): "sustained" means every second, not the average.
 func BenchmarkVotes(b *testing.B) {
-	e := newEnv(b, sqltest.SQLite(b), nil, api.Config{VoteLimit: -1})
+	benchVotes(b, newEnv(b, sqltest.SQLite(b), nil, api.Config{VoteLimit: -1}))
+}
+
+// BenchmarkVotesPostgres is BenchmarkVotes on PostgreSQL: without rate limit,
+// with the in-memory limiter, and with the shared SQL limiter (one more
+// upsert per vote). The limit is set out of reach so every vote passes it.
+func BenchmarkVotesPostgres(b *testing.B) {
+	const unreachable = 1 << 30
+	b.Run("limit=off", func(b *testing.B) {
+		benchVotes(b, newEnv(b, sqltest.Postgres(b), nil, api.Config{VoteLimit: -1}))
+	})
+	b.Run("limit=memory", func(b *testing.B) {
+		benchVotes(b, newEnv(b, sqltest.Postgres(b), nil, api.Config{VoteLimit: unreachable}))
+	})
+	b.Run("limit=sql", func(b *testing.B) {
+		pg := sqltest.Postgres(b)
+		benchVotes(b, newEnv(b, pg, nil, api.Config{VoteLimit: unreachable}, withLimiter(pg.Store.RateLimiter())))
+	})
+}
+
+func benchVotes(b *testing.B, e *env) {
 	const users, props = 200, 200
 	toks := make([]string, users)
 	for i := range toks {

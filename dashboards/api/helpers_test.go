@@ -77,14 +77,18 @@ func offlineMeasurements(t testing.TB) *measure.Client {
 	return c
 }
 
-func newEnv(t testing.TB, b sqltest.Backend, meas api.Measurements, cfg api.Config) *env {
+func newEnv(t testing.TB, b sqltest.Backend, meas api.Measurements, cfg api.Config, opts ...func(*api.Deps)) *env {
 	t.Helper()
 	if meas == nil {
 		meas = offlineMeasurements(t)
 	}
 	cfg.Password = api.PasswordParams{MemoryKiB: 1024, Time: 1}
 	pub := &fakePub{}
-	srv, err := api.New(cfg, api.Deps{Store: b.Store, Measurements: meas, Publisher: pub, Logger: slog.New(slog.DiscardHandler)})
+	deps := api.Deps{Store: b.Store, Measurements: meas, Publisher: pub, Logger: slog.New(slog.DiscardHandler)}
+	for _, o := range opts {
+		o(&deps)
+	}
+	srv, err := api.New(cfg, deps)
 	if err != nil {
 		t.Fatal(err)
 	}

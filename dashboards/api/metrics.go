@@ -13,6 +13,7 @@ type metrics struct {
 	duration    *prometheus.HistogramVec
 	votes       prometheus.Counter
 	rateLimited *prometheus.CounterVec
+	rateErrors  *prometheus.CounterVec
 	liveClients prometheus.Gauge
 	liveDropped prometheus.Counter
 }
@@ -25,10 +26,12 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5}}, []string{"route"}),
 		votes:       prometheus.NewCounter(prometheus.CounterOpts{Name: "smartdeal_api_votes_total", Help: "Votes added."}),
 		rateLimited: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smartdeal_api_rate_limited_total", Help: "Requests refused by a rate limit."}, []string{"limit"}),
+		rateErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smartdeal_api_rate_limiter_errors_total",
+			Help: "Rate-limit checks that failed (shared store unreachable); votes pass, sign-in and sign-up get 503."}, []string{"limit"}),
 		liveClients: prometheus.NewGauge(prometheus.GaugeOpts{Name: "smartdeal_api_live_clients", Help: "Open live-feed streams."}),
 		liveDropped: prometheus.NewCounter(prometheus.CounterOpts{Name: "smartdeal_api_live_dropped_total", Help: "Live events dropped for slow clients."}),
 	}
-	for _, c := range []prometheus.Collector{m.requests, m.duration, m.votes, m.rateLimited, m.liveClients, m.liveDropped} {
+	for _, c := range []prometheus.Collector{m.requests, m.duration, m.votes, m.rateLimited, m.rateErrors, m.liveClients, m.liveDropped} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}

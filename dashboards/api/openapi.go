@@ -81,6 +81,9 @@ func (s *Server) OpenAPI() map[string]any {
 			responses["401"] = map[string]any{"$ref": "#/components/responses/Problem"}
 			responses["403"] = map[string]any{"$ref": "#/components/responses/Problem"}
 		}
+		if s.limiter(rt.limit) != nil {
+			responses["429"] = map[string]any{"$ref": "#/components/responses/RateLimited"}
+		}
 		op["responses"] = responses
 		paths[p][strings.ToLower(rt.Method)] = op
 	}
@@ -99,9 +102,14 @@ func (s *Server) OpenAPI() map[string]any {
 			"schemas": map[string]any{"Problem": map[string]any{"type": "object", "required": []string{"type", "title", "status", "code"},
 				"properties": map[string]any{"type": map[string]any{"type": "string"}, "title": map[string]any{"type": "string"},
 					"status": map[string]any{"type": "integer"}, "detail": map[string]any{"type": "string"}, "instance": map[string]any{"type": "string"},
-					"code": map[string]any{"type": "string"}, "over_by_eur": map[string]any{"type": "integer"}, "field": map[string]any{"type": "string"}}}},
+					"code": map[string]any{"type": "string"}, "over_by_eur": map[string]any{"type": "integer"}, "field": map[string]any{"type": "string"},
+					"retry_after": map[string]any{"type": "integer"}}}},
 			"responses": map[string]any{"Problem": map[string]any{"description": "Problem details (RFC 9457)",
-				"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}},
+				"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}},
+				"RateLimited": map[string]any{"description": "Rate limit reached (code rate_limited, retry_after in seconds)",
+					"headers": map[string]any{"Retry-After": map[string]any{"description": "Seconds until the limit's window ends",
+						"schema": map[string]any{"type": "integer", "minimum": 1}}},
+					"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}},
 		},
 	}
 }

@@ -2,11 +2,9 @@ package api
 
 import (
 	"strings"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/gofiber/fiber/v2/middleware/adaptor"
-	"github.com/gofiber/fiber/v2/middleware/limiter"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
@@ -175,37 +173,6 @@ func (s *Server) mount() {
 		}
 		s.app.Add(rt.Method, rt.Path, hs...)
 	}
-}
-
-func (s *Server) limiter(kind string) fiber.Handler {
-	var max int
-	key := func(c *fiber.Ctx) string { return c.IP() }
-	switch kind {
-	case "", "upload":
-		return nil
-	case "signup":
-		max = s.cfg.SignUpLimit
-	case "signin":
-		max = s.cfg.SignInLimit
-	case "vote":
-		max = s.cfg.VoteLimit
-		key = func(c *fiber.Ctx) string {
-			if p := caller(c); p != nil {
-				return "u:" + p.user.ID
-			}
-			return c.IP()
-		}
-	}
-	if max < 0 {
-		return nil
-	}
-	return limiter.New(limiter.Config{
-		Max: max, Expiration: s.cfg.RateWindow, KeyGenerator: key,
-		LimitReached: func(c *fiber.Ctx) error {
-			s.metrics.rateLimited.WithLabelValues(kind).Inc()
-			return civic.Errorf(civic.ETOOMANY, "too many %s requests; retry in %s", kind, s.cfg.RateWindow.Round(time.Second))
-		},
-	})
 }
 
 // openAPIPath turns /ideas/:id into /ideas/{id} (and :quantity.csv into {quantity}.csv).

@@ -72,6 +72,22 @@ type AdminConfig struct {
 	Password string `koanf:"password"`
 }
 
+// APIConfig tunes the API itself.
+type APIConfig struct {
+	// RateStore keeps the sign-up, sign-in and vote rate-limit counters:
+	// "memory" (per process), "sql" (in the database, shared by every
+	// replica on it) or "auto" (the default: sql on PostgreSQL, where
+	// replicas run; memory on SQLite, which is one process).
+	RateStore string `koanf:"rate_store"`
+}
+
+// Rate stores (APIConfig.RateStore).
+const (
+	RateStoreAuto   = "auto"
+	RateStoreMemory = "memory"
+	RateStoreSQL    = "sql"
+)
+
 // Config is the civic API service's configuration. The koanf keys are those
 // of cmd/api (db, http.addr, influx.url, mqtt.url, admin.email…).
 type Config struct {
@@ -81,6 +97,7 @@ type Config struct {
 	Influx  InfluxConfig `koanf:"influx"`
 	MQTT    MQTTConfig   `koanf:"mqtt"`
 	Admin   AdminConfig  `koanf:"admin"`
+	API     APIConfig    `koanf:"api"`
 	Licence string       `koanf:"licence"`
 }
 
@@ -93,6 +110,7 @@ func DefaultConfig() Config {
 		HTTP:   HTTPConfig{Addr: "127.0.0.1:8080", BodyLimit: 64 << 10},
 		Influx: InfluxConfig{URL: "http://127.0.0.1:8086", Bucket: "smartdeal/autogen", CacheTTL: 30 * time.Second, Engine: measure.EngineAuto},
 		MQTT:   MQTTConfig{URL: "tcp://127.0.0.1:1883", ClientID: "smartdeal-api", TopicPrefix: smartdeal.DefaultTopicPrefix},
+		API:    APIConfig{RateStore: RateStoreAuto},
 	}
 }
 
@@ -131,6 +149,11 @@ func (c Config) Validate() error {
 		if c.MQTT.ClientID == "" {
 			return errors.New("mqtt.client_id: required with mqtt.url")
 		}
+	}
+	switch c.API.RateStore {
+	case "", RateStoreAuto, RateStoreMemory, RateStoreSQL:
+	default:
+		return fmt.Errorf("api.rate_store: %q: want auto, memory or sql", c.API.RateStore)
 	}
 	if c.Admin.Password != "" && c.Admin.Email == "" {
 		return errors.New("admin.email: required with admin.password")
@@ -197,9 +220,12 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 		a.feed = newMQTTFeed(cfg.MQTT, topics, log.With("part", "mqtt"))
 		pub = a.feed
 	}
+	rate, rateStore := rateLimiter(cfg.API.RateStore, a.store)
+	log.Info("rate limits", "store", rateStore)
 	a.srv, err = api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, CookieSecure: cfg.HTTP.CookieSecure, Licence: cfg.Licence,
 		Topics: topics, MQTTHost: cfg.MQTT.URL},
-		api.Deps{Store: a.store, Measurements: a.meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{}})
+		api.Deps{Store: a.store, Measurements: a.meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{},
+			RateLimiter: rate})
 	if err != nil {
 		return nil, err
 	}
@@ -314,6 +340,16 @@ func (a *App) Ready(ctx context.Context) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// rateLimiter resolves api.rate_store: the SQL limiter makes the limits hold
+// across replicas sharing the database, at one upsert per limited request;
+// in memory they are free but per process.
+func rateLimiter(store string, st *sqlstore.Store) (api.RateLimiter, string) {
+	if store == RateStoreSQL || ((store == RateStoreAuto || store == "") && st.Postgres()) {
+		return st.RateLimiter(), RateStoreSQL
+	}
+	return api.NewMemoryLimiter(), RateStoreMemory
 }
 
 func dbKind(dsn string) string {

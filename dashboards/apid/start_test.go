@@ -130,6 +130,7 @@ func TestValidate(t *testing.T) {
 		"admin.email:":       func(c *Config) { c.Admin.Password = "long-enough-password" },
 		"admin.email: \"x\"": func(c *Config) { c.Admin.Email = "x" },
 		"admin.password:":    func(c *Config) { c.Admin = AdminConfig{Email: "a@b.fr", Password: "short"} },
+		"api.rate_store:":    func(c *Config) { c.API.RateStore = "redis" },
 	} {
 		c := DefaultConfig()
 		mod(&c)

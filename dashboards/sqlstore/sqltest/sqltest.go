@@ -72,6 +72,14 @@ func Postgres(t testing.TB) Backend {
 	return Backend{Name: "postgres", Store: open(t, dsn), DSN: dsn}
 }
 
+// Replica opens another store on b's database, with its own pool, as a
+// second API replica would (for PostgreSQL, the same schema; for SQLite, the
+// same file). It is closed when the test ends, before b's schema is dropped.
+func Replica(t testing.TB, b Backend) Backend {
+	t.Helper()
+	return Backend{Name: b.Name, Store: open(t, b.DSN), DSN: b.DSN}
+}
+
 func containsQuery(s string) bool {
 	for i := 0; i < len(s); i++ {
 		if s[i] == '?' {
