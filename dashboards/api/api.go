@@ -66,6 +66,12 @@ type Config struct {
 	// Rate limits per window (optional): sign-up 5 and sign-in 10 per IP,
 	// votes 60 per user, per minute. A negative value disables a limit.
 	SignUpLimit, SignInLimit, VoteLimit int
+	// TrustedProxies are the reverse proxies (IP addresses or CIDR prefixes)
+	// whose ProxyHeader names the client (optional): empty trusts none and
+	// attributes every request to its connection's address.
+	TrustedProxies []string
+	// ProxyHeader (optional) defaults to X-Forwarded-For.
+	ProxyHeader string
 	// RateWindow (optional) defaults to one minute.
 	RateWindow time.Duration
 	// Licence of the open data (optional) defaults to "Licence Ouverte / Open Licence 2.0 (Etalab)".
@@ -114,6 +120,12 @@ func (c *Config) Validate() error {
 	}
 	if c.RateWindow < 0 {
 		return errors.New("api.rate_window: must be positive")
+	}
+	if c.ProxyHeader == "" {
+		c.ProxyHeader = fiber.HeaderXForwardedFor
+	}
+	if _, err := parseTrustedProxies(c.TrustedProxies); err != nil {
+		return err
 	}
 	if c.Licence == "" {
 		c.Licence = "Licence Ouverte / Open Licence 2.0 (Etalab)"
@@ -168,6 +180,7 @@ type Server struct {
 	rate       RateLimiter
 	pages      *template.Template
 	dummy      string // a password hash to spend time on for unknown accounts
+	proxies    trustedProxies
 }
 
 // New builds the API.
@@ -193,6 +206,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
 		now: deps.Now, reg: deps.Registry, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs, rate: deps.RateLimiter}
 	var err error
+	if s.proxies, err = parseTrustedProxies(cfg.TrustedProxies); err != nil {
+		return nil, err
+	}
 	if s.dummy, err = cfg.Password.Hash("not a real password"); err != nil {
 		return nil, err
 	}

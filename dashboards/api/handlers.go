@@ -155,11 +155,11 @@ func (s *Server) checkPassword(c *fiber.Ctx, email, password string) (*civic.Use
 	}
 	if u == nil {
 		VerifyPassword(s.dummy, password) // same time as a real check
-		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: "unknown", Detail: c.IP()})
+		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: "unknown", Detail: s.clientIP(c)})
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
 	if !VerifyPassword(u.PasswordHash, password) {
-		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "auth.signin_failed", Target: u.ID, Detail: c.IP()})
+		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "auth.signin_failed", Target: u.ID, Detail: s.clientIP(c)})
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
 	return u, nil

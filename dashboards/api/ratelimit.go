@@ -57,7 +57,7 @@ func (s *Server) limiter(kind string) fiber.Handler {
 	window := s.cfg.RateWindow
 	var lastWarn atomic.Int64 // unix seconds of the last fail-open/closed warning
 	return func(c *fiber.Ctx) error {
-		key := kind + ":" + c.IP()
+		key := kind + ":" + s.clientIP(c)
 		if kind == "vote" {
 			// Per account (the route is signed-in only; the guard ran first),
 			// so voters behind one NAT do not share a budget. POST and DELETE

@@ -39,6 +39,11 @@ type HTTPConfig struct {
 	BodyLimit int `koanf:"body_limit"`
 	// CookieSecure marks the session cookie Secure (behind HTTPS).
 	CookieSecure bool `koanf:"cookie_secure"`
+	// TrustedProxies (IPs or CIDRs) may name the client in ProxyHeader; empty
+	// trusts none (rate limits and the audit log use the connection address).
+	TrustedProxies []string `koanf:"trusted_proxies"`
+	// ProxyHeader defaults to X-Forwarded-For.
+	ProxyHeader string `koanf:"proxy_header"`
 }
 
 // InfluxConfig says where the measurements are (InfluxDB 1.8 or 2.x).
@@ -223,6 +228,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	rate, rateStore := rateLimiter(cfg.API.RateStore, a.store)
 	log.Info("rate limits", "store", rateStore)
 	a.srv, err = api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, CookieSecure: cfg.HTTP.CookieSecure, Licence: cfg.Licence,
+		TrustedProxies: cfg.HTTP.TrustedProxies, ProxyHeader: cfg.HTTP.ProxyHeader,
 		Topics: topics, MQTTHost: cfg.MQTT.URL},
 		api.Deps{Store: a.store, Measurements: a.meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{},
 			RateLimiter: rate})
