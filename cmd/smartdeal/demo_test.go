@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/cd06/smartdeal/cmd/internal/boot"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 )
@@ -237,5 +238,33 @@ func TestDemoSeedKeepsCampaign(t *testing.T) {
 	}
 	if sites, _ := st2.Sites(ctx); len(sites) != 0 {
 		t.Errorf("%d sites seeded without an administrator", len(sites))
+	}
+}
+
+// TestDemoFlag: demo data is on by default and SMARTDEAL_API_DEMO=false turns it off.
+func TestDemoFlag(t *testing.T) {
+	for env, want := range map[string]bool{"": true, "false": false, "true": true} {
+		cfg := defaultConfig()
+		getenv := func(k string) string {
+			if k == "SMARTDEAL_API_DEMO" {
+				return env
+			}
+			return ""
+		}
+		if err := boot.Load(&cfg, "", getenv); err != nil {
+			t.Fatal(err)
+		}
+		if cfg.API.Demo != want {
+			t.Errorf("SMARTDEAL_API_DEMO=%q: api.demo %v", env, cfg.API.Demo)
+		}
+	}
+}
+
+// TestLongSimSite: a simulated site's id prefixes its device ids (≤ 63 characters).
+func TestLongSimSite(t *testing.T) {
+	cfg := defaultConfig()
+	cfg.Sim.Sites = []string{strings.Repeat("a", maxSimSite+1)}
+	if err := cfg.Validate(); err == nil || !strings.Contains(err.Error(), "sim.sites[0]") {
+		t.Errorf("site of %d characters: %v", maxSimSite+1, err)
 	}
 }
