@@ -8,6 +8,10 @@
 //   - the ingest service (MQTT → InfluxDB, ack after write),
 //   - simulated gateways at a few Alpes-Maritimes sites, including a replay of
 //     real AtmoSud air-quality measurements,
+//   - simulated drones over MAVLink to an embedded bridge at the first site,
+//   - the civic API and pages (dashboards/apid), with demo data on a fresh
+//     database (demo.go: sites, devices, proposals linked to the simulated
+//     series, a mission; api.demo=false turns it off),
 //   - /healthz, /readyz and /metrics for all of it.
 //
 // Every part is the same code the production binaries run (cmd/ingest,

@@ -65,6 +65,10 @@ type apiCfg struct {
 	AdminEmail string `koanf:"admin_email"`
 	// AdminPassword for that account; empty generates one and logs it once.
 	AdminPassword string `koanf:"admin_password"`
+	// Demo seeds a fresh database (no site yet) with the simulated sites and
+	// devices, citizen proposals linked to their series and a drone mission
+	// (demo.go); defaults to true. Set false to start on an empty registry.
+	Demo bool `koanf:"demo"`
 }
 
 type simCfg struct {
@@ -86,7 +90,7 @@ func defaultConfig() config {
 		Broker:  brokerCfg{Listen: "127.0.0.1:1883"},
 		Influx:  influxCfg{Port: 8086, Bucket: "smartdeal/autogen"},
 		HTTP:    httpCfg{Ops: "127.0.0.1:9180"},
-		API:     apiCfg{Addr: "127.0.0.1:8080", AdminEmail: "admin@smartdeal.localhost"},
+		API:     apiCfg{Addr: "127.0.0.1:8080", AdminEmail: "admin@smartdeal.localhost", Demo: true},
 		Sim: simCfg{
 			Sites:         []string{"nice-port", "cannes-croisette", "breil-sur-roya"},
 			Sensors:       4,
@@ -112,6 +116,8 @@ func (c *config) Validate() error {
 	for i, s := range c.Sim.Sites {
 		if err := smartdeal.CheckID("site", s); err != nil {
 			errs = append(errs, fmt.Errorf("sim.sites[%d]: %w", i, err))
+		} else if len(s) > maxSimSite {
+			errs = append(errs, fmt.Errorf("sim.sites[%d]: %q: at most %d characters (the site prefixes its device ids)", i, s, maxSimSite))
 		}
 	}
 	if c.Sim.Sensors < 0 || c.Sim.Sensors > 1000 {
@@ -231,20 +237,14 @@ func (p *platform) parts(ctx context.Context) ([]part, error) {
 	parts = append(parts, part{"ingest", ing.Run})
 	checks := []boot.Check{{Name: "broker", Fn: ing.BrokerReady}, {Name: "influxdb", Fn: ing.StoreReady}}
 
-	for i, site := range p.cfg.Sim.Sites {
-		gc := gateway.SimulatedConfig(site, p.brokerURL, filepath.Join(p.cfg.DataDir, "spool", site), p.cfg.Sim.Sensors, p.cfg.Sim.Interval)
-		if p.cfg.Sim.ReplaySpeedup > 0 {
-			gc.Sensors = append(gc.Sensors, devices.SensorConfig{
-				Driver: devices.DriverReplay, Device: "atmosud", Station: replayStations[i%len(replayStations)],
-				Speedup: p.cfg.Sim.ReplaySpeedup, Interval: devices.Duration(p.cfg.Sim.Interval),
-			})
-		}
+	gateways := p.gatewayConfigs()
+	for _, gc := range gateways {
 		g, err := gateway.New(gc, p.log.With("component", "gateway"))
 		if err != nil {
-			return nil, fmt.Errorf("simulated gateway %s: %w", site, err)
+			return nil, fmt.Errorf("simulated gateway %s: %w", gc.Site, err)
 		}
-		p.reg.MustRegister(prefixed{site: site, reg: g.Registry()})
-		parts = append(parts, part{"gateway " + site, g.Run})
+		p.reg.MustRegister(prefixed{site: gc.Site, reg: g.Registry()})
+		parts = append(parts, part{"gateway " + gc.Site, g.Run})
 	}
 
 	if p.cfg.Sim.Drones > 0 {
@@ -269,6 +269,9 @@ func (p *platform) parts(ctx context.Context) ([]part, error) {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	p.apiURL = "http://" + civic.Addr()
+	if p.cfg.API.Demo {
+		p.seedDemo(ctx, civic.Store(), gateways)
+	}
 	parts = append(parts, part{"api", civic.Run})
 	checks = append(checks, boot.Check{Name: "database", Fn: civic.DatabaseReady})
 
@@ -276,6 +279,44 @@ func (p *platform) parts(ctx context.Context) ([]part, error) {
 	parts = append(parts, part{"ops http", ops.Run})
 	return parts, nil
 }
+
+// maxSimSite bounds a simulated site id: its devices are named <site>-<sensor>
+// and a device id has at most 63 characters.
+const maxSimSite = 40
+
+// gatewayConfigs are the simulated gateways, one per site: the simulated
+// sensors and the AtmoSud replay. Device ids are registry ids, unique across
+// the platform (they are also MQTT user names), so every device of a site is
+// prefixed with the site: nice-port-gateway, nice-port-weather-1,
+// nice-port-atmosud…
+func (p *platform) gatewayConfigs() []gateway.Config {
+	out := make([]gateway.Config, 0, len(p.cfg.Sim.Sites))
+	for i, site := range p.cfg.Sim.Sites {
+		gc := gateway.SimulatedConfig(site, p.brokerURL, filepath.Join(p.cfg.DataDir, "spool", site), p.cfg.Sim.Sensors, p.cfg.Sim.Interval)
+		if p.cfg.Sim.ReplaySpeedup > 0 {
+			gc.Sensors = append(gc.Sensors, devices.SensorConfig{
+				Driver: devices.DriverReplay, Device: "atmosud", Station: replayStations[i%len(replayStations)],
+				Speedup: p.cfg.Sim.ReplaySpeedup, Interval: devices.Duration(p.cfg.Sim.Interval),
+			})
+		}
+		gc.Device = site + "-" + gc.DeviceID()
+		for j := range gc.Sensors {
+			gc.Sensors[j].Device = site + "-" + gc.Sensors[j].Device
+		}
+		out = append(out, gc)
+	}
+	return out
+}
+
+// droneHome and droneSurvey place the simulated drones at the first site
+// (nice-port): they take off from the port's outer jetty and sweep the coast
+// east of it, the area of the demo's coastline mission.
+var (
+	droneHome   = dronesim.Point{Lat: 43.6921, Lon: 7.2874}
+	droneSurvey = []dronesim.Point{
+		{Lat: 43.6893, Lon: 7.2890}, {Lat: 43.6893, Lon: 7.2927}, {Lat: 43.6911, Lon: 7.2927}, {Lat: 43.6911, Lon: 7.2890},
+	}
+)
 
 // drones embeds a MAVLink bridge at the first site, on a free loopback UDP
 // port, and a fleet of simulated survey drones that fly to it again and again.
@@ -297,7 +338,7 @@ func (p *platform) drones() ([]part, error) {
 	}
 	fleet := dronesim.Fleet{
 		N: p.cfg.Sim.Drones, Endpoint: "udp-client:" + endpoint, TimeScale: 1,
-		Vehicle: dronesim.Config{Repeat: 2 * time.Minute},
+		Vehicle: dronesim.Config{Repeat: 2 * time.Minute, Home: droneHome, Polygon: droneSurvey},
 		Log:     p.log.With("component", "dronesim"),
 	}
 	return []part{{"mavlink bridge", svc.Run}, {"drone simulator", fleet.Run}}, nil

@@ -269,6 +269,10 @@ func (a *App) Addr() string { return a.ln.Addr().String() }
 // Server is the API itself (its Fiber app, live-feed hub, route table).
 func (a *App) Server() *api.Server { return a.srv }
 
+// Store is the relational store New opened (the all-in-one seeds its demo
+// data through it); it is closed by Run.
+func (a *App) Store() *sqlstore.Store { return a.store }
+
 // Run connects to the broker (retrying in the background), serves HTTP until
 // ctx ends, then shuts down gracefully: live (SSE) streams end, requests in
 // flight finish (10s at most), the broker connection and the store close. It

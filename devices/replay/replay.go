@@ -169,7 +169,7 @@ func load(r io.Reader, station string, pollutants []string) ([]step, []string, e
 		if err != nil || math.IsNaN(v) || math.IsInf(v, 0) || v < 0 {
 			return nil, nil, fmt.Errorf("line %d: value_ugm3 %q is not a concentration", line, raw)
 		}
-		st2.values = append(st2.values, devices.Measurement{Quantity: Quantity(pol), Unit: "ug/m3", Value: v})
+		st2.values = append(st2.values, devices.Measurement{Quantity: Quantity(pol), Unit: Unit, Value: v})
 	}
 	steps := make([]step, 0, len(byTime))
 	for _, s := range byTime {
@@ -179,6 +179,24 @@ func load(r io.Reader, station string, pollutants []string) ([]step, []string, e
 	slices.SortFunc(steps, func(a, b step) int { return a.at.Compare(b.at) })
 	slices.Sort(stations)
 	return steps, stations, nil
+}
+
+// Unit is the SenML unit of every replayed concentration.
+const Unit = "ug/m3"
+
+// Quantities returns every quantity the replay produces over its recording
+// (a step may lack some), sorted; their unit is Unit.
+func (s *Sensor) Quantities() []string {
+	var q []string
+	for _, st := range s.steps {
+		for _, m := range st.values {
+			if !slices.Contains(q, m.Quantity) {
+				q = append(q, m.Quantity)
+			}
+		}
+	}
+	slices.Sort(q)
+	return q
 }
 
 // Quantity maps an AtmoSud pollutant name to the platform's quantity:

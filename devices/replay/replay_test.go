@@ -206,3 +206,23 @@ func BenchmarkOpen(b *testing.B) {
 		}
 	}
 }
+
+func TestReplayQuantities(t *testing.T) {
+	for station, want := range map[string]string{
+		"NICE ARSON":          "no2 nox o3 pm10 pm2_5",
+		"CANNES BROUSSAILLES": "no2 nox o3 pm10",
+		"PEILLON":             "pm10",
+	} {
+		s, err := New(Options{Station: station})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Join(s.Quantities(), " "); got != want {
+			t.Errorf("%s: quantities %q, want %q", station, got, want)
+		}
+	}
+	s, _ := New(Options{Station: "NICE ARSON", Pollutants: []string{"NO2"}})
+	if got := s.Quantities(); len(got) != 1 || got[0] != "no2" {
+		t.Errorf("filtered quantities %v", got)
+	}
+}
