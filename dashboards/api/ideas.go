@@ -58,12 +58,23 @@ func (s *Server) createIdea(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	p := &civic.Proposal{CampaignID: r.CampaignID, ThemeID: r.ThemeID, Title: r.Title, Body: r.Body, Location: r.Location,
-		EstimatedCostEUR: r.EstimatedCostEUR, AuthorID: caller(c).user.ID}
-	if err := s.store.CreateProposal(ctx(c), p); err != nil {
+	p, err := s.submitProposal(c, r)
+	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(p)
+}
+
+// submitProposal stores the caller's proposal, submitted for moderation (the
+// store validates it and records the first history entry); the JSON route
+// and the proposal form share it.
+func (s *Server) submitProposal(c *fiber.Ctx, r proposalReq) (*civic.Proposal, error) {
+	p := &civic.Proposal{CampaignID: r.CampaignID, ThemeID: r.ThemeID, Title: r.Title, Body: r.Body, Location: r.Location,
+		EstimatedCostEUR: r.EstimatedCostEUR, AuthorID: caller(c).user.ID}
+	if err := s.store.CreateProposal(ctx(c), p); err != nil {
+		return nil, err
+	}
+	return p, nil
 }
 
 // visibleProposal loads a proposal the caller may see: submitted ones only
@@ -194,11 +205,21 @@ func (s *Server) addComment(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	cm := &civic.Comment{ProposalID: c.Params("id"), AuthorID: caller(c).user.ID, Body: r.Body}
-	if err := s.store.AddComment(ctx(c), cm); err != nil {
+	cm, err := s.postComment(c, c.Params("id"), r.Body)
+	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(cm)
+}
+
+// postComment stores the caller's comment, pending moderation, on a public
+// proposal (ECONFLICT otherwise); the JSON route and the comment form share it.
+func (s *Server) postComment(c *fiber.Ctx, proposalID, body string) (*civic.Comment, error) {
+	cm := &civic.Comment{ProposalID: proposalID, AuthorID: caller(c).user.ID, Body: body}
+	if err := s.store.AddComment(ctx(c), cm); err != nil {
+		return nil, err
+	}
+	return cm, nil
 }
 
 type moderateReq struct {

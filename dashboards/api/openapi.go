@@ -75,7 +75,7 @@ func (s *Server) OpenAPI() map[string]any {
 				desc = "Roles: " + strings.Join(rs, ", ")
 			}
 			op["description"] = desc + ". Cookie sessions must send the X-CSRF-Token header on writes."
-			if rt.form != nil {
+			if rt.form != nil && rt.Method != fiber.MethodGet {
 				op["description"] = desc + ". An HTML form: the session's CSRF token goes in the csrf field (or the X-CSRF-Token header)."
 			}
 			responses["401"] = map[string]any{"$ref": "#/components/responses/Problem"}

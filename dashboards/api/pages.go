@@ -117,6 +117,7 @@ type pageSession struct {
 	Name, CSRF string
 	Role       civic.Role
 	CanVote    bool // a citizen
+	CanPropose bool // may submit proposals: the roles of POST /api/v1/ideas
 	Voted      bool
 }
 
@@ -125,7 +126,8 @@ func (s *Server) pageSession(c *fiber.Ctx, proposalID string) (*pageSession, err
 	if p == nil || p.session.Kind != civic.SessionCookie {
 		return nil, nil
 	}
-	ps := &pageSession{Name: p.user.Name, CSRF: p.session.CSRF, Role: p.user.Role, CanVote: p.user.Role == civic.RoleCitizen}
+	ps := &pageSession{Name: p.user.Name, CSRF: p.session.CSRF, Role: p.user.Role, CanVote: p.user.Role == civic.RoleCitizen,
+		CanPropose: p.user.Role.In(citizenish...)}
 	if ps.CanVote && proposalID != "" {
 		var err error
 		if ps.Voted, err = s.store.HasVoted(ctx(c), proposalID, p.user.ID); err != nil {
@@ -208,11 +210,18 @@ func (s *Server) missionViews(c *fiber.Ctx, proposalID string) ([]missionView, e
 	return out, nil
 }
 
-func (s *Server) ideaPage(c *fiber.Ctx) error { return s.renderIdea(c, fiber.StatusOK, "") }
+func (s *Server) ideaPage(c *fiber.Ctx) error { return s.renderIdea(c, fiber.StatusOK, ideaForm{}) }
 
-// renderIdea renders a proposal page; a failed support form shows it again
-// with its error message (errMsg) and status.
-func (s *Server) renderIdea(c *fiber.Ctx, status int, errMsg string) error {
+// ideaForm is what a refused form post of a proposal page (support,
+// comment) shows again on the page.
+type ideaForm struct {
+	Error   *formError
+	Comment string // the comment being written
+}
+
+// renderIdea renders a proposal page; a refused form shows it again with
+// its error (f) and status.
+func (s *Server) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	p, err := s.visibleProposal(c)
 	if err != nil {
 		return err
@@ -251,6 +260,10 @@ func (s *Server) renderIdea(c *fiber.Ctx, status int, errMsg string) error {
 	if err != nil {
 		return err
 	}
+	comments, err := s.commentViews(c, p.ID)
+	if err != nil {
+		return err
+	}
 	se, err := s.pageSession(c, p.ID)
 	if err != nil {
 		return err
@@ -258,11 +271,12 @@ func (s *Server) renderIdea(c *fiber.Ctx, status int, errMsg string) error {
 	votingOpen := p.Status == civic.StatusPublished || p.Status == civic.StatusShortlisted
 	here := "/idees/" + url.PathEscape(p.ID)
 	page := map[string]any{"Title": p.Title, "P": p, "Series": stats, "Charts": charts, "Missions": missions,
-		"Session": se, "VotingOpen": votingOpen, "Interactive": true, "Here": here, "SignIn": signInView{Retour: here},
+		"Session": se, "VotingOpen": votingOpen, "Public": p.Status.Public(), "Comments": comments, "CommentDraft": f.Comment,
+		"Interactive": true, "Here": here, "SignIn": signInView{Retour: here},
 		"Start": start.Format(time.RFC3339), "Stop": stop.Format(time.RFC3339), "Range": frSpan(s.cfg.PageRange),
 		"RangeFrom": frTime(start), "RangeTo": frTime(stop)}
-	if errMsg != "" {
-		page["Error"] = &formError{Msg: errMsg}
+	if f.Error != nil {
+		page["Error"] = f.Error
 	}
 	c.Status(status)
 	return s.render(c, "idea.html", page)

@@ -177,7 +177,7 @@ func TestBrowserPages(t *testing.T) {
 	if !strings.Contains(main, browserTitle) || !strings.Contains(main, "publiée") || !strings.Contains(main, "Environnement") {
 		t.Fatalf("list page: %q", main)
 	}
-	if n := eval[int](t, ctx, `document.querySelectorAll('main a[href^="/idees/"]').length`); n != 1 {
+	if n := eval[int](t, ctx, `document.querySelectorAll('main table a[href^="/idees/"]').length`); n != 1 {
 		t.Fatalf("%d proposals listed, want 1 (the unpublished one must not show)", n)
 	}
 

@@ -25,6 +25,9 @@ var flashMessages = map[string]string{
 	"inscrit":            "Votre compte citoyen est créé ; vous êtes connecté·e.",
 	"soutien-enregistre": "Soutien enregistré.",
 	"soutien-retire":     "Soutien retiré.",
+	"proposition-deposee": "Votre proposition est déposée : elle sera publiée après modération. " +
+		"D'ici là, elle n'est visible que par vous et les modérateurs.",
+	"commentaire-envoye": "Commentaire envoyé : il sera publié après modération.",
 }
 
 // formMessages are the French messages of a failed form post by error code;

@@ -206,5 +206,5 @@ func (s *Server) supportPost(c *fiber.Ctx) error {
 
 // supportFailed shows the proposal page again, with the error and status.
 func (s *Server) supportFailed(c *fiber.Ctx, status int, msg, _ string) error {
-	return s.renderIdea(c, status, msg)
+	return s.renderIdea(c, status, ideaForm{Error: &formError{Msg: msg}})
 }

@@ -1,0 +1,104 @@
+package api
+
+import (
+	"net/url"
+	"strconv"
+	"time"
+
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cd06/smartdeal/dashboards/civic"
+)
+
+// Comments on a proposal page: the approved ones are listed, and a signed-in
+// visitor writes one with a plain form post, stored pending moderation by
+// the same code as POST /api/v1/ideas/{id}/comments.
+
+// commentField names the comment textarea in formError.Field.
+const commentField = "commentaire"
+
+// commentFormReq documents the form body in OpenAPI.
+type commentFormReq struct {
+	CSRF string `json:"csrf"`
+	Body string `json:"body"`
+}
+
+// commentView is an approved comment as the page shows it.
+type commentView struct {
+	ID, Author, Body string
+	Date, ISO        string // French date, and the machine-readable one for <time>
+}
+
+func (s *Server) commentForm() *pageForm {
+	return &pageForm{onError: s.commentFailed, messages: map[string]string{
+		civic.EINVALID:  "Écrivez votre commentaire : entre 1 et 5 000 caractères, sans caractère de contrôle.",
+		civic.ECONFLICT: "Les commentaires ne sont ouverts que sur les propositions publiées.",
+	}}
+}
+
+// commentViews lists a proposal's approved comments with their authors'
+// names; an erased account's comments stay, signed "Anonyme".
+func (s *Server) commentViews(c *fiber.Ctx, proposalID string) ([]commentView, error) {
+	cs, err := s.store.Comments(ctx(c), proposalID, false)
+	if err != nil {
+		return nil, err
+	}
+	names := map[string]string{}
+	out := make([]commentView, 0, len(cs))
+	for _, cm := range cs {
+		name, ok := names[cm.AuthorID]
+		if !ok {
+			name = "Anonyme"
+			if cm.AuthorID != "" {
+				u, err := s.store.UserByID(ctx(c), cm.AuthorID)
+				switch {
+				case err == nil:
+					name = u.Name
+				case civic.ErrorCode(err) != civic.ENOTFOUND:
+					return nil, err
+				}
+			}
+			names[cm.AuthorID] = name
+		}
+		out = append(out, commentView{ID: cm.ID, Author: name, Body: cm.Body, Date: frDate(cm.Created), ISO: cm.Created.UTC().Format(time.RFC3339)})
+	}
+	return out, nil
+}
+
+var monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
+
+// frDate writes an instant as French prose: "27 novembre 2026 à 19 h 05 UTC".
+func frDate(t time.Time) string {
+	t = t.UTC()
+	day := strconv.Itoa(t.Day())
+	if t.Day() == 1 {
+		day = "1er"
+	}
+	return day + "\u00a0" + monthsFR[t.Month()-1] + " " + strconv.Itoa(t.Year()) + " à " +
+		strconv.Itoa(t.Hour()) + "\u00a0h\u00a0" + t.Format("04") + "\u00a0UTC"
+}
+
+// commentPost is the comment form of a proposal page: then 303 back to the
+// page with a confirmation that moderation comes first.
+func (s *Server) commentPost(c *fiber.Ctx) error {
+	id := c.Params("id")
+	if _, err := s.postComment(c, id, c.FormValue("body")); err != nil {
+		return err
+	}
+	s.setFlash(c, "commentaire-envoye")
+	return c.Redirect("/idees/"+url.PathEscape(id), fiber.StatusSeeOther)
+}
+
+// commentFailed shows the proposal page again with the error, the comment
+// being written kept (unless the post may come from another site) and the
+// textarea focused when the text was refused.
+func (s *Server) commentFailed(c *fiber.Ctx, status int, msg, field string) error {
+	f := ideaForm{Error: &formError{Msg: msg}}
+	if field == "body" {
+		f.Error.Field = commentField
+	}
+	if status != fiber.StatusForbidden {
+		f.Comment = keep(c.FormValue("body"), 25_000)
+	}
+	return s.renderIdea(c, status, f)
+}
