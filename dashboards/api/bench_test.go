@@ -22,17 +22,20 @@ import (
 // proposal, its votes and 3 linked series of 7 days at 1-minute resolution
 // (10,080 points each in InfluxDB) downsampled to 500 points each, against a
 // local InfluxDB 1.8 and SQLite. Reports p50 and p95 latency, without the
-// measurements cache ("cold": every view runs 3 raw Flux queries aggregated in Go)
-// and with it (30 s TTL, the cmd/api default).
+// measurements cache ("cold": every view runs 3 InfluxQL aggregations, the
+// engine "auto" picks on 1.8), with the Flux engine instead ("cold-flux": 3
+// raw Flux reads folded in Go, the path for InfluxDB 2.x), and with the cache
+// (30 s TTL, the cmd/api default).
 func BenchmarkProposalPage(b *testing.B) {
 	in := testenv.SharedInflux(b)
-	b.Run("cold", func(b *testing.B) { benchPage(b, in, 0) })
-	b.Run("cached", func(b *testing.B) { benchPage(b, in, 30*time.Second) })
+	b.Run("cold", func(b *testing.B) { benchPage(b, in, 0, measure.EngineAuto) })
+	b.Run("cold-flux", func(b *testing.B) { benchPage(b, in, 0, measure.EngineFlux) })
+	b.Run("cached", func(b *testing.B) { benchPage(b, in, 30*time.Second, measure.EngineAuto) })
 }
 
-func benchPage(b *testing.B, in *testenv.Influx, ttl time.Duration) {
+func benchPage(b *testing.B, in *testenv.Influx, ttl time.Duration, engine string) {
 	db := in.NewDatabase(b)
-	meas, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen", CacheTTL: ttl}, slog.New(slog.DiscardHandler))
+	meas, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen", CacheTTL: ttl, Engine: engine}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		b.Fatal(err)
 	}
