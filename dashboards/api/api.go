@@ -66,6 +66,9 @@ type Config struct {
 	// Rate limits per window (optional): sign-up 5 and sign-in 10 per IP,
 	// votes 60 per user, per minute. A negative value disables a limit.
 	SignUpLimit, SignInLimit, VoteLimit int
+	// ContributionLimit caps proposals and comments together per account and
+	// window (optional) defaults to 10: they fill the moderation queue.
+	ContributionLimit int
 	// TrustedProxies are the reverse proxies (IP addresses or CIDR prefixes)
 	// whose ProxyHeader names the client (optional): empty trusts none and
 	// attributes every request to its connection's address.
@@ -115,6 +118,7 @@ func (c *Config) Validate() error {
 	def(&c.SignUpLimit, 5)
 	def(&c.SignInLimit, 10)
 	def(&c.VoteLimit, 60)
+	def(&c.ContributionLimit, 10)
 	if c.RateWindow == 0 {
 		c.RateWindow = time.Minute
 	}

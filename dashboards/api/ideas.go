@@ -69,6 +69,25 @@ func (s *Server) createIdea(c *fiber.Ctx) error {
 // store validates it and records the first history entry); the JSON route
 // and the proposal form share it.
 func (s *Server) submitProposal(c *fiber.Ctx, r proposalReq) (*civic.Proposal, error) {
+	// A proposal goes into a running campaign: a call for citizen ideas takes
+	// them from citizens (and administrators); a call for digital projects
+	// is answered by organisations, whose projects an administrator enters.
+	if r.CampaignID != "" {
+		cp, err := s.store.Campaign(ctx(c), r.CampaignID)
+		if civic.ErrorCode(err) == civic.ENOTFOUND {
+			return nil, civic.FieldError("campaign_id", "unknown campaign")
+		}
+		if err != nil {
+			return nil, err
+		}
+		if !cp.Open(s.now()) {
+			return nil, civic.Errorf(civic.ECONFLICT, "campaign %s is not open for submissions (%s to %s)",
+				cp.ID, cp.Starts.Format(time.DateOnly), cp.Ends.Format(time.DateOnly))
+		}
+		if cp.Kind == civic.CampaignProjects && caller(c).user.Role != civic.RoleAdmin {
+			return nil, civic.Errorf(civic.EFORBIDDEN, "campaign %s is a call for organisations' projects: an administrator enters them", cp.ID)
+		}
+	}
 	p := &civic.Proposal{CampaignID: r.CampaignID, ThemeID: r.ThemeID, Title: r.Title, Body: r.Body, Location: r.Location,
 		EstimatedCostEUR: r.EstimatedCostEUR, AuthorID: caller(c).user.ID}
 	if err := s.store.CreateProposal(ctx(c), p); err != nil {

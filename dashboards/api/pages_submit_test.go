@@ -64,7 +64,7 @@ func proposalForm(csrf, campaign string, edit ...string) url.Values {
 // input refused with a French 400 page and nothing stored, then a
 // submission stored like the JSON route's, seen by its author only.
 func TestFormProposal(t *testing.T) {
-	e := newEnv(t, sqltest.SQLite(t), nil, api.Config{})
+	e := newEnv(t, sqltest.SQLite(t), nil, api.Config{ContributionLimit: 1000}) // validation, not the rate limit
 	const pw = "un mot de passe solide"
 	alix := e.account(civic.RoleCitizen, "alix@example.fr", pw)
 	e.account(civic.RoleExpert, "expert@example.fr", pw)

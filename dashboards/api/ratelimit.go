@@ -35,7 +35,7 @@ const rateTimeout = 2 * time.Second
 // partial failure into an outage. Sign-in and sign-up are refused with 503:
 // they are what brute force and account spam aim at, and each costs an
 // argon2id hash (19 MiB, tens of ms) that unlimited requests would burn.
-var failOpen = map[string]bool{"vote": true, "signin": false, "signup": false}
+var failOpen = map[string]bool{"vote": true, "contribution": true, "signin": false, "signup": false}
 
 // limiter returns the rate-limit middleware of a route-table limit kind, or
 // nil when the route has none or the limit is disabled (negative).
@@ -48,6 +48,8 @@ func (s *Server) limiter(kind string) fiber.Handler {
 		limit = s.cfg.SignInLimit
 	case "vote":
 		limit = s.cfg.VoteLimit
+	case "contribution":
+		limit = s.cfg.ContributionLimit
 	default: // "", "upload"
 		return nil
 	}
@@ -58,10 +60,12 @@ func (s *Server) limiter(kind string) fiber.Handler {
 	var lastWarn atomic.Int64 // unix seconds of the last fail-open/closed warning
 	return func(c *fiber.Ctx) error {
 		key := kind + ":" + s.clientIP(c)
-		if kind == "vote" {
-			// Per account (the route is signed-in only; the guard ran first),
-			// so voters behind one NAT do not share a budget. POST and DELETE
-			// share it: withdrawing and re-voting is no way around it.
+		if kind == "vote" || kind == "contribution" {
+			// Per account (the routes are signed-in only; the guard ran
+			// first), so citizens behind one NAT do not share a budget. POST
+			// and DELETE of a vote share it: withdrawing and re-voting is no
+			// way around it. Proposals and comments share theirs: both fill
+			// the moderation queue.
 			if p := caller(c); p != nil {
 				key = kind + ":u:" + p.user.ID
 			}

@@ -38,7 +38,7 @@ type Route struct {
 	Status       int          // success status, default 200
 	Produces     string       // content type when not JSON
 	Params       []Param
-	limit        string    // "signup", "signin", "vote": one counter per kind, shared by its routes
+	limit        string    // "signup", "signin", "vote", "contribution": one counter per kind, shared by its routes
 	form         *pageForm // posted by an HTML form (pages_forms.go)
 	handler      fiber.Handler
 }
@@ -95,7 +95,7 @@ func (s *Server) table() []*Route {
 		{Method: "POST", Path: v1 + "/campaigns/:id/shortlist", Tag: "ideas", Summary: "Apply the campaign's shortlist rule to published proposals", Access: SignedIn, Roles: reviewers, Response: map[string][]string{}, handler: s.shortlist},
 
 		{Method: "GET", Path: v1 + "/ideas", Tag: "ideas", Summary: "Public proposals", Params: []Param{q("campaign", "string", "campaign id"), q("theme", "string", "theme id"), q("status", "string", "status"), q("limit", "integer", "page size (≤ 500)"), q("offset", "integer", "offset")}, Response: []civic.Proposal{}, handler: s.ideas},
-		{Method: "POST", Path: v1 + "/ideas", Tag: "ideas", Summary: "Submit a proposal", Access: SignedIn, Roles: citizenish, Body: proposalReq{}, Response: civic.Proposal{}, Status: 201, handler: s.createIdea},
+		{Method: "POST", Path: v1 + "/ideas", Tag: "ideas", Summary: "Submit a proposal", Access: SignedIn, Roles: citizenish, Body: proposalReq{}, Response: civic.Proposal{}, Status: 201, limit: "contribution", handler: s.createIdea},
 		{Method: "GET", Path: v1 + "/ideas/:id", Tag: "ideas", Summary: "A proposal", Response: civic.Proposal{}, handler: s.idea},
 		{Method: "GET", Path: v1 + "/ideas/:id/history", Tag: "ideas", Summary: "Status changes with who and when", Response: []civic.StatusChange{}, handler: s.history},
 		{Method: "POST", Path: v1 + "/ideas/:id/status", Tag: "ideas", Summary: "Move a proposal in the workflow (selection is refused over budget)", Access: SignedIn, Roles: workflow, Body: statusReq{}, Response: civic.Proposal{}, handler: s.setStatus},
@@ -104,7 +104,7 @@ func (s *Server) table() []*Route {
 		{Method: "POST", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Support a proposal (once)", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Response: voteResp{}, limit: "vote", handler: s.vote},
 		{Method: "DELETE", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Withdraw my support", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Response: voteResp{}, limit: "vote", handler: s.unvote},
 		{Method: "GET", Path: v1 + "/ideas/:id/comments", Tag: "ideas", Summary: "Approved comments (all for administrators)", Response: []civic.Comment{}, handler: s.comments},
-		{Method: "POST", Path: v1 + "/ideas/:id/comments", Tag: "ideas", Summary: "Comment (published after moderation)", Access: SignedIn, Body: commentReq{}, Response: civic.Comment{}, Status: 201, handler: s.addComment},
+		{Method: "POST", Path: v1 + "/ideas/:id/comments", Tag: "ideas", Summary: "Comment (published after moderation)", Access: SignedIn, Body: commentReq{}, Response: civic.Comment{}, Status: 201, limit: "contribution", handler: s.addComment},
 		{Method: "PUT", Path: v1 + "/comments/:id/status", Tag: "ideas", Summary: "Moderate a comment", Access: SignedIn, Roles: admin, Body: moderateReq{}, Response: civic.Comment{}, handler: s.moderate},
 		{Method: "GET", Path: v1 + "/ideas/:id/reviews", Tag: "reviews", Summary: "Expert reviews", Access: SignedIn, Roles: reviewers, Response: []civic.Review{}, handler: s.reviews},
 		{Method: "POST", Path: v1 + "/ideas/:id/reviews", Tag: "reviews", Summary: "Score a proposal (impact, feasibility, cost 1–5)", Access: SignedIn, Roles: []civic.Role{civic.RoleExpert}, Body: reviewReq{}, Response: civic.Review{}, handler: s.review},
@@ -136,14 +136,14 @@ func (s *Server) table() []*Route {
 		{Method: "GET", Path: "/idees", Tag: "pages", Summary: "Page (HTML, French): public proposals", Produces: "text/html", handler: s.ideasPage},
 		// Before /idees/:id, which would take "nouvelle" for an id.
 		{Method: "GET", Path: newProposalPath, Tag: "pages", Summary: "Page (HTML, French): proposal form (anonymous visitors are sent to the sign-in page)", Access: SignedIn, Roles: citizenish, Produces: "text/html", form: proposalForm, handler: s.newProposalPage},
-		{Method: "POST", Path: newProposalPath, Tag: "pages", Summary: "Proposal form post: the proposal is submitted for moderation like POST /api/v1/ideas, then 303 to its page", Access: SignedIn, Roles: citizenish, Body: proposalFormReq{}, Produces: "text/html", Status: 303, form: proposalForm, handler: s.proposalPost},
+		{Method: "POST", Path: newProposalPath, Tag: "pages", Summary: "Proposal form post: the proposal is submitted for moderation like POST /api/v1/ideas, then 303 to its page", Access: SignedIn, Roles: citizenish, Body: proposalFormReq{}, Produces: "text/html", Status: 303, form: proposalForm, limit: "contribution", handler: s.proposalPost},
 		{Method: "GET", Path: "/idees/:id", Tag: "pages", Summary: "Page (HTML, French): a proposal with its linked measurements and missions", Produces: "text/html", handler: s.ideaPage},
 		{Method: "GET", Path: "/connexion", Tag: "pages", Summary: "Page (HTML, French): sign-in form", Produces: "text/html", Params: []Param{retour}, handler: s.signInPage},
 		{Method: "POST", Path: "/connexion", Tag: "pages", Summary: "Sign-in form post: session cookie, then 303 to retour (same-origin posts only)", Body: signInFormReq{}, Produces: "text/html", Status: 303, limit: "signin", form: signInForm, handler: s.signInPost},
 		{Method: "GET", Path: "/inscription", Tag: "pages", Summary: "Page (HTML, French): citizen sign-up form", Produces: "text/html", Params: []Param{retour}, handler: s.signUpPage},
 		{Method: "POST", Path: "/inscription", Tag: "pages", Summary: "Sign-up form post: citizen account, session cookie, then 303 to retour (same-origin posts only)", Body: signUpFormReq{}, Produces: "text/html", Status: 303, limit: "signup", form: signUpForm, handler: s.signUpPost},
 		{Method: "POST", Path: "/deconnexion", Tag: "pages", Summary: "Sign-out form post, then 303 to retour", Access: SignedIn, Body: signOutFormReq{}, Produces: "text/html", Status: 303, form: signOutForm, handler: s.signOutPost},
-		{Method: "POST", Path: "/idees/:id/commentaires", Tag: "pages", Summary: "Comment form post: stored pending moderation like POST /api/v1/ideas/{id}/comments, then 303 to the proposal page", Access: SignedIn, Body: commentFormReq{}, Produces: "text/html", Status: 303, form: commentForm, handler: s.commentPost},
+		{Method: "POST", Path: "/idees/:id/commentaires", Tag: "pages", Summary: "Comment form post: stored pending moderation like POST /api/v1/ideas/{id}/comments, then 303 to the proposal page", Access: SignedIn, Body: commentFormReq{}, Produces: "text/html", Status: 303, form: commentForm, limit: "contribution", handler: s.commentPost},
 		{Method: "POST", Path: "/idees/:id/soutien", Tag: "pages", Summary: "Support form post (action soutenir or retirer), then 303 to the proposal page", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Body: supportFormReq{}, Produces: "text/html", Status: 303, limit: "vote", form: supportForm, handler: s.supportPost},
 		{Method: "GET", Path: "/opendata/proposals.json", Tag: "opendata", Summary: "Public proposals (JSON, with licence)", Response: openProposals{}, handler: s.openProposalsJSON},
 		{Method: "GET", Path: "/opendata/proposals.csv", Tag: "opendata", Summary: "Public proposals (CSV, licence column)", Produces: "text/csv", handler: s.openProposalsCSV},

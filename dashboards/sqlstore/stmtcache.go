@@ -4,6 +4,7 @@ import (
 	"context"
 	"database/sql"
 	"sync"
+	"time"
 )
 
 // stmtCacheMax bounds the prepared statements kept: the package's queries are
@@ -16,9 +17,18 @@ const stmtCacheMax = 256
 // quarter of a vote's CPU; database/sql prepares a cached *sql.Stmt once per
 // pooled connection and reuses it. (pgx already caches prepared statements
 // per connection, so PostgreSQL does not use this.)
+//
+// A statement is prepared in the background the first time its text is
+// seen, and that first call runs the text directly: preparing on the pool
+// needs a free connection, and a caller inside a transaction holds one (and,
+// on SQLite, the write lock) — with every pooled connection held by such
+// callers, waiting here would deadlock until the busy timeout.
 type stmtCache struct {
-	mu    sync.Mutex
-	stmts map[string]*sql.Stmt
+	mu      sync.Mutex
+	stmts   map[string]*sql.Stmt
+	pending map[string]bool // being prepared, or failed to prepare (never retried)
+	closed  bool
+	wg      sync.WaitGroup
 }
 
 // prepared returns the cached statement for query on q (the pool, or a
@@ -27,7 +37,7 @@ func (s *Store) prepared(ctx context.Context, q querier, query string) *sql.Stmt
 	if s.postgres {
 		return nil
 	}
-	st := s.stmts.get(ctx, s.db, query)
+	st := s.stmts.lookup(s.db, query)
 	if st == nil {
 		return nil
 	}
@@ -35,33 +45,61 @@ func (s *Store) prepared(ctx context.Context, q querier, query string) *sql.Stmt
 	case *sql.DB:
 		return st
 	case *sql.Tx:
+		// Prepares on the transaction's own connection if needed, and
+		// keeps it there for the next transactions on that connection.
 		return q.StmtContext(ctx, st)
 	}
 	return nil
 }
 
-func (c *stmtCache) get(ctx context.Context, db *sql.DB, query string) *sql.Stmt {
+func (c *stmtCache) lookup(db *sql.DB, query string) *sql.Stmt {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if st, ok := c.stmts[query]; ok {
 		return st
 	}
-	if c.stmts == nil {
-		c.stmts = map[string]*sql.Stmt{}
-	}
-	if len(c.stmts) >= stmtCacheMax {
+	if c.closed || c.pending[query] || len(c.stmts)+len(c.pending) >= stmtCacheMax {
 		return nil
 	}
-	// Preparing under the lock is fine: it happens once per query text.
-	st, err := db.PrepareContext(ctx, query)
-	if err != nil {
-		return nil // the direct call reports the error with its context
+	if c.pending == nil {
+		c.pending, c.stmts = map[string]bool{}, map[string]*sql.Stmt{}
 	}
+	c.pending[query] = true
+	c.wg.Add(1)
+	go c.prepare(db, query)
+	return nil
+}
+
+func (c *stmtCache) prepare(db *sql.DB, query string) {
+	defer c.wg.Done()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	st, err := db.PrepareContext(ctx, query)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if err != nil {
+		return // stays pending: the direct calls report the error with context
+	}
+	if c.closed {
+		_ = st.Close()
+		return
+	}
+	delete(c.pending, query)
 	c.stmts[query] = st
-	return st
+}
+
+// cached reports how many statements are ready (tests).
+func (c *stmtCache) cached() int {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return len(c.stmts)
 }
 
 func (c *stmtCache) close() {
+	c.mu.Lock()
+	c.closed = true
+	c.mu.Unlock()
+	c.wg.Wait()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	for _, st := range c.stmts {
