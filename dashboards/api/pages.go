@@ -8,6 +8,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	_ "time/tzdata" // Europe/Paris in minimal images
 
 	"github.com/gofiber/fiber/v2"
 
@@ -17,6 +18,17 @@ import (
 
 //go:embed templates/*.html
 var templatesFS embed.FS
+
+// parisTime is the time zone pages show times in: the readers are in the
+// Alpes-Maritimes. time/tzdata is linked in so minimal container images
+// without /usr/share/zoneinfo still know it.
+var parisTime = func() *time.Location {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		panic("Europe/Paris: " + err.Error()) // tzdata is embedded: cannot happen
+	}
+	return loc
+}()
 
 var statusFR = map[civic.Status]string{
 	civic.StatusSubmitted: "déposée", civic.StatusPublished: "publiée", civic.StatusShortlisted: "présélectionnée",

@@ -55,8 +55,8 @@ func frNum(v float64) string {
 	return strings.Replace(s, ".", ",", 1)
 }
 
-// frTime formats an instant in UTC, French order.
-func frTime(t time.Time) string { return t.UTC().Format("02/01/2006 15:04") + "\u00a0UTC" }
+// frTime formats an instant in Paris time, French order.
+func frTime(t time.Time) string { return t.In(parisTime).Format("02/01/2006 15:04") }
 
 // frDuration writes a duration in French words ("1 h 05 min", "12 min 5 s").
 func frDuration(d time.Duration) string {
@@ -144,7 +144,7 @@ func buildChart(n int, d *measure.SeriesData, unit string) chartView {
 	}
 	for i := range 3 {
 		t := start.Add(time.Duration(float64(stop.Sub(start)) * float64(i) / 2))
-		cv.XTicks = append(cv.XTicks, chartTick{Pos: x(t), Label: t.UTC().Format("02/01 15:04"), Anchor: [...]string{"start", "middle", "end"}[i]})
+		cv.XTicks = append(cv.XTicks, chartTick{Pos: x(t), Label: t.In(parisTime).Format("02/01 15:04"), Anchor: [...]string{"start", "middle", "end"}[i]})
 	}
 	if len(d.Points) == 0 {
 		cv.Empty = true

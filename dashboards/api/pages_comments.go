@@ -67,15 +67,15 @@ func (s *Server) commentViews(c *fiber.Ctx, proposalID string) ([]commentView, e
 
 var monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
 
-// frDate writes an instant as French prose: "27 novembre 2026 à 19 h 05 UTC".
+// frDate writes an instant as French prose in Paris time: "27 novembre 2026 à 20 h 05".
 func frDate(t time.Time) string {
-	t = t.UTC()
+	t = t.In(parisTime)
 	day := strconv.Itoa(t.Day())
 	if t.Day() == 1 {
 		day = "1er"
 	}
 	return day + "\u00a0" + monthsFR[t.Month()-1] + " " + strconv.Itoa(t.Year()) + " à " +
-		strconv.Itoa(t.Hour()) + "\u00a0h\u00a0" + t.Format("04") + "\u00a0UTC"
+		strconv.Itoa(t.Hour()) + "\u00a0h\u00a0" + t.Format("04")
 }
 
 // commentPost is the comment form of a proposal page: then 303 back to the

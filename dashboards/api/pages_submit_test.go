@@ -38,7 +38,7 @@ func regexpInvalid(id string) *regexp.Regexp {
 }
 
 // frDateRe is a comment's date as the page writes it.
-var frDateRe = regexp.MustCompile(`>\d{1,2}(er)?\x{a0}(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre) \d{4} à \d{1,2}\x{a0}h\x{a0}\d{2}\x{a0}UTC</time>`)
+var frDateRe = regexp.MustCompile(`>\d{1,2}(er)?\x{a0}(janvier|février|mars|avril|mai|juin|juillet|août|septembre|octobre|novembre|décembre) \d{4} à \d{1,2}\x{a0}h\x{a0}\d{2}</time>`)
 
 // signIn signs a form client in through /connexion.
 func (f *formClient) signIn(email, password string) {
