@@ -106,6 +106,11 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if status >= 500 {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
+	if wantsPage(c) {
+		if perr := s.pageError(c, status, ce.Code); perr == nil {
+			return nil
+		}
+	}
 	p := Problem{Type: ProblemTypeBase + ce.Code, Title: http.StatusText(status), Status: status,
 		Detail: ce.Message, Instance: c.Path(), Code: ce.Code, Extra: extra}
 	b, mErr := json.Marshal(p)
