@@ -146,19 +146,11 @@ func (c *Client) seriesInfluxQL(ctx context.Context, f Filter, now time.Time) ([
 		return nil, err
 	}
 	out := []Latest{}
-	for _, sr := range series {
-		for _, row := range sr.Values {
-			sec, v, ok, err := timeAndValue(row)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				out = append(out, Latest{Series: smartdeal.Series{Site: sr.Tags["site"], Device: sr.Tags["device"],
-					Quantity: sr.Tags["quantity"], Unit: sr.Tags["unit"]}, Time: time.Unix(sec, 0).UTC(), Value: v})
-			}
-		}
-	}
-	return out, nil
+	err = eachValue(series, func(sr *influxQLSeries, sec int64, v float64) {
+		out = append(out, Latest{Series: smartdeal.Series{Site: sr.Tags["site"], Device: sr.Tags["device"],
+			Quantity: sr.Tags["quantity"], Unit: sr.Tags["unit"]}, Time: time.Unix(sec, 0).UTC(), Value: v})
+	})
+	return out, err
 }
 
 // influxQLSeries is one series of a /query answer (epoch=s).
@@ -216,17 +208,23 @@ func (c *Client) runInfluxQL(ctx context.Context, stmt string) ([]influxQLSeries
 	return series, nil
 }
 
-// timeAndValue reads a [time, value] row; ok is false for a null value.
-func timeAndValue(row []json.Number) (sec int64, v float64, ok bool, err error) {
-	if len(row) != 2 || row[1] == "" {
-		return 0, 0, false, nil
+// eachValue calls fn with every [time (s), value] row of the series,
+// skipping null values.
+func eachValue(series []influxQLSeries, fn func(sr *influxQLSeries, sec int64, v float64)) error {
+	for i := range series {
+		for _, row := range series[i].Values {
+			if len(row) != 2 || row[1] == "" {
+				continue
+			}
+			sec, err1 := row[0].Int64()
+			v, err2 := row[1].Float64()
+			if err := errors.Join(err1, err2); err != nil {
+				return fmt.Errorf("%w: influxql row %v: %w", ErrUnavailable, row, err)
+			}
+			fn(&series[i], sec, v)
+		}
 	}
-	sec, err1 := row[0].Int64()
-	v, err2 := row[1].Float64()
-	if err := errors.Join(err1, err2); err != nil {
-		return 0, 0, false, fmt.Errorf("%w: influxql row %v: %w", ErrUnavailable, row, err)
-	}
-	return sec, v, true, nil
+	return nil
 }
 
 // rangeInfluxQL aggregates in InfluxDB with InfluxQL. Its buckets are the
@@ -244,19 +242,11 @@ func (c *Client) rangeInfluxQL(ctx context.Context, q RangeQuery, agg Aggregate,
 	}
 	stop := q.Stop.UnixNano()
 	pts := []Point{}
-	for _, sr := range series {
-		for _, row := range sr.Values {
-			sec, v, ok, err := timeAndValue(row)
-			if err != nil {
-				return nil, err
-			}
-			if ok {
-				end := time.Unix(sec, 0).Add(every).UnixNano()
-				pts = append(pts, Point{Time: time.Unix(0, min(end, stop)).UTC(), Value: v})
-			}
-		}
-	}
-	return pts, nil
+	err = eachValue(series, func(_ *influxQLSeries, sec int64, v float64) {
+		end := time.Unix(sec, 0).Add(every).UnixNano()
+		pts = append(pts, Point{Time: time.Unix(0, min(end, stop)).UTC(), Value: v})
+	})
+	return pts, err
 }
 
 // authorize sets the credentials of Config.Token: "user:password" as HTTP
