@@ -142,11 +142,18 @@ func (s *Server) setStatus(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	p, err := s.store.SetStatus(ctx(c), c.Params("id"), r.Status, caller(c).user, r.Reason)
+	p, err := s.changeStatus(c, c.Params("id"), r)
 	if err != nil {
 		return err
 	}
 	return c.JSON(p)
+}
+
+// changeStatus takes one workflow step for the caller (the store checks the
+// transition, the rejection reason and, for a selection, the budget); the
+// JSON route and the committee's decision form share it.
+func (s *Server) changeStatus(c *fiber.Ctx, proposalID string, r statusReq) (*civic.Proposal, error) {
+	return s.store.SetStatus(ctx(c), proposalID, r.Status, caller(c).user, r.Reason)
 }
 
 type voteResp struct {
@@ -277,11 +284,21 @@ func (s *Server) review(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	rv := &civic.Review{ProposalID: c.Params("id"), ExpertID: caller(c).user.ID, Impact: r.Impact, Feasibility: r.Feasibility, Cost: r.Cost, Comment: r.Comment}
-	if err := s.store.PutReview(ctx(c), rv); err != nil {
+	rv, err := s.putReview(c, c.Params("id"), r)
+	if err != nil {
 		return err
 	}
 	return c.JSON(rv)
+}
+
+// putReview stores the caller's review (a new one replaces theirs); the
+// JSON route and the review form share it.
+func (s *Server) putReview(c *fiber.Ctx, proposalID string, r reviewReq) (*civic.Review, error) {
+	rv := &civic.Review{ProposalID: proposalID, ExpertID: caller(c).user.ID, Impact: r.Impact, Feasibility: r.Feasibility, Cost: r.Cost, Comment: r.Comment}
+	if err := s.store.PutReview(ctx(c), rv); err != nil {
+		return nil, err
+	}
+	return rv, nil
 }
 
 type pageResp struct {
@@ -369,6 +386,9 @@ type evidenceResp struct {
 	Extra    map[string]string `json:"extra,omitempty"`
 }
 
+// evidenceSpan is how far back the reviewers' statistics look.
+const evidenceSpan = 30 * 24 * time.Hour
+
 // evidence gives reviewers the linked series' statistics over 30 days (from
 // hourly means) and the missions flown for the proposal.
 func (s *Server) evidence(c *fiber.Ctx) error {
@@ -376,14 +396,25 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	links, err := s.store.Links(ctx(c), civic.LinkFilter{ProposalID: p.ID})
+	resp, err := s.gatherEvidence(c, p)
 	if err != nil {
 		return err
 	}
-	stop := s.now().UTC().Truncate(time.Minute)
-	data, err := s.linkedSeries(c, links, stop.Add(-30*24*time.Hour), stop, time.Hour, 24*30+2)
+	return c.JSON(resp)
+}
+
+// gatherEvidence collects what reviewers see of a proposal; the JSON route
+// and the review page (/expertise/{id}) share it, so both show the same
+// numbers.
+func (s *Server) gatherEvidence(c *fiber.Ctx, p *civic.Proposal) (evidenceResp, error) {
+	links, err := s.store.Links(ctx(c), civic.LinkFilter{ProposalID: p.ID})
 	if err != nil {
-		return err
+		return evidenceResp{}, err
+	}
+	stop := s.now().UTC().Truncate(time.Minute)
+	data, err := s.linkedSeries(c, links, stop.Add(-evidenceSpan), stop, time.Hour, 24*30+2)
+	if err != nil {
+		return evidenceResp{}, err
 	}
 	resp := evidenceResp{Proposal: p, Series: []seriesStats{}, Missions: []*civic.Mission{}}
 	for _, d := range data {
@@ -391,19 +422,19 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 	}
 	ids, err := s.store.MissionsForProposal(ctx(c), p.ID)
 	if err != nil {
-		return err
+		return evidenceResp{}, err
 	}
 	for _, id := range ids {
 		m, err := s.store.Mission(ctx(c), id)
 		if err != nil {
-			return err
+			return evidenceResp{}, err
 		}
 		resp.Missions = append(resp.Missions, m)
 	}
 	if resp.Reviews, err = s.store.Reviews(ctx(c), p.ID); err != nil {
-		return err
+		return evidenceResp{}, err
 	}
-	return c.JSON(resp)
+	return resp, nil
 }
 
 type nearbyDevice struct {

@@ -130,6 +130,7 @@ type pageSession struct {
 	Role       civic.Role
 	CanVote    bool // a citizen
 	CanPropose bool // may submit proposals: the roles of POST /api/v1/ideas
+	CanReview  bool // sees the review desk: the roles of GET /api/v1/ideas/{id}/evidence
 	Voted      bool
 }
 
@@ -139,7 +140,7 @@ func (s *Server) pageSession(c *fiber.Ctx, proposalID string) (*pageSession, err
 		return nil, nil
 	}
 	ps := &pageSession{Name: p.user.Name, CSRF: p.session.CSRF, Role: p.user.Role, CanVote: p.user.Role == civic.RoleCitizen,
-		CanPropose: p.user.Role.In(citizenish...)}
+		CanPropose: p.user.Role.In(citizenish...), CanReview: p.user.Role.In(reviewers...)}
 	if ps.CanVote && proposalID != "" {
 		var err error
 		if ps.Voted, err = s.store.HasVoted(ctx(c), proposalID, p.user.ID); err != nil {

@@ -28,6 +28,10 @@ var flashMessages = map[string]string{
 	"proposition-deposee": "Votre proposition est déposée : elle sera publiée après modération. " +
 		"D'ici là, elle n'est visible que par vous et les modérateurs.",
 	"commentaire-envoye": "Commentaire envoyé : il sera publié après modération.",
+	"avis-enregistre":    "Avis enregistré.",
+	"decision-retenue":   "Décision enregistrée : la proposition est retenue.",
+	"decision-rejetee":   "Décision enregistrée : la proposition n'est pas retenue ; le motif est public.",
+	"decision-expertise": "La proposition est passée en cours d'expertise.",
 }
 
 // formMessages are the French messages of a failed form post by error code;
@@ -94,6 +98,10 @@ func (s *Server) formErrors(f *pageForm) fiber.Handler {
 			msg = formMessages[civic.EINTERNAL]
 		}
 		msg = strings.ReplaceAll(msg, "{attente}", frDuration(s.cfg.RateWindow))
+		// An over-budget refusal says by how much (the problem's over_by_eur).
+		if over, ok := ce.Extra["over_by_eur"].(int64); ok {
+			msg = strings.ReplaceAll(msg, "{depassement}", groupThousands(over)+" €")
+		}
 		field, _ := ce.Extra["field"].(string)
 		// A failed handler may have set a cookie or a Location already.
 		c.Response().Header.Del(fiber.HeaderLocation)

@@ -70,6 +70,7 @@ func (s *Server) table() []*Route {
 	const v1 = "/api/v1"
 	signInForm, signUpForm, signOutForm, supportForm := s.forms()
 	proposalForm, commentForm := s.proposalForm(), s.commentForm()
+	deskForm, reviewForm, decisionForm := s.reviewForms()
 	retour := q(returnField, "string", "same-site path to return to (default /idees)")
 	return []*Route{
 		{Method: "GET", Path: "/healthz", Tag: "ops", Summary: "Liveness", Produces: "text/plain", handler: s.healthz},
@@ -145,6 +146,10 @@ func (s *Server) table() []*Route {
 		{Method: "POST", Path: "/deconnexion", Tag: "pages", Summary: "Sign-out form post, then 303 to retour", Access: SignedIn, Body: signOutFormReq{}, Produces: "text/html", Status: 303, form: signOutForm, handler: s.signOutPost},
 		{Method: "POST", Path: "/idees/:id/commentaires", Tag: "pages", Summary: "Comment form post: stored pending moderation like POST /api/v1/ideas/{id}/comments, then 303 to the proposal page", Access: SignedIn, Body: commentFormReq{}, Produces: "text/html", Status: 303, form: commentForm, limit: "contribution", handler: s.commentPost},
 		{Method: "POST", Path: "/idees/:id/soutien", Tag: "pages", Summary: "Support form post (action soutenir or retirer), then 303 to the proposal page", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Body: supportFormReq{}, Produces: "text/html", Status: 303, limit: "vote", form: supportForm, handler: s.supportPost},
+		{Method: "GET", Path: reviewDeskPath, Tag: "pages", Summary: "Page (HTML, French): the review desk: proposals awaiting review per campaign with their scores so far, and the budget (anonymous visitors are sent to the sign-in page)", Access: SignedIn, Roles: reviewers, Produces: "text/html", form: deskForm, handler: s.reviewDesk},
+		{Method: "GET", Path: reviewDeskPath + "/:id", Tag: "pages", Summary: "Page (HTML, French): a proposal for review: the evidence of GET /api/v1/ideas/{id}/evidence, the reviews, the scoring form (experts) and the decision form (administrators)", Access: SignedIn, Roles: reviewers, Produces: "text/html", form: deskForm, handler: s.reviewPage},
+		{Method: "POST", Path: reviewDeskPath + "/:id/avis", Tag: "pages", Summary: "Scoring form post: the review is stored like POST /api/v1/ideas/{id}/reviews (a new one replaces the expert's own), then 303 to the review page", Access: SignedIn, Roles: []civic.Role{civic.RoleExpert}, Body: reviewFormReq{}, Produces: "text/html", Status: 303, form: reviewForm, handler: s.reviewPost},
+		{Method: "POST", Path: reviewDeskPath + "/:id/decision", Tag: "pages", Summary: "Committee decision form post (decision retenir, rejeter with a public reason, or expertiser): the status changes like POST /api/v1/ideas/{id}/status (refused over budget, 409), then 303 to the review page", Access: SignedIn, Roles: admin, Body: decisionFormReq{}, Produces: "text/html", Status: 303, form: decisionForm, handler: s.decisionPost},
 		{Method: "GET", Path: "/opendata/proposals.json", Tag: "opendata", Summary: "Public proposals (JSON, with licence)", Response: openProposals{}, handler: s.openProposalsJSON},
 		{Method: "GET", Path: "/opendata/proposals.csv", Tag: "opendata", Summary: "Public proposals (CSV, licence column)", Produces: "text/csv", handler: s.openProposalsCSV},
 		{Method: "GET", Path: "/opendata/sites.geojson", Tag: "opendata", Summary: "Sites and their devices (GeoJSON FeatureCollection, with licence)", Produces: "application/geo+json", handler: s.openSites},
