@@ -51,7 +51,10 @@ func (w *webClient) do(method, path, body string) (*http.Response, string) {
 	return resp, string(b)
 }
 
-func (w *webClient) get(path string) (*http.Response, string) { w.t.Helper(); return w.do("GET", path, "") }
+func (w *webClient) get(path string) (*http.Response, string) {
+	w.t.Helper()
+	return w.do("GET", path, "")
+}
 
 func (w *webClient) post(path string, form url.Values) (*http.Response, string) {
 	w.t.Helper()
