@@ -280,8 +280,12 @@ func (s *Server) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *fo
 	if err != nil {
 		return err
 	}
+	var place string
+	if l := p.Location; l != nil {
+		place = "latitude " + frDegrees(l.Lat) + ", longitude " + frDegrees(l.Lon)
+	}
 	stop := s.now().UTC().Truncate(time.Minute)
-	page := map[string]any{"Title": "Expertise : " + p.Title, "P": p, "Series": series, "Missions": missions,
+	page := map[string]any{"Place": place, "Title": "Expertise : " + p.Title, "P": p, "Series": series, "Missions": missions,
 		"Reviews": reviews, "Scores": summarize(ev.Reviews, me.ID), "Mine": mine != nil, "Session": se,
 		"CanScore": canScore, "IsExpert": me.Role == civic.RoleExpert, "CanDecide": canDecide, "Criteria": criteriaView(d), "Draft": d, "Campaign": budget,
 		"EvidenceFrom": frTime(stop.Add(-evidenceSpan)), "EvidenceTo": frTime(stop), "Here": reviewPath(p.ID)}
@@ -353,6 +357,11 @@ func (s *Server) deviceUnits(c *fiber.Ctx, keys []measure.SeriesKey) (map[string
 		}
 	}
 	return units, nil
+}
+
+// frDegrees writes decimal degrees with a decimal comma, to the metre or so.
+func frDegrees(v float64) string {
+	return strings.Replace(strconv.FormatFloat(v, 'f', -1, 64), ".", ",", 1)
 }
 
 // withUnit writes a statistic the French way with its unit, "—" when absent.

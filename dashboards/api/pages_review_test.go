@@ -171,7 +171,7 @@ func TestReviewDeskForms(t *testing.T) {
 		"présélectionnée", "en cours d'expertise", "30\u202f000 €", "1\u202f000\u202f000 €", "Restant", "à donner", "Environnement")
 	resp, html = expert.get(page)
 	wantPage(t, "review page", resp, html, 200, `<form id="formulaire-avis" method="post" action="`+avis+`"`, `name="impact" value="5"`,
-		"Impact (note obligatoire)", "Faisabilité (note obligatoire)", "Coût (note obligatoire)", "Aucune série de mesures", "Aucun avis")
+		"Impact (note obligatoire)", "Faisabilité (note obligatoire)", "Coût (note obligatoire)", "Aucune série de mesures", "Aucun avis", "latitude 43,7, longitude 7,25", "Mesurer le niveau d'eau.")
 	if strings.Contains(html, "formulaire-decision") {
 		t.Fatal("an expert is offered the committee's decision form")
 	}
