@@ -107,6 +107,18 @@ func TestBrowserReviewDesk(t *testing.T) {
 	if want := "Niveau d'eau (m)|var-estuaire / level-1|4|1,5\u00a0m|5\u00a0m|9,5\u00a0m|5,5\u00a0m"; stats != want {
 		t.Fatalf("statistics %q, want %q", stats, want)
 	}
+	// The same numbers as the JSON evidence route: one code path.
+	var ev struct {
+		Series []struct {
+			Count                int
+			Min, Mean, Max, Last float64
+		} `json:"series"`
+	}
+	_, expertTok := e.user(civic.RoleExpert)
+	e.call("GET", "/api/v1/ideas/"+p.ID+"/evidence", expertTok, nil, 200, &ev)
+	if s := ev.Series; len(s) != 1 || s[0].Count != 4 || s[0].Min != 1.5 || s[0].Mean != 5 || s[0].Max != 9.5 || s[0].Last != 5.5 {
+		t.Fatalf("JSON evidence %+v", ev.Series)
+	}
 	missions := text(t, ctx, "#missions-liees tbody")
 	for _, want := range []string{browserMission, "Relevé de crue", "terminée"} {
 		if !strings.Contains(missions, want) {
