@@ -34,6 +34,8 @@ type Store interface {
 	civic.AuditService
 	UserByID(ctx context.Context, id string) (*civic.User, error)
 	MissionsForProposal(ctx context.Context, proposalID string) ([]string, error)
+	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
+	CommittedEUR(ctx context.Context, campaignID string) (int64, error)
 	SetDeviceStatus(ctx context.Context, id, status string, seen time.Time) error
 	Ping(ctx context.Context) error
 }

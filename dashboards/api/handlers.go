@@ -306,16 +306,11 @@ func (s *Server) createCampaign(c *fiber.Ctx) error {
 }
 
 func (s *Server) view(c *fiber.Ctx, cp *civic.Campaign) (campaignView, error) {
-	ps, err := s.store.Proposals(ctx(c), civic.ProposalFilter{CampaignID: cp.ID, Statuses: []civic.Status{civic.StatusSelected, civic.StatusInProgress, civic.StatusRealized}, Limit: 500})
+	committed, err := s.store.CommittedEUR(ctx(c), cp.ID)
 	if err != nil {
 		return campaignView{}, err
 	}
-	v := campaignView{Campaign: *cp}
-	for _, p := range ps {
-		v.CommittedEUR += p.EstimatedCostEUR
-	}
-	v.RemainingEUR = cp.BudgetEUR - v.CommittedEUR
-	return v, nil
+	return campaignView{Campaign: *cp, CommittedEUR: committed, RemainingEUR: cp.BudgetEUR - committed}, nil
 }
 
 func (s *Server) campaigns(c *fiber.Ctx) error {

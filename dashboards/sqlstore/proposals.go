@@ -305,6 +305,22 @@ func (s *Store) SetStatus(ctx context.Context, proposalID string, to civic.Statu
 	return s.Proposal(ctx, proposalID)
 }
 
+// CommittedEUR is what a campaign has committed: the estimated costs of its
+// selected, in-progress and realized proposals (the sum the budget check uses).
+func (s *Store) CommittedEUR(ctx context.Context, campaignID string) (int64, error) {
+	return s.committed(ctx, s.db, campaignID)
+}
+
+func (s *Store) committed(ctx context.Context, q querier, campaignID string) (int64, error) {
+	var spent int64
+	if err := s.row(ctx, q, `SELECT COALESCE(SUM(estimated_cost_eur), 0) FROM proposals
+		WHERE campaign_id = ? AND status IN (?, ?, ?)`, campaignID,
+		string(civic.StatusSelected), string(civic.StatusInProgress), string(civic.StatusRealized)).Scan(&spent); err != nil {
+		return 0, fmt.Errorf("campaign spending: %w", err)
+	}
+	return spent, nil
+}
+
 func (s *Store) checkBudget(ctx context.Context, tx *sql.Tx, p *civic.Proposal) error {
 	lock := ""
 	if s.postgres {
@@ -314,11 +330,9 @@ func (s *Store) checkBudget(ctx context.Context, tx *sql.Tx, p *civic.Proposal) 
 	if err := s.row(ctx, tx, `SELECT budget_eur FROM campaigns WHERE id = ?`+lock, p.CampaignID).Scan(&budget); err != nil {
 		return fmt.Errorf("campaign budget: %w", err)
 	}
-	var spent int64
-	if err := s.row(ctx, tx, `SELECT COALESCE(SUM(estimated_cost_eur), 0) FROM proposals
-		WHERE campaign_id = ? AND status IN (?, ?, ?)`, p.CampaignID,
-		string(civic.StatusSelected), string(civic.StatusInProgress), string(civic.StatusRealized)).Scan(&spent); err != nil {
-		return fmt.Errorf("campaign spending: %w", err)
+	spent, err := s.committed(ctx, tx, p.CampaignID)
+	if err != nil {
+		return err
 	}
 	if over := spent + p.EstimatedCostEUR - budget; over > 0 {
 		return &civic.Error{
