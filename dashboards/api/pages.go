@@ -2,6 +2,7 @@ package api
 
 import (
 	"bytes"
+	"context"
 	"embed"
 	"html/template"
 	"net/url"
@@ -248,7 +249,11 @@ func (s *Server) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	}
 	stop := s.now().UTC().Truncate(time.Minute)
 	start := stop.Add(-s.cfg.PageRange)
+	// The latest readings are fetched alongside the ranges, not after them.
+	latest := make(chan []*measure.Latest, 1)
+	go func(cx context.Context) { latest <- s.latestValues(cx, links, s.cfg.PageRange) }(ctx(c))
 	data, err := s.linkedSeries(c, links, start, stop, 0, s.cfg.PageSeriesPoints)
+	lasts := <-latest
 	if err != nil {
 		return err
 	}
@@ -268,6 +273,7 @@ func (s *Server) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 			}
 		}
 		charts = append(charts, buildChart(i+1, d, units[d.Device][d.Quantity]))
+		charts[i].Live = buildLive(d.SeriesKey, unitName(units[d.Device][d.Quantity]), lasts[i], s.now())
 	}
 	missions, err := s.missionViews(c, p.ID)
 	if err != nil {

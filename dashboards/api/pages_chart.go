@@ -105,6 +105,7 @@ type chartView struct {
 	PlotT    float64
 	PlotB    float64
 	DataPath string // JSON of the series over the same range
+	Live     liveView
 }
 
 const (

@@ -1,0 +1,86 @@
+package api
+
+import (
+	"context"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/measure"
+)
+
+// Latest values on a proposal page. The page renders each linked series'
+// latest raw reading (not the window mean the chart and table show) in
+// words; the page's script then keeps that line current from the live feed
+// (/api/v1/live), so the page is complete without JavaScript and only
+// fresher with it.
+
+// liveView is the "Dernière valeur" line of one linked series.
+type liveView struct {
+	Key   string // site/device/quantity: the live feed's series key, data-series
+	Unit  string // unit in French ("µg/m³"), also handed to the script (data-unit)
+	Value string // "12,4 µg/m³", empty when there is no reading
+	When  string // "à 20 h 05", or "le 26 novembre 2026 à 20 h 05" when not today
+	ISO   string // the reading's time, RFC 3339 UTC: <time datetime>, and the script ignores older events
+}
+
+// latestValues fetches the latest reading of each linked series within the
+// page's range, at most pageSeriesConcurrency queries at a time. It never
+// fails the page: a series whose query fails has no latest value (nil), as
+// the mission summary goes missing when its track cannot be read.
+func (s *Server) latestValues(cx context.Context, links []*civic.Link, lookback time.Duration) []*measure.Latest {
+	out := make([]*measure.Latest, len(links))
+	var wg sync.WaitGroup
+	sem := make(chan struct{}, pageSeriesConcurrency)
+	for i, l := range links {
+		wg.Add(1)
+		sem <- struct{}{}
+		go func() {
+			defer func() { <-sem; wg.Done() }()
+			ls, err := s.meas.Series(cx, measure.Filter{Site: l.SiteID, Device: l.DeviceID, Quantity: l.Quantity, Lookback: lookback})
+			if err != nil {
+				return
+			}
+			// One row per unit tag: a unit changed within the range gives
+			// two, and the newest wins.
+			for j := range ls {
+				if out[i] == nil || ls[j].Time.After(out[i].Time) {
+					out[i] = &ls[j]
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	return out
+}
+
+// buildLive words the latest value of a series; unit is the French unit of
+// the device registry, or "" to take the one stored with the reading.
+func buildLive(key measure.SeriesKey, unit string, l *measure.Latest, now time.Time) liveView {
+	v := liveView{Key: key.Site + "/" + key.Device + "/" + key.Quantity, Unit: unit}
+	if l == nil {
+		return v
+	}
+	if v.Unit == "" {
+		v.Unit = unitName(l.Unit)
+	}
+	v.Value = frNum(l.Value)
+	if v.Unit != "" {
+		v.Value += "\u00a0" + v.Unit
+	}
+	v.When = frWhen(l.Time, now)
+	v.ISO = l.Time.UTC().Format(time.RFC3339)
+	return v
+}
+
+// frWhen says when a reading was taken, in Paris time: the clock alone the
+// same day ("à 20 h 05"), the full date otherwise. templates/script.html
+// writes the same words for live events; keep the two in step.
+func frWhen(t, now time.Time) string {
+	t, now = t.In(parisTime), now.In(parisTime)
+	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
+		return "à " + strconv.Itoa(t.Hour()) + "\u00a0h\u00a0" + t.Format("04")
+	}
+	return "le " + frDate(t)
+}
