@@ -1,12 +1,14 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	"net"
 	"net/http"
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
@@ -126,7 +128,13 @@ func serve(t testing.TB, e *env) string {
 		t.Fatal(err)
 	}
 	go func() { _ = e.app.Listener(ln) }()
-	t.Cleanup(func() { _ = e.app.Shutdown() })
+	t.Cleanup(func() {
+		// Server.Shutdown ends live streams first: a page's EventSource
+		// would otherwise hold the server open until its next keep-alive.
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = e.srv.Shutdown(ctx)
+	})
 	return "http://" + ln.Addr().String()
 }
 
