@@ -61,9 +61,12 @@ func TestLiveWithIngest(t *testing.T) {
 	t.Setenv("SMARTDEAL_HTTP_ADDR", "127.0.0.1:"+strconv.Itoa(testenv.FreePort(t)))
 	t.Setenv("SMARTDEAL_MQTT_CLIENT_ID", "loadgen-test-ingest")
 	t.Chdir(t.TempDir()) // loadgen-ingest.log
+	// 3,000 messages: enough ingest CPU (~45 ms) to span several of the
+	// 10 ms ticks /proc/<pid>/stat counts in; 600 could read 0 on a fast run.
+	const n = 3000
 	for _, mode := range []string{"live", "drain"} {
 		var out bytes.Buffer
-		err := run(context.Background(), []string{"-mode", mode, "-n", "600", "-devices", "5", "-format", "senml",
+		err := run(context.Background(), []string{"-mode", mode, "-n", strconv.Itoa(n), "-devices", "5", "-format", "senml",
 			"-mqtt", m.URL(), "-influx", in.URL, "-json", "--", bin}, noenv, &out, io.Discard)
 		if err != nil {
 			t.Fatalf("%s: %v", mode, err)
@@ -72,8 +75,8 @@ func TestLiveWithIngest(t *testing.T) {
 		if err := json.Unmarshal(out.Bytes(), &r); err != nil {
 			t.Fatalf("%s report %q: %v", mode, out.String(), err)
 		}
-		if r.Stored != 600 || r.Lost != 0 || r.IngestCPU <= 0 || r.PeakRSSBytes <= 0 {
-			t.Fatalf("%s report %+v, want 600 stored, none lost, resources read", mode, r)
+		if r.Stored != n || r.Lost != 0 || r.IngestCPU <= 0 || r.PeakRSSBytes <= 0 {
+			t.Fatalf("%s report %+v, want %d stored, none lost, resources read", mode, r, n)
 		}
 		if mode == "live" && r.LatencyP50 <= 0 {
 			t.Errorf("live report %+v has no latency", r)
