@@ -71,8 +71,9 @@ func (s *Server) parsePages() (*template.Template, error) {
 			}
 			return strings.Replace(strconv.FormatFloat(*v, 'f', 2, 64), ".", ",", 1)
 		},
-		"quantity": quantityName,
-		"role":     func(r civic.Role) string { return roleFR[r] },
+		"quantity":  quantityName,
+		"role":      func(r civic.Role) string { return roleFR[r] },
+		"published": publishedCount,
 	}).ParseFS(templatesFS, "templates/*.html")
 }
 

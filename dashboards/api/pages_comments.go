@@ -23,10 +23,12 @@ type commentFormReq struct {
 	Body string `json:"body"`
 }
 
-// commentView is an approved comment as the page shows it.
+// commentView is a comment as the page shows it: approved, or the
+// visitor's own still waiting for moderation (Pending; shown to them only).
 type commentView struct {
 	ID, Author, Body string
 	Date, ISO        string // French date, and the machine-readable one for <time>
+	Pending          bool
 }
 
 func (s *Server) commentForm() *pageForm {
@@ -37,15 +39,26 @@ func (s *Server) commentForm() *pageForm {
 }
 
 // commentViews lists a proposal's approved comments with their authors'
-// names; an erased account's comments stay, signed "Anonyme".
+// names (an erased account's comments stay, signed "Anonyme"), and, for a
+// signed-in visitor, their own comments still waiting for moderation, so a
+// comment just sent does not seem lost. Nobody else's pending or hidden
+// comments are shown.
 func (s *Server) commentViews(c *fiber.Ctx, proposalID string) ([]commentView, error) {
-	cs, err := s.store.Comments(ctx(c), proposalID, false)
+	me := ""
+	if p := caller(c); p != nil {
+		me = p.user.ID
+	}
+	cs, err := s.store.Comments(ctx(c), proposalID, me != "")
 	if err != nil {
 		return nil, err
 	}
 	names := map[string]string{}
 	out := make([]commentView, 0, len(cs))
 	for _, cm := range cs {
+		pending := cm.Status == civic.CommentPending
+		if cm.Status != civic.CommentApproved && !(pending && cm.AuthorID == me) {
+			continue
+		}
 		name, ok := names[cm.AuthorID]
 		if !ok {
 			name = "Anonyme"
@@ -60,9 +73,21 @@ func (s *Server) commentViews(c *fiber.Ctx, proposalID string) ([]commentView, e
 			}
 			names[cm.AuthorID] = name
 		}
-		out = append(out, commentView{ID: cm.ID, Author: name, Body: cm.Body, Date: frDate(cm.Created), ISO: cm.Created.UTC().Format(time.RFC3339)})
+		out = append(out, commentView{ID: cm.ID, Author: name, Body: cm.Body, Date: frDate(cm.Created),
+			ISO: cm.Created.UTC().Format(time.RFC3339), Pending: pending})
 	}
 	return out, nil
+}
+
+// publishedCount counts the approved comments (the heading's number).
+func publishedCount(cs []commentView) int {
+	n := 0
+	for _, cm := range cs {
+		if !cm.Pending {
+			n++
+		}
+	}
+	return n
 }
 
 var monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}

@@ -290,10 +290,15 @@ func TestFormComment(t *testing.T) {
 	if len(cs) != 1 || cs[0].Status != civic.CommentPending || cs[0].AuthorID != sam.ID || cs[0].Body != hostile {
 		t.Fatalf("stored %+v", cs)
 	}
+	// The author sees it, escaped and marked as waiting; nobody else does.
 	resp, html = f.get(page)
-	wantPage(t, "after comment", resp, html, 200, "Commentaire envoyé : il sera publié après modération.", "Commentaires (0)")
-	if strings.Contains(html, "Très bonne idée") {
-		t.Fatal("a pending comment is shown")
+	wantPage(t, "after comment", resp, html, 200, "Commentaire envoyé : il sera publié après modération.", "Commentaires (0)",
+		"en attente de modération", "&lt;script&gt;alert(&#34;c&#34;)&lt;/script&gt; Très bonne idée &amp; utile")
+	if strings.Contains(html, `<script>alert`) {
+		t.Fatal("pending comment not escaped")
+	}
+	if _, html := anon.get(page); strings.Contains(html, "Très bonne idée") {
+		t.Fatal("a pending comment is shown to someone else")
 	}
 	// Any signed-in role may comment, as on the JSON route.
 	x := newFormClient(e)
