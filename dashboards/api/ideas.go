@@ -2,10 +2,10 @@ package api
 
 import (
 	"strconv"
-	"sync"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
@@ -316,25 +316,18 @@ const pageSeriesConcurrency = 4
 // concurrently (at most pageSeriesConcurrency at a time), capped at points each.
 func (s *Server) linkedSeries(c *fiber.Ctx, links []*civic.Link, start, stop time.Time, every time.Duration, points int) ([]*measure.SeriesData, error) {
 	out := make([]*measure.SeriesData, len(links))
-	errs := make([]error, len(links))
-	cx := ctx(c) // *fiber.Ctx is not for use from other goroutines
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, pageSeriesConcurrency)
+	g, cx := errgroup.WithContext(ctx(c)) // *fiber.Ctx is not for use from other goroutines
+	g.SetLimit(pageSeriesConcurrency)
 	for i, l := range links {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
-			out[i], errs[i] = s.meas.Range(cx, measure.RangeQuery{
+		g.Go(func() (err error) {
+			out[i], err = s.meas.Range(cx, measure.RangeQuery{
 				SeriesKey: measure.SeriesKey{Site: l.SiteID, Device: l.DeviceID, Quantity: l.Quantity},
 				Start:     start, Stop: stop, Agg: measure.Mean, Every: every, MaxPoints: points})
-		}()
+			return err
+		})
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return nil, err
-		}
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return out, nil
 }

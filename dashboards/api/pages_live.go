@@ -3,8 +3,9 @@ package api
 import (
 	"context"
 	"strconv"
-	"sync"
 	"time"
+
+	"golang.org/x/sync/errgroup"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
@@ -31,16 +32,13 @@ type liveView struct {
 // the mission summary goes missing when its track cannot be read.
 func (s *Server) latestValues(cx context.Context, links []*civic.Link, lookback time.Duration) []*measure.Latest {
 	out := make([]*measure.Latest, len(links))
-	var wg sync.WaitGroup
-	sem := make(chan struct{}, pageSeriesConcurrency)
+	var g errgroup.Group // no error cancels the others: each series stands alone
+	g.SetLimit(pageSeriesConcurrency)
 	for i, l := range links {
-		wg.Add(1)
-		sem <- struct{}{}
-		go func() {
-			defer func() { <-sem; wg.Done() }()
+		g.Go(func() error {
 			ls, err := s.meas.Series(cx, measure.Filter{Site: l.SiteID, Device: l.DeviceID, Quantity: l.Quantity, Lookback: lookback})
 			if err != nil {
-				return
+				return nil
 			}
 			// One row per unit tag: a unit changed within the range gives
 			// two, and the newest wins.
@@ -49,9 +47,10 @@ func (s *Server) latestValues(cx context.Context, links []*civic.Link, lookback 
 					out[i] = &ls[j]
 				}
 			}
-		}()
+			return nil
+		})
 	}
-	wg.Wait()
+	_ = g.Wait()
 	return out
 }
 
