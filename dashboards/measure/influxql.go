@@ -45,35 +45,50 @@ func (c *Client) rangeEngine(ctx context.Context) (string, error) {
 		return c.cfg.Engine, nil
 	}
 	c.engine.mu.Lock()
-	defer c.engine.mu.Unlock()
-	if c.engine.chosen != "" {
-		return c.engine.chosen, nil
+	chosen := c.engine.chosen
+	c.engine.mu.Unlock()
+	if chosen != "" {
+		return chosen, nil
 	}
+	// Not under the lock: with InfluxDB hanging, concurrent first queries
+	// each wait for their own ping (bounded by the timeout), not in a line.
+	chosen, version, err := c.probeEngine(ctx)
+	if err != nil {
+		return "", err
+	}
+	c.engine.mu.Lock()
+	defer c.engine.mu.Unlock()
+	if c.engine.chosen == "" {
+		c.engine.chosen = chosen
+		c.log.Info("measurements engine chosen", "influxdb_version", version, "engine", chosen)
+	}
+	return c.engine.chosen, nil
+}
+
+// probeEngine asks /ping which InfluxDB answers. Releases of 1.x say
+// "1.8.10"; 1.x built from source (go install, as here) says "unknown",
+// where 2.x says "dev"; 2.x says "v2.7.10"; Cloud says it in X-Influxdb-Build.
+func (c *Client) probeEngine(ctx context.Context) (engine, version string, err error) {
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
 	defer cancel()
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/ping", nil)
 	if err != nil {
-		return "", fmt.Errorf("ping: %w", err)
+		return "", "", fmt.Errorf("ping: %w", err)
 	}
 	resp, err := c.http.Do(req)
 	if err != nil {
-		return "", fmt.Errorf("%w: ping: %w", ErrUnavailable, err)
+		return "", "", fmt.Errorf("%w: ping: %w", ErrUnavailable, err)
 	}
 	_, _ = io.Copy(io.Discard, resp.Body)
 	resp.Body.Close()
 	if resp.StatusCode >= 300 {
-		return "", fmt.Errorf("%w: ping: %s", ErrUnavailable, resp.Status)
+		return "", "", fmt.Errorf("%w: ping: %s", ErrUnavailable, resp.Status)
 	}
-	// Releases of 1.x say "1.8.10"; 1.x built from source (go install, as
-	// here) says "unknown", where 2.x says "dev"; 2.x says "v2.7.10"; Cloud
-	// says it in X-Influxdb-Build.
-	version := resp.Header.Get("X-Influxdb-Version")
-	c.engine.chosen = EngineFlux
+	version = resp.Header.Get("X-Influxdb-Version")
 	if (strings.HasPrefix(version, "1.") || version == "unknown") && resp.Header.Get("X-Influxdb-Build") != "Cloud" {
-		c.engine.chosen = EngineInfluxQL
+		return EngineInfluxQL, version, nil
 	}
-	c.log.Info("measurements engine chosen", "influxdb_version", version, "engine", c.engine.chosen)
-	return c.engine.chosen, nil
+	return EngineFlux, version, nil
 }
 
 // influxQLRange is the statement of a Range: one aggregate per window.
