@@ -215,10 +215,21 @@ func (s *Server) comments(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	limit, err := intQuery(c, "limit", 100, 1, 500)
+	if err != nil {
+		return err
+	}
+	offset, err := intQuery(c, "offset", 0, 0, 1<<30)
+	if err != nil {
+		return err
+	}
 	cs, err := s.store.Comments(ctx(c), p.ID, isAdmin(c))
 	if err != nil {
 		return err
 	}
+	// Oldest first; X-Total-Count lets a client page through them.
+	c.Set("X-Total-Count", strconv.Itoa(len(cs)))
+	cs = cs[min(offset, len(cs)):min(offset+limit, len(cs))]
 	return c.JSON(cs)
 }
 

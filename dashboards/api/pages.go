@@ -71,9 +71,8 @@ func (s *Server) parsePages() (*template.Template, error) {
 			}
 			return strings.Replace(strconv.FormatFloat(*v, 'f', 2, 64), ".", ",", 1)
 		},
-		"quantity":  quantityName,
-		"role":      func(r civic.Role) string { return roleFR[r] },
-		"published": publishedCount,
+		"quantity": quantityName,
+		"role":     func(r civic.Role) string { return roleFR[r] },
 	}).ParseFS(templatesFS, "templates/*.html")
 }
 
@@ -290,8 +289,9 @@ func (s *Server) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	}
 	votingOpen := p.Status == civic.StatusPublished || p.Status == civic.StatusShortlisted
 	here := "/idees/" + url.PathEscape(p.ID)
+	commentsPage, _ := strconv.Atoi(c.Query("commentaires")) // anything else: the first page
 	page := map[string]any{"Title": p.Title, "P": p, "Series": stats, "Charts": charts, "Missions": missions,
-		"Session": se, "VotingOpen": votingOpen, "Public": p.Status.Public(), "Comments": comments, "CommentDraft": f.Comment,
+		"Session": se, "VotingOpen": votingOpen, "Public": p.Status.Public(), "Comments": pageComments(comments, commentsPage, here), "CommentDraft": f.Comment,
 		"Interactive": true, "Here": here, "SignIn": signInView{Retour: here},
 		"Start": start.Format(time.RFC3339), "Stop": stop.Format(time.RFC3339), "Range": frSpan(s.cfg.PageRange),
 		"RangeFrom": frTime(start), "RangeTo": frTime(stop)}

@@ -79,15 +79,44 @@ func (s *Server) commentViews(c *fiber.Ctx, proposalID string) ([]commentView, e
 	return out, nil
 }
 
-// publishedCount counts the approved comments (the heading's number).
-func publishedCount(cs []commentView) int {
-	n := 0
-	for _, cm := range cs {
-		if !cm.Pending {
-			n++
+// commentsPerPage bounds the comments one proposal page lists.
+const commentsPerPage = 50
+
+// commentPage is one page of a proposal's comments: approved ones, oldest
+// first, and on the last page the visitor's own comments awaiting
+// moderation (they are the newest).
+type commentPage struct {
+	Items       []commentView
+	Published   int // approved comments in all
+	Page, Pages int
+	Prev, Next  string // links to the neighbouring pages, "" at the ends
+}
+
+// pageComments cuts views (approved and own pending, oldest first) into
+// the requested page (1-based; out of range falls back to the nearest).
+func pageComments(views []commentView, page int, here string) commentPage {
+	var approved, pending []commentView
+	for _, v := range views {
+		if v.Pending {
+			pending = append(pending, v)
+		} else {
+			approved = append(approved, v)
 		}
 	}
-	return n
+	cp := commentPage{Published: len(approved), Pages: max(1, (len(approved)+commentsPerPage-1)/commentsPerPage)}
+	cp.Page = min(max(page, 1), cp.Pages)
+	cp.Items = approved[(cp.Page-1)*commentsPerPage : min(cp.Page*commentsPerPage, len(approved))]
+	if cp.Page == cp.Pages {
+		cp.Items = append(cp.Items, pending...)
+	}
+	link := func(n int) string { return here + "?commentaires=" + strconv.Itoa(n) + "#commentaires" }
+	if cp.Page > 1 {
+		cp.Prev = link(cp.Page - 1)
+	}
+	if cp.Page < cp.Pages {
+		cp.Next = link(cp.Page + 1)
+	}
+	return cp
 }
 
 var monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}

@@ -104,7 +104,7 @@ func (s *Server) table() []*Route {
 		{Method: "GET", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Whether I support this proposal", Access: SignedIn, Response: voteResp{}, handler: s.myVote},
 		{Method: "POST", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Support a proposal (once)", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Response: voteResp{}, limit: "vote", handler: s.vote},
 		{Method: "DELETE", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Withdraw my support", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Response: voteResp{}, limit: "vote", handler: s.unvote},
-		{Method: "GET", Path: v1 + "/ideas/:id/comments", Tag: "ideas", Summary: "Approved comments (all for administrators)", Response: []civic.Comment{}, handler: s.comments},
+		{Method: "GET", Path: v1 + "/ideas/:id/comments", Tag: "ideas", Summary: "Approved comments (all for administrators)", Response: []civic.Comment{}, Params: []Param{q("limit", "integer", "comments (default 100, at most 500)"), q("offset", "integer", "comments to skip (oldest first)")}, handler: s.comments},
 		{Method: "POST", Path: v1 + "/ideas/:id/comments", Tag: "ideas", Summary: "Comment (published after moderation)", Access: SignedIn, Body: commentReq{}, Response: civic.Comment{}, Status: 201, limit: "contribution", handler: s.addComment},
 		{Method: "PUT", Path: v1 + "/comments/:id/status", Tag: "ideas", Summary: "Moderate a comment", Access: SignedIn, Roles: admin, Body: moderateReq{}, Response: civic.Comment{}, handler: s.moderate},
 		{Method: "GET", Path: v1 + "/ideas/:id/reviews", Tag: "reviews", Summary: "Expert reviews", Access: SignedIn, Roles: reviewers, Response: []civic.Review{}, handler: s.reviews},
