@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -31,9 +32,12 @@ func BenchmarkProposalPage(b *testing.B) {
 	b.Run("cold", func(b *testing.B) { benchPage(b, in, 0, measure.EngineAuto) })
 	b.Run("cold-flux", func(b *testing.B) { benchPage(b, in, 0, measure.EngineFlux) })
 	b.Run("cached", func(b *testing.B) { benchPage(b, in, 30*time.Second, measure.EngineAuto) })
+	b.Run("html-cold", func(b *testing.B) { benchPage(b, in, 0, measure.EngineAuto, true) })
 }
 
-func benchPage(b *testing.B, in *testenv.Influx, ttl time.Duration, engine string) {
+// benchPage measures the page's JSON data, or with html the French page
+// itself (/idees/{id}: charts, value tables and each series' latest value).
+func benchPage(b *testing.B, in *testenv.Influx, ttl time.Duration, engine string, html ...bool) {
 	db := in.NewDatabase(b)
 	meas, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen", CacheTTL: ttl, Engine: engine}, slog.New(slog.DiscardHandler))
 	if err != nil {
@@ -55,6 +59,10 @@ func benchPage(b *testing.B, in *testenv.Influx, ttl time.Duration, engine strin
 	writeLP(b, in.URL, db+"/autogen", lines)
 	base := serve(b, e)
 	url := base + "/api/v1/ideas/" + p.ID + "/page"
+	asHTML := len(html) > 0 && html[0]
+	if asHTML {
+		url = base + "/idees/" + p.ID
+	}
 	get := func() time.Duration {
 		start := time.Now()
 		resp, err := http.Get(url)
@@ -66,6 +74,12 @@ func benchPage(b *testing.B, in *testenv.Influx, ttl time.Duration, engine strin
 		d := time.Since(start)
 		if resp.StatusCode != 200 {
 			b.Fatalf("%d %s", resp.StatusCode, body)
+		}
+		if asHTML {
+			if n := strings.Count(string(body), "<polyline"); n != 3 || !strings.Contains(string(body), "Dernière valeur") {
+				b.Fatalf("page has %d charts", n)
+			}
+			return d
 		}
 		var page struct {
 			Votes  int                   `json:"votes"`
