@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -112,17 +113,7 @@ func (s *Server) track(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	start, stop := m.PlannedFrom, s.now().UTC()
-	if m.Started != nil {
-		start = *m.Started
-	}
-	if m.Ended != nil {
-		stop = *m.Ended
-	}
-	if m.Status == civic.MissionPlanned || !stop.After(start) {
-		return c.JSON(measure.Track{Site: m.SiteID, Device: m.DroneID, Mission: m.ID, Points: []measure.TrackPoint{}, Duration: "0s"})
-	}
-	tr, err := s.meas.Track(ctx(c), m.SiteID, m.DroneID, m.ID, start.Add(-time.Minute), stop.Add(time.Minute))
+	tr, err := s.missionTrack(ctx(c), m)
 	if err != nil {
 		return err
 	}
@@ -140,6 +131,25 @@ func (s *Server) track(c *fiber.Ctx) error {
 			"properties": map[string]any{"mission": m.ID, "device": m.DroneID, "duration_s": tr.DurationS, "distance_m": tr.DistanceM, "max_altitude_m": tr.MaxAltitudeM, "battery_used_pct": tr.BatteryUsedPct}})
 	}
 	return civic.FieldError("format", "want json or geojson")
+}
+
+// missionTrack is the track and flight summary of a mission: the drone's
+// fixes tagged with the mission from its start (else its planned start) to
+// its end (else now), a minute either side for clock skew. A mission that
+// has not flown gets an empty track without asking InfluxDB. The JSON route
+// and the pages share it so they cannot show different figures.
+func (s *Server) missionTrack(cx context.Context, m *civic.Mission) (*measure.Track, error) {
+	start, stop := m.PlannedFrom, s.now().UTC()
+	if m.Started != nil {
+		start = *m.Started
+	}
+	if m.Ended != nil {
+		stop = *m.Ended
+	}
+	if m.Status == civic.MissionPlanned || !stop.After(start) {
+		return &measure.Track{Site: m.SiteID, Device: m.DroneID, Mission: m.ID, Points: []measure.TrackPoint{}, Duration: "0s"}, nil
+	}
+	return s.meas.Track(cx, m.SiteID, m.DroneID, m.ID, start.Add(-time.Minute), stop.Add(time.Minute))
 }
 
 func (s *Server) sites(c *fiber.Ctx) error {

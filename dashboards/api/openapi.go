@@ -115,6 +115,9 @@ func (s *Server) OpenAPI() map[string]any {
 }
 
 func operationID(rt *Route) string {
+	if rt.OperationID != "" {
+		return rt.OperationID
+	}
 	var b strings.Builder
 	b.WriteString(strings.ToLower(rt.Method))
 	for _, seg := range strings.Split(strings.TrimPrefix(rt.Path, "/api/v1"), "/") {

@@ -196,27 +196,12 @@ func (s *Server) missionViews(c *fiber.Ctx, proposalID string) ([]missionView, e
 			v.Kind = m.Kind
 		}
 		if m.Started != nil {
-			stop := s.now().UTC()
-			if m.Ended != nil {
-				stop = *m.Ended
-			}
 			v.Flown = true
-			// Same window as GET /missions/{id}/track. A failing InfluxDB
+			// The code of GET /missions/{id}/track. A failing InfluxDB
 			// leaves the summary out; the rest of the page still renders.
-			if tr, err := s.meas.Track(ctx(c), m.SiteID, m.DroneID, m.ID, m.Started.Add(-time.Minute), stop.Add(time.Minute)); err == nil {
-				v.Track = tr
-				v.Duration = frDuration(time.Duration(tr.DurationS * float64(time.Second)))
-				if tr.DistanceM >= 1000 {
-					v.Distance = frNum(tr.DistanceM/1000) + "\u00a0km"
-				} else {
-					v.Distance = strconv.Itoa(int(tr.DistanceM+0.5)) + "\u00a0m"
-				}
-				if tr.MaxAltitudeM != nil {
-					v.MaxAltitude = frNum(*tr.MaxAltitudeM) + "\u00a0m"
-				}
-				if tr.BatteryUsedPct != nil {
-					v.Battery = frNum(*tr.BatteryUsedPct) + "\u00a0%"
-				}
+			if tr, err := s.missionTrack(ctx(c), m); err == nil {
+				f := summarizeFlight(tr)
+				v.Track, v.Duration, v.Distance, v.MaxAltitude, v.Battery = tr, f.Duration, f.Distance, f.MaxAltitude, f.Battery
 			}
 		}
 		out = append(out, v)

@@ -38,6 +38,7 @@ type Route struct {
 	Status       int          // success status, default 200
 	Produces     string       // content type when not JSON
 	Params       []Param
+	OperationID  string    // overrides the id derived from the path: a page named like a JSON route (/missions and /api/v1/missions) would share it
 	limit        string    // "signup", "signin", "vote", "contribution": one counter per kind, shared by its routes
 	form         *pageForm // posted by an HTML form (pages_forms.go)
 	handler      fiber.Handler
@@ -139,6 +140,8 @@ func (s *Server) table() []*Route {
 		{Method: "GET", Path: newProposalPath, Tag: "pages", Summary: "Page (HTML, French): proposal form (anonymous visitors are sent to the sign-in page)", Access: SignedIn, Roles: citizenish, Produces: "text/html", form: proposalForm, handler: s.newProposalPage},
 		{Method: "POST", Path: newProposalPath, Tag: "pages", Summary: "Proposal form post: the proposal is submitted for moderation like POST /api/v1/ideas, then 303 to its page", Access: SignedIn, Roles: citizenish, Body: proposalFormReq{}, Produces: "text/html", Status: 303, form: proposalForm, limit: "contribution", handler: s.proposalPost},
 		{Method: "GET", Path: "/idees/:id", Tag: "pages", Summary: "Page (HTML, French): a proposal with its linked measurements and missions", Produces: "text/html", handler: s.ideaPage},
+		{Method: "GET", Path: "/missions", Tag: "pages", Summary: "Page (HTML, French): the drone missions for the territory, newest first, with their linked public proposals", Produces: "text/html", OperationID: "get_missions_page", handler: s.missionsPage},
+		{Method: "GET", Path: "/missions/:id", Tag: "pages", Summary: "Page (HTML, French): a mission, and once flown the summary of GET /api/v1/missions/{id}/track with a drawing of the track over the mission's area", Produces: "text/html", OperationID: "get_missions_by_id_page", handler: s.missionPage},
 		{Method: "GET", Path: "/connexion", Tag: "pages", Summary: "Page (HTML, French): sign-in form", Produces: "text/html", Params: []Param{retour}, handler: s.signInPage},
 		{Method: "POST", Path: "/connexion", Tag: "pages", Summary: "Sign-in form post: session cookie, then 303 to retour (same-origin posts only)", Body: signInFormReq{}, Produces: "text/html", Status: 303, limit: "signin", form: signInForm, handler: s.signInPost},
 		{Method: "GET", Path: "/inscription", Tag: "pages", Summary: "Page (HTML, French): citizen sign-up form", Produces: "text/html", Params: []Param{retour}, handler: s.signUpPage},
