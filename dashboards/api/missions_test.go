@@ -35,6 +35,11 @@ func TestMissions(t *testing.T) {
 			if got.Status != civic.MissionPlanned || len(got.ProposalIDs) != 1 {
 				t.Fatalf("mission %+v", got)
 			}
+			var list []civic.Mission
+			e.call("GET", "/api/v1/missions", "", nil, 200, &list)
+			if len(list) != 1 || len(list[0].ProposalIDs) != 1 || list[0].ProposalIDs[0] != p.ID {
+				t.Fatalf("mission list %+v: want the linked proposal", list)
+			}
 			bad := mission(agentID, square(7.2, 43.65))
 			bad["drone_id"] = "level-1"
 			e.problem("POST", "/api/v1/missions", rm, bad, 400) // a sensor is not a drone

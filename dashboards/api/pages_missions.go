@@ -103,13 +103,6 @@ func (s *Server) missionsPage(c *fiber.Ctx) error {
 	if len(ms) > pageMissionsListMax {
 		ms = ms[:pageMissionsListMax]
 	}
-	// store.Missions leaves proposal_ids empty; store.Mission reads them.
-	// One query per listed mission, bounded by pageMissionsListMax.
-	for i, m := range ms {
-		if ms[i], err = s.store.Mission(ctx(c), m.ID); err != nil {
-			return err
-		}
-	}
 	rows, err := s.missionRows(c, ms)
 	if err != nil {
 		return err

@@ -248,7 +248,8 @@ func (s *Store) Mission(ctx context.Context, id string) (*civic.Mission, error) 
 	return m, rows.Err()
 }
 
-// Missions lists missions, newest planned first.
+// Missions lists missions, newest planned first, each with its linked
+// proposals (one more query for all of them).
 func (s *Store) Missions(ctx context.Context) ([]*civic.Mission, error) {
 	rows, err := s.query(ctx, s.db, `SELECT `+missionCols+` FROM missions ORDER BY planned_from DESC, id`)
 	if err != nil {
@@ -256,14 +257,34 @@ func (s *Store) Missions(ctx context.Context) ([]*civic.Mission, error) {
 	}
 	defer rows.Close()
 	out := []*civic.Mission{}
+	byID := map[string]*civic.Mission{}
 	for rows.Next() {
 		m, err := scanMission(rows)
 		if err != nil {
 			return nil, fmt.Errorf("scan mission: %w", err)
 		}
+		m.ProposalIDs = []string{}
+		byID[m.ID] = m
 		out = append(out, m)
 	}
-	return out, rows.Err()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("missions: %w", err)
+	}
+	links, err := s.query(ctx, s.db, `SELECT mission_id, proposal_id FROM mission_proposals ORDER BY mission_id, proposal_id`)
+	if err != nil {
+		return nil, fmt.Errorf("mission proposals: %w", err)
+	}
+	defer links.Close()
+	for links.Next() {
+		var mid, pid string
+		if err := links.Scan(&mid, &pid); err != nil {
+			return nil, fmt.Errorf("scan mission proposal: %w", err)
+		}
+		if m := byID[mid]; m != nil {
+			m.ProposalIDs = append(m.ProposalIDs, pid)
+		}
+	}
+	return out, links.Err()
 }
 
 // MissionsForProposal lists the ids of missions linked to a proposal.
