@@ -68,6 +68,20 @@ type env struct {
 	admin    string // token
 }
 
+// freshInflux is a measurements client on a new database of the shared
+// InfluxDB (its name is db; write to db+"/autogen").
+func freshInflux(t testing.TB) (meas *measure.Client, in *testenv.Influx, db string) {
+	t.Helper()
+	in = testenv.SharedInflux(t)
+	db = in.NewDatabase(t)
+	meas, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(meas.Close)
+	return meas, in, db
+}
+
 // offlineMeasurements points at a port where nothing listens.
 func offlineMeasurements(t testing.TB) *measure.Client {
 	c, err := measure.New(measure.Config{URL: fmt.Sprintf("http://127.0.0.1:%d", testenv.FreePort(t)), Bucket: "none/autogen", Timeout: 2 * time.Second}, slog.New(slog.DiscardHandler))

@@ -5,7 +5,6 @@ import (
 	"encoding/csv"
 	"fmt"
 	"io"
-	"log/slog"
 	"net/http"
 	"strings"
 	"testing"
@@ -16,7 +15,6 @@ import (
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
-	"github.com/cd06/smartdeal/internal/testenv"
 )
 
 func writeLP(t testing.TB, url, bucket string, lines []string) {
@@ -39,12 +37,7 @@ func writeLP(t testing.TB, url, bucket string, lines []string) {
 // TestMeasurementEndpoints runs the measurement routes against a real InfluxDB
 // holding known data.
 func TestMeasurementEndpoints(t *testing.T) {
-	in := testenv.SharedInflux(t)
-	db := in.NewDatabase(t)
-	meas, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	meas, in, db := freshInflux(t)
 	e := newEnv(t, sqltest.SQLite(t), meas, api.Config{})
 	agentID, agent := e.field()
 	now := time.Now().UTC()

@@ -3,7 +3,6 @@ package api_test
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
@@ -16,9 +15,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
-	"github.com/cd06/smartdeal/internal/testenv"
 )
 
 const chromiumPath = "/usr/bin/chromium"
@@ -63,12 +60,7 @@ const (
 )
 
 func newBrowserEnv(t *testing.T) *browserEnv {
-	in := testenv.SharedInflux(t)
-	db := in.NewDatabase(t)
-	meas, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	meas, in, db := freshInflux(t)
 	e := newEnv(t, sqltest.SQLite(t), meas, api.Config{PageRange: 2 * time.Hour, PageSeriesPoints: 121})
 	agentID, agent := e.field()
 	stop := time.Now().UTC().Truncate(time.Minute)

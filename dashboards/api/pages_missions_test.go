@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"fmt"
-	"log/slog"
 	"net/http"
 	"regexp"
 	"strings"
@@ -11,9 +10,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
-	"github.com/cd06/smartdeal/internal/testenv"
 )
 
 const hostile = `<script>alert("x")</script> & <img src=x onerror=alert(1)>`
@@ -46,12 +43,7 @@ func mustContain(t *testing.T, what, body string, wants ...string) {
 // summary and drawing; hostile text escaped; a planned mission; an unknown
 // one; and the page still served when InfluxDB is down.
 func TestMissionPages(t *testing.T) {
-	in := testenv.SharedInflux(t)
-	db := in.NewDatabase(t)
-	meas, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	meas, in, db := freshInflux(t)
 	e := newEnv(t, sqltest.SQLite(t), meas, api.Config{})
 	agentID, agent := e.field()
 	_, citizen := e.user(civic.RoleCitizen)

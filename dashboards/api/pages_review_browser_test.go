@@ -2,7 +2,6 @@ package api_test
 
 import (
 	"fmt"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -12,9 +11,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
-	"github.com/cd06/smartdeal/internal/testenv"
 )
 
 // TestBrowserReviewDesk: with JavaScript disabled in Chromium, an expert
@@ -25,12 +22,7 @@ import (
 // an administrator selects it; a second selection that would exceed the
 // budget shows the amount and changes nothing in the database.
 func TestBrowserReviewDesk(t *testing.T) {
-	in := testenv.SharedInflux(t)
-	db := in.NewDatabase(t)
-	meas, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen"}, slog.New(slog.DiscardHandler))
-	if err != nil {
-		t.Fatal(err)
-	}
+	meas, in, db := freshInflux(t)
 	e := newEnv(t, sqltest.SQLite(t), meas, api.Config{})
 	agentID, agent := e.field() // var-estuaire: level-1 measures water_level in m
 
