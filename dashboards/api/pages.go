@@ -104,6 +104,12 @@ func pageCSP(nonce string) string {
 func (s *Server) render(c *fiber.Ctx, name string, data map[string]any) error {
 	nonce := randomToken()
 	data["Nonce"] = nonce
+	if _, ok := data["Session"]; !ok {
+		// Pages that do not set it (error pages) still show who is signed in.
+		if se, err := s.pageSession(c, ""); err == nil && se != nil {
+			data["Session"] = se
+		}
+	}
 	if _, ok := data["Here"]; !ok {
 		data["Here"] = c.Path() // where the sign-out and sign-in forms return to
 	}

@@ -47,6 +47,13 @@ func TestPageErrors(t *testing.T) {
 			t.Errorf("%s: no CSP on the error page", tc.path)
 		}
 	}
+	// The error page shows who is signed in (a browser session).
+	f := newFormClient(e)
+	e.account(civic.RoleCitizen, "sam@example.fr", "un mot de passe solide")
+	f.signIn("sam@example.fr", "un mot de passe solide")
+	if resp, html := f.get("/idees/no-such-proposal"); resp.StatusCode != 404 || !strings.Contains(html, "Connecté·e : <strong>Dominique</strong>") {
+		t.Errorf("signed-in error page: %d, header missing:\n%.800s", resp.StatusCode, html)
+	}
 	// The author still sees their submitted proposal.
 	resp, _ := e.send(e.request("GET", "/idees/"+hidden.ID, author, nil, "Accept", browser))
 	if resp.StatusCode != 200 {
