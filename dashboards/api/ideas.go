@@ -343,6 +343,19 @@ func (s *Server) linkedSeries(c *fiber.Ctx, links []*civic.Link, start, stop tim
 	return out, nil
 }
 
+// maxPageLinks bounds the series a proposal page draws (JSON and HTML).
+const maxPageLinks = 12
+
+// pageLinks are the series links a proposal page draws, the first
+// maxPageLinks of them.
+func (s *Server) pageLinks(c *fiber.Ctx, proposalID string) ([]*civic.Link, error) {
+	links, err := s.store.Links(ctx(c), civic.LinkFilter{ProposalID: proposalID})
+	if err != nil {
+		return nil, err
+	}
+	return links[:min(len(links), maxPageLinks)], nil
+}
+
 func (s *Server) page(c *fiber.Ctx) error {
 	p, err := s.visibleProposal(c)
 	if err != nil {
@@ -352,12 +365,9 @@ func (s *Server) page(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	links, err := s.store.Links(ctx(c), civic.LinkFilter{ProposalID: p.ID})
+	links, err := s.pageLinks(c, p.ID)
 	if err != nil {
 		return err
-	}
-	if len(links) > 12 {
-		links = links[:12]
 	}
 	// Ending on the current minute keeps the query text stable for a minute,
 	// so the measurements cache (if enabled) serves repeated views.

@@ -231,12 +231,9 @@ func (s *Server) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	if err != nil {
 		return err
 	}
-	links, err := s.store.Links(ctx(c), civic.LinkFilter{ProposalID: p.ID})
+	links, err := s.pageLinks(c, p.ID)
 	if err != nil {
 		return err
-	}
-	if len(links) > 12 {
-		links = links[:12]
 	}
 	stop := s.now().UTC().Truncate(time.Minute)
 	start := stop.Add(-s.cfg.PageRange)
