@@ -9,7 +9,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cd06/smartdeal"
@@ -79,13 +78,7 @@ func TestBrowserLiveValue(t *testing.T) {
 	const line = "#serie-1-direct"
 
 	// Without JavaScript: the server-rendered value, no live controls.
-	noJS := browser(t)
-	if err := chromedp.Do(noJS, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(noJS, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
-		t.Fatal(err)
-	}
+	noJS := browserNoScript(t)
 	if err := chromedp.Do(noJS, chromedp.Navigate(e.base+"/idees/"+e.p.ID), chromedp.WaitVisible(chromedp.CSS(line))); err != nil {
 		t.Fatal(err)
 	}

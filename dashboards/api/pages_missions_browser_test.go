@@ -4,7 +4,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 	"github.com/chromedp/chromedp/kb"
 )
@@ -16,13 +15,7 @@ import (
 // keyboard.
 func TestBrowserMissionPages(t *testing.T) {
 	e := newBrowserEnv(t)
-	ctx := browser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
-		t.Fatal(err)
-	}
+	ctx := browserNoScript(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/idees"), chromedp.WaitVisible(chromedp.CSS("h1"))); err != nil {
 		t.Fatal(err)
 	}

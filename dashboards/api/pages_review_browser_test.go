@@ -6,7 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cd06/smartdeal/dashboards/api"
@@ -54,13 +53,7 @@ func TestBrowserReviewDesk(t *testing.T) {
 	e.account(civic.RoleAdmin, "comite@example.fr", password)
 	base := serve(t, e)
 
-	ctx := browser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
-		t.Fatal(err)
-	}
+	ctx := browserNoScript(t)
 
 	// The desk sends to the sign-in page, which comes back to it.
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/expertise"), chromedp.WaitVisible(chromedp.ID("connexion"))); err != nil {

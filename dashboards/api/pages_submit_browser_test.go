@@ -5,7 +5,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/chromedp/cdproto/emulation"
 	"github.com/chromedp/chromedp"
 
 	"github.com/cd06/smartdeal/dashboards/api"
@@ -32,13 +31,7 @@ func TestBrowserSubmitAndComment(t *testing.T) {
 	lou := e.account(civic.RoleCitizen, email, password)
 	base := serve(t, e)
 
-	ctx := browser(t)
-	if err := chromedp.Do(ctx, chromedp.Navigate("about:blank")); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := chromedp.Call(ctx, emulation.SetScriptExecutionDisabled, emulation.SetScriptExecutionDisabledParams{Value: true}); err != nil {
-		t.Fatal(err)
-	}
+	ctx := browserNoScript(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/idees"), chromedp.WaitVisible(chromedp.ID("appel-deposer"))); err != nil {
 		t.Fatal(err)
 	}
