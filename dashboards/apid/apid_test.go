@@ -11,7 +11,6 @@ import (
 	"net/http"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,23 +21,6 @@ import (
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
-
-type syncBuf struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuf) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuf) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 // lazy is formatted when a failure message is printed.
 type lazy func() string
@@ -92,7 +74,7 @@ func TestApp(t *testing.T) {
 	cfg.Admin = AdminConfig{Email: "admin@departement06.fr", Password: "administrateur-2026"}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	var stderr syncBuf
+	var stderr testenv.LogBuffer
 	app, err := New(ctx, cfg, slog.New(slog.NewTextHandler(&stderr, nil)), prometheus.NewRegistry())
 	if err != nil {
 		t.Fatal(err)

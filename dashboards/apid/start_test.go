@@ -30,7 +30,7 @@ func TestStartWithoutBrokerAndInflux(t *testing.T) {
 	cfg.MQTT.URL = broker.URL()
 	cfg.Admin = AdminConfig{Email: "demo@smartdeal.local"}
 
-	var logs syncBuf
+	var logs testenv.LogBuffer
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	app, err := New(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil)), nil)
@@ -97,7 +97,7 @@ func TestStartWithoutBrokerAndInflux(t *testing.T) {
 	}
 
 	// Second start on the same database: the account is kept, nothing generated.
-	var logs2 syncBuf
+	var logs2 testenv.LogBuffer
 	cfg.MQTT.URL = ""
 	app2, err := New(context.Background(), cfg, slog.New(slog.NewTextHandler(&logs2, nil)), nil)
 	if err != nil {
