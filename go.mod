@@ -29,7 +29,10 @@ require (
 	periph.io/x/host/v3 v3.8.5
 )
 
-require github.com/gogo/protobuf v1.3.2 // indirect
+require (
+	github.com/gogo/protobuf v1.3.2 // indirect
+	github.com/wneessen/go-mail v0.8.1 // indirect
+)
 
 require (
 	github.com/andybalholm/brotli v1.3.0 // indirect

@@ -27,6 +27,7 @@ import (
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/dashboards/measure"
 	"github.com/cd06/smartdeal/dashboards/sqlstore"
 )
@@ -44,6 +45,10 @@ type HTTPConfig struct {
 	TrustedProxies []string `koanf:"trusted_proxies"`
 	// ProxyHeader defaults to X-Forwarded-For.
 	ProxyHeader string `koanf:"proxy_header"`
+	// PublicURL is the address people reach the pages at, written into the
+	// links of e-mails (verification, password reset, unsubscribe), e.g.
+	// https://participer.example.fr; defaults to http:// + Addr.
+	PublicURL string `koanf:"public_url"`
 }
 
 // InfluxConfig says where the measurements are (InfluxDB 1.8 or 2.x).
@@ -104,6 +109,8 @@ type Config struct {
 	Admin   AdminConfig  `koanf:"admin"`
 	API     APIConfig    `koanf:"api"`
 	Licence string       `koanf:"licence"`
+	// Mail is the SMTP relay; without mail.host, mail is written to the log.
+	Mail mail.Config `koanf:"mail"`
 }
 
 // DefaultConfig is a local run: SQLite smartdeal.db, HTTP on 127.0.0.1:8080,
@@ -159,6 +166,15 @@ func (c Config) Validate() error {
 	case "", RateStoreAuto, RateStoreMemory, RateStoreSQL:
 	default:
 		return fmt.Errorf("api.rate_store: %q: want auto, memory or sql", c.API.RateStore)
+	}
+	if c.HTTP.PublicURL != "" {
+		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return fmt.Errorf("http.public_url: %q: want http(s)://host[/path]", c.HTTP.PublicURL)
+		}
+	}
+	m := c.Mail
+	if err := m.Validate("mail"); err != nil {
+		return err
 	}
 	if c.Admin.Password != "" && c.Admin.Email == "" {
 		return errors.New("admin.email: required with admin.password")
@@ -225,13 +241,20 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 		a.feed = newMQTTFeed(cfg.MQTT, topics, log.With("part", "mqtt"))
 		pub = a.feed
 	}
+	mailer, err := mail.New(cfg.Mail, log.With("part", "mail"))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Mail.Host == "" {
+		log.Warn("no SMTP relay configured (mail.host): e-mails are written to the log")
+	}
 	rate, rateStore := rateLimiter(cfg.API.RateStore, a.store)
 	log.Info("rate limits", "store", rateStore)
 	a.srv, err = api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, CookieSecure: cfg.HTTP.CookieSecure, Licence: cfg.Licence,
 		TrustedProxies: cfg.HTTP.TrustedProxies, ProxyHeader: cfg.HTTP.ProxyHeader,
-		Topics: topics, MQTTHost: cfg.MQTT.URL},
+		Topics: topics, MQTTHost: cfg.MQTT.URL, PublicURL: cfg.HTTP.PublicURL},
 		api.Deps{Store: a.store, Measurements: a.meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{},
-			RateLimiter: rate})
+			RateLimiter: rate, Mail: mailer})
 	if err != nil {
 		return nil, err
 	}
@@ -244,6 +267,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	a.ln, err = net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("http.addr: %w", err)
+	}
+	if cfg.HTTP.PublicURL == "" {
+		a.srv.SetPublicURL("http://" + a.Addr())
 	}
 	ok = true
 	return a, nil
