@@ -18,6 +18,12 @@ func (s *Server) missions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	seen := proposalCache{}
+	for _, m := range ms {
+		if err := s.hideProposalIDs(c, m, seen); err != nil {
+			return err
+		}
+	}
 	return c.JSON(ms)
 }
 
@@ -37,6 +43,9 @@ func (s *Server) createMission(c *fiber.Ctx) error {
 func (s *Server) mission(c *fiber.Ctx) error {
 	m, err := s.store.Mission(ctx(c), c.Params("id"))
 	if err != nil {
+		return err
+	}
+	if err := s.hideProposalIDs(c, m, proposalCache{}); err != nil {
 		return err
 	}
 	return c.JSON(m)
@@ -103,6 +112,9 @@ func (s *Server) setMissionStatus(c *fiber.Ctx) error {
 		if publish {
 			_ = s.publishMission(c, m, prev)
 		}
+		return err
+	}
+	if err := s.hideProposalIDs(c, out, proposalCache{}); err != nil {
 		return err
 	}
 	return c.JSON(out)
@@ -287,6 +299,16 @@ func (s *Server) links(c *fiber.Ctx) error {
 	f := civic.LinkFilter{ProposalID: c.Query("proposal"), MissionID: c.Query("mission")}
 	if f.ProposalID == "" && f.MissionID == "" {
 		return civic.FieldError("proposal", "give proposal or mission")
+	}
+	if f.ProposalID != "" {
+		// A proposal the caller may not see has no links, as an unknown one.
+		p, err := s.store.Proposal(ctx(c), f.ProposalID)
+		if err != nil && civic.ErrorCode(err) != civic.ENOTFOUND {
+			return err
+		}
+		if p != nil && !canSee(c, p) {
+			return c.JSON([]*civic.Link{})
+		}
 	}
 	ls, err := s.store.Links(ctx(c), f)
 	if err != nil {
