@@ -33,6 +33,13 @@ func (s *Server) createMission(c *fiber.Ctx) error {
 		return err
 	}
 	m.Status, m.Started, m.Ended = "", nil, nil
+	for _, id := range m.ProposalIDs { // one the planner may not see is unknown, as the store says
+		if hidden, err := s.unseen(c, id); err != nil {
+			return err
+		} else if hidden {
+			return civic.FieldError("proposal_ids", "unknown proposal %q", id)
+		}
+	}
 	if err := s.store.CreateMission(ctx(c), &m); err != nil {
 		return err
 	}
@@ -300,13 +307,10 @@ func (s *Server) links(c *fiber.Ctx) error {
 	if f.ProposalID == "" && f.MissionID == "" {
 		return civic.FieldError("proposal", "give proposal or mission")
 	}
-	if f.ProposalID != "" {
-		// A proposal the caller may not see has no links, as an unknown one.
-		p, err := s.store.Proposal(ctx(c), f.ProposalID)
-		if err != nil && civic.ErrorCode(err) != civic.ENOTFOUND {
+	if f.ProposalID != "" { // a proposal the caller may not see has no links, as an unknown one
+		if hidden, err := s.unseen(c, f.ProposalID); err != nil {
 			return err
-		}
-		if p != nil && !canSee(c, p) {
+		} else if hidden {
 			return c.JSON([]*civic.Link{})
 		}
 	}
@@ -323,6 +327,13 @@ func (s *Server) createLink(c *fiber.Ctx) error {
 		return err
 	}
 	l.SiteID, l.DeviceID = strings.TrimSpace(l.SiteID), strings.TrimSpace(l.DeviceID)
+	if l.ProposalID != "" { // one the caller may not see is unknown, as the store says
+		if hidden, err := s.unseen(c, l.ProposalID); err != nil {
+			return err
+		} else if hidden {
+			return civic.FieldError("proposal_id", "unknown proposal or mission")
+		}
+	}
 	if err := s.store.CreateLink(ctx(c), &l); err != nil {
 		return err
 	}

@@ -150,6 +150,11 @@ func (s *Server) setStatus(c *fiber.Ctx) error {
 // transition, the rejection reason and, for a selection, the budget); the
 // JSON route and the committee's decision form share it.
 func (s *Server) changeStatus(c *fiber.Ctx, proposalID string, r statusReq) (*civic.Proposal, error) {
+	// A proposal the caller may not see (an expert, an agent and one that is
+	// not public) is unknown to them: neither 403 nor 409 tells it exists.
+	if _, err := s.proposalFor(c, proposalID); err != nil {
+		return nil, err
+	}
 	if r.Status == civic.StatusRefused {
 		if r.Reason != "" {
 			return nil, civic.FieldError("reason", "a moderation refusal takes reason_code and an optional note")
@@ -336,7 +341,7 @@ func (s *Server) review(c *fiber.Ctx) error {
 func (s *Server) putReview(c *fiber.Ctx, proposalID string, r reviewReq) (*civic.Review, error) {
 	rv := &civic.Review{ProposalID: proposalID, ExpertID: caller(c).user.ID, Impact: r.Impact, Feasibility: r.Feasibility, Cost: r.Cost, Comment: r.Comment}
 	if err := s.store.PutReview(ctx(c), rv); err != nil {
-		return nil, err
+		return nil, s.hideUnseen(c, proposalID, err)
 	}
 	return rv, nil
 }

@@ -43,6 +43,20 @@ func (s *Server) proposalFor(c *fiber.Ctx, id string) (*civic.Proposal, error) {
 	return p, nil
 }
 
+// unseen reports whether proposal id exists but the caller may not see it:
+// the routes that name a proposal in their body or query then answer as for
+// an unknown id.
+func (s *Server) unseen(c *fiber.Ctx, id string) (bool, error) {
+	p, err := s.store.Proposal(ctx(c), id)
+	if civic.ErrorCode(err) == civic.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !canSee(c, p), nil
+}
+
 // hideUnseen turns a refusal (ECONFLICT: voting closed, not published) about
 // a proposal the caller may not see into the 404 of an unknown one, so that
 // a vote or a comment cannot tell a hidden proposal exists. The check costs
