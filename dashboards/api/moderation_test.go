@@ -33,7 +33,7 @@ func (e *env) pageAs(path, token string, want int) string {
 	return string(b)
 }
 
-// field asserts a 400 problem naming field.
+// fieldProblem asserts a 400 problem naming field.
 func (e *env) fieldProblem(method, path, token string, body any, field string) {
 	e.t.Helper()
 	if p := e.problem(method, path, token, body, 400); p["field"] != field {
@@ -89,7 +89,7 @@ func testRefusal(t *testing.T, e *env) {
 	e.fieldProblem("POST", st, e.admin, map[string]any{"status": "published", "reason_code": "other"}, "reason_code")
 	e.fieldProblem("POST", st, e.admin, map[string]any{"status": "published", "note": "x"}, "note")
 	e.problem("POST", st, e.admin, map[string]any{"status": "rejected", "reason": "hors sujet"}, 409) // no longer a way to moderate
-	e.problem("POST", st, expert, map[string]any{"status": "refused", "reason_code": "abusive"}, 404)  // may not see it
+	e.problem("POST", st, expert, map[string]any{"status": "refused", "reason_code": "abusive"}, 404) // may not see it
 	e.problem("POST", "/api/v1/ideas/"+pub.ID+"/status", expert, map[string]any{"status": "refused", "reason_code": "abusive"}, 403)
 	if p, _ := e.st.Proposal(t.Context(), sub.ID); p.Status != civic.StatusSubmitted {
 		t.Fatalf("refused requests changed the status to %s", p.Status)
@@ -152,6 +152,7 @@ func testRefusal(t *testing.T, e *env) {
 			t.Errorf("history of %s: %+v", id, last)
 		}
 		e.problem("GET", base+"/evidence", expert, nil, 404)
+		e.problem("POST", base+"/reviews", expert, map[string]any{"impact": 3, "feasibility": 3, "cost": 3}, 404)
 		e.pageAs("/expertise/"+id, expert, 404)
 	}
 
