@@ -156,9 +156,13 @@ func Run(ctx context.Context, tags []string) (*Result, error) {
 // Report describes the violations of r for a test failure: per rule its id,
 // impact and help, then each element's selector, its HTML and what to fix.
 // It is empty when there are none.
-func Report(r *Result) string {
+func Report(r *Result) string { return Describe(r.Violations) }
+
+// Describe is Report for any list of rules (r.Incomplete: what to check by
+// hand, and why axe could not decide).
+func Describe(rules []Rule) string {
 	var b strings.Builder
-	for _, v := range r.Violations {
+	for _, v := range rules {
 		fmt.Fprintf(&b, "%s (%s): %s — %s\n", v.ID, v.Impact, v.Help, v.HelpURL)
 		for _, n := range v.Nodes {
 			fmt.Fprintf(&b, "    at %s\n      %s\n", n.Selector(), n.HTML)
