@@ -6,7 +6,9 @@
 // It makes sure Mosquitto answers on 127.0.0.1:1883 (starting or installing it
 // where it can), builds and caches InfluxDB 1.8.10 on first use, starts it on a
 // free port with a temporary data dir, the v2 write API and Flux, and passes its
-// URL to the command as SMARTDEAL_TEST_INFLUX_URL (MQTT as SMARTDEAL_TEST_MQTT_URL).
+// URL to the command as SMARTDEAL_TEST_INFLUX_URL (MQTT as SMARTDEAL_TEST_MQTT_URL),
+// and does the same for mailpit, a real SMTP server with an HTTP API
+// (SMARTDEAL_TEST_SMTP_ADDR, SMARTDEAL_TEST_MAILPIT_URL).
 package main
 
 import (
@@ -73,8 +75,18 @@ func run(ctx context.Context, args []string, stderr io.Writer) (int, error) {
 		return 1, err
 	}
 	defer in.Stop()
-	log.Info("services ready", "influxdb", in.URL, "influxd", bin)
-	env = append(env, "SMARTDEAL_TEST_INFLUX_URL="+in.URL, "SMARTDEAL_INFLUXD="+bin)
+	mailpitBin, err := services.EnsureMailpit(ctx, log)
+	if err != nil {
+		return 1, err
+	}
+	mp, err := services.StartMailpit(ctx, mailpitBin, filepath.Join(dir, "mailpit.log"))
+	if err != nil {
+		return 1, err
+	}
+	defer mp.Stop()
+	log.Info("services ready", "influxdb", in.URL, "influxd", bin, "smtp", mp.SMTPAddr, "mailpit", mp.URL)
+	env = append(env, "SMARTDEAL_TEST_INFLUX_URL="+in.URL, "SMARTDEAL_INFLUXD="+bin,
+		"SMARTDEAL_TEST_SMTP_ADDR="+mp.SMTPAddr, "SMARTDEAL_TEST_MAILPIT_URL="+mp.URL, "SMARTDEAL_MAILPIT="+mailpitBin)
 
 	cmd := exec.CommandContext(ctx, cmdArgs[0], cmdArgs[1:]...)
 	cmd.Env = env

@@ -14,6 +14,9 @@ import (
 	"fmt"
 	"html/template"
 	"log/slog"
+	"net/url"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -21,6 +24,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/dashboards/measure"
 )
 
@@ -52,6 +56,11 @@ type Measurements interface {
 // all-in-one).
 type Publisher interface {
 	Publish(ctx context.Context, topic string, payload []byte, retained bool) error
+}
+
+// Mailer sends one e-mail (mail.SMTP, or mail.LogSender without a relay).
+type Mailer interface {
+	Send(ctx context.Context, m mail.Message) error
 }
 
 // Config tunes the API. Zero values take the documented defaults.
@@ -92,6 +101,11 @@ type Config struct {
 	PageRange time.Duration
 	// MQTTHost is written into device provisioning answers (optional).
 	MQTTHost string
+	// PublicURL is the base of the links written into e-mails, e.g.
+	// https://participer.example.fr (optional) defaults to
+	// http://127.0.0.1:8080; apid sets it to the listener's address when
+	// http.public_url is empty.
+	PublicURL string
 	// FlightLogLimit is the largest flight-log upload in bytes (optional)
 	// defaults to 32 MiB. Fiber reads whole bodies, so the server accepts up to
 	// this size and every other route refuses bodies over BodyLimit.
@@ -136,6 +150,13 @@ func (c *Config) Validate() error {
 	if _, err := parseTrustedProxies(c.TrustedProxies); err != nil {
 		return err
 	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://127.0.0.1:8080"
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+		return fmt.Errorf("http.public_url: %q: want http(s)://host[/path]", c.PublicURL)
+	}
 	if c.Licence == "" {
 		c.Licence = "Licence Ouverte / Open Licence 2.0 (Etalab)"
 	}
@@ -173,6 +194,8 @@ type Deps struct {
 	// defaults to a MemoryLimiter; replicas sharing a database pass the
 	// store's SQL limiter so their limits are shared.
 	RateLimiter RateLimiter
+	// Mail sends e-mail (optional) defaults to writing it to Logger.
+	Mail Mailer
 }
 
 // Server is the API: a Fiber app plus the live-feed hub.
@@ -193,6 +216,8 @@ type Server struct {
 	pages      *template.Template
 	dummy      string // a password hash to spend time on for unknown accounts
 	proxies    trustedProxies
+	mail       Mailer
+	publicURL  atomic.Pointer[string]
 }
 
 // New builds the API.
@@ -215,8 +240,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if deps.RateLimiter == nil {
 		deps.RateLimiter = NewMemoryLimiter()
 	}
+	if deps.Mail == nil {
+		deps.Mail = &mail.LogSender{Log: deps.Logger}
+	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
-		now: deps.Now, reg: deps.Registry, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs, rate: deps.RateLimiter}
+		now: deps.Now, reg: deps.Registry, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs, rate: deps.RateLimiter,
+		mail: deps.Mail}
+	s.SetPublicURL(cfg.PublicURL)
 	var err error
 	if s.proxies, err = parseTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
@@ -245,6 +275,17 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.mount()
 	return s, nil
 }
+
+// SetPublicURL changes the base of e-mail links (apid sets the listener's
+// address once it is bound, when no http.public_url was configured).
+func (s *Server) SetPublicURL(u string) {
+	u = strings.TrimSuffix(u, "/")
+	s.publicURL.Store(&u)
+}
+
+// PublicURL is the base of the links written into e-mails, without a
+// trailing slash.
+func (s *Server) PublicURL() string { return *s.publicURL.Load() }
 
 // App returns the Fiber app (to Listen, or to app.Test in tests).
 func (s *Server) App() *fiber.App { return s.app }

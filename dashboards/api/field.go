@@ -304,12 +304,20 @@ func (s *Server) createLink(c *fiber.Ctx) error {
 	if err := s.store.CreateLink(ctx(c), &l); err != nil {
 		return err
 	}
+	owner := "proposal:" + l.ProposalID
+	if l.MissionID != "" {
+		owner = "mission:" + l.MissionID
+	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "link.create", Target: l.ID,
+		Detail: owner + " " + l.SiteID + "/" + l.DeviceID + "/" + l.Quantity})
 	return c.Status(fiber.StatusCreated).JSON(l)
 }
 
 func (s *Server) deleteLink(c *fiber.Ctx) error {
-	if err := s.store.DeleteLink(ctx(c), c.Params("id")); err != nil {
+	id := c.Params("id")
+	if err := s.store.DeleteLink(ctx(c), id); err != nil {
 		return err
 	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "link.delete", Target: id})
 	return c.SendStatus(fiber.StatusNoContent)
 }

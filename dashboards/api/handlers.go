@@ -159,7 +159,9 @@ func (s *Server) checkPassword(c *fiber.Ctx, email, password string) (*civic.Use
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
 	if !VerifyPassword(u.PasswordHash, password) {
-		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "auth.signin_failed", Target: u.ID, Detail: s.clientIP(c)})
+		// No actor: whoever sent the wrong password is not known to be the
+		// account's owner (the export shows neither actor nor address).
+		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: u.ID, Detail: s.clientIP(c)})
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
 	return u, nil
@@ -271,6 +273,7 @@ func (s *Server) createTheme(c *fiber.Ctx) error {
 	if err := s.store.CreateTheme(ctx(c), &t); err != nil {
 		return err
 	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "theme.create", Target: t.ID})
 	return c.Status(fiber.StatusCreated).JSON(t)
 }
 

@@ -309,6 +309,8 @@ func (s *Server) putReview(c *fiber.Ctx, proposalID string, r reviewReq) (*civic
 	if err := s.store.PutReview(ctx(c), rv); err != nil {
 		return nil, err
 	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: rv.ExpertID, Action: "review.put", Target: proposalID,
+		Detail: "impact=" + strconv.Itoa(rv.Impact) + " feasibility=" + strconv.Itoa(rv.Feasibility) + " cost=" + strconv.Itoa(rv.Cost)})
 	return rv, nil
 }
 

@@ -42,7 +42,7 @@ func TestLegalPages(t *testing.T) {
 				"Licence Ouverte / Open Licence 2.0 (Etalab)", `href="/confidentialite"`, `href="/accessibilite"`},
 			"/confidentialite": {"<h1>Politique de confidentialité</h1>", "Comptes et connexion", "Propositions, commentaires et soutiens",
 				"Expertise des propositions", "Journal d'audit et limitation des abus", "Mesures des capteurs, télémesures et journaux de vol des drones",
-				"Notifications par courriel", "article 6.1.e du RGPD", "article 6.1.a du RGPD", "articles 6.1.c et 32 du RGPD",
+				"<h3 id=\"t-courriels\">Courriels</h3>", "lien de désinscription", "article 6.1.e du RGPD", "article 6.1.a du RGPD", "articles 6.1.c et 32 du RGPD",
 				"Une session est valable 7 jours", "une fenêtre de 1\u00a0min", "sans limite de durée", "aucune donnée personnelle",
 				"le fichier lui-même n'est pas conservé", "adresse IP", "<code>sd_session</code>", "<code>sd_flash</code>",
 				`<a href="/api/v1/me/export">`, "DELETE /api/v1/me", "Rectification, opposition, limitation", "d'un mois",

@@ -85,8 +85,8 @@ func (s *Server) table() []*Route {
 		{Method: "POST", Path: v1 + "/auth/signout", Tag: "auth", Summary: "End the current session", Access: SignedIn, Status: 204, handler: s.signOut},
 		{Method: "GET", Path: v1 + "/me", Tag: "auth", Summary: "The signed-in account", Access: SignedIn, Response: civic.User{}, handler: s.me},
 		{Method: "GET", Path: v1 + "/me/export", Tag: "auth", Summary: "GDPR: download everything stored about me (including my votes)", Access: SignedIn, Response: civic.Export{}, handler: s.exportMe},
-		{Method: "DELETE", Path: v1 + "/me", Tag: "auth", Summary: "GDPR: erase my account, votes and sessions; my proposals and comments stay anonymous", Access: SignedIn, Status: 204, handler: s.deleteMe},
-		{Method: "PUT", Path: v1 + "/users/:id/role", Tag: "auth", Summary: "Change a user's role", Access: SignedIn, Roles: admin, Body: roleReq{}, Status: 204, handler: s.setRole},
+		{Method: "DELETE", Path: v1 + "/me", Tag: "auth", Summary: "GDPR: erase my account; my public proposals, comments and reviews stay anonymous, my supports stay counted only where voting has closed (409 for the last administrator)", Access: SignedIn, Status: 204, handler: s.deleteMe},
+		{Method: "PUT", Path: v1 + "/users/:id/role", Tag: "auth", Summary: "Change a user's role (409 for demoting the last administrator)", Access: SignedIn, Roles: admin, Body: roleReq{}, Status: 204, handler: s.setRole},
 		{Method: "GET", Path: v1 + "/audit", Tag: "auth", Summary: "Audit log of sensitive actions", Access: SignedIn, Roles: admin, Params: []Param{q("limit", "integer", "entries (default 100)")}, Response: []civic.AuditEntry{}, handler: s.auditLog},
 
 		{Method: "GET", Path: v1 + "/themes", Tag: "ideas", Summary: "Themes (the five of the SMART Deal and any added)", Response: []civic.Theme{}, handler: s.themes},

@@ -27,6 +27,7 @@ import (
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/dashboards/measure"
 	"github.com/cd06/smartdeal/dashboards/sqlstore"
 )
@@ -44,6 +45,10 @@ type HTTPConfig struct {
 	TrustedProxies []string `koanf:"trusted_proxies"`
 	// ProxyHeader defaults to X-Forwarded-For.
 	ProxyHeader string `koanf:"proxy_header"`
+	// PublicURL is the address people reach the pages at, written into the
+	// links of e-mails (verification, password reset, unsubscribe), e.g.
+	// https://participer.example.fr; defaults to http:// + Addr.
+	PublicURL string `koanf:"public_url"`
 }
 
 // InfluxConfig says where the measurements are (InfluxDB 1.8 or 2.x).
@@ -104,6 +109,8 @@ type Config struct {
 	Admin   AdminConfig  `koanf:"admin"`
 	API     APIConfig    `koanf:"api"`
 	Licence string       `koanf:"licence"`
+	// Mail is the SMTP relay; without mail.host, mail is written to the log.
+	Mail mail.Config `koanf:"mail"`
 	// Legal is who publishes, hosts and answers, for the legal pages
 	// (legal.publisher, legal.dpo_email…); see api.Legal.
 	Legal api.Legal `koanf:"legal"`
@@ -163,6 +170,15 @@ func (c Config) Validate() error {
 	case "", RateStoreAuto, RateStoreMemory, RateStoreSQL:
 	default:
 		return fmt.Errorf("api.rate_store: %q: want auto, memory or sql", c.API.RateStore)
+	}
+	if c.HTTP.PublicURL != "" {
+		if u, err := url.Parse(c.HTTP.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" || u.RawQuery != "" {
+			return fmt.Errorf("http.public_url: %q: want http(s)://host[/path]", c.HTTP.PublicURL)
+		}
+	}
+	m := c.Mail
+	if err := m.Validate("mail"); err != nil {
+		return err
 	}
 	legal := c.Legal
 	if err := legal.Validate(); err != nil {
@@ -233,13 +249,20 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 		a.feed = newMQTTFeed(cfg.MQTT, topics, log.With("part", "mqtt"))
 		pub = a.feed
 	}
+	mailer, err := mail.New(cfg.Mail, log.With("part", "mail"))
+	if err != nil {
+		return nil, err
+	}
+	if cfg.Mail.Host == "" {
+		log.Warn("no SMTP relay configured (mail.host): e-mails are written to the log")
+	}
 	rate, rateStore := rateLimiter(cfg.API.RateStore, a.store)
 	log.Info("rate limits", "store", rateStore)
 	a.srv, err = api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, CookieSecure: cfg.HTTP.CookieSecure, Licence: cfg.Licence,
 		TrustedProxies: cfg.HTTP.TrustedProxies, ProxyHeader: cfg.HTTP.ProxyHeader,
-		Topics: topics, MQTTHost: cfg.MQTT.URL, Legal: cfg.Legal},
+		Topics: topics, MQTTHost: cfg.MQTT.URL, PublicURL: cfg.HTTP.PublicURL, Legal: cfg.Legal},
 		api.Deps{Store: a.store, Measurements: a.meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{},
-			RateLimiter: rate})
+			RateLimiter: rate, Mail: mailer})
 	if err != nil {
 		return nil, err
 	}
@@ -255,6 +278,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	a.ln, err = net.Listen("tcp", cfg.HTTP.Addr)
 	if err != nil {
 		return nil, fmt.Errorf("http.addr: %w", err)
+	}
+	if cfg.HTTP.PublicURL == "" {
+		a.srv.SetPublicURL("http://" + a.Addr())
 	}
 	ok = true
 	return a, nil

@@ -4,7 +4,8 @@
 // proposals and missions to measurement series. It holds types, rules and the
 // service interfaces that storage adapters implement (sqlstore) and the HTTP
 // layer consumes (api), in the style of WTF Dial: no dependency beyond the
-// standard library and the root smartdeal package.
+// standard library, the root smartdeal package and, for mission areas, the
+// GeoJSON library it wraps (github.com/paulmach/orb; only the API links it).
 package civic
 
 import (

@@ -124,7 +124,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c *civic.Campaign) error {
 
 const proposalCols = `p.id, p.campaign_id, p.theme_id, p.author_id, p.title, p.body, p.lat, p.lon,
 	p.estimated_cost_eur, p.status, p.rejection_reason, p.created, p.updated,
-	(SELECT COUNT(*) FROM votes v WHERE v.proposal_id = p.id)`
+	(SELECT COUNT(*) FROM votes v WHERE v.proposal_id = p.id) + p.erased_votes`
 
 func scanProposal(r interface{ Scan(...any) error }) (*civic.Proposal, error) {
 	var p civic.Proposal

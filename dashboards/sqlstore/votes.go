@@ -60,7 +60,8 @@ func (s *Store) HasVoted(ctx context.Context, proposalID, userID string) (bool, 
 
 func (s *Store) voteCount(ctx context.Context, proposalID string) (int, error) {
 	var n int
-	if err := s.row(ctx, s.db, `SELECT COUNT(*) FROM votes WHERE proposal_id = ?`, proposalID).Scan(&n); err != nil {
+	if err := s.row(ctx, s.db, `SELECT (SELECT COUNT(*) FROM votes WHERE proposal_id = ?) + COALESCE((SELECT erased_votes FROM proposals WHERE id = ?), 0)`,
+		proposalID, proposalID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count votes: %w", err)
 	}
 	return n, nil
@@ -174,11 +175,12 @@ func scanReviews(rows *sql.Rows) ([]*civic.Review, error) {
 	out := []*civic.Review{}
 	for rows.Next() {
 		var r civic.Review
+		var expert sql.NullString // NULL once the expert's account is erased
 		var created int64
-		if err := rows.Scan(&r.ProposalID, &r.ExpertID, &r.Impact, &r.Feasibility, &r.Cost, &r.Comment, &created); err != nil {
+		if err := rows.Scan(&r.ProposalID, &expert, &r.Impact, &r.Feasibility, &r.Cost, &r.Comment, &created); err != nil {
 			return nil, fmt.Errorf("scan review: %w", err)
 		}
-		r.Created = fromMS(created)
+		r.ExpertID, r.Created = expert.String, fromMS(created)
 		out = append(out, &r)
 	}
 	return out, rows.Err()

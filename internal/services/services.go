@@ -244,3 +244,118 @@ func EnsureMosquitto(ctx context.Context, log *slog.Logger) error {
 	}
 	return fmt.Errorf("mosquitto started but %s does not answer", addr)
 }
+
+// MailpitModule is the SMTP test server the project's mail tests use.
+const MailpitModule = "github.com/axllent/mailpit@v1.33.1"
+
+// EnsureMailpit returns the path of a mailpit binary: $SMARTDEAL_MAILPIT, the
+// cache, or PATH; when there is none it builds mailpit v1.33.1 with
+// `go install` into the cache (about a minute, once).
+func EnsureMailpit(ctx context.Context, log *slog.Logger) (string, error) {
+	if p := os.Getenv("SMARTDEAL_MAILPIT"); p != "" {
+		return p, nil
+	}
+	cached := filepath.Join(CacheDir(), "bin", "mailpit")
+	if st, err := os.Stat(cached); err == nil && !st.IsDir() {
+		return cached, nil
+	}
+	if p, err := exec.LookPath("mailpit"); err == nil {
+		return p, nil
+	}
+	log.Info("building mailpit v1.33.1 from the Go module proxy (once, about a minute)", "into", filepath.Dir(cached))
+	cmd := exec.CommandContext(ctx, "go", "install", MailpitModule)
+	cmd.Env = append(os.Environ(), "GOBIN="+filepath.Dir(cached), "CGO_ENABLED=0")
+	cmd.Stdout, cmd.Stderr = os.Stderr, os.Stderr
+	if err := cmd.Run(); err != nil {
+		return "", fmt.Errorf("go install %s: %w", MailpitModule, err)
+	}
+	return cached, nil
+}
+
+// MailpitArgs are mailpit's arguments for a loopback test server: SMTP and
+// HTTP API on the given ports, messages in memory, any credentials accepted
+// (also over plain SMTP), no reverse DNS lookups.
+func MailpitArgs(smtpPort, httpPort int) []string {
+	return []string{
+		"--smtp", "127.0.0.1:" + strconv.Itoa(smtpPort),
+		"--listen", "127.0.0.1:" + strconv.Itoa(httpPort),
+		"--smtp-auth-accept-any", "--smtp-auth-allow-insecure",
+		"--smtp-disable-rdns", "--disable-version-check", "--quiet",
+	}
+}
+
+// Mailpit is a running mailpit child process.
+type Mailpit struct {
+	SMTPAddr string // 127.0.0.1:port
+	URL      string // http://127.0.0.1:port (the HTTP API)
+	cmd      *exec.Cmd
+	done     chan struct{}
+}
+
+// StartMailpit starts mailpit on two free loopback ports and waits until its
+// HTTP API answers.
+func StartMailpit(ctx context.Context, bin, logPath string) (*Mailpit, error) {
+	smtpPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	httpPort, err := FreePort()
+	if err != nil {
+		return nil, err
+	}
+	logf, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o644)
+	if err != nil {
+		return nil, fmt.Errorf("mailpit log: %w", err)
+	}
+	cmd := exec.Command(bin, MailpitArgs(smtpPort, httpPort)...)
+	cmd.Stdout, cmd.Stderr = logf, logf
+	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGTERM}
+	if err := cmd.Start(); err != nil {
+		logf.Close()
+		return nil, fmt.Errorf("start mailpit: %w", err)
+	}
+	mp := &Mailpit{SMTPAddr: "127.0.0.1:" + strconv.Itoa(smtpPort), URL: "http://127.0.0.1:" + strconv.Itoa(httpPort),
+		cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); logf.Close(); close(mp.done) }()
+	deadline := time.NewTimer(30 * time.Second)
+	defer deadline.Stop()
+	for {
+		if Answers(mp.SMTPAddr) && mailpitUp(ctx, mp.URL) {
+			return mp, nil
+		}
+		select {
+		case <-mp.done:
+			return nil, fmt.Errorf("mailpit exited during start-up, see %s", logPath)
+		case <-deadline.C:
+			mp.Stop()
+			return nil, fmt.Errorf("mailpit not ready after 30s, see %s", logPath)
+		case <-ctx.Done():
+			mp.Stop()
+			return nil, ctx.Err()
+		case <-time.After(25 * time.Millisecond):
+		}
+	}
+}
+
+// Stop terminates mailpit and waits for it.
+func (mp *Mailpit) Stop() {
+	_ = mp.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-mp.done:
+	case <-time.After(10 * time.Second):
+		_ = mp.cmd.Process.Kill()
+		<-mp.done
+	}
+}
+
+func mailpitUp(ctx context.Context, base string) bool {
+	ctx, cancel := context.WithTimeout(ctx, time.Second)
+	defer cancel()
+	req, _ := http.NewRequestWithContext(ctx, http.MethodGet, base+"/api/v1/info", nil)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return false
+	}
+	resp.Body.Close()
+	return resp.StatusCode == http.StatusOK
+}
