@@ -45,7 +45,7 @@ func TestLegalPages(t *testing.T) {
 				"<h3 id=\"t-courriels\">Courriels</h3>", "lien de désinscription", "article 6.1.e du RGPD", "article 6.1.a du RGPD", "articles 6.1.c et 32 du RGPD",
 				"Une session est valable 7 jours", "une fenêtre de 1\u00a0min", "sans limite de durée", "aucune donnée personnelle",
 				"le fichier lui-même n'est pas conservé", "adresse IP", "<code>sd_session</code>", "<code>sd_flash</code>",
-				`<a href="/api/v1/me/export">`, "DELETE /api/v1/me", "Rectification, opposition, limitation", "d'un mois",
+				`<a href="/api/v1/me/export">`, "DELETE /api/v1/me", "« Compte supprimé »", "reste compté", "dernier administrateur", "Rectification, opposition, limitation", "d'un mois",
 				"[à compléter : legal.dpo_email]", "Délégué à la protection des données, Département des Alpes-Maritimes",
 				`href="https://www.cnil.fr/fr/plaintes"`, "3 place de Fontenoy, TSA 80715, 75334 Paris Cedex 07"},
 			"/conditions-utilisation": {"<h1>Conditions d'utilisation</h1>", "Un compte par personne", "Un soutien par proposition",
