@@ -49,7 +49,7 @@ func TestLegalPages(t *testing.T) {
 				"[à compléter : legal.dpo_email]", "Délégué à la protection des données, Département des Alpes-Maritimes",
 				`href="https://www.cnil.fr/fr/plaintes"`, "3 place de Fontenoy, TSA 80715, 75334 Paris Cedex 07"},
 			"/conditions-utilisation": {"<h1>Conditions d'utilisation</h1>", "Un compte par personne", "Un soutien par proposition",
-				"Des contributions respectueuses", "<strong>abusive</strong>", "<strong>hors sujet</strong>", "<strong>doublon</strong>",
+				"Des contributions respectueuses", "<strong>abusive</strong>", "<strong>hors sujet</strong>", "<strong>doublon</strong>", "<strong>autre motif</strong>", "en voit le motif",
 				"sous Licence Ouverte / Open Licence 2.0 (Etalab)", `href="/opendata/proposals.csv"`, "n'est pas un dispositif d'alerte",
 				"tribunal administratif de Nice", "[à compléter : legal.contact_email]"},
 			"/accessibilite": {"<h1>Déclaration d'accessibilité</h1>", "article 47 de la loi n° 2005-102 du 11 février 2005",

@@ -35,6 +35,7 @@ var statusFR = map[civic.Status]string{
 	civic.StatusSubmitted: "déposée", civic.StatusPublished: "publiée", civic.StatusShortlisted: "présélectionnée",
 	civic.StatusUnderReview: "en cours d'expertise", civic.StatusSelected: "retenue", civic.StatusRejected: "non retenue",
 	civic.StatusInProgress: "en réalisation", civic.StatusRealized: "réalisée",
+	civic.StatusRefused: "refusée à la modération",
 }
 
 var missionStatusFR = map[civic.MissionStatus]string{
@@ -73,6 +74,7 @@ func (s *Server) parsePages() (*template.Template, error) {
 		},
 		"quantity": quantityName,
 		"role":     func(r civic.Role) string { return roleFR[r] },
+		"reason":   func(r civic.ModerationReason) string { return moderationReasonFR[r] },
 	}).ParseFS(templatesFS, "templates/*.html")
 }
 
@@ -282,7 +284,7 @@ func (s *Server) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	here := "/idees/" + url.PathEscape(p.ID)
 	commentsPage, _ := strconv.Atoi(c.Query("commentaires")) // anything else: the first page
 	page := map[string]any{"Title": p.Title, "P": p, "Series": stats, "Charts": charts, "Missions": missions,
-		"Session": se, "VotingOpen": votingOpen, "Public": p.Status.Public(), "Comments": pageComments(comments, commentsPage, here), "CommentDraft": f.Comment,
+		"Session": se, "VotingOpen": votingOpen, "Public": p.Status.Public(), "Refused": p.Status == civic.StatusRefused, "Comments": pageComments(comments, commentsPage, here), "CommentDraft": f.Comment,
 		"Interactive": true, "Here": here, "SignIn": signInView{Retour: here},
 		"Start": start.Format(time.RFC3339), "Stop": stop.Format(time.RFC3339), "Range": frSpan(s.cfg.PageRange),
 		"RangeFrom": frTime(start), "RangeTo": frTime(stop)}

@@ -50,8 +50,9 @@ func TestWorkflow(t *testing.T) {
 			// Submitted proposals are hidden from the public, visible to the author.
 			e.problem("GET", "/api/v1/ideas/"+p.ID, "", nil, 404)
 			e.call("GET", "/api/v1/ideas/"+p.ID, marie, nil, 200, nil)
-			// Only a moderator publishes; nobody skips steps.
-			e.problem("POST", "/api/v1/ideas/"+p.ID+"/status", expert, map[string]any{"status": "published"}, 403)
+			// Only a moderator publishes (an expert may not even see a
+			// submitted proposal: 404, not 403); nobody skips steps.
+			e.problem("POST", "/api/v1/ideas/"+p.ID+"/status", expert, map[string]any{"status": "published"}, 404)
 			e.problem("POST", "/api/v1/ideas/"+p.ID+"/status", e.admin, map[string]any{"status": "selected"}, 409)
 			e.call("POST", "/api/v1/ideas/"+p.ID+"/status", e.admin, map[string]any{"status": "published"}, 200, nil)
 

@@ -44,12 +44,16 @@ func TestErasurePolicy(t *testing.T) {
 
 			mine := &civic.Proposal{CampaignID: f.campaign.ID, ThemeID: "securite", AuthorID: u.ID, Title: "Bancs publics", Body: "Des bancs."}
 			draft := &civic.Proposal{CampaignID: f.campaign.ID, ThemeID: "securite", AuthorID: u.ID, Title: "Brouillon", Body: "Pas encore modéré."}
-			for _, p := range []*civic.Proposal{mine, draft} {
+			refused := &civic.Proposal{CampaignID: f.campaign.ID, ThemeID: "securite", AuthorID: u.ID, Title: "Hors sujet", Body: "Refusée."}
+			for _, p := range []*civic.Proposal{mine, draft, refused} {
 				if err := s.CreateProposal(ctx, p); err != nil {
 					t.Fatal(err)
 				}
 			}
 			f.move(t, mine.ID, f.admin, civic.StatusPublished)
+			if _, err := s.RefuseProposal(ctx, refused.ID, f.admin, civic.Moderation{Reason: civic.ReasonOffTopic}); err != nil {
+				t.Fatal(err)
+			}
 			approved := &civic.Comment{ProposalID: open.ID, AuthorID: u.ID, Body: "Publié"}
 			pending := &civic.Comment{ProposalID: open.ID, AuthorID: u.ID, Body: "En attente"}
 			for _, c := range []*civic.Comment{approved, pending} {
@@ -85,6 +89,9 @@ func TestErasurePolicy(t *testing.T) {
 			}
 			if _, err := s.Proposal(ctx, draft.ID); code(err) != civic.ENOTFOUND {
 				t.Fatalf("unmoderated proposal after erasure: %v", err)
+			}
+			if _, err := s.Proposal(ctx, refused.ID); code(err) != civic.ENOTFOUND {
+				t.Fatalf("proposal refused at moderation after erasure: %v", err)
 			}
 			cs, err := s.Comments(ctx, open.ID, true)
 			if err != nil || len(cs) != 1 || cs[0].ID != approved.ID || cs[0].AuthorID != "" {

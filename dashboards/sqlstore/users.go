@@ -178,7 +178,8 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 			{`DELETE FROM votes WHERE user_id = ?`, []any{userID}},
 			{`DELETE FROM sessions WHERE user_id = ?`, []any{userID}},
 			{`DELETE FROM comments WHERE author_id = ? AND status <> ?`, []any{userID, string(civic.CommentApproved)}},
-			{`DELETE FROM proposals WHERE author_id = ? AND status = ?`, []any{userID, string(civic.StatusSubmitted)}},
+			// What was never public (awaiting or refused at moderation) goes with its author.
+			{`DELETE FROM proposals WHERE author_id = ? AND status IN (?, ?)`, []any{userID, string(civic.StatusSubmitted), string(civic.StatusRefused)}},
 			{`UPDATE proposals SET author_id = NULL WHERE author_id = ?`, []any{userID}},
 			{`UPDATE comments SET author_id = NULL WHERE author_id = ?`, []any{userID}},
 			{`UPDATE reviews SET expert_id = NULL WHERE expert_id = ?`, []any{userID}},
