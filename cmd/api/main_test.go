@@ -86,6 +86,7 @@ func TestRunBadConfig(t *testing.T) {
 		"admin half":     {"SMARTDEAL_ADMIN_EMAIL": "a@b.fr"},
 		"bad log":        {"SMARTDEAL_LOG_LEVEL": "loud"},
 		"bad rate store": {"SMARTDEAL_API_RATE_STORE": "redis"},
+		"audit undated":  {"SMARTDEAL_LEGAL_RGAA_AUDIT_RATE": "75,5"},
 		"unreachable pg": {"SMARTDEAL_DB": "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=1"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -111,7 +112,7 @@ func TestKeys(t *testing.T) {
 		"SMARTDEAL_INFLUX_URL", "SMARTDEAL_INFLUX_TOKEN", "SMARTDEAL_INFLUX_ORG", "SMARTDEAL_INFLUX_BUCKET", "SMARTDEAL_INFLUX_CACHE_TTL",
 		"SMARTDEAL_MQTT_URL", "SMARTDEAL_MQTT_CLIENT_ID", "SMARTDEAL_MQTT_USERNAME", "SMARTDEAL_MQTT_PASSWORD", "SMARTDEAL_MQTT_TOPIC_PREFIX",
 		"SMARTDEAL_ADMIN_EMAIL", "SMARTDEAL_ADMIN_PASSWORD", "SMARTDEAL_LICENCE", "SMARTDEAL_LOG_LEVEL", "SMARTDEAL_LOG_FORMAT",
-		"SMARTDEAL_API_RATE_STORE"} {
+		"SMARTDEAL_API_RATE_STORE", "SMARTDEAL_LEGAL_DPO_EMAIL", "SMARTDEAL_LEGAL_HOST_NAME", "SMARTDEAL_LEGAL_RGAA_AUDIT_RATE"} {
 		if !strings.Contains(out.String(), k+" ") {
 			t.Errorf("-keys lacks %s:\n%s", k, &out)
 		}

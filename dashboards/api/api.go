@@ -90,6 +90,9 @@ type Config struct {
 	RateWindow time.Duration
 	// Licence of the open data (optional) defaults to "Licence Ouverte / Open Licence 2.0 (Etalab)".
 	Licence string
+	// Legal is who publishes, hosts and answers for the legal pages
+	// (optional) defaults to DefaultLegal, with placeholders (legal.go).
+	Legal Legal
 	// Topics is the MQTT topic layout (optional) defaults to smartdeal/v1.
 	Topics smartdeal.Topics
 	// PageSeriesPoints caps each series of a proposal page (optional) defaults to 500.
@@ -156,6 +159,9 @@ func (c *Config) Validate() error {
 	}
 	if c.Licence == "" {
 		c.Licence = "Licence Ouverte / Open Licence 2.0 (Etalab)"
+	}
+	if err := c.Legal.Validate(); err != nil {
+		return err
 	}
 	def(&c.FlightLogLimit, 32<<20)
 	if c.FlightLogLimit < c.BodyLimit || c.FlightLogLimit > 1<<30 {

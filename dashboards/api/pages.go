@@ -118,6 +118,9 @@ func (s *Server) render(c *fiber.Ctx, name string, data map[string]any) error {
 	if _, ok := data["Notice"]; !ok {
 		data["Notice"] = s.takeFlash(c)
 	}
+	if _, ok := data["Conformity"]; !ok {
+		data["Conformity"] = s.cfg.Legal.conformity() // the footer's "Accessibilité : …" (RGAA)
+	}
 	var buf bytes.Buffer
 	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
 		return err

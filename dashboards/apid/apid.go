@@ -111,6 +111,9 @@ type Config struct {
 	Licence string       `koanf:"licence"`
 	// Mail is the SMTP relay; without mail.host, mail is written to the log.
 	Mail mail.Config `koanf:"mail"`
+	// Legal is who publishes, hosts and answers, for the legal pages
+	// (legal.publisher, legal.dpo_email…); see api.Legal.
+	Legal api.Legal `koanf:"legal"`
 }
 
 // DefaultConfig is a local run: SQLite smartdeal.db, HTTP on 127.0.0.1:8080,
@@ -123,6 +126,7 @@ func DefaultConfig() Config {
 		Influx: InfluxConfig{URL: "http://127.0.0.1:8086", Bucket: "smartdeal/autogen", CacheTTL: 30 * time.Second, Engine: measure.EngineAuto},
 		MQTT:   MQTTConfig{URL: "tcp://127.0.0.1:1883", ClientID: "smartdeal-api", TopicPrefix: smartdeal.DefaultTopicPrefix},
 		API:    APIConfig{RateStore: RateStoreAuto},
+		Legal:  api.DefaultLegal(),
 	}
 }
 
@@ -174,6 +178,10 @@ func (c Config) Validate() error {
 	}
 	m := c.Mail
 	if err := m.Validate("mail"); err != nil {
+		return err
+	}
+	legal := c.Legal
+	if err := legal.Validate(); err != nil {
 		return err
 	}
 	if c.Admin.Password != "" && c.Admin.Email == "" {
@@ -252,7 +260,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	log.Info("rate limits", "store", rateStore)
 	a.srv, err = api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, CookieSecure: cfg.HTTP.CookieSecure, Licence: cfg.Licence,
 		TrustedProxies: cfg.HTTP.TrustedProxies, ProxyHeader: cfg.HTTP.ProxyHeader,
-		Topics: topics, MQTTHost: cfg.MQTT.URL, PublicURL: cfg.HTTP.PublicURL},
+		Topics: topics, MQTTHost: cfg.MQTT.URL, PublicURL: cfg.HTTP.PublicURL, Legal: cfg.Legal},
 		api.Deps{Store: a.store, Measurements: a.meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{},
 			RateLimiter: rate, Mail: mailer})
 	if err != nil {
@@ -260,6 +268,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	}
 	if a.feed != nil {
 		a.feed.hub, a.feed.srv = a.srv.Hub(), a.srv
+	}
+	if missing := cfg.Legal.Placeholders(); len(missing) > 0 {
+		log.Warn("legal pages show placeholders; set these keys before opening to the public", "keys", strings.Join(missing, ", "))
 	}
 	if err := bootstrap(ctx, a.store, cfg.Admin, log); err != nil {
 		return nil, err
