@@ -29,6 +29,7 @@ import (
 	"github.com/cd06/smartdeal/cmd/internal/boot"
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/apid"
+	"github.com/cd06/smartdeal/dashboards/mail"
 )
 
 func main() {
@@ -50,16 +51,17 @@ type config struct {
 	API     apid.APIConfig    `koanf:"api"`
 	Licence string            `koanf:"licence"`
 	Legal   api.Legal         `koanf:"legal"`
+	Mail    mail.Config       `koanf:"mail"`
 	Log     boot.Log          `koanf:"log"`
 }
 
 func defaultConfig() config {
 	d := apid.DefaultConfig()
-	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, API: d.API, Licence: d.Licence, Legal: d.Legal, Log: boot.DefaultLog()}
+	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, API: d.API, Licence: d.Licence, Legal: d.Legal, Mail: d.Mail, Log: boot.DefaultLog()}
 }
 
 func (c *config) app() apid.Config {
-	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, API: c.API, Licence: c.Licence, Legal: c.Legal}
+	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, API: c.API, Licence: c.Licence, Legal: c.Legal, Mail: c.Mail}
 }
 
 // Validate checks the configuration; errors name the YAML key. Unlike the
