@@ -28,6 +28,7 @@ import (
 
 	"github.com/cd06/smartdeal/cmd/internal/boot"
 	"github.com/cd06/smartdeal/dashboards/apid"
+	"github.com/cd06/smartdeal/dashboards/mail"
 )
 
 func main() {
@@ -48,16 +49,17 @@ type config struct {
 	Admin   apid.AdminConfig  `koanf:"admin"`
 	API     apid.APIConfig    `koanf:"api"`
 	Licence string            `koanf:"licence"`
+	Mail    mail.Config       `koanf:"mail"`
 	Log     boot.Log          `koanf:"log"`
 }
 
 func defaultConfig() config {
 	d := apid.DefaultConfig()
-	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, API: d.API, Licence: d.Licence, Log: boot.DefaultLog()}
+	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, API: d.API, Licence: d.Licence, Mail: d.Mail, Log: boot.DefaultLog()}
 }
 
 func (c *config) app() apid.Config {
-	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, API: c.API, Licence: c.Licence}
+	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, API: c.API, Licence: c.Licence, Mail: c.Mail}
 }
 
 // Validate checks the configuration; errors name the YAML key. Unlike the
