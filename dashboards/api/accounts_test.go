@@ -71,6 +71,16 @@ func TestUnverifiedCannotStuffVotes(t *testing.T) {
 			wantPage(t, "proposal form", resp, html, 403, "Erreur : Confirmez d'abord votre adresse e-mail", "Renvoyer le lien de confirmation")
 			resp, html = f.get("/idees/nouvelle")
 			wantPage(t, "proposal form page", resp, html, 200, "Confirmez votre adresse e-mail")
+			// The page's button sends a new link and comes back.
+			resp, _ = f.post("/compte/securite/verification", url.Values{"csrf": {csrf}, "retour": {"/idees/" + p.ID}})
+			if resp.StatusCode != 303 || resp.Header.Get("Location") != "/idees/"+p.ID {
+				t.Fatalf("resend form: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+			}
+			resp, html = f.get("/idees/" + p.ID)
+			wantPage(t, "after resend", resp, html, 200, "Un nouveau lien de confirmation vient d'être envoyé")
+			if n := e.pending(); n != 3 { // two sign-ups and the resend; no worker runs here
+				t.Fatalf("%d mails queued, want 3", n)
+			}
 			if strings.Contains(html, `id="proposition"`) {
 				t.Error("the proposal form is offered to an unverified account")
 			}
