@@ -36,6 +36,8 @@ type Store interface {
 	civic.DiscussionService
 	civic.FieldService
 	civic.AuditService
+	civic.AccountService
+	civic.OutboxService
 	UserByID(ctx context.Context, id string) (*civic.User, error)
 	MissionsForProposal(ctx context.Context, proposalID string) ([]string, error)
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
@@ -67,7 +69,8 @@ type Mailer interface {
 type Config struct {
 	// BodyLimit is the largest request body in bytes (optional) defaults to 64 KiB.
 	BodyLimit int
-	// SessionTTL is how long a sign-in lasts (optional) defaults to 7 days.
+	// SessionTTL is how long a browser (cookie) sign-in lasts (optional)
+	// defaults to 7 days; bearer tokens last Accounts.BearerTTL.
 	SessionTTL time.Duration
 	// CookieSecure sets the Secure flag on the session cookie (set it behind HTTPS).
 	CookieSecure bool
@@ -110,6 +113,8 @@ type Config struct {
 	// defaults to 32 MiB. Fiber reads whole bodies, so the server accepts up to
 	// this size and every other route refuses bodies over BodyLimit.
 	FlightLogLimit int
+	// Accounts tunes verification, links and the mail outbox (accounts.go).
+	Accounts AccountConfig
 }
 
 // Validate checks the config and fills defaults.
@@ -167,6 +172,9 @@ func (c *Config) Validate() error {
 	if c.FlightLogLimit < c.BodyLimit || c.FlightLogLimit > 1<<30 {
 		return errors.New("api.flight_log_limit: want between body_limit and 1 GiB")
 	}
+	if err := c.Accounts.validate(); err != nil {
+		return err
+	}
 	def(&c.PageSeriesPoints, 500)
 	if c.PageSeriesPoints < 2 || c.PageSeriesPoints > measure.MaxPointsLimit {
 		return fmt.Errorf("api.page_series_points: want between 2 and %d", measure.MaxPointsLimit)
@@ -194,8 +202,12 @@ type Deps struct {
 	// defaults to a MemoryLimiter; replicas sharing a database pass the
 	// store's SQL limiter so their limits are shared.
 	RateLimiter RateLimiter
-	// Mail sends e-mail (optional) defaults to writing it to Logger.
+	// Mail sends e-mail (optional) defaults to writing it to Logger. The
+	// outbox worker (Server.Outbox) is what calls it.
 	Mail Mailer
+	// Verifiers are the stronger identity checks an operator adds
+	// (optional); the account security page offers them.
+	Verifiers []Verifier
 }
 
 // Server is the API: a Fiber app plus the live-feed hub.
@@ -218,6 +230,8 @@ type Server struct {
 	proxies    trustedProxies
 	mail       Mailer
 	publicURL  atomic.Pointer[string]
+	outbox     *Outbox
+	verifiers  []Verifier
 }
 
 // New builds the API.
@@ -245,7 +259,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
 		now: deps.Now, reg: deps.Registry, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs, rate: deps.RateLimiter,
-		mail: deps.Mail}
+		mail: deps.Mail, verifiers: deps.Verifiers}
 	s.SetPublicURL(cfg.PublicURL)
 	var err error
 	if s.proxies, err = parseTrustedProxies(cfg.TrustedProxies); err != nil {
@@ -260,6 +274,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.pages, err = s.parsePages(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
+	if s.outbox, err = newOutbox(s, deps.Registry); err != nil {
+		return nil, err
+	}
 	s.hub.dropped = s.metrics.liveDropped.Inc
 	s.hub.gauge = s.metrics.liveClients.Set
 	s.app = fiber.New(fiber.Config{
@@ -271,7 +288,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ReadTimeout:           30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 	})
-	s.routes = s.table()
+	s.routes = append(s.table(), s.accountRoutes()...)
 	s.mount()
 	return s, nil
 }

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -75,6 +76,9 @@ func (s *Server) OpenAPI() map[string]any {
 					rs[i] = string(r)
 				}
 				desc = "Roles: " + strings.Join(rs, ", ")
+			}
+			if rt.Assurance > civic.AssuranceNone {
+				desc += fmt.Sprintf("; the account needs identity assurance level %d (1: e-mail address verified), else 403 email_unverified or assurance_required", rt.Assurance)
 			}
 			op["description"] = desc + ". Cookie sessions must send the X-CSRF-Token header on writes."
 			if rt.form != nil && rt.Method != fiber.MethodGet {

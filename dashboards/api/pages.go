@@ -144,6 +144,8 @@ type pageSession struct {
 	CanPropose bool // may submit proposals: the roles of POST /api/v1/ideas
 	CanReview  bool // sees the review desk: the roles of GET /api/v1/ideas/{id}/evidence
 	Voted      bool
+	Verified   bool // the account's address is verified
+	Assured    bool // its assurance level is enough to support (AccountConfig.SupportAssurance)
 }
 
 func (s *Server) pageSession(c *fiber.Ctx, proposalID string) (*pageSession, error) {
@@ -152,7 +154,8 @@ func (s *Server) pageSession(c *fiber.Ctx, proposalID string) (*pageSession, err
 		return nil, nil
 	}
 	ps := &pageSession{Name: p.user.Name, CSRF: p.session.CSRF, Role: p.user.Role, CanVote: p.user.Role == civic.RoleCitizen,
-		CanPropose: p.user.Role.In(citizenish...), CanReview: p.user.Role.In(reviewers...)}
+		CanPropose: p.user.Role.In(citizenish...), CanReview: p.user.Role.In(reviewers...),
+		Verified: p.user.EmailVerified != nil, Assured: p.user.Level() >= s.cfg.Accounts.SupportAssurance}
 	if ps.CanVote && proposalID != "" {
 		var err error
 		if ps.Voted, err = s.store.HasVoted(ctx(c), proposalID, p.user.ID); err != nil {

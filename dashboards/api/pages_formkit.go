@@ -22,7 +22,7 @@ const flashCookie = "sd_flash"
 var flashMessages = map[string]string{
 	"connecte":           "Vous êtes connecté·e.",
 	"deconnecte":         "Vous êtes déconnecté·e.",
-	"inscrit":            "Votre compte citoyen est créé ; vous êtes connecté·e.",
+	"inscrit":            "Votre compte citoyen est créé ; vous êtes connecté·e. Un lien de confirmation vient d'être envoyé à votre adresse e-mail : suivez-le pour pouvoir soutenir, proposer et commenter.",
 	"soutien-enregistre": "Soutien enregistré.",
 	"soutien-retire":     "Soutien retiré.",
 	"proposition-deposee": "Votre proposition est déposée : elle sera publiée après modération. " +
@@ -47,6 +47,10 @@ var formMessages = map[string]string{
 	civic.ETOOMANY:      "Trop de demandes : réessayez dans {attente}.",
 	civic.EUNAVAILABLE:  "Service momentanément indisponible : réessayez plus tard.",
 	civic.EINTERNAL:     "Une erreur est survenue de notre côté : réessayez plus tard.",
+	civic.EUNVERIFIED: "Confirmez d'abord votre adresse e-mail : ouvrez le lien reçu à l'inscription, " +
+		"ou demandez-en un nouveau avec le bouton « Renvoyer le lien de confirmation ».",
+	civic.EASSURANCE: "Cette action demande une vérification d'identité renforcée : voyez la page « Sécurité du compte ».",
+	civic.ETOKEN:     "Ce lien n'est pas valide.",
 }
 
 // pageForm marks a route posted by an HTML form. Its guard also accepts the
@@ -103,6 +107,7 @@ func (s *Server) formErrors(f *pageForm) fiber.Handler {
 			msg = strings.ReplaceAll(msg, "{depassement}", groupThousands(over)+" €")
 		}
 		field, _ := ce.Extra["field"].(string)
+		c.Locals(formErrorKey, ce) // for onError: a link's reason, a wait, a resend offer
 		// A failed handler may have set a cookie or a Location already.
 		c.Response().Header.Del(fiber.HeaderLocation)
 		if rerr := f.onError(c, status, msg, field); rerr != nil {
@@ -116,7 +121,7 @@ func (s *Server) formErrors(f *pageForm) fiber.Handler {
 func (s *Server) renderError(c *fiber.Ctx, status int, msg string) error {
 	c.Status(status)
 	return s.render(c, "erreur.html", map[string]any{"Title": "Action impossible", "Error": &formError{Msg: msg},
-		"Here": safeReturn(c.FormValue(returnField))})
+		"Here": safeReturn(c.FormValue(returnField)), "Resend": civic.ErrorCode(formErrorOf(c)) == civic.EUNVERIFIED})
 }
 
 // safeReturn keeps a return path only if it is a same-site absolute path:
@@ -177,7 +182,10 @@ func (s *Server) takeFlash(c *fiber.Ctx) string {
 		return ""
 	}
 	s.clearCookie(c, flashCookie)
-	return flashMessages[code]
+	if m, ok := flashMessages[code]; ok {
+		return m
+	}
+	return accountFlash[code]
 }
 
 // clearCookie expires a cookie set with Path=/ (Fiber's ClearCookie sends no

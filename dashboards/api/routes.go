@@ -42,6 +42,10 @@ type Route struct {
 	limit        string    // "signup", "signin", "vote", "contribution": one counter per kind, shared by its routes
 	form         *pageForm // posted by an HTML form (pages_forms.go)
 	handler      fiber.Handler
+
+	// Assurance is, with SignedIn, the least identity assurance level of the
+	// caller's account (civic.AssuranceEmail: a verified address; 0: any).
+	Assurance civic.Assurance
 }
 
 var (
@@ -97,16 +101,16 @@ func (s *Server) table() []*Route {
 		{Method: "POST", Path: v1 + "/campaigns/:id/shortlist", Tag: "ideas", Summary: "Apply the campaign's shortlist rule to published proposals", Access: SignedIn, Roles: reviewers, Response: map[string][]string{}, handler: s.shortlist},
 
 		{Method: "GET", Path: v1 + "/ideas", Tag: "ideas", Summary: "Public proposals", Params: []Param{q("campaign", "string", "campaign id"), q("theme", "string", "theme id"), q("status", "string", "status"), q("limit", "integer", "page size (≤ 500)"), q("offset", "integer", "offset")}, Response: []civic.Proposal{}, handler: s.ideas},
-		{Method: "POST", Path: v1 + "/ideas", Tag: "ideas", Summary: "Submit a proposal", Access: SignedIn, Roles: citizenish, Body: proposalReq{}, Response: civic.Proposal{}, Status: 201, limit: "contribution", handler: s.createIdea},
+		{Method: "POST", Path: v1 + "/ideas", Tag: "ideas", Summary: "Submit a proposal", Access: SignedIn, Roles: citizenish, Assurance: civic.AssuranceEmail, Body: proposalReq{}, Response: civic.Proposal{}, Status: 201, limit: "contribution", handler: s.createIdea},
 		{Method: "GET", Path: v1 + "/ideas/:id", Tag: "ideas", Summary: "A proposal", Response: civic.Proposal{}, handler: s.idea},
 		{Method: "GET", Path: v1 + "/ideas/:id/history", Tag: "ideas", Summary: "Status changes with who and when", Response: []civic.StatusChange{}, handler: s.history},
 		{Method: "POST", Path: v1 + "/ideas/:id/status", Tag: "ideas", Summary: "Move a proposal in the workflow (selection is refused over budget); status refused with a reason_code is the moderation refusal that hides it", Access: SignedIn, Roles: workflow, Body: statusReq{}, Response: civic.Proposal{}, handler: s.setStatus},
 		{Method: "GET", Path: v1 + "/ideas/:id/page", Tag: "ideas", Summary: "A proposal page's data: proposal, votes, linked series (downsampled), missions", Params: []Param{q("points", "integer", "points per series (default 500)")}, Response: pageResp{}, handler: s.page},
 		{Method: "GET", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Whether I support this proposal", Access: SignedIn, Response: voteResp{}, handler: s.myVote},
-		{Method: "POST", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Support a proposal (once)", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Response: voteResp{}, limit: "vote", handler: s.vote},
-		{Method: "DELETE", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Withdraw my support", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Response: voteResp{}, limit: "vote", handler: s.unvote},
+		{Method: "POST", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Support a proposal (once)", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Assurance: s.cfg.Accounts.SupportAssurance, Response: voteResp{}, limit: "vote", handler: s.vote},
+		{Method: "DELETE", Path: v1 + "/ideas/:id/vote", Tag: "votes", Summary: "Withdraw my support", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Assurance: s.cfg.Accounts.SupportAssurance, Response: voteResp{}, limit: "vote", handler: s.unvote},
 		{Method: "GET", Path: v1 + "/ideas/:id/comments", Tag: "ideas", Summary: "Approved comments, and the caller's own pending or hidden ones (all for administrators)", Response: []civic.Comment{}, Params: []Param{q("limit", "integer", "comments (default 100, at most 500)"), q("offset", "integer", "comments to skip (oldest first)")}, handler: s.comments},
-		{Method: "POST", Path: v1 + "/ideas/:id/comments", Tag: "ideas", Summary: "Comment (published after moderation)", Access: SignedIn, Body: commentReq{}, Response: civic.Comment{}, Status: 201, limit: "contribution", handler: s.addComment},
+		{Method: "POST", Path: v1 + "/ideas/:id/comments", Tag: "ideas", Summary: "Comment (published after moderation)", Access: SignedIn, Assurance: civic.AssuranceEmail, Body: commentReq{}, Response: civic.Comment{}, Status: 201, limit: "contribution", handler: s.addComment},
 		{Method: "PUT", Path: v1 + "/comments/:id/status", Tag: "ideas", Summary: "Moderate a comment: approved, or hidden with a reason_code (seen by its author and administrators only)", Access: SignedIn, Roles: admin, Body: moderateReq{}, Response: civic.Comment{}, handler: s.moderate},
 		{Method: "GET", Path: v1 + "/ideas/:id/reviews", Tag: "reviews", Summary: "Expert reviews", Access: SignedIn, Roles: reviewers, Response: []civic.Review{}, handler: s.reviews},
 		{Method: "POST", Path: v1 + "/ideas/:id/reviews", Tag: "reviews", Summary: "Score a proposal (impact, feasibility, cost 1–5)", Access: SignedIn, Roles: []civic.Role{civic.RoleExpert}, Body: reviewReq{}, Response: civic.Review{}, handler: s.review},
@@ -138,7 +142,7 @@ func (s *Server) table() []*Route {
 		{Method: "GET", Path: "/idees", Tag: "pages", Summary: "Page (HTML, French): public proposals", Produces: "text/html", handler: s.ideasPage},
 		// Before /idees/:id, which would take "nouvelle" for an id.
 		{Method: "GET", Path: newProposalPath, Tag: "pages", Summary: "Page (HTML, French): proposal form (anonymous visitors are sent to the sign-in page)", Access: SignedIn, Roles: citizenish, Produces: "text/html", form: proposalForm, handler: s.newProposalPage},
-		{Method: "POST", Path: newProposalPath, Tag: "pages", Summary: "Proposal form post: the proposal is submitted for moderation like POST /api/v1/ideas, then 303 to its page", Access: SignedIn, Roles: citizenish, Body: proposalFormReq{}, Produces: "text/html", Status: 303, form: proposalForm, limit: "contribution", handler: s.proposalPost},
+		{Method: "POST", Path: newProposalPath, Tag: "pages", Summary: "Proposal form post: the proposal is submitted for moderation like POST /api/v1/ideas, then 303 to its page", Access: SignedIn, Roles: citizenish, Assurance: civic.AssuranceEmail, Body: proposalFormReq{}, Produces: "text/html", Status: 303, form: proposalForm, limit: "contribution", handler: s.proposalPost},
 		{Method: "GET", Path: "/idees/:id", Tag: "pages", Summary: "Page (HTML, French): a proposal with its linked measurements and missions", Produces: "text/html", handler: s.ideaPage},
 		{Method: "GET", Path: "/missions", Tag: "pages", Summary: "Page (HTML, French): the drone missions for the territory, newest first, with their linked public proposals", Produces: "text/html", OperationID: "get_missions_page", handler: s.missionsPage},
 		{Method: "GET", Path: "/missions/:id", Tag: "pages", Summary: "Page (HTML, French): a mission, and once flown the summary of GET /api/v1/missions/{id}/track with a drawing of the track over the mission's area", Produces: "text/html", OperationID: "get_missions_by_id_page", handler: s.missionPage},
@@ -147,8 +151,8 @@ func (s *Server) table() []*Route {
 		{Method: "GET", Path: "/inscription", Tag: "pages", Summary: "Page (HTML, French): citizen sign-up form", Produces: "text/html", Params: []Param{retour}, handler: s.signUpPage},
 		{Method: "POST", Path: "/inscription", Tag: "pages", Summary: "Sign-up form post: citizen account, session cookie, then 303 to retour (same-origin posts only)", Body: signUpFormReq{}, Produces: "text/html", Status: 303, limit: "signup", form: signUpForm, handler: s.signUpPost},
 		{Method: "POST", Path: "/deconnexion", Tag: "pages", Summary: "Sign-out form post, then 303 to retour", Access: SignedIn, Body: signOutFormReq{}, Produces: "text/html", Status: 303, form: signOutForm, handler: s.signOutPost},
-		{Method: "POST", Path: "/idees/:id/commentaires", Tag: "pages", Summary: "Comment form post: stored pending moderation like POST /api/v1/ideas/{id}/comments, then 303 to the proposal page", Access: SignedIn, Body: commentFormReq{}, Produces: "text/html", Status: 303, form: commentForm, limit: "contribution", handler: s.commentPost},
-		{Method: "POST", Path: "/idees/:id/soutien", Tag: "pages", Summary: "Support form post (action soutenir or retirer), then 303 to the proposal page", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Body: supportFormReq{}, Produces: "text/html", Status: 303, limit: "vote", form: supportForm, handler: s.supportPost},
+		{Method: "POST", Path: "/idees/:id/commentaires", Tag: "pages", Summary: "Comment form post: stored pending moderation like POST /api/v1/ideas/{id}/comments, then 303 to the proposal page", Access: SignedIn, Assurance: civic.AssuranceEmail, Body: commentFormReq{}, Produces: "text/html", Status: 303, form: commentForm, limit: "contribution", handler: s.commentPost},
+		{Method: "POST", Path: "/idees/:id/soutien", Tag: "pages", Summary: "Support form post (action soutenir or retirer), then 303 to the proposal page", Access: SignedIn, Roles: []civic.Role{civic.RoleCitizen}, Assurance: s.cfg.Accounts.SupportAssurance, Body: supportFormReq{}, Produces: "text/html", Status: 303, limit: "vote", form: supportForm, handler: s.supportPost},
 		{Method: "GET", Path: reviewDeskPath, Tag: "pages", Summary: "Page (HTML, French): the review desk: proposals awaiting review per campaign with their scores so far, and the budget (anonymous visitors are sent to the sign-in page)", Access: SignedIn, Roles: reviewers, Produces: "text/html", form: deskForm, handler: s.reviewDesk},
 		{Method: "GET", Path: reviewDeskPath + "/:id", Tag: "pages", Summary: "Page (HTML, French): a proposal for review: the evidence of GET /api/v1/ideas/{id}/evidence, the reviews, the scoring form (experts) and the decision form (administrators)", Access: SignedIn, Roles: reviewers, Produces: "text/html", form: deskForm, handler: s.reviewPage},
 		{Method: "POST", Path: reviewDeskPath + "/:id/avis", Tag: "pages", Summary: "Scoring form post: the review is stored like POST /api/v1/ideas/{id}/reviews (a new one replaces the expert's own), then 303 to the review page", Access: SignedIn, Roles: []civic.Role{civic.RoleExpert}, Body: reviewFormReq{}, Produces: "text/html", Status: 303, form: reviewForm, handler: s.reviewPost},

@@ -21,6 +21,7 @@ func TestWorkflow(t *testing.T) {
 
 			// Sign-up and sign-in with a password (argon2id) give a bearer token.
 			e.call("POST", "/api/v1/auth/signup", "", map[string]any{"email": "Marie@Example.fr", "name": "Marie", "password": "correct horse battery"}, 201, nil)
+			e.verify("marie@example.fr") // she followed her verification link (accounts_test.go follows real ones)
 			e.problem("POST", "/api/v1/auth/signup", "", map[string]any{"email": "marie@example.fr", "name": "M", "password": "correct horse battery"}, 409)
 			e.problem("POST", "/api/v1/auth/signin", "", map[string]any{"email": "marie@example.fr", "password": "wrong password!"}, 401)
 			e.problem("POST", "/api/v1/auth/signin", "", map[string]any{"email": "nobody@example.fr", "password": "wrong password!"}, 401)

@@ -59,6 +59,13 @@ type User struct {
 	Role         Role      `json:"role"`
 	PasswordHash string    `json:"-"`
 	Created      time.Time `json:"created"`
+	// EmailVerified is when the current address was verified (a link sent
+	// to it was followed); nil until then.
+	EmailVerified *time.Time `json:"email_verified,omitempty"`
+	// Assurance is the level a stronger identity check granted (0: none);
+	// Level() is what routes compare. AssuranceBy names the method.
+	Assurance   Assurance `json:"assurance"`
+	AssuranceBy string    `json:"assurance_by,omitempty"`
 }
 
 // Theme is a proposal category. The five SMART Deal themes are seeded.

@@ -14,6 +14,10 @@ type Session struct {
 	CSRF      string
 	Created   time.Time
 	Expires   time.Time
+	// ID names the session to its owner (list, revoke); it is not the token.
+	ID string
+	// LastUsed is the last request made with it, to within SessionTouchEvery.
+	LastUsed *time.Time
 }
 
 // Session kinds.

@@ -23,8 +23,8 @@ func (s *Store) CreateUser(ctx context.Context, u *civic.User) error {
 		return civic.FieldError("role", "unknown role %q", u.Role)
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, `INSERT INTO users (id, email, name, role, password_hash, created) VALUES (?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, ms(u.Created))
+		_, err := s.exec(ctx, tx, `INSERT INTO users (id, email, name, role, password_hash, created, email_verified, assurance, assurance_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, ms(u.Created), nullMS(u.EmailVerified), int(u.Assurance), u.AssuranceBy)
 		if isUnique(err) {
 			return civic.Errorf(civic.ECONFLICT, "an account with this e-mail address exists")
 		}
@@ -35,16 +35,18 @@ func (s *Store) CreateUser(ctx context.Context, u *civic.User) error {
 	})
 }
 
-const userCols = `id, email, name, role, password_hash, created`
+const userCols = `id, email, name, role, password_hash, created, email_verified, assurance, assurance_by`
 
 func scanUser(r interface{ Scan(...any) error }) (*civic.User, error) {
 	var u civic.User
 	var role string
 	var created int64
-	if err := r.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &created); err != nil {
+	var verified sql.NullInt64
+	var level int
+	if err := r.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &created, &verified, &level, &u.AssuranceBy); err != nil {
 		return nil, err
 	}
-	u.Role, u.Created = civic.Role(role), fromMS(created)
+	u.Role, u.Created, u.EmailVerified, u.Assurance = civic.Role(role), fromMS(created), fromNullMS(verified), civic.Assurance(level)
 	return &u, nil
 }
 
@@ -322,8 +324,11 @@ func ownAuditView(e *civic.AuditEntry, userID string) {
 
 // CreateSession stores a session by the hash of its token.
 func (s *Store) CreateSession(ctx context.Context, se *civic.Session) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO sessions (token_hash, user_id, kind, csrf, created, expires) VALUES (?, ?, ?, ?, ?, ?)`,
-		se.TokenHash, se.UserID, se.Kind, se.CSRF, ms(se.Created), ms(se.Expires))
+	if se.ID == "" {
+		se.ID = civic.NewID()
+	}
+	_, err := s.exec(ctx, s.db, `INSERT INTO sessions (token_hash, user_id, kind, csrf, created, expires, id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		se.TokenHash, se.UserID, se.Kind, se.CSRF, ms(se.Created), ms(se.Expires), se.ID)
 	if err != nil {
 		return fmt.Errorf("insert session: %w", err)
 	}
@@ -335,20 +340,23 @@ func (s *Store) CreateSession(ctx context.Context, se *civic.Session) error {
 func (s *Store) SessionUser(ctx context.Context, tokenHash string, now time.Time) (*civic.Session, *civic.User, error) {
 	var se civic.Session
 	var created, expires, ucreated int64
+	var lastUsed, verified sql.NullInt64
+	var level int
 	var u civic.User
 	var role string
-	err := s.row(ctx, s.db, `SELECT s.token_hash, s.user_id, s.kind, s.csrf, s.created, s.expires,
-		u.id, u.email, u.name, u.role, u.created
+	err := s.row(ctx, s.db, `SELECT s.token_hash, s.user_id, s.kind, s.csrf, s.created, s.expires, s.id, s.last_used,
+		u.id, u.email, u.name, u.role, u.created, u.email_verified, u.assurance, u.assurance_by
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, tokenHash).
-		Scan(&se.TokenHash, &se.UserID, &se.Kind, &se.CSRF, &created, &expires, &u.ID, &u.Email, &u.Name, &role, &ucreated)
+		Scan(&se.TokenHash, &se.UserID, &se.Kind, &se.CSRF, &created, &expires, &se.ID, &lastUsed,
+			&u.ID, &u.Email, &u.Name, &role, &ucreated, &verified, &level, &u.AssuranceBy)
 	if err == sql.ErrNoRows || (err == nil && expires <= ms(now)) {
 		return nil, nil, civic.Errorf(civic.EUNAUTHORIZED, "session unknown or expired")
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("session: %w", err)
 	}
-	se.Created, se.Expires = fromMS(created), fromMS(expires)
-	u.Role, u.Created = civic.Role(role), fromMS(ucreated)
+	se.Created, se.Expires, se.LastUsed = fromMS(created), fromMS(expires), fromNullMS(lastUsed)
+	u.Role, u.Created, u.EmailVerified, u.Assurance = civic.Role(role), fromMS(ucreated), fromNullMS(verified), civic.Assurance(level)
 	return &se, &u, nil
 }
 
