@@ -107,6 +107,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			name := "Zéphyrine Quennec-Brouard " + tag
 			password := "Wq8!taupe-" + tag
 			u, tok := e.signUpIn(email, name, password)
+			e.verify(email)
 			stored, err := e.st.UserByEmail(ctx, email)
 			if err != nil || !strings.HasPrefix(stored.PasswordHash, "$argon2id$") {
 				t.Fatalf("stored account: %+v %v", stored, err)
