@@ -90,8 +90,10 @@ type Config struct {
 	// MQTTHost is written into device provisioning answers (optional).
 	MQTTHost string
 	// FlightLogLimit is the largest flight-log upload in bytes (optional)
-	// defaults to 32 MiB. Fiber reads whole bodies, so the server accepts up to
-	// this size and every other route refuses bodies over BodyLimit.
+	// defaults to 32 MiB. Request bodies are streamed: the upload's handler
+	// reads its body only once the caller is known to be allowed, and every
+	// other route refuses a body over BodyLimit before buffering it
+	// (bodyguard.go).
 	FlightLogLimit int
 }
 
@@ -187,6 +189,7 @@ type Server struct {
 	pages      *template.Template
 	dummy      string // a password hash to spend time on for unknown accounts
 	proxies    trustedProxies
+	streams    []streamRoute // routes whose handler reads the body (bodyguard.go)
 }
 
 // New builds the API.
@@ -227,15 +230,21 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.hub.dropped = s.metrics.liveDropped.Inc
 	s.hub.gauge = s.metrics.liveClients.Set
 	s.app = fiber.New(fiber.Config{
-		AppName:               "smartdeal-api",
-		Immutable:             true,               // fasthttp reuses request memory; params are kept
-		BodyLimit:             cfg.FlightLogLimit, // other routes: bodyLimit middleware
-		ErrorHandler:          s.errorHandler,
-		DisableStartupMessage: true,
-		ReadTimeout:           30 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		AppName:   "smartdeal-api",
+		Immutable: true, // fasthttp reuses request memory; params are kept
+		// Bodies are streamed and bounded per route by bodyGuard; fasthttp
+		// reads at most 8 KiB ahead and pre-parses no multipart form.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    cfg.BodyLimit,
+		ErrorHandler:                 s.errorHandler,
+		DisableStartupMessage:        true,
+		ReadTimeout:                  30 * time.Second,
+		IdleTimeout:                  120 * time.Second,
 	})
+	s.app.Server().FormValueFunc = formValue // form fields from the body only
 	s.routes = s.table()
+	s.streams = s.streamRoutes()
 	s.mount()
 	return s, nil
 }

@@ -40,6 +40,7 @@ type Route struct {
 	Params       []Param
 	OperationID  string    // overrides the id derived from the path: a page named like a JSON route (/missions and /api/v1/missions) would share it
 	limit        string    // "signup", "signin", "vote", "contribution": one counter per kind, shared by its routes
+	stream       bool      // the handler reads the body itself, after the guard (bodyguard.go)
 	form         *pageForm // posted by an HTML form (pages_forms.go)
 	handler      fiber.Handler
 }
@@ -117,7 +118,7 @@ func (s *Server) table() []*Route {
 		{Method: "POST", Path: v1 + "/missions", Tag: "missions", Summary: "Plan a mission (GeoJSON polygon area)", Access: SignedIn, Roles: missionPlan, Body: civic.Mission{}, Response: civic.Mission{}, Status: 201, handler: s.createMission},
 		{Method: "GET", Path: v1 + "/missions/:id", Tag: "missions", Summary: "A mission", Response: civic.Mission{}, handler: s.mission},
 		{Method: "POST", Path: v1 + "/missions/:id/status", Tag: "missions", Summary: "Start, complete or abort a mission (publishes the drone's retained set_mission)", Access: SignedIn, Roles: missionOps, Body: missionStatusReq{}, Response: civic.Mission{}, handler: s.setMissionStatus},
-		{Method: "POST", Path: v1 + "/missions/:id/flightlog", Tag: "missions", Summary: "Upload a MAVLink flight log (.tlog, application/octet-stream) into an active or completed mission", Access: SignedIn, Roles: missionOps, Body: []byte{}, Response: flightLogResp{}, Status: 202, limit: "upload", handler: s.flightLog},
+		{Method: "POST", Path: v1 + "/missions/:id/flightlog", Tag: "missions", Summary: "Upload a MAVLink flight log (.tlog, application/octet-stream) into an active or completed mission", Access: SignedIn, Roles: missionOps, Body: []byte{}, Response: flightLogResp{}, Status: 202, limit: "upload", stream: true, handler: s.flightLog},
 		{Method: "GET", Path: v1 + "/missions/:id/track", Tag: "missions", Summary: "The drone's track and flight summary (GeoJSON with ?format=geojson)", Params: []Param{q("format", "string", "json (default) or geojson")}, Response: measure.Track{}, handler: s.track},
 
 		{Method: "GET", Path: v1 + "/sites", Tag: "devices", Summary: "Sites", Response: []civic.Site{}, handler: s.sites},
@@ -163,15 +164,13 @@ func (s *Server) table() []*Route {
 // mount registers the middleware and every route of the table.
 func (s *Server) mount() {
 	s.app.Use(s.metrics.middleware)
+	s.app.Use(s.bodyGuard)
 	s.app.Use(s.authenticate)
 	// One limiter per kind: the JSON and form routes of a kind (sign-in and
 	// /connexion, vote and /idees/:id/soutien) share its counters.
 	limiters := map[string]fiber.Handler{}
 	for _, rt := range s.routes {
 		hs := []fiber.Handler{guard(rt)}
-		if rt.limit != "upload" {
-			hs = append([]fiber.Handler{s.bodyLimit}, hs...)
-		}
 		l, ok := limiters[rt.limit]
 		if !ok {
 			l = s.limiter(rt.limit)
@@ -201,13 +200,4 @@ func openAPIPath(p string) string {
 		}
 	}
 	return strings.Join(parts, "/")
-}
-
-// bodyLimit refuses bodies over Config.BodyLimit on every route but the
-// flight-log upload (the server itself accepts up to FlightLogLimit).
-func (s *Server) bodyLimit(c *fiber.Ctx) error {
-	if len(c.Body()) > s.cfg.BodyLimit {
-		return civic.Errorf(civic.ETOOLARGE, "request body larger than %d bytes", s.cfg.BodyLimit)
-	}
-	return c.Next()
 }
