@@ -165,6 +165,7 @@ func (s *Server) table() []*Route {
 func (s *Server) mount() {
 	s.app.Use(s.metrics.middleware)
 	s.app.Use(s.bodyGuard)
+	s.app.Use(s.utf8Guard)
 	s.app.Use(s.authenticate)
 	// One limiter per kind: the JSON and form routes of a kind (sign-in and
 	// /connexion, vote and /idees/:id/soutien) share its counters.
