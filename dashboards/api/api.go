@@ -95,6 +95,15 @@ type Config struct {
 	// other route refuses a body over BodyLimit before buffering it
 	// (bodyguard.go).
 	FlightLogLimit int
+	// LiveMaxStreams caps the open live-feed streams of the process
+	// (optional) defaults to 1000; past it GET /api/v1/live answers 503.
+	// LiveMaxPerClient caps them per client address (an IPv6 /64)
+	// (optional) defaults to 8; past it 429. Negative disables a cap.
+	LiveMaxStreams, LiveMaxPerClient int
+	// LiveKeepAlive is the interval of the live feed's keep-alive comment
+	// (optional) defaults to 15s: a departed client is noticed, and its
+	// slot freed, at the next one.
+	LiveKeepAlive time.Duration
 }
 
 // Validate checks the config and fills defaults.
@@ -141,6 +150,14 @@ func (c *Config) Validate() error {
 	def(&c.FlightLogLimit, 32<<20)
 	if c.FlightLogLimit < c.BodyLimit || c.FlightLogLimit > 1<<30 {
 		return errors.New("api.flight_log_limit: want between body_limit and 1 GiB")
+	}
+	def(&c.LiveMaxStreams, 1000)
+	def(&c.LiveMaxPerClient, 8)
+	if c.LiveKeepAlive == 0 {
+		c.LiveKeepAlive = 15 * time.Second
+	}
+	if c.LiveKeepAlive < 10*time.Millisecond || c.LiveKeepAlive > 5*time.Minute {
+		return errors.New("api.live_keep_alive: want between 10ms and 5m")
 	}
 	def(&c.PageSeriesPoints, 500)
 	if c.PageSeriesPoints < 2 || c.PageSeriesPoints > measure.MaxPointsLimit {
@@ -190,6 +207,7 @@ type Server struct {
 	dummy      string // a password hash to spend time on for unknown accounts
 	proxies    trustedProxies
 	streams    []streamRoute // routes whose handler reads the body (bodyguard.go)
+	liveSlots  liveSlots     // open live streams (livecaps.go)
 }
 
 // New builds the API.
