@@ -70,9 +70,9 @@ func TestLiveCaps(t *testing.T) {
 	mustOpen("203.0.113.1")
 	refused("203.0.113.1", 429, civic.ETOOMANY)
 	mustOpen("2001:db8:1:2::1")
-	mustOpen("2001:db8:1:2:aaaa::2")                   // same /64
+	mustOpen("2001:db8:1:2:aaaa::2")                     // same /64
 	refused("2001:db8:1:2:ffff::3", 429, civic.ETOOMANY) // same /64 again
-	refused("198.51.100.9", 503, civic.EUNAVAILABLE)   // 4 open: full
+	refused("198.51.100.9", 503, civic.EUNAVAILABLE)     // 4 open: full
 
 	open[0].Close() // a client leaves: its slot is freed at the next keep-alive
 	testenv.Eventually(t, 10*time.Second, func() bool {
