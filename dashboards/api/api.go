@@ -65,9 +65,28 @@ type Config struct {
 	// Password hashing cost (optional) defaults to argon2id m=19 MiB, t=2, p=1
 	// (OWASP minimum).
 	Password PasswordParams
-	// Rate limits per window (optional): sign-up 5 and sign-in 10 per IP,
-	// votes 60 per user, per minute. A negative value disables a limit.
+	// Rate limits per window (optional): sign-up 5 and sign-in 10 per client
+	// address (an IPv6 /64), votes 60 per user, per minute. A negative value
+	// disables a limit.
 	SignUpLimit, SignInLimit, VoteLimit int
+	// Sign-ups are also limited per SignUpWindow (optional) defaults to one
+	// hour: SignUpNetworkLimit per network, an IPv4 /24 or an IPv6 /48
+	// (optional) defaults to 20, and SignUpTotalLimit for everybody
+	// (optional) defaults to 300. Negative disables a limit.
+	SignUpNetworkLimit, SignUpTotalLimit int
+	SignUpWindow                         time.Duration
+	// PublicReadLimit caps the public GET routes (pages, JSON, open data,
+	// live streams opened; not /healthz, /readyz and the OpenAPI document)
+	// per client address and RateWindow (optional) defaults to 600. Counted
+	// in each process's memory. Negative disables it.
+	PublicReadLimit int
+	// The per-account sign-in throttle (signin_throttle.go): after
+	// SignInAccountFree attempts for one e-mail address (optional) defaults
+	// to 5, negative disables it, each further attempt waits a delay that
+	// doubles from SignInAccountDelay (optional) defaults to 1s, up to
+	// SignInAccountMaxDelay (optional) defaults to 15m.
+	SignInAccountFree                         int
+	SignInAccountDelay, SignInAccountMaxDelay time.Duration
 	// ContributionLimit caps proposals and comments together per account and
 	// window (optional) defaults to 10: they fill the moderation queue.
 	ContributionLimit int
@@ -132,6 +151,25 @@ func (c *Config) Validate() error {
 	def(&c.SignInLimit, 10)
 	def(&c.VoteLimit, 60)
 	def(&c.ContributionLimit, 10)
+	def(&c.SignUpNetworkLimit, 20)
+	def(&c.SignUpTotalLimit, 300)
+	if c.SignUpWindow == 0 {
+		c.SignUpWindow = time.Hour
+	}
+	if c.SignUpWindow < time.Second {
+		return errors.New("api.signup_window: at least 1s")
+	}
+	def(&c.PublicReadLimit, 600)
+	def(&c.SignInAccountFree, 5)
+	if c.SignInAccountDelay == 0 {
+		c.SignInAccountDelay = time.Second
+	}
+	if c.SignInAccountMaxDelay == 0 {
+		c.SignInAccountMaxDelay = 15 * time.Minute
+	}
+	if c.SignInAccountDelay < time.Millisecond || c.SignInAccountMaxDelay < c.SignInAccountDelay || c.SignInAccountMaxDelay > 24*time.Hour {
+		return errors.New("api.signin_account_delay, api.signin_account_max_delay: want 1ms ≤ delay ≤ max delay ≤ 24h")
+	}
 	if c.RateWindow == 0 {
 		c.RateWindow = time.Minute
 	}
@@ -175,7 +213,10 @@ type Deps struct {
 	Measurements Measurements // required
 	Publisher    Publisher    // required for mission start/end
 	Logger       *slog.Logger // (optional) defaults to slog.Default()
-	// Registry receives the API's metrics (optional) defaults to a new registry.
+	// Registry receives the API's metrics (optional) defaults to a new
+	// registry. The API does not serve it: /metrics belongs on the caller's
+	// operations port (cmd/api's ops.addr, the all-in-one's http.ops), not
+	// on the public one.
 	Registry *prometheus.Registry
 	// Now (optional) defaults to time.Now; tests pin it.
 	Now func() time.Time
@@ -184,7 +225,9 @@ type Deps struct {
 	FlightLogs FlightLogImporter
 	// RateLimiter keeps the sign-up, sign-in and vote counts (optional)
 	// defaults to a MemoryLimiter; replicas sharing a database pass the
-	// store's SQL limiter so their limits are shared.
+	// store's SQL limiter so their limits are shared. When it implements
+	// AccountThrottle (both do) it keeps the per-account sign-in throttle
+	// too; otherwise a MemoryLimiter of the process does.
 	RateLimiter RateLimiter
 }
 
@@ -198,15 +241,17 @@ type Server struct {
 	now        func() time.Time
 	app        *fiber.App
 	hub        *Hub
-	reg        *prometheus.Registry
 	metrics    *metrics
 	routes     []*Route
 	flightLogs FlightLogImporter
 	rate       RateLimiter
+	readRate   *MemoryLimiter // public reads, per process
+	throttle   AccountThrottle
 	pages      *template.Template
 	dummy      string // a password hash to spend time on for unknown accounts
 	proxies    trustedProxies
-	streams    []streamRoute // routes whose handler reads the body (bodyguard.go)
+	streams    []pathPattern // routes whose handler reads the body (bodyguard.go)
+	formPosts  []pathPattern // routes posted by HTML forms
 	liveSlots  liveSlots     // open live streams (livecaps.go)
 }
 
@@ -231,7 +276,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.RateLimiter = NewMemoryLimiter()
 	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
-		now: deps.Now, reg: deps.Registry, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs, rate: deps.RateLimiter}
+		now: deps.Now, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs, rate: deps.RateLimiter,
+		readRate: NewMemoryLimiter()}
+	s.throttle, _ = deps.RateLimiter.(AccountThrottle)
+	if s.throttle == nil {
+		s.throttle = NewMemoryLimiter() // a limiter without one: the throttle stays in this process
+	}
 	var err error
 	if s.proxies, err = parseTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
@@ -262,7 +312,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	})
 	s.app.Server().FormValueFunc = formValue // form fields from the body only
 	s.routes = s.table()
-	s.streams = s.streamRoutes()
+	s.streams = s.patterns(func(rt *Route) bool { return rt.stream })
+	s.formPosts = s.patterns(func(rt *Route) bool { return rt.form != nil && rt.Method != fiber.MethodGet })
 	s.mount()
 	return s, nil
 }

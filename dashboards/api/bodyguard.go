@@ -14,8 +14,8 @@ import (
 // Request bodies are bounded before anything buffers them. The server streams
 // request bodies (fasthttp's StreamRequestBody: it reads at most 8 KiB ahead
 // of the handler and pre-parses no multipart form), so a body is in memory
-// only once bodyGuard, the first middleware of every request, routed or not,
-// has read it within its route's limit:
+// only once bodyRead, the first middleware after authentication on every
+// request, routed or not, has read it within its route's limit:
 //
 //   - the streamed routes (Route.stream: the flight-log upload) keep theirs
 //     unread; their handler reads it through uploadBody, after the route's
@@ -26,8 +26,10 @@ import (
 //   - a body with a Content-Encoding is refused (415): decoding is what turns
 //     64 KiB into gigabytes (Fiber's c.Body() would gunzip without a bound).
 //
-// A body left unread closes the connection after the answer, since the next
-// request on it could not be told from the rest of the body.
+// A body left unread (refused, or the request refused before bodyRead, e.g. an
+// invalid bearer token) closes the connection after the answer (bodyGuard,
+// the first middleware): the next request on it could not be told from the
+// rest of the body.
 
 // bodyKey is the Locals key of a streamed route's *uploadBody; the form-value
 // reader sees it too (fasthttp user values), so that nothing parses a
@@ -37,35 +39,37 @@ const bodyKey = "smartdeal.upload_body"
 // errBodyTooLarge is what uploadBody returns past its limit.
 var errBodyTooLarge = errors.New("request body over the limit")
 
-// streamRoute is the path of a streamed route, split: ":x" segments match any
+// pathPattern is a route's method and path, split: ":x" segments match any
 // one segment.
-type streamRoute struct {
+type pathPattern struct {
+	rt     *Route
 	method string
 	segs   []string
 }
 
-func (s *Server) streamRoutes() []streamRoute {
-	var out []streamRoute
+// patterns are the routes for which keep says yes, as patterns.
+func (s *Server) patterns(keep func(*Route) bool) []pathPattern {
+	var out []pathPattern
 	for _, rt := range s.routes {
-		if rt.stream {
-			out = append(out, streamRoute{method: rt.Method, segs: strings.Split(strings.Trim(rt.Path, "/"), "/")})
+		if keep(rt) {
+			out = append(out, pathPattern{rt: rt, method: rt.Method, segs: strings.Split(strings.Trim(rt.Path, "/"), "/")})
 		}
 	}
 	return out
 }
 
-// streamed reports whether the request is for a streamed route. It matches
-// like Fiber's router does by default (case-insensitive, trailing slash
-// ignored). Should it ever miss, the upload is refused for its size: never
-// read without a bound.
-func (s *Server) streamed(c *fiber.Ctx) bool {
+// match finds the request's route among ps, matching like Fiber's router
+// does by default (case-insensitive, trailing slash ignored); nil if none.
+// Should a streamed route ever be missed, its upload is refused for its
+// size: never read without a bound.
+func match(ps []pathPattern, c *fiber.Ctx) *Route {
 	segs := strings.Split(strings.Trim(c.Path(), "/"), "/")
-	for _, r := range s.streams {
-		if r.method != c.Method() || len(r.segs) != len(segs) {
+	for _, p := range ps {
+		if p.method != c.Method() || len(p.segs) != len(segs) {
 			continue
 		}
 		ok := true
-		for i, seg := range r.segs {
+		for i, seg := range p.segs {
 			if strings.HasPrefix(seg, ":") {
 				ok = segs[i] != ""
 			} else {
@@ -76,44 +80,56 @@ func (s *Server) streamed(c *fiber.Ctx) bool {
 			}
 		}
 		if ok {
-			return true
+			return p.rt
 		}
 	}
-	return false
+	return nil
 }
 
+// bodyGuard is the first middleware: it hands a streamed route's body to its
+// handler unread, and closes the connection after any request whose body was
+// not read to its end.
 func (s *Server) bodyGuard(c *fiber.Ctx) error {
 	req := c.Request()
-	if enc := strings.TrimSpace(string(req.Header.Peek(fiber.HeaderContentEncoding))); enc != "" && !strings.EqualFold(enc, "identity") {
-		c.Response().SetConnectionClose()
-		return civic.Errorf(civic.EUNSUPPORTED, "compressed request bodies (Content-Encoding) are not accepted")
+	var upload *uploadBody
+	if match(s.streams, c) != nil {
+		length := req.Header.ContentLength() // -1: chunked
+		upload = &uploadBody{r: req.BodyStream(), length: length, limit: s.cfg.FlightLogLimit}
+		upload.done = upload.r == nil || length == 0
+		c.Locals(bodyKey, upload)
 	}
-	length := req.Header.ContentLength() // -1: chunked
-	if s.streamed(c) {
-		b := &uploadBody{r: req.BodyStream(), length: length, limit: s.cfg.FlightLogLimit}
-		if b.r == nil || length == 0 {
-			b.done = true
-		}
-		c.Locals(bodyKey, b)
-		err := c.Next()
-		if !b.done {
-			c.Response().SetConnectionClose()
-		}
+	err := c.Next()
+	if (upload != nil && !upload.done) || (upload == nil && req.BodyStream() != nil) {
+		c.Response().SetConnectionClose()
+	}
+	return err
+}
+
+// bodyRead reads the body of every request but the streamed ones within
+// Config.BodyLimit, or refuses it.
+func (s *Server) bodyRead(c *fiber.Ctx) error {
+	req := c.Request()
+	refuse := func(err error) error {
+		c.Response().SetConnectionClose()
+		req.SetBodyRaw(nil) // nothing after this reads the rest
 		return err
 	}
-	if length > s.cfg.BodyLimit {
-		c.Response().SetConnectionClose()
-		return civic.Errorf(civic.ETOOLARGE, "request body larger than %d bytes", s.cfg.BodyLimit)
+	if enc := strings.TrimSpace(string(req.Header.Peek(fiber.HeaderContentEncoding))); enc != "" && !strings.EqualFold(enc, "identity") {
+		return refuse(civic.Errorf(civic.EUNSUPPORTED, "compressed request bodies (Content-Encoding) are not accepted"))
 	}
-	if stream := req.BodyStream(); stream != nil && length != 0 {
+	if c.Locals(bodyKey) != nil {
+		return c.Next()
+	}
+	if req.Header.ContentLength() > s.cfg.BodyLimit {
+		return refuse(civic.Errorf(civic.ETOOLARGE, "request body larger than %d bytes", s.cfg.BodyLimit))
+	}
+	if stream := req.BodyStream(); stream != nil {
 		body, err := io.ReadAll(io.LimitReader(stream, int64(s.cfg.BodyLimit)+1))
 		if err != nil {
-			c.Response().SetConnectionClose()
-			return civic.Errorf(civic.EINVALID, "the request body could not be read")
+			return refuse(civic.Errorf(civic.EINVALID, "the request body could not be read"))
 		}
 		if len(body) > s.cfg.BodyLimit {
-			c.Response().SetConnectionClose()
-			return civic.Errorf(civic.ETOOLARGE, "request body larger than %d bytes", s.cfg.BodyLimit)
+			return refuse(civic.Errorf(civic.ETOOLARGE, "request body larger than %d bytes", s.cfg.BodyLimit))
 		}
 		req.SetBodyRaw(body) // closes the stream: from here on c.Body() is this
 	}

@@ -4,8 +4,6 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
@@ -77,8 +75,6 @@ func (s *Server) table() []*Route {
 	return []*Route{
 		{Method: "GET", Path: "/healthz", Tag: "ops", Summary: "Liveness", Produces: "text/plain", handler: s.healthz},
 		{Method: "GET", Path: "/readyz", Tag: "ops", Summary: "Readiness: database and InfluxDB answer", Produces: "text/plain", handler: s.readyz},
-		{Method: "GET", Path: "/metrics", Tag: "ops", Summary: "Prometheus metrics", Produces: "text/plain",
-			handler: adaptor.HTTPHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))},
 		{Method: "GET", Path: v1 + "/openapi.json", Tag: "ops", Summary: "This OpenAPI 3 document", handler: s.openapi},
 
 		{Method: "POST", Path: v1 + "/auth/signup", Tag: "auth", Summary: "Create a citizen account", Body: signUpReq{}, Response: civic.User{}, Status: 201, limit: "signup", handler: s.signUp},
@@ -165,17 +161,18 @@ func (s *Server) table() []*Route {
 func (s *Server) mount() {
 	s.app.Use(s.metrics.middleware)
 	s.app.Use(s.bodyGuard)
-	s.app.Use(s.utf8Guard)
 	s.app.Use(s.authenticate)
+	s.app.Use(s.bodyRead)
+	s.app.Use(s.utf8Guard)
 	// One limiter per kind: the JSON and form routes of a kind (sign-in and
 	// /connexion, vote and /idees/:id/soutien) share its counters.
 	limiters := map[string]fiber.Handler{}
 	for _, rt := range s.routes {
 		hs := []fiber.Handler{guard(rt)}
-		l, ok := limiters[rt.limit]
+		l, ok := limiters[rt.limitKind()]
 		if !ok {
-			l = s.limiter(rt.limit)
-			limiters[rt.limit] = l
+			l = s.limiter(rt.limitKind())
+			limiters[rt.limitKind()] = l
 		}
 		if l != nil {
 			hs = append(hs, l)
@@ -186,6 +183,16 @@ func (s *Server) mount() {
 		}
 		s.app.Add(rt.Method, rt.Path, hs...)
 	}
+}
+
+// limitKind is the rate limit a route counts in: its own, or "read" for
+// the public GET routes but the operations ones (probes, the OpenAPI
+// document).
+func (rt *Route) limitKind() string {
+	if rt.limit == "" && rt.Method == fiber.MethodGet && rt.Access == Public && rt.Tag != "ops" {
+		return "read"
+	}
+	return rt.limit
 }
 
 // openAPIPath turns /ideas/:id into /ideas/{id} (and :quantity.csv into {quantity}.csv).
