@@ -84,6 +84,28 @@ type APIConfig struct {
 	// replica on it) or "auto" (the default: sql on PostgreSQL, where
 	// replicas run; memory on SQLite, which is one process).
 	RateStore string `koanf:"rate_store"`
+	// SignInAccountFree is how many sign-in attempts one e-mail address gets
+	// before each further one waits a delay doubling from
+	// SignInAccountDelay up to SignInAccountMaxDelay (5, 1s, 15m; a client
+	// address the account signed in from within 30 days has a budget of its
+	// own). -1 disables this per-account throttle.
+	SignInAccountFree     int           `koanf:"signin_account_free"`
+	SignInAccountDelay    time.Duration `koanf:"signin_account_delay"`
+	SignInAccountMaxDelay time.Duration `koanf:"signin_account_max_delay"`
+	// SignUpNetworkLimit caps sign-ups per IPv4 /24 or IPv6 /48 and
+	// SignUpTotalLimit for everybody, per SignUpWindow (20, 300, 1h); -1
+	// disables one.
+	SignUpNetworkLimit int           `koanf:"signup_network_limit"`
+	SignUpTotalLimit   int           `koanf:"signup_total_limit"`
+	SignUpWindow       time.Duration `koanf:"signup_window"`
+	// PublicReadLimit caps the public GET routes per client address (an
+	// IPv6 /64) and minute, in each process (600); -1 disables it.
+	PublicReadLimit int `koanf:"public_read_limit"`
+	// LiveMaxStreams caps the open live-feed streams of a process (1000,
+	// then 503) and LiveMaxPerClient per client address (8, then 429); -1
+	// disables one.
+	LiveMaxStreams   int `koanf:"live_max_streams"`
+	LiveMaxPerClient int `koanf:"live_max_per_client"`
 }
 
 // Rate stores (APIConfig.RateStore).
@@ -115,7 +137,8 @@ func DefaultConfig() Config {
 		HTTP:   HTTPConfig{Addr: "127.0.0.1:8080", BodyLimit: 64 << 10},
 		Influx: InfluxConfig{URL: "http://127.0.0.1:8086", Bucket: "smartdeal/autogen", CacheTTL: 30 * time.Second, Engine: measure.EngineAuto},
 		MQTT:   MQTTConfig{URL: "tcp://127.0.0.1:1883", ClientID: "smartdeal-api", TopicPrefix: smartdeal.DefaultTopicPrefix},
-		API:    APIConfig{RateStore: RateStoreAuto},
+		API: APIConfig{RateStore: RateStoreAuto, SignInAccountFree: 5, SignInAccountDelay: time.Second, SignInAccountMaxDelay: 15 * time.Minute,
+			SignUpNetworkLimit: 20, SignUpTotalLimit: 300, SignUpWindow: time.Hour, PublicReadLimit: 600, LiveMaxStreams: 1000, LiveMaxPerClient: 8},
 	}
 }
 
@@ -160,6 +183,10 @@ func (c Config) Validate() error {
 	default:
 		return fmt.Errorf("api.rate_store: %q: want auto, memory or sql", c.API.RateStore)
 	}
+	ac := c.apiConfig() // the limits (api.signin_account_delay…): their keys are api.Config's
+	if err := ac.Validate(); err != nil {
+		return err
+	}
 	if c.Admin.Password != "" && c.Admin.Email == "" {
 		return errors.New("admin.email: required with admin.password")
 	}
@@ -170,6 +197,16 @@ func (c Config) Validate() error {
 		return errors.New("admin.password: at least 10 characters (or empty to generate one)")
 	}
 	return nil
+}
+
+// apiConfig is the API's own configuration out of c.
+func (c Config) apiConfig() api.Config {
+	return api.Config{BodyLimit: c.HTTP.BodyLimit, CookieSecure: c.HTTP.CookieSecure, Licence: c.Licence,
+		TrustedProxies: c.HTTP.TrustedProxies, ProxyHeader: c.HTTP.ProxyHeader,
+		Topics: smartdeal.Topics{Prefix: c.MQTT.TopicPrefix}, MQTTHost: c.MQTT.URL,
+		SignInAccountFree: c.API.SignInAccountFree, SignInAccountDelay: c.API.SignInAccountDelay, SignInAccountMaxDelay: c.API.SignInAccountMaxDelay,
+		SignUpNetworkLimit: c.API.SignUpNetworkLimit, SignUpTotalLimit: c.API.SignUpTotalLimit, SignUpWindow: c.API.SignUpWindow,
+		PublicReadLimit: c.API.PublicReadLimit, LiveMaxStreams: c.API.LiveMaxStreams, LiveMaxPerClient: c.API.LiveMaxPerClient}
 }
 
 // mqttGrace is how long Run waits for the first broker connection before it
@@ -190,8 +227,9 @@ type App struct {
 
 // New opens the database (applying migrations), bootstraps the administrator
 // and the year's campaign, builds the API and binds cfg.HTTP.Addr. It does
-// not wait for the broker or InfluxDB. reg receives the API's metrics (served
-// on its /metrics); nil means a new registry. Call Run to serve and release.
+// not wait for the broker or InfluxDB. reg receives the API's metrics, for
+// the caller's operations server (the API port serves no /metrics); nil means
+// a new registry. Call Run to serve and release.
 func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -227,9 +265,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	}
 	rate, rateStore := rateLimiter(cfg.API.RateStore, a.store)
 	log.Info("rate limits", "store", rateStore)
-	a.srv, err = api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, CookieSecure: cfg.HTTP.CookieSecure, Licence: cfg.Licence,
-		TrustedProxies: cfg.HTTP.TrustedProxies, ProxyHeader: cfg.HTTP.ProxyHeader,
-		Topics: topics, MQTTHost: cfg.MQTT.URL},
+	a.srv, err = api.New(cfg.apiConfig(),
 		api.Deps{Store: a.store, Measurements: a.meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{},
 			RateLimiter: rate})
 	if err != nil {
