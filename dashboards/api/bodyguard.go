@@ -87,8 +87,8 @@ func match(ps []pathPattern, c *fiber.Ctx) *Route {
 }
 
 // bodyGuard is the first middleware: it hands a streamed route's body to its
-// handler unread, and closes the connection after any request whose body was
-// not read to its end.
+// handler unread, and after any request whose body was not read to its end
+// drops it and closes the connection.
 func (s *Server) bodyGuard(c *fiber.Ctx) error {
 	req := c.Request()
 	var upload *uploadBody
@@ -101,6 +101,9 @@ func (s *Server) bodyGuard(c *fiber.Ctx) error {
 	err := c.Next()
 	if (upload != nil && !upload.done) || (upload == nil && req.BodyStream() != nil) {
 		c.Response().SetConnectionClose()
+		// Dropped before the error handler runs: a form's French page reads
+		// its fields, which would read the rest of the body unbounded.
+		req.SetBodyRaw(nil)
 	}
 	return err
 }
@@ -173,8 +176,8 @@ func (b *uploadBody) Read(p []byte) (int, error) {
 func (s *Server) uploadBody(c *fiber.Ctx) (*uploadBody, error) {
 	b, _ := c.Locals(bodyKey).(*uploadBody)
 	if b == nil {
-		// Not matched as streamed (an unusual spelling of the path): the
-		// guard has read the body within BodyLimit.
+		// Not matched as streamed (an unusual spelling of the path):
+		// bodyRead has read the body within BodyLimit.
 		b = &uploadBody{r: strings.NewReader(string(c.Body())), limit: s.cfg.FlightLogLimit}
 	}
 	if b.length > b.limit {

@@ -198,6 +198,10 @@ func TestBodyLimits(t *testing.T) {
 		// for it (the server reads at most 8 KiB ahead).
 		{"declared 32 MiB, 64 KiB sent", rawRequest{method: "POST", path: "/api/v1/auth/signin", header: signIn, contentLength: 32 << 20, sent: 64 << 10, deadline: 5 * time.Second}, 413},
 		{"declared 65 KiB to an unknown path, 16 KiB sent", rawRequest{method: "POST", path: "/rien", contentLength: 65 << 10, sent: 16 << 10, deadline: 5 * time.Second}, 413},
+		// Refused before the body is read (an invalid token), with a French
+		// page that must not read the rest either.
+		{"form post with an invalid token", rawRequest{method: "POST", path: "/connexion", header: []string{"Content-Type: application/x-www-form-urlencoded",
+			"Authorization: Bearer nope"}, contentLength: 32 << 20, sent: 64 << 10, deadline: 5 * time.Second}, 401},
 		{"chunked past 64 KiB", rawRequest{method: "POST", path: "/api/v1/auth/signin", header: signIn, contentLength: -1, sent: 1 << 20}, 413},
 		{"gzip", rawRequest{method: "POST", path: "/api/v1/auth/signin", header: append(signIn, "Content-Encoding: gzip"), contentLength: 100, sent: 100, deadline: 5 * time.Second}, 415},
 		{"chunked within the limit", rawRequest{method: "POST", path: "/api/v1/auth/signin", header: signIn, contentLength: -1, sent: 1000}, 400}, // zeros are not JSON
