@@ -98,3 +98,44 @@ func TestCSRFNotFromQuery(t *testing.T) {
 		t.Fatal("signed in from the query string")
 	}
 }
+
+// TestOpenAPILimits: the OpenAPI document says which routes may answer 429
+// (rate limits, sign-in throttle, live streams per client) and 503 (the live
+// feed full; sign-in and sign-up when their limiter is unreachable).
+func TestOpenAPILimits(t *testing.T) {
+	e := newEnv(t, sqltest.SQLite(t), nil, api.Config{})
+	doc := e.srv.OpenAPI()
+	paths := doc["paths"].(map[string]map[string]any)
+	responses := func(path, method string) map[string]any {
+		op, ok := paths[path][method].(map[string]any)
+		if !ok {
+			t.Fatalf("%s %s not documented", method, path)
+		}
+		return op["responses"].(map[string]any)
+	}
+	for _, tc := range []struct {
+		path, method string
+		want, not    []string
+	}{
+		{"/api/v1/live", "get", []string{"429", "503"}, nil},
+		{"/api/v1/auth/signin", "post", []string{"429", "503"}, nil},
+		{"/connexion", "post", []string{"429", "503"}, nil},
+		{"/api/v1/auth/signup", "post", []string{"429", "503"}, nil},
+		{"/api/v1/themes", "get", []string{"429"}, []string{"503"}},
+		{"/idees/{id}", "get", []string{"429"}, nil},
+		{"/healthz", "get", nil, []string{"429"}},
+		{"/api/v1/openapi.json", "get", nil, []string{"429"}},
+	} {
+		rs := responses(tc.path, tc.method)
+		for _, code := range tc.want {
+			if rs[code] == nil {
+				t.Errorf("%s %s: no %s response", tc.method, tc.path, code)
+			}
+		}
+		for _, code := range tc.not {
+			if rs[code] != nil {
+				t.Errorf("%s %s: a %s response", tc.method, tc.path, code)
+			}
+		}
+	}
+}
