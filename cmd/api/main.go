@@ -12,7 +12,8 @@
 // then SMARTDEAL_* environment variables: SMARTDEAL_DB (SQLite path or
 // postgres:// URL), SMARTDEAL_HTTP_ADDR, SMARTDEAL_INFLUX_URL,
 // SMARTDEAL_INFLUX_TOKEN, SMARTDEAL_INFLUX_ORG, SMARTDEAL_INFLUX_BUCKET,
-// SMARTDEAL_MQTT_URL, SMARTDEAL_API_RATE_STORE (auto, memory or sql)…;
+// SMARTDEAL_MQTT_URL, SMARTDEAL_API_RATE_STORE (auto, memory or sql),
+// SMARTDEAL_OPS_ADDR (the operations port: /metrics, /healthz, /readyz)…;
 // -keys lists them all.
 package main
 
@@ -21,6 +22,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"os"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -53,11 +55,21 @@ type config struct {
 	Legal   api.Legal         `koanf:"legal"`
 	Mail    mail.Config       `koanf:"mail"`
 	Log     boot.Log          `koanf:"log"`
+	Ops     opsConfig         `koanf:"ops"`
+}
+
+// opsConfig is the operations port: Prometheus /metrics (the API's and the
+// Go runtime's), /healthz and /readyz (database, InfluxDB, broker). It is
+// not the API's port, which citizens reach: keep it on a private address.
+type opsConfig struct {
+	// Addr defaults to 127.0.0.1:9182; empty disables the operations server.
+	Addr string `koanf:"addr"`
 }
 
 func defaultConfig() config {
 	d := apid.DefaultConfig()
-	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, API: d.API, Licence: d.Licence, Legal: d.Legal, Mail: d.Mail, Log: boot.DefaultLog()}
+	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, API: d.API, Licence: d.Licence, Legal: d.Legal, Mail: d.Mail, Log: boot.DefaultLog(),
+		Ops: opsConfig{Addr: "127.0.0.1:9182"}}
 }
 
 func (c *config) app() apid.Config {
@@ -73,6 +85,11 @@ func (c *config) Validate() error {
 	}
 	if c.Admin.Email != "" && c.Admin.Password == "" {
 		return errors.New("admin.password: required with admin.email")
+	}
+	if c.Ops.Addr != "" {
+		if _, _, err := net.SplitHostPort(c.Ops.Addr); err != nil {
+			return fmt.Errorf("ops.addr: %w", err)
+		}
 	}
 	return c.Log.Validate("log")
 }
@@ -96,5 +113,31 @@ func run(ctx context.Context, args []string, getenv func(string) string, stderr 
 	if err != nil {
 		return err
 	}
-	return app.Run(ctx)
+	if cfg.Ops.Addr == "" {
+		return app.Run(ctx)
+	}
+	ops := boot.NewServer(boot.ServerConfig{Addr: cfg.Ops.Addr, Registry: reg, Checks: []boot.Check{
+		{Name: "database", Fn: app.DatabaseReady}, {Name: "influxdb", Fn: app.InfluxReady}, {Name: "mqtt", Fn: app.BrokerReady}}}, log)
+	if err := ops.Listen(); err != nil {
+		cancelled, cancel := context.WithCancel(ctx)
+		cancel()
+		_ = app.Run(cancelled) // releases what New opened
+		return fmt.Errorf("ops.addr: %w", err)
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	opsErr := make(chan error, 1)
+	go func() {
+		err := ops.Run(ctx)
+		if err != nil {
+			cancel() // the API stops too: it would run unobserved
+		}
+		opsErr <- err
+	}()
+	err = app.Run(ctx)
+	cancel()
+	if oerr := <-opsErr; err == nil && oerr != nil {
+		err = fmt.Errorf("ops: %w", oerr)
+	}
+	return err
 }

@@ -23,8 +23,9 @@ func TestRun(t *testing.T) {
 	broker := testenv.StartMosquitto(t, testenv.MosquittoOptions{})
 	in := testenv.SharedInflux(t)
 	db := in.NewDatabase(t)
-	port := testenv.FreePort(t)
+	port, opsPort := testenv.FreePort(t), testenv.FreePort(t)
 	base := fmt.Sprintf("http://127.0.0.1:%d", port)
+	ops := fmt.Sprintf("http://127.0.0.1:%d", opsPort)
 	env := map[string]string{
 		"SMARTDEAL_DB":             filepath.Join(t.TempDir(), "api.db"),
 		"SMARTDEAL_HTTP_ADDR":      fmt.Sprintf("127.0.0.1:%d", port),
@@ -33,6 +34,7 @@ func TestRun(t *testing.T) {
 		"SMARTDEAL_MQTT_URL":       broker.URL(),
 		"SMARTDEAL_ADMIN_EMAIL":    "admin@departement06.fr",
 		"SMARTDEAL_ADMIN_PASSWORD": "administrateur-2026",
+		"SMARTDEAL_OPS_ADDR":       fmt.Sprintf("127.0.0.1:%d", opsPort),
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -69,6 +71,26 @@ func TestRun(t *testing.T) {
 		t.Fatalf("bootstrap campaign %v %v", campaigns, err)
 	}
 
+	// The metrics are on the operations port, not on the API's.
+	get := func(url string) (int, string) {
+		resp, err := http.Get(url)
+		if err != nil {
+			t.Fatal(err)
+		}
+		b, _ := io.ReadAll(resp.Body)
+		resp.Body.Close()
+		return resp.StatusCode, string(b)
+	}
+	if code, body := get(ops + "/metrics"); code != 200 || !strings.Contains(body, "smartdeal_api_requests_total") || !strings.Contains(body, "go_goroutines") {
+		t.Fatalf("ops /metrics: %d %.300s", code, body)
+	}
+	if code, body := get(ops + "/readyz"); code != 200 || !strings.Contains(body, `"database":"ok"`) {
+		t.Fatalf("ops /readyz: %d %s", code, body)
+	}
+	if code, _ := get(base + "/metrics"); code != 404 {
+		t.Fatalf("API port /metrics: %d, want 404", code)
+	}
+
 	cancel()
 	select {
 	case err := <-done:
@@ -87,6 +109,7 @@ func TestRunBadConfig(t *testing.T) {
 		"bad log":        {"SMARTDEAL_LOG_LEVEL": "loud"},
 		"bad rate store": {"SMARTDEAL_API_RATE_STORE": "redis"},
 		"audit undated":  {"SMARTDEAL_LEGAL_RGAA_AUDIT_RATE": "75,5"},
+		"bad ops addr":   {"SMARTDEAL_OPS_ADDR": "nowhere"},
 		"unreachable pg": {"SMARTDEAL_DB": "postgres://postgres@127.0.0.1:1/x?sslmode=disable&connect_timeout=1"},
 	} {
 		t.Run(name, func(t *testing.T) {
@@ -115,7 +138,10 @@ func TestKeys(t *testing.T) {
 		"SMARTDEAL_API_RATE_STORE", "SMARTDEAL_LEGAL_DPO_EMAIL", "SMARTDEAL_LEGAL_HOST_NAME", "SMARTDEAL_LEGAL_RGAA_AUDIT_RATE",
 		"SMARTDEAL_MAIL_HOST", "SMARTDEAL_MAIL_PORT", "SMARTDEAL_MAIL_TLS", "SMARTDEAL_MAIL_FROM",
 		"SMARTDEAL_API_SESSION_TTL", "SMARTDEAL_API_BEARER_TTL", "SMARTDEAL_API_VERIFY_TTL", "SMARTDEAL_API_RESET_TTL",
-		"SMARTDEAL_API_SUPPORT_ASSURANCE", "SMARTDEAL_API_MAIL_LIMIT", "SMARTDEAL_API_MAIL_RETRY"} {
+		"SMARTDEAL_API_SUPPORT_ASSURANCE", "SMARTDEAL_API_MAIL_LIMIT", "SMARTDEAL_API_MAIL_RETRY",
+		"SMARTDEAL_OPS_ADDR", "SMARTDEAL_API_SIGNIN_ACCOUNT_FREE", "SMARTDEAL_API_SIGNUP_NETWORK_LIMIT",
+		"SMARTDEAL_API_PUBLIC_READ_LIMIT", "SMARTDEAL_API_LIVE_MAX_STREAMS", "SMARTDEAL_API_LIVE_MAX_PER_CLIENT"} {
+
 		if !strings.Contains(out.String(), k+" ") {
 			t.Errorf("-keys lacks %s:\n%s", k, &out)
 		}

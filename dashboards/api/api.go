@@ -77,9 +77,28 @@ type Config struct {
 	// Password hashing cost (optional) defaults to argon2id m=19 MiB, t=2, p=1
 	// (OWASP minimum).
 	Password PasswordParams
-	// Rate limits per window (optional): sign-up 5 and sign-in 10 per IP,
-	// votes 60 per user, per minute. A negative value disables a limit.
+	// Rate limits per window (optional): sign-up 5 and sign-in 10 per client
+	// address (an IPv6 /64), votes 60 per user, per minute. A negative value
+	// disables a limit.
 	SignUpLimit, SignInLimit, VoteLimit int
+	// Sign-ups are also limited per SignUpWindow (optional) defaults to one
+	// hour: SignUpNetworkLimit per network, an IPv4 /24 or an IPv6 /48
+	// (optional) defaults to 20, and SignUpTotalLimit for everybody
+	// (optional) defaults to 300. Negative disables a limit.
+	SignUpNetworkLimit, SignUpTotalLimit int
+	SignUpWindow                         time.Duration
+	// PublicReadLimit caps the public GET routes (pages, JSON, open data,
+	// live streams opened; not /healthz, /readyz and the OpenAPI document)
+	// per client address and RateWindow (optional) defaults to 600. Counted
+	// in each process's memory. Negative disables it.
+	PublicReadLimit int
+	// The per-account sign-in throttle (signin_throttle.go): after
+	// SignInAccountFree attempts for one e-mail address (optional) defaults
+	// to 5, negative disables it, each further attempt waits a delay that
+	// doubles from SignInAccountDelay (optional) defaults to 1s, up to
+	// SignInAccountMaxDelay (optional) defaults to 15m.
+	SignInAccountFree                         int
+	SignInAccountDelay, SignInAccountMaxDelay time.Duration
 	// ContributionLimit caps proposals and comments together per account and
 	// window (optional) defaults to 10: they fill the moderation queue.
 	ContributionLimit int
@@ -110,11 +129,22 @@ type Config struct {
 	// http.public_url is empty.
 	PublicURL string
 	// FlightLogLimit is the largest flight-log upload in bytes (optional)
-	// defaults to 32 MiB. Fiber reads whole bodies, so the server accepts up to
-	// this size and every other route refuses bodies over BodyLimit.
+	// defaults to 32 MiB. Request bodies are streamed: the upload's handler
+	// reads its body only once the caller is known to be allowed, and every
+	// other route refuses a body over BodyLimit before buffering it
+	// (bodyguard.go).
 	FlightLogLimit int
 	// Accounts tunes verification, links and the mail outbox (accounts.go).
 	Accounts AccountConfig
+	// LiveMaxStreams caps the open live-feed streams of the process
+	// (optional) defaults to 1000; past it GET /api/v1/live answers 503.
+	// LiveMaxPerClient caps them per client address (an IPv6 /64)
+	// (optional) defaults to 8; past it 429. Negative disables a cap.
+	LiveMaxStreams, LiveMaxPerClient int
+	// LiveKeepAlive is the interval of the live feed's keep-alive comment
+	// (optional) defaults to 15s: a departed client is noticed, and its
+	// slot freed, at the next one.
+	LiveKeepAlive time.Duration
 }
 
 // Validate checks the config and fills defaults.
@@ -143,6 +173,25 @@ func (c *Config) Validate() error {
 	def(&c.SignInLimit, 10)
 	def(&c.VoteLimit, 60)
 	def(&c.ContributionLimit, 10)
+	def(&c.SignUpNetworkLimit, 20)
+	def(&c.SignUpTotalLimit, 300)
+	if c.SignUpWindow == 0 {
+		c.SignUpWindow = time.Hour
+	}
+	if c.SignUpWindow < time.Second {
+		return errors.New("api.signup_window: at least 1s")
+	}
+	def(&c.PublicReadLimit, 600)
+	def(&c.SignInAccountFree, 5)
+	if c.SignInAccountDelay == 0 {
+		c.SignInAccountDelay = time.Second
+	}
+	if c.SignInAccountMaxDelay == 0 {
+		c.SignInAccountMaxDelay = 15 * time.Minute
+	}
+	if c.SignInAccountDelay < time.Millisecond || c.SignInAccountMaxDelay < c.SignInAccountDelay || c.SignInAccountMaxDelay > 24*time.Hour {
+		return errors.New("api.signin_account_delay, api.signin_account_max_delay: want 1ms ≤ delay ≤ max delay ≤ 24h")
+	}
 	if c.RateWindow == 0 {
 		c.RateWindow = time.Minute
 	}
@@ -175,6 +224,14 @@ func (c *Config) Validate() error {
 	if err := c.Accounts.validate(); err != nil {
 		return err
 	}
+	def(&c.LiveMaxStreams, 1000)
+	def(&c.LiveMaxPerClient, 8)
+	if c.LiveKeepAlive == 0 {
+		c.LiveKeepAlive = 15 * time.Second
+	}
+	if c.LiveKeepAlive < 10*time.Millisecond || c.LiveKeepAlive > 5*time.Minute {
+		return errors.New("api.live_keep_alive: want between 10ms and 5m")
+	}
 	def(&c.PageSeriesPoints, 500)
 	if c.PageSeriesPoints < 2 || c.PageSeriesPoints > measure.MaxPointsLimit {
 		return fmt.Errorf("api.page_series_points: want between 2 and %d", measure.MaxPointsLimit)
@@ -191,7 +248,10 @@ type Deps struct {
 	Measurements Measurements // required
 	Publisher    Publisher    // required for mission start/end
 	Logger       *slog.Logger // (optional) defaults to slog.Default()
-	// Registry receives the API's metrics (optional) defaults to a new registry.
+	// Registry receives the API's metrics (optional) defaults to a new
+	// registry. The API does not serve it: /metrics belongs on the caller's
+	// operations port (cmd/api's ops.addr, the all-in-one's http.ops), not
+	// on the public one.
 	Registry *prometheus.Registry
 	// Now (optional) defaults to time.Now; tests pin it.
 	Now func() time.Time
@@ -200,7 +260,9 @@ type Deps struct {
 	FlightLogs FlightLogImporter
 	// RateLimiter keeps the sign-up, sign-in and vote counts (optional)
 	// defaults to a MemoryLimiter; replicas sharing a database pass the
-	// store's SQL limiter so their limits are shared.
+	// store's SQL limiter so their limits are shared. When it implements
+	// AccountThrottle (both do) it keeps the per-account sign-in throttle
+	// too; otherwise a MemoryLimiter of the process does.
 	RateLimiter RateLimiter
 	// Mail sends e-mail (optional) defaults to writing it to Logger. The
 	// outbox worker (Server.Outbox) is what calls it.
@@ -220,11 +282,12 @@ type Server struct {
 	now        func() time.Time
 	app        *fiber.App
 	hub        *Hub
-	reg        *prometheus.Registry
 	metrics    *metrics
 	routes     []*Route
 	flightLogs FlightLogImporter
 	rate       RateLimiter
+	readRate   *MemoryLimiter // public reads, per process
+	throttle   AccountThrottle
 	pages      *template.Template
 	dummy      string // a password hash to spend time on for unknown accounts
 	proxies    trustedProxies
@@ -232,6 +295,9 @@ type Server struct {
 	publicURL  atomic.Pointer[string]
 	outbox     *Outbox
 	verifiers  []Verifier
+	streams    []pathPattern // routes whose handler reads the body (bodyguard.go)
+	formPosts  []pathPattern // routes posted by HTML forms
+	liveSlots  liveSlots     // open live streams (livecaps.go)
 }
 
 // New builds the API.
@@ -258,9 +324,13 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Mail = &mail.LogSender{Log: deps.Logger}
 	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
-		now: deps.Now, reg: deps.Registry, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs, rate: deps.RateLimiter,
-		mail: deps.Mail, verifiers: deps.Verifiers}
+		now: deps.Now, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs, rate: deps.RateLimiter,
+		mail: deps.Mail, verifiers: deps.Verifiers, readRate: NewMemoryLimiter()}
 	s.SetPublicURL(cfg.PublicURL)
+	s.throttle, _ = deps.RateLimiter.(AccountThrottle)
+	if s.throttle == nil {
+		s.throttle = NewMemoryLimiter() // a limiter without one: the throttle stays in this process
+	}
 	var err error
 	if s.proxies, err = parseTrustedProxies(cfg.TrustedProxies); err != nil {
 		return nil, err
@@ -280,15 +350,22 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.hub.dropped = s.metrics.liveDropped.Inc
 	s.hub.gauge = s.metrics.liveClients.Set
 	s.app = fiber.New(fiber.Config{
-		AppName:               "smartdeal-api",
-		Immutable:             true,               // fasthttp reuses request memory; params are kept
-		BodyLimit:             cfg.FlightLogLimit, // other routes: bodyLimit middleware
-		ErrorHandler:          s.errorHandler,
-		DisableStartupMessage: true,
-		ReadTimeout:           30 * time.Second,
-		IdleTimeout:           120 * time.Second,
+		AppName:   "smartdeal-api",
+		Immutable: true, // fasthttp reuses request memory; params are kept
+		// Bodies are streamed and bounded per route by bodyGuard; fasthttp
+		// reads at most 8 KiB ahead and pre-parses no multipart form.
+		StreamRequestBody:            true,
+		DisablePreParseMultipartForm: true,
+		BodyLimit:                    cfg.BodyLimit,
+		ErrorHandler:                 s.errorHandler,
+		DisableStartupMessage:        true,
+		ReadTimeout:                  30 * time.Second,
+		IdleTimeout:                  120 * time.Second,
 	})
+	s.app.Server().FormValueFunc = formValue // form fields from the body only
 	s.routes = append(s.table(), s.accountRoutes()...)
+	s.streams = s.patterns(func(rt *Route) bool { return rt.stream })
+	s.formPosts = s.patterns(func(rt *Route) bool { return rt.form != nil && rt.Method != fiber.MethodGet })
 	s.mount()
 	return s, nil
 }

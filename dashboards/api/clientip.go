@@ -42,21 +42,30 @@ func (t trustedProxies) contains(a netip.Addr) bool {
 	return false
 }
 
-// clientIP is the address rate limits and the audit log use. A request from
-// a trusted proxy is attributed to the right-most address of its forwarding
-// header that is not itself a trusted proxy: each proxy appends the address
-// it received the request from, so everything left of that is whatever the
-// client chose to send (Fiber's c.IP() takes the left-most, which a client
-// can forge to get a fresh rate-limit budget per request). A request from
-// anywhere else is attributed to its connection's address, headers ignored.
+// clientIP is the address the audit log records (clientAddr as text).
 func (s *Server) clientIP(c *fiber.Ctx) string {
+	if a := s.clientAddr(c); a.IsValid() {
+		return a.String()
+	}
+	return c.Context().RemoteIP().String()
+}
+
+// clientAddr is the client's address. A request from a trusted proxy is
+// attributed to the right-most address of its forwarding header that is not
+// itself a trusted proxy: each proxy appends the address it received the
+// request from, so everything left of that is whatever the client chose to
+// send (Fiber's c.IP() takes the left-most, which a client can forge to get a
+// fresh rate-limit budget per request). A request from anywhere else is
+// attributed to its connection's address, headers ignored. Rate limits key
+// it with clientKey (IPv6 per /64).
+func (s *Server) clientAddr(c *fiber.Ctx) netip.Addr {
 	remote, ok := netip.AddrFromSlice(c.Context().RemoteIP())
 	if !ok {
-		return c.Context().RemoteIP().String()
+		return netip.Addr{}
 	}
 	remote = remote.Unmap()
 	if len(s.proxies) == 0 || !s.proxies.contains(remote) {
-		return remote.String()
+		return remote
 	}
 	hops := strings.Split(c.Get(s.cfg.ProxyHeader), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
@@ -65,8 +74,8 @@ func (s *Server) clientIP(c *fiber.Ctx) string {
 			break // garbage: trust nothing further left
 		}
 		if !s.proxies.contains(hop) {
-			return hop.Unmap().String()
+			return hop.Unmap().WithZone("")
 		}
 	}
-	return remote.String()
+	return remote
 }

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"bytes"
 	"context"
 	"io"
 
@@ -41,6 +40,10 @@ func (s *Server) flightLog(c *fiber.Ctx) error {
 	if ct := c.Get(fiber.HeaderContentType); ct != "application/octet-stream" {
 		return civic.Errorf(civic.EUNSUPPORTED, "Content-Type must be application/octet-stream (a .tlog file)")
 	}
+	body, err := s.uploadBody(c)
+	if err != nil {
+		return err
+	}
 	m, err := s.store.Mission(ctx(c), c.Params("id"))
 	if err != nil {
 		return err
@@ -52,7 +55,12 @@ func (s *Server) flightLog(c *fiber.Ctx) error {
 	if m.Status != civic.MissionActive && m.Status != civic.MissionCompleted {
 		return civic.Errorf(civic.ECONFLICT, "flight logs are uploaded to active or completed missions (status is %s)", m.Status)
 	}
-	rs, stats, err := s.flightLogs.ImportFlightLog(ctx(c), bytes.NewReader(c.Body()), m.SiteID, m.ID)
+	// The body is read only now, streamed into the importer: the caller is
+	// allowed and the mission takes uploads.
+	rs, stats, err := s.flightLogs.ImportFlightLog(ctx(c), body, m.SiteID, m.ID)
+	if body.over {
+		return civic.Errorf(civic.ETOOLARGE, "flight log larger than %d bytes", s.cfg.FlightLogLimit)
+	}
 	if err != nil && len(rs) == 0 {
 		s.log.Info("flight log refused", "mission", m.ID, "err", err)
 		return civic.Errorf(civic.EINVALID, "not a readable flight log")

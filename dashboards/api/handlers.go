@@ -145,10 +145,16 @@ func (s *Server) signIn(c *fiber.Ctx) error {
 
 // checkPassword returns the account of email when password is right. Every
 // failure is the same EUNAUTHORIZED and unknown e-mails cost the time of a
-// real check, so callers cannot tell whether an account exists.
+// real check, so callers cannot tell whether an account exists. The
+// per-account throttle (signin_throttle.go) runs first: past its budget no
+// password is checked.
 func (s *Server) checkPassword(c *fiber.Ctx, email, password string) (*civic.User, error) {
 	if passwordTooLong(password) || len(email) > 254 {
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
+	}
+	succeeded, err := s.throttleSignIn(c, email)
+	if err != nil {
+		return nil, err
 	}
 	u, err := s.store.UserByEmail(ctx(c), email)
 	if err != nil && civic.ErrorCode(err) != civic.ENOTFOUND {
@@ -165,6 +171,7 @@ func (s *Server) checkPassword(c *fiber.Ctx, email, password string) (*civic.Use
 		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: u.ID, Detail: s.clientIP(c)})
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
+	succeeded()
 	return u, nil
 }
 

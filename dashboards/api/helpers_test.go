@@ -20,6 +20,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
@@ -64,6 +66,7 @@ type env struct {
 	app      *fiber.App
 	st       *sqlstore.Store
 	pub      *fakePub
+	reg      *prometheus.Registry // the API's metrics
 	campaign string
 	admin    string // token
 }
@@ -98,7 +101,7 @@ func newEnv(t testing.TB, b sqltest.Backend, meas api.Measurements, cfg api.Conf
 	}
 	cfg.Password = api.PasswordParams{MemoryKiB: 1024, Time: 1}
 	pub := &fakePub{}
-	deps := api.Deps{Store: b.Store, Measurements: meas, Publisher: pub, Logger: slog.New(slog.DiscardHandler)}
+	deps := api.Deps{Store: b.Store, Measurements: meas, Publisher: pub, Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry()}
 	for _, o := range opts {
 		o(&deps)
 	}
@@ -106,7 +109,7 @@ func newEnv(t testing.TB, b sqltest.Backend, meas api.Measurements, cfg api.Conf
 	if err != nil {
 		t.Fatal(err)
 	}
-	e := &env{t: t, srv: srv, app: srv.App(), st: b.Store, pub: pub}
+	e := &env{t: t, srv: srv, app: srv.App(), st: b.Store, pub: pub, reg: deps.Registry}
 	_, e.admin = e.user(civic.RoleAdmin)
 	var c civic.Campaign
 	e.call("POST", "/api/v1/campaigns", e.admin, map[string]any{"name": "SMART Deal " + civic.NewID(), "starts": time.Now().Add(-time.Hour), "ends": time.Now().Add(30 * 24 * time.Hour), "shortlist_top_n": 3}, 201, &c)
@@ -250,5 +253,33 @@ func (e *env) verify(email string) {
 }
 
 var errPublish = errors.New("broker down")
+
+// scrape is the API's metrics in the Prometheus text format, as the ops
+// server's /metrics serves them (the API port has no /metrics).
+func scrape(t testing.TB, reg *prometheus.Registry) string {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	promhttp.HandlerFor(reg, promhttp.HandlerOpts{}).ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if rec.Code != 200 {
+		t.Fatalf("metrics: %d %s", rec.Code, rec.Body)
+	}
+	return rec.Body.String()
+}
+
+// metricValue is the value of one sample, "name" or `name{label="v"}`, in
+// the API's metrics; 0 when absent.
+func metricValue(t testing.TB, e *env, sample string) float64 {
+	t.Helper()
+	for _, l := range strings.Split(scrape(t, e.reg), "\n") {
+		if v, ok := strings.CutPrefix(l, sample+" "); ok {
+			var f float64
+			if _, err := fmt.Sscan(v, &f); err != nil {
+				t.Fatalf("metric %s: %q", sample, l)
+			}
+			return f
+		}
+	}
+	return 0
+}
 
 func jsonUnmarshal(b []byte, v any) error { return json.Unmarshal(b, v) }

@@ -141,8 +141,9 @@ func parseLiveKeys(s string) (map[string]bool, error) {
 }
 
 // live streams readings as Server-Sent Events, flushing after each event and
-// sending a comment every 15 s so dead clients are noticed; the stream ends
-// when the client goes or the hub closes (shutdown).
+// sending a comment every LiveKeepAlive (15 s) so dead clients are noticed;
+// the stream ends, and frees its slot (livecaps.go), when the client goes or
+// the hub closes (shutdown).
 func (s *Server) live(c *fiber.Ctx) error {
 	keys, err := parseLiveKeys(c.Query("series"))
 	if err != nil {
@@ -153,14 +154,19 @@ func (s *Server) live(c *fiber.Ctx) error {
 		return civic.Errorf(civic.EUNAVAILABLE, "shutting down")
 	default:
 	}
+	release, err := s.takeLiveSlot(c)
+	if err != nil {
+		return err
+	}
 	sub := s.hub.subscribe(keys)
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set(fiber.HeaderConnection, "keep-alive")
 	c.Set("X-Accel-Buffering", "no")
 	c.Context().SetBodyStreamWriter(func(w *bufio.Writer) {
+		defer release()
 		defer s.hub.unsubscribe(sub)
-		tick := time.NewTicker(15 * time.Second)
+		tick := time.NewTicker(s.cfg.LiveKeepAlive)
 		defer tick.Stop()
 		if _, err := w.WriteString(": connected\n\n"); err != nil || w.Flush() != nil {
 			return

@@ -87,8 +87,13 @@ func (s *Server) OpenAPI() map[string]any {
 			responses["401"] = map[string]any{"$ref": "#/components/responses/Problem"}
 			responses["403"] = map[string]any{"$ref": "#/components/responses/Problem"}
 		}
-		if s.limiter(rt.limit) != nil {
+		if s.limiter(rt.limitKind()) != nil || rt.limit == "signin" || rt.Path == "/api/v1/live" {
 			responses["429"] = map[string]any{"$ref": "#/components/responses/RateLimited"}
+		}
+		// 503 with Retry-After: the live feed full; sign-in and sign-up when
+		// their shared rate limiter cannot be reached (they fail closed).
+		if rt.limit == "signin" || rt.limit == "signup" || rt.Path == "/api/v1/live" {
+			responses["503"] = map[string]any{"$ref": "#/components/responses/Unavailable"}
 		}
 		op["responses"] = responses
 		paths[p][strings.ToLower(rt.Method)] = op
@@ -112,7 +117,11 @@ func (s *Server) OpenAPI() map[string]any {
 					"retry_after": map[string]any{"type": "integer"}}}},
 			"responses": map[string]any{"Problem": map[string]any{"description": "Problem details (RFC 9457)",
 				"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}},
-				"RateLimited": map[string]any{"description": "Rate limit reached (code rate_limited, retry_after in seconds)",
+				"Unavailable": map[string]any{"description": "Unavailable (code unavailable): the live feed has no free stream (with Retry-After), or the rate limiter cannot be reached",
+					"headers": map[string]any{"Retry-After": map[string]any{"description": "Seconds to wait before retrying (when known)",
+						"schema": map[string]any{"type": "integer", "minimum": 1}}},
+					"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}},
+				"RateLimited": map[string]any{"description": "Rate limit reached (code rate_limited, retry_after in seconds): per client address (an IPv6 /64), per network for sign-ups, per account for votes and contributions, per e-mail address for sign-in attempts, or too many live streams open from the address",
 					"headers": map[string]any{"Retry-After": map[string]any{"description": "Seconds until the limit's window ends",
 						"schema": map[string]any{"type": "integer", "minimum": 1}}},
 					"content": map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}}},

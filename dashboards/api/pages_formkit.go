@@ -83,38 +83,51 @@ func (s *Server) formErrors(f *pageForm) fiber.Handler {
 		if err == nil || !fromForm(c) {
 			return err
 		}
-		ce := toCivic(err)
-		status, ok := problemStatus[ce.Code]
-		if !ok {
-			status = fiber.StatusInternalServerError
-		}
-		if v, ok := ce.Extra["status_override"].(int); ok {
-			status = v
-		}
-		if status >= 500 {
-			s.log.Error("form post failed", "method", c.Method(), "path", c.Path(), "err", err)
-		}
-		msg := f.messages[ce.Code]
-		if msg == "" {
-			msg = formMessages[ce.Code]
-		}
-		if msg == "" {
-			msg = formMessages[civic.EINTERNAL]
-		}
-		msg = strings.ReplaceAll(msg, "{attente}", frDuration(s.cfg.RateWindow))
-		// An over-budget refusal says by how much (the problem's over_by_eur).
-		if over, ok := ce.Extra["over_by_eur"].(int64); ok {
-			msg = strings.ReplaceAll(msg, "{depassement}", groupThousands(over)+" €")
-		}
-		field, _ := ce.Extra["field"].(string)
-		c.Locals(formErrorKey, ce) // for onError: a link's reason, a wait, a resend offer
-		// A failed handler may have set a cookie or a Location already.
-		c.Response().Header.Del(fiber.HeaderLocation)
-		if rerr := f.onError(c, status, msg, field); rerr != nil {
-			return s.renderError(c, status, msg)
-		}
-		return nil
+		return s.formError(c, f, err)
 	}
+}
+
+// formError answers a browser form post's refusal with the form's French
+// page (formErrors for the route's chain; the error handler for what the
+// middleware before it refused: a body too large, text not UTF-8).
+func (s *Server) formError(c *fiber.Ctx, f *pageForm, err error) error {
+	ce := toCivic(err)
+	status, ok := problemStatus[ce.Code]
+	if !ok {
+		status = fiber.StatusInternalServerError
+	}
+	if v, ok := ce.Extra["status_override"].(int); ok {
+		status = v
+	}
+	if status >= 500 {
+		s.log.Error("form post failed", "method", c.Method(), "path", c.Path(), "err", err)
+	}
+	msg := f.messages[ce.Code]
+	if msg == "" {
+		msg = formMessages[ce.Code]
+	}
+	if msg == "" {
+		msg = formMessages[civic.EINTERNAL]
+	}
+	// A window's length, or the limit's own wait when longer (the
+	// per-account sign-in delays, the sign-up windows of an hour).
+	wait := s.cfg.RateWindow
+	if ra, ok := ce.Extra["retry_after"].(int); ok {
+		wait = max(wait, time.Duration(ra)*time.Second)
+	}
+	msg = strings.ReplaceAll(msg, "{attente}", frDuration(wait))
+	// An over-budget refusal says by how much (the problem's over_by_eur).
+	if over, ok := ce.Extra["over_by_eur"].(int64); ok {
+		msg = strings.ReplaceAll(msg, "{depassement}", groupThousands(over)+" €")
+	}
+	field, _ := ce.Extra["field"].(string)
+	c.Locals(formErrorKey, ce) // for onError: a link's reason, a wait, a resend offer
+	// A failed handler may have set a cookie or a Location already.
+	c.Response().Header.Del(fiber.HeaderLocation)
+	if rerr := f.onError(c, status, msg, field); rerr != nil {
+		return s.renderError(c, status, msg)
+	}
+	return nil
 }
 
 // renderError is the plain error page, with a link back.

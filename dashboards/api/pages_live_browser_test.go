@@ -2,8 +2,6 @@ package api_test
 
 import (
 	"fmt"
-	"io"
-	"net/http"
 	"regexp"
 	"strings"
 	"testing"
@@ -25,23 +23,18 @@ func parisClock(t *testing.T, at time.Time) string {
 	return fmt.Sprintf("à %d\u00a0h\u00a0%02d", at.Hour(), at.Minute())
 }
 
-// liveClients reads smartdeal_api_live_clients from /metrics.
-func liveClients(t *testing.T, base string) string {
+// liveClients reads smartdeal_api_live_clients from the API's metrics (what
+// the ops server's /metrics serves).
+func liveClients(t *testing.T, e *env) string {
 	t.Helper()
-	resp, err := http.Get(base + "/metrics")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	m := regexp.MustCompile(`(?m)^smartdeal_api_live_clients (\S+)$`).FindSubmatch(b)
+	m := regexp.MustCompile(`(?m)^smartdeal_api_live_clients (\S+)$`).FindStringSubmatch(scrape(t, e.reg))
 	if m == nil {
-		t.Fatalf("no smartdeal_api_live_clients in /metrics")
+		t.Fatalf("no smartdeal_api_live_clients in the metrics")
 	}
-	return string(m[1])
+	return m[1]
 }
 
-// waitLiveClients polls /metrics until the hub has want subscribers. The
+// waitLiveClients polls the metrics until the hub has want subscribers. The
 // server learns that a client went away when a write to it fails, so each
 // round hands the hub a reading of the page's series (timed an hour back,
 // which a page still open would ignore).
@@ -49,7 +42,7 @@ func waitLiveClients(t *testing.T, e *browserEnv, want string) {
 	t.Helper()
 	deadline := time.Now().Add(10 * time.Second)
 	for {
-		got := liveClients(t, e.base)
+		got := liveClients(t, e.env)
 		if got == want {
 			return
 		}
@@ -91,7 +84,7 @@ func TestBrowserLiveValue(t *testing.T) {
 	if eval[bool](t, noJS, `!document.getElementById("direct").hidden`) {
 		t.Error("live controls shown without JavaScript")
 	}
-	if n := liveClients(t, e.base); n != "0" {
+	if n := liveClients(t, e.env); n != "0" {
 		t.Fatalf("%s live streams without JavaScript", n)
 	}
 

@@ -109,6 +109,13 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	if status >= 500 {
 		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
+	// A form post refused before its route's chain (body too large, not
+	// UTF-8): the form's French page, as formErrors gives for the rest.
+	if fromForm(c) {
+		if rt := match(s.formPosts, c); rt != nil {
+			return s.formError(c, rt.form, err)
+		}
+	}
 	if wantsPage(c) {
 		if perr := s.pageError(c, status, ce.Code); perr == nil {
 			return nil

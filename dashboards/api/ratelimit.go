@@ -19,8 +19,10 @@ import (
 // The API holds one RateLimiter for all its limits: MemoryLimiter for a
 // single process (SQLite), sqlstore's SQL limiter when several replicas share
 // a PostgreSQL database, so that N replicas do not give N times the budget.
-// Keys are "<limit>:<ip>" or "<limit>:u:<user id>"; implementations must not
-// keep them in clear (they are personal data): both shipped ones hash them.
+// Keys are "<limit>:<client>" (an IPv4 address or an IPv6 /64),
+// "<limit>:<network>", "<limit>:u:<user id>" or "<limit>:all";
+// implementations must not keep them in clear (they are personal data): both
+// shipped ones hash them.
 type RateLimiter interface {
 	Allow(ctx context.Context, key string, max int, window time.Duration) (allowed bool, retryAfter time.Duration, err error)
 }
@@ -35,64 +37,104 @@ const rateTimeout = 2 * time.Second
 // partial failure into an outage. Sign-in and sign-up are refused with 503:
 // they are what brute force and account spam aim at, and each costs an
 // argon2id hash (19 MiB, tens of ms) that unlimited requests would burn.
-var failOpen = map[string]bool{"vote": true, "contribution": true, "signin": false, "signup": false}
+// Public reads are counted in memory, which does not fail.
+var failOpen = map[string]bool{"vote": true, "contribution": true, "signin": false, "signup": false, "read": true}
 
-// limiter returns the rate-limit middleware of a route-table limit kind, or
-// nil when the route has none or the limit is disabled (negative).
-func (s *Server) limiter(kind string) fiber.Handler {
-	var limit int
+// rateRule is one counter a request of a limit kind is counted in: max per
+// window, per key (the client's address, its network, its account, or one
+// key for everybody).
+type rateRule struct {
+	name    string // key prefix and metric label: "signup", "signup_network"…
+	max     int
+	window  time.Duration
+	key     func(c *fiber.Ctx) string
+	message string // "too many … requests"
+}
+
+// rules are the counters of a route-table limit kind; none when the route
+// has no limit or its limits are disabled (negative).
+func (s *Server) rules(kind string) []rateRule {
+	client := s.clientKey
+	perAccount := func(c *fiber.Ctx) string {
+		// Per account (the routes are signed-in only; the guard ran first),
+		// so citizens behind one NAT do not share a budget. POST and DELETE
+		// of a vote share it: withdrawing and re-voting is no way around
+		// it. Proposals and comments share theirs: both fill the moderation
+		// queue.
+		if p := caller(c); p != nil {
+			return "u:" + p.user.ID
+		}
+		return s.clientKey(c)
+	}
+	w := s.cfg.RateWindow
+	var rs []rateRule
 	switch kind {
 	case "signup":
-		limit = s.cfg.SignUpLimit
+		rs = []rateRule{
+			{"signup", s.cfg.SignUpLimit, w, client, "too many sign-ups from your address"},
+			{"signup_network", s.cfg.SignUpNetworkLimit, s.cfg.SignUpWindow, s.networkKey, "too many sign-ups from your network"},
+			{"signup_total", s.cfg.SignUpTotalLimit, s.cfg.SignUpWindow, func(*fiber.Ctx) string { return "all" }, "too many sign-ups right now"},
+		}
 	case "signin":
-		limit = s.cfg.SignInLimit
+		rs = []rateRule{{"signin", s.cfg.SignInLimit, w, client, "too many signin requests"}}
 	case "vote":
-		limit = s.cfg.VoteLimit
+		rs = []rateRule{{"vote", s.cfg.VoteLimit, w, perAccount, "too many vote requests"}}
 	case "contribution":
-		limit = s.cfg.ContributionLimit
-	default: // "", "upload"
+		rs = []rateRule{{"contribution", s.cfg.ContributionLimit, w, perAccount, "too many contribution requests"}}
+	case "read":
+		rs = []rateRule{{"read", s.cfg.PublicReadLimit, w, client, "too many requests from your address"}}
+	}
+	out := rs[:0]
+	for _, r := range rs {
+		if r.max >= 0 {
+			out = append(out, r)
+		}
+	}
+	return out
+}
+
+// limiter returns the rate-limit middleware of a route-table limit kind, or
+// nil when the route has none or its limits are disabled. The counters are
+// checked in order and the first one over its max refuses the request.
+// Public reads are counted by a MemoryLimiter of the process whatever the
+// rate store: one upsert per page view would make every read a database
+// write.
+func (s *Server) limiter(kind string) fiber.Handler {
+	rules := s.rules(kind)
+	if len(rules) == 0 {
 		return nil
 	}
-	if limit < 0 {
-		return nil
+	store := s.rate
+	if kind == "read" {
+		store = s.readRate
 	}
-	window := s.cfg.RateWindow
 	var lastWarn atomic.Int64 // unix seconds of the last fail-open/closed warning
 	return func(c *fiber.Ctx) error {
-		key := kind + ":" + s.clientIP(c)
-		if kind == "vote" || kind == "contribution" {
-			// Per account (the routes are signed-in only; the guard ran
-			// first), so citizens behind one NAT do not share a budget. POST
-			// and DELETE of a vote share it: withdrawing and re-voting is no
-			// way around it. Proposals and comments share theirs: both fill
-			// the moderation queue.
-			if p := caller(c); p != nil {
-				key = kind + ":u:" + p.user.ID
+		for _, r := range rules {
+			ctx, cancel := context.WithTimeout(c.UserContext(), rateTimeout)
+			ok, retry, err := store.Allow(ctx, r.name+":"+r.key(c), r.max, r.window)
+			cancel()
+			if err != nil {
+				s.metrics.rateErrors.WithLabelValues(kind).Inc()
+				open := failOpen[kind]
+				// One warning per 10 s is enough to page someone; the metric counts them all.
+				if now := time.Now().Unix(); now-lastWarn.Load() >= 10 {
+					lastWarn.Store(now)
+					s.log.Warn("rate limiter unavailable", "limit", kind, "fail_open", open, "err", err)
+				}
+				if open {
+					return c.Next()
+				}
+				return civic.Errorf(civic.EUNAVAILABLE, "cannot check the %s rate limit right now; retry later", kind)
 			}
-		}
-		ctx, cancel := context.WithTimeout(c.UserContext(), rateTimeout)
-		ok, retry, err := s.rate.Allow(ctx, key, limit, window)
-		cancel()
-		if err != nil {
-			s.metrics.rateErrors.WithLabelValues(kind).Inc()
-			open := failOpen[kind]
-			// One warning per 10 s is enough to page someone; the metric counts them all.
-			if now := time.Now().Unix(); now-lastWarn.Load() >= 10 {
-				lastWarn.Store(now)
-				s.log.Warn("rate limiter unavailable", "limit", kind, "fail_open", open, "err", err)
+			if !ok {
+				s.metrics.rateLimited.WithLabelValues(r.name).Inc()
+				secs := retryAfterSeconds(retry)
+				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+				return &civic.Error{Code: civic.ETOOMANY,
+					Message: r.message + "; retry in " + strconv.Itoa(secs) + "s",
+					Extra:   map[string]any{"retry_after": secs}}
 			}
-			if open {
-				return c.Next()
-			}
-			return civic.Errorf(civic.EUNAVAILABLE, "cannot check the %s rate limit right now; retry later", kind)
-		}
-		if !ok {
-			s.metrics.rateLimited.WithLabelValues(kind).Inc()
-			secs := retryAfterSeconds(retry)
-			c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
-			return &civic.Error{Code: civic.ETOOMANY,
-				Message: "too many " + kind + " requests; retry in " + strconv.Itoa(secs) + "s",
-				Extra:   map[string]any{"retry_after": secs}}
 		}
 		return c.Next()
 	}

@@ -27,6 +27,8 @@ type MemoryLimiter struct {
 
 	mu        sync.Mutex
 	windows   map[[16]byte]memWindow
+	throttle  map[[16]byte]memThrottle // sign-in buckets (AccountThrottle)
+	known     map[[16]byte]time.Time   // known clients, until when
 	nextSweep time.Time
 }
 
@@ -49,9 +51,7 @@ func (m *MemoryLimiter) Allow(_ context.Context, key string, max int, window tim
 	}
 	t := now()
 	end := t.Truncate(window).Add(window)
-	h := sha256.Sum256([]byte(key))
-	var k [16]byte
-	copy(k[:], h[:])
+	k := memKey(key)
 
 	m.mu.Lock()
 	defer m.mu.Unlock()
@@ -85,11 +85,30 @@ func (m *MemoryLimiter) Allow(_ context.Context, key string, max int, window tim
 	return true, 0, nil
 }
 
-// sweep drops the windows that have ended. Called with mu held.
+// memKey is what the map holds for key: 16 bytes of its SHA-256.
+func memKey(key string) [16]byte {
+	h := sha256.Sum256([]byte(key))
+	var k [16]byte
+	copy(k[:], h[:])
+	return k
+}
+
+// sweep drops the windows that have ended, and the sign-in buckets and known
+// clients that have expired. Called with mu held.
 func (m *MemoryLimiter) sweep(now time.Time) {
 	for k, w := range m.windows {
 		if !now.Before(w.end) {
 			delete(m.windows, k)
+		}
+	}
+	for k, b := range m.throttle {
+		if !now.Before(b.expires) {
+			delete(m.throttle, k)
+		}
+	}
+	for k, until := range m.known {
+		if !now.Before(until) {
+			delete(m.known, k)
 		}
 	}
 	m.nextSweep = now.Add(memSweepEvery)

@@ -4,8 +4,6 @@ import (
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
-	"github.com/gofiber/fiber/v2/middleware/adaptor"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
@@ -40,6 +38,7 @@ type Route struct {
 	Params       []Param
 	OperationID  string    // overrides the id derived from the path: a page named like a JSON route (/missions and /api/v1/missions) would share it
 	limit        string    // "signup", "signin", "vote", "contribution": one counter per kind, shared by its routes
+	stream       bool      // the handler reads the body itself, after the guard (bodyguard.go)
 	form         *pageForm // posted by an HTML form (pages_forms.go)
 	handler      fiber.Handler
 
@@ -80,8 +79,6 @@ func (s *Server) table() []*Route {
 	return []*Route{
 		{Method: "GET", Path: "/healthz", Tag: "ops", Summary: "Liveness", Produces: "text/plain", handler: s.healthz},
 		{Method: "GET", Path: "/readyz", Tag: "ops", Summary: "Readiness: database and InfluxDB answer", Produces: "text/plain", handler: s.readyz},
-		{Method: "GET", Path: "/metrics", Tag: "ops", Summary: "Prometheus metrics", Produces: "text/plain",
-			handler: adaptor.HTTPHandler(promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))},
 		{Method: "GET", Path: v1 + "/openapi.json", Tag: "ops", Summary: "This OpenAPI 3 document", handler: s.openapi},
 
 		{Method: "POST", Path: v1 + "/auth/signup", Tag: "auth", Summary: "Create a citizen account", Body: signUpReq{}, Response: civic.User{}, Status: 201, limit: "signup", handler: s.signUp},
@@ -121,7 +118,7 @@ func (s *Server) table() []*Route {
 		{Method: "POST", Path: v1 + "/missions", Tag: "missions", Summary: "Plan a mission (GeoJSON polygon area)", Access: SignedIn, Roles: missionPlan, Body: civic.Mission{}, Response: civic.Mission{}, Status: 201, handler: s.createMission},
 		{Method: "GET", Path: v1 + "/missions/:id", Tag: "missions", Summary: "A mission", Response: civic.Mission{}, handler: s.mission},
 		{Method: "POST", Path: v1 + "/missions/:id/status", Tag: "missions", Summary: "Start, complete or abort a mission (publishes the drone's retained set_mission)", Access: SignedIn, Roles: missionOps, Body: missionStatusReq{}, Response: civic.Mission{}, handler: s.setMissionStatus},
-		{Method: "POST", Path: v1 + "/missions/:id/flightlog", Tag: "missions", Summary: "Upload a MAVLink flight log (.tlog, application/octet-stream) into an active or completed mission", Access: SignedIn, Roles: missionOps, Body: []byte{}, Response: flightLogResp{}, Status: 202, limit: "upload", handler: s.flightLog},
+		{Method: "POST", Path: v1 + "/missions/:id/flightlog", Tag: "missions", Summary: "Upload a MAVLink flight log (.tlog, application/octet-stream) into an active or completed mission", Access: SignedIn, Roles: missionOps, Body: []byte{}, Response: flightLogResp{}, Status: 202, limit: "upload", stream: true, handler: s.flightLog},
 		{Method: "GET", Path: v1 + "/missions/:id/track", Tag: "missions", Summary: "The drone's track and flight summary (GeoJSON with ?format=geojson)", Params: []Param{q("format", "string", "json (default) or geojson")}, Response: measure.Track{}, handler: s.track},
 
 		{Method: "GET", Path: v1 + "/sites", Tag: "devices", Summary: "Sites", Response: []civic.Site{}, handler: s.sites},
@@ -171,19 +168,19 @@ func (s *Server) table() []*Route {
 // mount registers the middleware and every route of the table.
 func (s *Server) mount() {
 	s.app.Use(s.metrics.middleware)
+	s.app.Use(s.bodyGuard)
 	s.app.Use(s.authenticate)
+	s.app.Use(s.bodyRead)
+	s.app.Use(s.utf8Guard)
 	// One limiter per kind: the JSON and form routes of a kind (sign-in and
 	// /connexion, vote and /idees/:id/soutien) share its counters.
 	limiters := map[string]fiber.Handler{}
 	for _, rt := range s.routes {
 		hs := []fiber.Handler{guard(rt)}
-		if rt.limit != "upload" {
-			hs = append([]fiber.Handler{s.bodyLimit}, hs...)
-		}
-		l, ok := limiters[rt.limit]
+		l, ok := limiters[rt.limitKind()]
 		if !ok {
-			l = s.limiter(rt.limit)
-			limiters[rt.limit] = l
+			l = s.limiter(rt.limitKind())
+			limiters[rt.limitKind()] = l
 		}
 		if l != nil {
 			hs = append(hs, l)
@@ -194,6 +191,16 @@ func (s *Server) mount() {
 		}
 		s.app.Add(rt.Method, rt.Path, hs...)
 	}
+}
+
+// limitKind is the rate limit a route counts in: its own, or "read" for
+// the public GET routes but the operations ones (probes, the OpenAPI
+// document).
+func (rt *Route) limitKind() string {
+	if rt.limit == "" && rt.Method == fiber.MethodGet && rt.Access == Public && rt.Tag != "ops" {
+		return "read"
+	}
+	return rt.limit
 }
 
 // openAPIPath turns /ideas/:id into /ideas/{id} (and :quantity.csv into {quantity}.csv).
@@ -209,13 +216,4 @@ func openAPIPath(p string) string {
 		}
 	}
 	return strings.Join(parts, "/")
-}
-
-// bodyLimit refuses bodies over Config.BodyLimit on every route but the
-// flight-log upload (the server itself accepts up to FlightLogLimit).
-func (s *Server) bodyLimit(c *fiber.Ctx) error {
-	if len(c.Body()) > s.cfg.BodyLimit {
-		return civic.Errorf(civic.ETOOLARGE, "request body larger than %d bytes", s.cfg.BodyLimit)
-	}
-	return c.Next()
 }

@@ -113,6 +113,29 @@ type APIConfig struct {
 	MailRetry    time.Duration `koanf:"mail_retry"`
 	MailRetryMax time.Duration `koanf:"mail_retry_max"`
 	MailAttempts int           `koanf:"mail_attempts"`
+
+	// SignInAccountFree is how many sign-in attempts one e-mail address gets
+	// before each further one waits a delay doubling from
+	// SignInAccountDelay up to SignInAccountMaxDelay (5, 1s, 15m; a client
+	// address the account signed in from within 30 days has a budget of its
+	// own). -1 disables this per-account throttle.
+	SignInAccountFree     int           `koanf:"signin_account_free"`
+	SignInAccountDelay    time.Duration `koanf:"signin_account_delay"`
+	SignInAccountMaxDelay time.Duration `koanf:"signin_account_max_delay"`
+	// SignUpNetworkLimit caps sign-ups per IPv4 /24 or IPv6 /48 and
+	// SignUpTotalLimit for everybody, per SignUpWindow (20, 300, 1h); -1
+	// disables one.
+	SignUpNetworkLimit int           `koanf:"signup_network_limit"`
+	SignUpTotalLimit   int           `koanf:"signup_total_limit"`
+	SignUpWindow       time.Duration `koanf:"signup_window"`
+	// PublicReadLimit caps the public GET routes per client address (an
+	// IPv6 /64) and minute, in each process (600); -1 disables it.
+	PublicReadLimit int `koanf:"public_read_limit"`
+	// LiveMaxStreams caps the open live-feed streams of a process (1000,
+	// then 503) and LiveMaxPerClient per client address (8, then 429); -1
+	// disables one.
+	LiveMaxStreams   int `koanf:"live_max_streams"`
+	LiveMaxPerClient int `koanf:"live_max_per_client"`
 }
 
 // accounts is the api package's view of the account settings.
@@ -158,7 +181,9 @@ func DefaultConfig() Config {
 		MQTT:   MQTTConfig{URL: "tcp://127.0.0.1:1883", ClientID: "smartdeal-api", TopicPrefix: smartdeal.DefaultTopicPrefix},
 		API: APIConfig{RateStore: RateStoreAuto, SessionTTL: 7 * 24 * time.Hour, BearerTTL: 24 * time.Hour,
 			VerifyTTL: 48 * time.Hour, ResetTTL: time.Hour, SupportAssurance: int(civic.AssuranceEmail), MailLimit: 3, MailWindow: time.Hour,
-			MailPoll: 5 * time.Second, MailRetry: 30 * time.Second, MailRetryMax: time.Hour, MailAttempts: 20},
+			MailPoll: 5 * time.Second, MailRetry: 30 * time.Second, MailRetryMax: time.Hour, MailAttempts: 20,
+			SignInAccountFree: 5, SignInAccountDelay: time.Second, SignInAccountMaxDelay: 15 * time.Minute,
+			SignUpNetworkLimit: 20, SignUpTotalLimit: 300, SignUpWindow: time.Hour, PublicReadLimit: 600, LiveMaxStreams: 1000, LiveMaxPerClient: 8},
 		Legal: api.DefaultLegal(),
 	}
 }
@@ -217,6 +242,10 @@ func (c Config) Validate() error {
 	if err := legal.Validate(); err != nil {
 		return err
 	}
+	ac := c.apiConfig() // the limits (api.signin_account_delay…): their keys are api.Config's
+	if err := ac.Validate(); err != nil {
+		return err
+	}
 	if c.Admin.Password != "" && c.Admin.Email == "" {
 		return errors.New("admin.email: required with admin.password")
 	}
@@ -229,6 +258,17 @@ func (c Config) Validate() error {
 		}
 	}
 	return nil
+}
+
+// apiConfig is the API's own configuration out of c.
+func (c Config) apiConfig() api.Config {
+	return api.Config{BodyLimit: c.HTTP.BodyLimit, CookieSecure: c.HTTP.CookieSecure, Licence: c.Licence,
+		TrustedProxies: c.HTTP.TrustedProxies, ProxyHeader: c.HTTP.ProxyHeader,
+		Topics: smartdeal.Topics{Prefix: c.MQTT.TopicPrefix}, MQTTHost: c.MQTT.URL,
+		SignInAccountFree: c.API.SignInAccountFree, SignInAccountDelay: c.API.SignInAccountDelay, SignInAccountMaxDelay: c.API.SignInAccountMaxDelay,
+		SignUpNetworkLimit: c.API.SignUpNetworkLimit, SignUpTotalLimit: c.API.SignUpTotalLimit, SignUpWindow: c.API.SignUpWindow,
+		PublicReadLimit: c.API.PublicReadLimit, LiveMaxStreams: c.API.LiveMaxStreams, LiveMaxPerClient: c.API.LiveMaxPerClient,
+		PublicURL: c.HTTP.PublicURL, SessionTTL: c.API.SessionTTL, Accounts: c.API.accounts(), Legal: c.Legal}
 }
 
 // mqttGrace is how long Run waits for the first broker connection before it
@@ -249,8 +289,9 @@ type App struct {
 
 // New opens the database (applying migrations), bootstraps the administrator
 // and the year's campaign, builds the API and binds cfg.HTTP.Addr. It does
-// not wait for the broker or InfluxDB. reg receives the API's metrics (served
-// on its /metrics); nil means a new registry. Call Run to serve and release.
+// not wait for the broker or InfluxDB. reg receives the API's metrics, for
+// the caller's operations server (the API port serves no /metrics); nil means
+// a new registry. Call Run to serve and release.
 func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Registry) (*App, error) {
 	if err := cfg.Validate(); err != nil {
 		return nil, err
@@ -293,10 +334,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	}
 	rate, rateStore := rateLimiter(cfg.API.RateStore, a.store)
 	log.Info("rate limits", "store", rateStore)
-	a.srv, err = api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, CookieSecure: cfg.HTTP.CookieSecure, Licence: cfg.Licence,
-		TrustedProxies: cfg.HTTP.TrustedProxies, ProxyHeader: cfg.HTTP.ProxyHeader,
-		Topics: topics, MQTTHost: cfg.MQTT.URL, PublicURL: cfg.HTTP.PublicURL,
-		SessionTTL: cfg.API.SessionTTL, Accounts: cfg.API.accounts(), Legal: cfg.Legal},
+	a.srv, err = api.New(cfg.apiConfig(),
 		api.Deps{Store: a.store, Measurements: a.meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{},
 			RateLimiter: rate, Mail: mailer})
 	if err != nil {

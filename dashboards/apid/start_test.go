@@ -118,19 +118,21 @@ func TestValidate(t *testing.T) {
 		t.Fatalf("defaults: %v", err)
 	}
 	for want, mod := range map[string]func(*Config){
-		"db:":                func(c *Config) { c.DB = " " },
-		"http.addr:":         func(c *Config) { c.HTTP.Addr = "nowhere" },
-		"http.body_limit:":   func(c *Config) { c.HTTP.BodyLimit = 10 },
-		"influx.url:":        func(c *Config) { c.Influx.URL = "127.0.0.1:8086" },
-		"influx.bucket:":     func(c *Config) { c.Influx.Bucket = "" },
-		"influx.cache_ttl:":  func(c *Config) { c.Influx.CacheTTL = -time.Second },
-		"influx.engine:":     func(c *Config) { c.Influx.Engine = "sql" },
-		"mqtt.url:":          func(c *Config) { c.MQTT.URL = "localhost" },
-		"mqtt.client_id:":    func(c *Config) { c.MQTT.ClientID = "" },
-		"admin.email:":       func(c *Config) { c.Admin.Password = "long-enough-password" },
-		"admin.email: \"x\"": func(c *Config) { c.Admin.Email = "x" },
-		"admin.password:":    func(c *Config) { c.Admin = AdminConfig{Email: "a@b.fr", Password: "short"} },
-		"api.rate_store:":    func(c *Config) { c.API.RateStore = "redis" },
+		"db:":                      func(c *Config) { c.DB = " " },
+		"http.addr:":               func(c *Config) { c.HTTP.Addr = "nowhere" },
+		"http.body_limit:":         func(c *Config) { c.HTTP.BodyLimit = 10 },
+		"influx.url:":              func(c *Config) { c.Influx.URL = "127.0.0.1:8086" },
+		"influx.bucket:":           func(c *Config) { c.Influx.Bucket = "" },
+		"influx.cache_ttl:":        func(c *Config) { c.Influx.CacheTTL = -time.Second },
+		"influx.engine:":           func(c *Config) { c.Influx.Engine = "sql" },
+		"mqtt.url:":                func(c *Config) { c.MQTT.URL = "localhost" },
+		"mqtt.client_id:":          func(c *Config) { c.MQTT.ClientID = "" },
+		"admin.email:":             func(c *Config) { c.Admin.Password = "long-enough-password" },
+		"admin.email: \"x\"":       func(c *Config) { c.Admin.Email = "x" },
+		"admin.password:":          func(c *Config) { c.Admin = AdminConfig{Email: "a@b.fr", Password: "short"} },
+		"api.rate_store:":          func(c *Config) { c.API.RateStore = "redis" },
+		"api.signin_account_delay": func(c *Config) { c.API.SignInAccountMaxDelay = time.Millisecond },
+		"api.signup_window:":       func(c *Config) { c.API.SignUpWindow = time.Millisecond },
 	} {
 		c := DefaultConfig()
 		mod(&c)

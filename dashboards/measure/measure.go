@@ -400,13 +400,27 @@ func (c *Client) Range(ctx context.Context, q RangeQuery) (*SeriesData, error) {
 	if err != nil {
 		return nil, fmt.Errorf("range: %w", err)
 	}
-	run := func() (*SeriesData, error) { return c.rangeQuery(ctx, q, agg, every, key, eng) }
 	if c.cache == nil {
-		return run()
+		return c.rangeQuery(ctx, q, agg, every, key, eng)
 	}
-	// The result depends only on the filtered range, the aggregate, the
-	// window and the point cap.
-	return c.cache.get(fmt.Sprintf("%d\n%s\n%d\n%s", q.MaxPoints, agg, int64(every/time.Second), key), run)
+	// The cache key is the query as InfluxDB runs it: the range in UTC, the
+	// aggregate and the window. Every spelling of the same query shares one
+	// entry: times with another offset or precision, "5m" or "300s", and
+	// every point cap that gives the same window (points=999 and 1000 over a
+	// week), which a client varying ?points would otherwise use to miss the
+	// cache on every request. The cap then trims each caller's copy of a
+	// result longer than it (which the window it sets never gives).
+	shared := q
+	shared.MaxPoints = MaxPointsLimit // trimmed per caller below
+	d, err := c.cache.get(fmt.Sprintf("%s\n%d\n%s", agg, int64(every/time.Second), key), func() (*SeriesData, error) {
+		return c.rangeQuery(ctx, shared, agg, every, key, eng)
+	})
+	if err != nil || len(d.Points) <= q.MaxPoints {
+		return d, err
+	}
+	trimmed := *d // the cached entry is shared: trim a copy
+	trimmed.Points = d.Points[len(d.Points)-q.MaxPoints:]
+	return &trimmed, nil
 }
 
 // RawPointLimit is the most raw points Range reads to aggregate in Go. Past

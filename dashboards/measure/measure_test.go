@@ -252,6 +252,18 @@ func TestRangeCache(t *testing.T) {
 	if err != nil || cached.Points[0].Value != 1 {
 		t.Fatalf("not served from cache: %+v %v", cached, err)
 	}
+	// Other spellings of the same query share the entry: another point cap
+	// giving the same 10-minute window, the same instants in another offset.
+	paris := time.FixedZone("CET", 3600)
+	for _, same := range []measure.RangeQuery{
+		{SeriesKey: q.SeriesKey, Start: q.Start, Stop: q.Stop, Every: q.Every, Agg: q.Agg, MaxPoints: 7},
+		{SeriesKey: q.SeriesKey, Start: q.Start, Stop: q.Stop, Every: q.Every, Agg: q.Agg, MaxPoints: 5000},
+		{SeriesKey: q.SeriesKey, Start: q.Start.In(paris), Stop: q.Stop.In(paris), Every: q.Every, Agg: q.Agg},
+	} {
+		if d, err := c.Range(context.Background(), same); err != nil || d.Points[0].Value != 1 {
+			t.Fatalf("points %d, start %s: not served from the cache: %+v %v", same.MaxPoints, same.Start, d, err)
+		}
+	}
 	q.Stop = q.Stop.Add(time.Minute) // another range is another query
 	fresh, err := c.Range(context.Background(), q)
 	if err != nil || fresh.Points[0].Value != 5 {

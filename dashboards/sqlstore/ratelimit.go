@@ -89,15 +89,18 @@ func (r *RateLimiter) maybeSweep(ctx context.Context, nowMS int64) {
 	}
 }
 
-// Sweep deletes the windows that ended more than RateSweepGrace ago and
-// returns how many rows went.
+// Sweep deletes the windows that ended more than RateSweepGrace ago, and the
+// sign-in throttle's rows that expired as long ago, and returns how many rows
+// went.
 func (r *RateLimiter) Sweep(ctx context.Context) (int64, error) {
-	res, err := r.s.exec(ctx, r.s.db, `DELETE FROM rate_limits WHERE expires < ?`, r.now().Add(-RateSweepGrace).UnixMilli())
+	before := r.now().Add(-RateSweepGrace).UnixMilli()
+	res, err := r.s.exec(ctx, r.s.db, `DELETE FROM rate_limits WHERE expires < ?`, before)
 	if err != nil {
 		return 0, fmt.Errorf("rate limit sweep: %w", err)
 	}
 	n, _ := res.RowsAffected()
-	return n, nil
+	m, err := r.sweepThrottle(ctx, before)
+	return n + m, err
 }
 
 // bucket is what is stored for key: 16 bytes of HMAC-SHA256 under the
