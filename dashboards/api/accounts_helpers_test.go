@@ -4,10 +4,9 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
-	"io"
+
 	"net/http"
 	"regexp"
-	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -129,22 +128,11 @@ func (e *env) userByEmail(email string) *civic.User {
 	return u
 }
 
-// metric reads one sample from the server's /metrics, 0 when absent.
+// metric reads one sample of the API's metrics (what the ops port's
+// /metrics serves), 0 when absent.
 func (e *env) metric(name string) float64 {
 	e.t.Helper()
-	resp, err := e.app.Test(e.request("GET", "/metrics", "", nil), 10_000)
-	if err != nil {
-		e.t.Fatal(err)
-	}
-	defer resp.Body.Close()
-	b, _ := io.ReadAll(resp.Body)
-	for _, line := range strings.Split(string(b), "\n") {
-		if v, ok := strings.CutPrefix(line, name+" "); ok {
-			f, _ := strconv.ParseFloat(strings.TrimSpace(v), 64)
-			return f
-		}
-	}
-	return 0
+	return metricValue(e.t, e, name)
 }
 
 // pending is the number of mails in the outbox.
