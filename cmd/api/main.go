@@ -27,7 +27,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cd06/smartdeal/cmd/internal/boot"
+	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/apid"
+	"github.com/cd06/smartdeal/dashboards/mail"
 )
 
 func main() {
@@ -49,15 +51,19 @@ type config struct {
 	API     apid.APIConfig    `koanf:"api"`
 	Licence string            `koanf:"licence"`
 	Log     boot.Log          `koanf:"log"`
+	Mail    mail.Config       `koanf:"mail"`
+	Notify  api.NotifyConfig  `koanf:"notify"`
 }
 
 func defaultConfig() config {
 	d := apid.DefaultConfig()
-	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, API: d.API, Licence: d.Licence, Log: boot.DefaultLog()}
+	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, API: d.API, Licence: d.Licence, Log: boot.DefaultLog(),
+		Mail: d.Mail, Notify: d.Notify}
 }
 
 func (c *config) app() apid.Config {
-	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, API: c.API, Licence: c.Licence}
+	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, API: c.API, Licence: c.Licence,
+		Mail: c.Mail, Notify: c.Notify}
 }
 
 // Validate checks the configuration; errors name the YAML key. Unlike the

@@ -36,6 +36,8 @@ type Store interface {
 	civic.DiscussionService
 	civic.FieldService
 	civic.AuditService
+	civic.NotificationService // status e-mails: consent and outbox (notify.go)
+	civic.AccountService      // what "Mon compte" shows
 	UserByID(ctx context.Context, id string) (*civic.User, error)
 	MissionsForProposal(ctx context.Context, proposalID string) ([]string, error)
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
@@ -107,6 +109,8 @@ type Config struct {
 	// defaults to 32 MiB. Fiber reads whole bodies, so the server accepts up to
 	// this size and every other route refuses bodies over BodyLimit.
 	FlightLogLimit int
+	// Notify tunes the status e-mails (optional): see NotifyConfig.
+	Notify NotifyConfig
 }
 
 // Validate checks the config and fills defaults.
@@ -168,7 +172,7 @@ func (c *Config) Validate() error {
 	if c.PageRange == 0 {
 		c.PageRange = 7 * 24 * time.Hour
 	}
-	return nil
+	return c.Notify.Validate()
 }
 
 // Deps are the API's collaborators.
@@ -212,6 +216,7 @@ type Server struct {
 	proxies    trustedProxies
 	mail       Mailer
 	publicURL  atomic.Pointer[string]
+	notify     *notifier
 }
 
 // New builds the API.
@@ -249,6 +254,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	if s.metrics, err = newMetrics(deps.Registry); err != nil {
+		return nil, err
+	}
+	if s.notify, err = newNotifier(cfg.Notify, deps.Registry); err != nil {
 		return nil, err
 	}
 	if s.pages, err = s.parsePages(); err != nil {

@@ -153,7 +153,12 @@ func (s *Server) setStatus(c *fiber.Ctx) error {
 // transition, the rejection reason and, for a selection, the budget); the
 // JSON route and the committee's decision form share it.
 func (s *Server) changeStatus(c *fiber.Ctx, proposalID string, r statusReq) (*civic.Proposal, error) {
-	return s.store.SetStatus(ctx(c), proposalID, r.Status, caller(c).user, r.Reason)
+	p, err := s.store.SetStatus(ctx(c), proposalID, r.Status, caller(c).user, r.Reason)
+	if err != nil {
+		return nil, err
+	}
+	s.statusChanged(c, p.ID, r.Status, r.Reason) // committed: the mails are queued, sent later
+	return p, nil
 }
 
 type voteResp struct {

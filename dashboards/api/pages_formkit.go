@@ -32,6 +32,11 @@ var flashMessages = map[string]string{
 	"decision-retenue":   "Décision enregistrée : la proposition est retenue.",
 	"decision-rejetee":   "Décision enregistrée : la proposition n'est pas retenue ; le motif est public.",
 	"decision-expertise": "La proposition est passée en cours d'expertise.",
+
+	// Mon compte (pages_account.go)
+	"preferences-enregistrees": "Vos préférences d'e-mail sont enregistrées.",
+	"compte-supprime":          "Votre compte est supprimé et vous êtes déconnecté·e.",
+	"desabonne":                "C'est fait : vous ne recevrez plus d'e-mails de suivi des propositions.",
 }
 
 // formMessages are the French messages of a failed form post by error code;

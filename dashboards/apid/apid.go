@@ -111,6 +111,8 @@ type Config struct {
 	Licence string       `koanf:"licence"`
 	// Mail is the SMTP relay; without mail.host, mail is written to the log.
 	Mail mail.Config `koanf:"mail"`
+	// Notify tunes the status e-mails (unsubscribe key, retries).
+	Notify api.NotifyConfig `koanf:"notify"`
 }
 
 // DefaultConfig is a local run: SQLite smartdeal.db, HTTP on 127.0.0.1:8080,
@@ -174,6 +176,10 @@ func (c Config) Validate() error {
 	}
 	m := c.Mail
 	if err := m.Validate("mail"); err != nil {
+		return err
+	}
+	n := c.Notify
+	if err := n.Validate(); err != nil {
 		return err
 	}
 	if c.Admin.Password != "" && c.Admin.Email == "" {
@@ -252,7 +258,7 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	log.Info("rate limits", "store", rateStore)
 	a.srv, err = api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, CookieSecure: cfg.HTTP.CookieSecure, Licence: cfg.Licence,
 		TrustedProxies: cfg.HTTP.TrustedProxies, ProxyHeader: cfg.HTTP.ProxyHeader,
-		Topics: topics, MQTTHost: cfg.MQTT.URL, PublicURL: cfg.HTTP.PublicURL},
+		Topics: topics, MQTTHost: cfg.MQTT.URL, PublicURL: cfg.HTTP.PublicURL, Notify: cfg.Notify},
 		api.Deps{Store: a.store, Measurements: a.meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{},
 			RateLimiter: rate, Mail: mailer})
 	if err != nil {
@@ -326,10 +332,14 @@ func (a *App) Run(ctx context.Context) error {
 	a.log.Info("listening", "addr", a.Addr(), "db", dbKind(a.cfg.DB))
 	var wg sync.WaitGroup
 	serveErr := make(chan error, 1)
-	wg.Add(1)
+	wg.Add(2)
 	go func() {
 		defer wg.Done()
 		serveErr <- a.srv.App().Listener(a.ln)
+	}()
+	go func() {
+		defer wg.Done()
+		_ = a.srv.RunNotifications(runCtx) // returns nil when runCtx ends
 	}()
 	var err error
 	select {
