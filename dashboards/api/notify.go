@@ -156,19 +156,24 @@ func (s *Server) RunNotifications(ctx context.Context) error {
 	}
 }
 
-// deliverDue sends every mail that is due, a batch at a time.
+// deliverDue sends every mail that is due, a batch at a time. When ctx
+// ends, the mail being sent gets its mail timeout to finish; the rest of
+// the batch stays leased and is due again once the lease runs out.
 func (s *Server) deliverDue(ctx context.Context) {
 	for ctx.Err() == nil {
 		batch, err := s.store.ClaimStatusMails(ctx, s.now(), notifyLease, notifyBatch)
+		for _, m := range batch { // those leased before an error, too
+			if ctx.Err() != nil {
+				return
+			}
+			s.deliver(context.WithoutCancel(ctx), m)
+		}
 		if err != nil {
 			s.warnDelivery("status mail outbox unreadable", err)
 			return
 		}
 		if len(batch) == 0 {
 			return
-		}
-		for _, m := range batch {
-			s.deliver(context.WithoutCancel(ctx), m)
 		}
 	}
 }

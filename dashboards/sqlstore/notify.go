@@ -127,10 +127,22 @@ func (s *Store) EnqueueStatusMails(ctx context.Context, proposalID string, to ci
 // dropped). A lease that runs out (a replica died while sending) makes the
 // mail due again: delivery is at least once.
 func (s *Store) ClaimStatusMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*civic.StatusMail, error) {
+	// Candidates that turn out unwanted (dropped) or leased by another
+	// replica meanwhile leave the due set: read again until some are
+	// deliverable or none is due.
+	for {
+		out, due, err := s.claim(ctx, now, lease, limit)
+		if err != nil || len(out) > 0 || due == 0 {
+			return out, err
+		}
+	}
+}
+
+func (s *Store) claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*civic.StatusMail, int, error) {
 	rows, err := s.query(ctx, s.db, `SELECT proposal_id, to_status, user_id FROM status_mail_outbox
 		WHERE next_attempt <= ? AND lease_until <= ? ORDER BY next_attempt, created LIMIT ?`, ms(now), ms(now), limit)
 	if err != nil {
-		return nil, fmt.Errorf("due status mails: %w", err)
+		return nil, 0, fmt.Errorf("due status mails: %w", err)
 	}
 	var due []*civic.StatusMail
 	for rows.Next() {
@@ -138,14 +150,14 @@ func (s *Store) ClaimStatusMails(ctx context.Context, now time.Time, lease time.
 		var to string
 		if err := rows.Scan(&m.ProposalID, &to, &m.UserID); err != nil {
 			rows.Close()
-			return nil, fmt.Errorf("scan status mail: %w", err)
+			return nil, 0, fmt.Errorf("scan status mail: %w", err)
 		}
 		m.To = civic.Status(to)
 		due = append(due, &m)
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return nil, fmt.Errorf("due status mails: %w", err)
+		return nil, 0, fmt.Errorf("due status mails: %w", err)
 	}
 	var out []*civic.StatusMail
 	for _, m := range due {
@@ -153,7 +165,7 @@ func (s *Store) ClaimStatusMails(ctx context.Context, now time.Time, lease time.
 			WHERE proposal_id = ? AND to_status = ? AND user_id = ? AND lease_until <= ?`,
 			ms(now.Add(lease)), m.ProposalID, string(m.To), m.UserID, ms(now))
 		if err != nil {
-			return out, fmt.Errorf("lease status mail: %w", err)
+			return out, len(due), fmt.Errorf("lease status mail: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			continue // another replica took it
@@ -170,7 +182,7 @@ func (s *Store) ClaimStatusMails(ctx context.Context, now time.Time, lease time.
 			m.ProposalID, string(m.To), m.UserID).
 			Scan(&m.Reason, &m.Attempts, &created, &m.Email, &m.Name, &m.Title, &author, &own, &supported, &votes)
 		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return out, fmt.Errorf("status mail: %w", err)
+			return out, len(due), fmt.Errorf("status mail: %w", err)
 		}
 		m.Created = fromMS(created)
 		m.Author = err == nil && own.Valid && author.String == m.UserID
@@ -181,13 +193,13 @@ func (s *Store) ClaimStatusMails(ctx context.Context, now time.Time, lease time.
 			m.Since = fromMS(supported.Int64)
 		default: // no longer wanted (or no longer mailable)
 			if err := s.StatusMailSent(ctx, m); err != nil {
-				return out, err
+				return out, len(due), err
 			}
 			continue
 		}
 		out = append(out, m)
 	}
-	return out, nil
+	return out, len(due), nil
 }
 
 // StatusMailSent removes a delivered (or dropped) mail from the outbox.

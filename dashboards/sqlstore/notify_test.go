@@ -184,6 +184,25 @@ func TestNotifications(t *testing.T) {
 				t.Fatalf("unwanted mails kept: %d", n)
 			}
 
+			// Unwanted mails ahead of a wanted one do not hide it.
+			set(quiet, false, true, time.Now())
+			if n, _ := s.EnqueueStatusMails(ctx, p.ID, civic.StatusInProgress, "", f.admin.ID, time.Now().Add(-time.Minute)); n != 1 {
+				t.Fatalf("in progress queued %d, want 1", n) // first in the queue
+			}
+			if _, _, err := s.Vote(ctx, p.ID, fan.ID, time.Now()); err != nil {
+				t.Fatal(err)
+			}
+			if n, _ := s.EnqueueStatusMails(ctx, p.ID, civic.StatusRealized, "", f.admin.ID, time.Now()); n != 2 {
+				t.Fatalf("realized queued %d, want 2", n)
+			}
+			set(quiet, false, false, time.Now())
+			if ms, err := s.ClaimStatusMails(ctx, time.Now(), time.Minute, 1); err != nil || len(ms) != 1 || ms[0].UserID != fan.ID {
+				t.Fatalf("claim behind a dropped mail: %+v %v", ms, err)
+			}
+			if ms, _ := s.ClaimStatusMails(ctx, time.Now(), time.Minute, 10); len(ms) != 0 || pending(t, s) != 1 {
+				t.Fatalf("claimed %d more; %d mails queued, want the leased one", len(ms), pending(t, s))
+			}
+
 			// One key for every replica, stable.
 			k1, err1 := s.UnsubscribeSecret(ctx)
 			k2, err2 := other.UnsubscribeSecret(ctx)
