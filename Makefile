@@ -6,7 +6,7 @@ PKGS     ?= ./...
 # CI and the test command run the race detector; a full run takes a while on 2 cores.
 TESTFLAGS ?= -race -count=1 -timeout 60m
 
-.PHONY: run test lint fuzz bench build build-arm loadgen clean
+.PHONY: run test lint fuzz bench build build-arm loadgen clean axe
 
 run:
 	$(GO) run ./cmd/smartdeal
@@ -41,6 +41,20 @@ build-arm:
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm64 $(GO) build -trimpath -ldflags "-s -w" -o bin/smartdeal-mavbridge-linux-arm64 ./cmd/mavbridge
 	CGO_ENABLED=0 GOOS=linux GOARCH=arm GOARM=7 $(GO) build -trimpath -ldflags "-s -w" -o bin/smartdeal-mavbridge-linux-armv7 ./cmd/mavbridge
 	@ls -l bin/smartdeal-*-linux-*
+
+# axe-core, the accessibility engine of the browser tests (tests only), from the
+# npm registry at the exact version of internal/testenv/axe/package-lock.json,
+# vendored so that tests and CI need no npm. To move to another version:
+#   cd internal/testenv/axe && npm install --save-exact --no-audit axe-core@X.Y.Z && cd - && make axe
+# then refresh the results that /accessibilite shows:
+#   go run ./cmd/withservices -- go test ./dashboards/api -run TestBrowserAccessibility -count=1 -update
+AXE_DIR = internal/testenv/axe
+axe:
+	cd $(AXE_DIR) && npm ci --no-audit --no-fund
+	cp $(AXE_DIR)/node_modules/axe-core/axe.min.js $(AXE_DIR)/node_modules/axe-core/LICENSE $(AXE_DIR)/
+	cd $(AXE_DIR) && node -p 'require("./node_modules/axe-core/sri-history.json")[require("./node_modules/axe-core/package.json").version]["axe.min.js"]' > axe.min.js.sri
+	rm -rf $(AXE_DIR)/node_modules
+	$(GO) test -count=1 -run TestVendored ./$(AXE_DIR)
 
 clean:
 	rm -rf bin .run

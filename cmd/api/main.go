@@ -50,20 +50,21 @@ type config struct {
 	Admin   apid.AdminConfig  `koanf:"admin"`
 	API     apid.APIConfig    `koanf:"api"`
 	Licence string            `koanf:"licence"`
-	Log     boot.Log          `koanf:"log"`
+	Legal   api.Legal         `koanf:"legal"`
 	Mail    mail.Config       `koanf:"mail"`
+	Log     boot.Log          `koanf:"log"`
 	Notify  api.NotifyConfig  `koanf:"notify"`
 }
 
 func defaultConfig() config {
 	d := apid.DefaultConfig()
-	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, API: d.API, Licence: d.Licence, Log: boot.DefaultLog(),
-		Mail: d.Mail, Notify: d.Notify}
+	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, API: d.API, Licence: d.Licence, Legal: d.Legal, Mail: d.Mail, Log: boot.DefaultLog(),
+		Notify: d.Notify}
 }
 
 func (c *config) app() apid.Config {
-	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, API: c.API, Licence: c.Licence,
-		Mail: c.Mail, Notify: c.Notify}
+	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, API: c.API, Licence: c.Licence, Legal: c.Legal, Mail: c.Mail,
+		Notify: c.Notify}
 }
 
 // Validate checks the configuration; errors name the YAML key. Unlike the

@@ -21,13 +21,14 @@ import (
 )
 
 // TestLeanDependencies fails if the gateway links the web server, the InfluxDB
-// client or SQL drivers.
+// client, SQL drivers or the GeoJSON library of mission areas (and the BSON
+// package it brings).
 func TestLeanDependencies(t *testing.T) {
 	out, err := exec.Command(goTool(), "list", "-deps", ".").CombinedOutput()
 	if err != nil {
 		t.Fatalf("go list: %v\n%s", err, out)
 	}
-	for _, forbidden := range []string{"github.com/gofiber", "influxdb-client-go", "database/sql", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/valyala/fasthttp"} {
+	for _, forbidden := range []string{"github.com/gofiber", "influxdb-client-go", "database/sql", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/valyala/fasthttp", "github.com/paulmach/orb", "go.mongodb.org/mongo-driver"} {
 		for _, dep := range strings.Fields(string(out)) {
 			if strings.Contains(dep, forbidden) {
 				t.Errorf("cmd/gateway links %s (via %s): the gateway must stay lean", forbidden, dep)

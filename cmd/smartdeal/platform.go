@@ -18,6 +18,7 @@ import (
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/cmd/internal/boot"
 	"github.com/cd06/smartdeal/dashboards/apid"
+	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/devices"
 	"github.com/cd06/smartdeal/devices/gateway"
 	"github.com/cd06/smartdeal/firmware-bridge/bridged"
@@ -34,7 +35,10 @@ type config struct {
 	HTTP    httpCfg   `koanf:"http"`
 	API     apiCfg    `koanf:"api"`
 	Sim     simCfg    `koanf:"sim"`
-	Log     boot.Log  `koanf:"log"`
+	// Mail is an SMTP relay for the API's mail; without mail.host (the
+	// default) mail is written to the log.
+	Mail mail.Config `koanf:"mail"`
+	Log  boot.Log    `koanf:"log"`
 }
 
 type brokerCfg struct {
@@ -264,6 +268,7 @@ func (p *platform) parts(ctx context.Context) ([]part, error) {
 	ac.Influx.URL, ac.Influx.Bucket = p.influxURL, p.cfg.Influx.Bucket
 	ac.MQTT.URL = p.brokerURL
 	ac.Admin.Email, ac.Admin.Password = p.cfg.API.AdminEmail, p.cfg.API.AdminPassword
+	ac.Mail = p.cfg.Mail
 	civic, err := apid.New(ctx, ac, p.log.With("component", "api"), p.reg)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)

@@ -36,8 +36,10 @@ type Store interface {
 	civic.DiscussionService
 	civic.FieldService
 	civic.AuditService
-	civic.NotificationService // status e-mails: consent and outbox (notify.go)
-	civic.AccountService      // what "Mon compte" shows
+	civic.AccountService
+	civic.OutboxService
+	civic.NotificationService // status e-mails: consent, queueing and send-time checks (notify.go)
+	civic.ActivityService     // what "Mon compte" shows
 	UserByID(ctx context.Context, id string) (*civic.User, error)
 	MissionsForProposal(ctx context.Context, proposalID string) ([]string, error)
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
@@ -69,7 +71,8 @@ type Mailer interface {
 type Config struct {
 	// BodyLimit is the largest request body in bytes (optional) defaults to 64 KiB.
 	BodyLimit int
-	// SessionTTL is how long a sign-in lasts (optional) defaults to 7 days.
+	// SessionTTL is how long a browser (cookie) sign-in lasts (optional)
+	// defaults to 7 days; bearer tokens last Accounts.BearerTTL.
 	SessionTTL time.Duration
 	// CookieSecure sets the Secure flag on the session cookie (set it behind HTTPS).
 	CookieSecure bool
@@ -92,6 +95,9 @@ type Config struct {
 	RateWindow time.Duration
 	// Licence of the open data (optional) defaults to "Licence Ouverte / Open Licence 2.0 (Etalab)".
 	Licence string
+	// Legal is who publishes, hosts and answers for the legal pages
+	// (optional) defaults to DefaultLegal, with placeholders (legal.go).
+	Legal Legal
 	// Topics is the MQTT topic layout (optional) defaults to smartdeal/v1.
 	Topics smartdeal.Topics
 	// PageSeriesPoints caps each series of a proposal page (optional) defaults to 500.
@@ -109,6 +115,8 @@ type Config struct {
 	// defaults to 32 MiB. Fiber reads whole bodies, so the server accepts up to
 	// this size and every other route refuses bodies over BodyLimit.
 	FlightLogLimit int
+	// Accounts tunes verification, links and the mail outbox (accounts.go).
+	Accounts AccountConfig
 	// Notify tunes the status e-mails (optional): see NotifyConfig.
 	Notify NotifyConfig
 }
@@ -161,9 +169,15 @@ func (c *Config) Validate() error {
 	if c.Licence == "" {
 		c.Licence = "Licence Ouverte / Open Licence 2.0 (Etalab)"
 	}
+	if err := c.Legal.Validate(); err != nil {
+		return err
+	}
 	def(&c.FlightLogLimit, 32<<20)
 	if c.FlightLogLimit < c.BodyLimit || c.FlightLogLimit > 1<<30 {
 		return errors.New("api.flight_log_limit: want between body_limit and 1 GiB")
+	}
+	if err := c.Accounts.validate(); err != nil {
+		return err
 	}
 	def(&c.PageSeriesPoints, 500)
 	if c.PageSeriesPoints < 2 || c.PageSeriesPoints > measure.MaxPointsLimit {
@@ -192,8 +206,12 @@ type Deps struct {
 	// defaults to a MemoryLimiter; replicas sharing a database pass the
 	// store's SQL limiter so their limits are shared.
 	RateLimiter RateLimiter
-	// Mail sends e-mail (optional) defaults to writing it to Logger.
+	// Mail sends e-mail (optional) defaults to writing it to Logger. The
+	// outbox worker (Server.Outbox) is what calls it.
 	Mail Mailer
+	// Verifiers are the stronger identity checks an operator adds
+	// (optional); the account security page offers them.
+	Verifiers []Verifier
 }
 
 // Server is the API: a Fiber app plus the live-feed hub.
@@ -216,6 +234,8 @@ type Server struct {
 	proxies    trustedProxies
 	mail       Mailer
 	publicURL  atomic.Pointer[string]
+	outbox     *Outbox
+	verifiers  []Verifier
 	notify     *notifier
 }
 
@@ -244,7 +264,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
 		now: deps.Now, reg: deps.Registry, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs, rate: deps.RateLimiter,
-		mail: deps.Mail}
+		mail: deps.Mail, verifiers: deps.Verifiers}
 	s.SetPublicURL(cfg.PublicURL)
 	var err error
 	if s.proxies, err = parseTrustedProxies(cfg.TrustedProxies); err != nil {
@@ -262,6 +282,9 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.pages, err = s.parsePages(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}
+	if s.outbox, err = newOutbox(s, deps.Registry); err != nil {
+		return nil, err
+	}
 	s.hub.dropped = s.metrics.liveDropped.Inc
 	s.hub.gauge = s.metrics.liveClients.Set
 	s.app = fiber.New(fiber.Config{
@@ -273,7 +296,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ReadTimeout:           30 * time.Second,
 		IdleTimeout:           120 * time.Second,
 	})
-	s.routes = s.table()
+	s.routes = append(s.table(), s.accountRoutes()...)
 	s.mount()
 	return s, nil
 }

@@ -123,6 +123,7 @@ func (s *Server) authenticate(c *fiber.Ctx) error {
 		return civic.Errorf(civic.EUNAUTHORIZED, "token used through the wrong channel")
 	}
 	c.Locals(localsKey, &principal{user: u, session: se})
+	s.touchSession(c, se)
 	return c.Next()
 }
 
@@ -132,9 +133,10 @@ func caller(c *fiber.Ctx) *principal {
 }
 
 // guard enforces a route's access rule: anonymous callers of protected routes
-// get 401, callers without one of the roles 403, and cookie-authenticated
+// get 401, callers without one of the roles 403, cookie-authenticated
 // writes need the session's CSRF token in X-CSRF-Token (or, on the routes
-// posted by HTML forms, in the csrf form field).
+// posted by HTML forms, in the csrf form field), and accounts below the
+// route's assurance level 403 email_unverified or assurance_required.
 func guard(rt *Route) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		if rt.Access == Public {
@@ -155,6 +157,9 @@ func guard(rt *Route) fiber.Handler {
 			if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.session.CSRF)) != 1 {
 				return civic.Errorf(civic.ECSRF, "missing or wrong %s header", CSRFHeader)
 			}
+		}
+		if err := checkAssurance(p.user, rt.Assurance); err != nil {
+			return err
 		}
 		return c.Next()
 	}

@@ -15,6 +15,10 @@ import (
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 )
 
+// publicForms are the page forms anyone may post.
+var publicForms = map[string]bool{"/connexion": true, "/inscription": true, "/verification": true, "/mot-de-passe-oublie": true, "/mot-de-passe/nouveau": true,
+	"/desabonnement/:token": true}
+
 func fillPath(p string) string {
 	r := strings.NewReplacer(":id", "x1", ":site", "s1", ":device", "d1", ":quantity", "q")
 	return r.Replace(p)
@@ -36,11 +40,11 @@ func TestAuthorization(t *testing.T) {
 		path := fillPath(rt.Path)
 		if rt.Method != "GET" {
 			writes++
-			// Signing in and up are the only public writes (JSON and page
-			// forms), with the unsubscribe link of e-mails (its signed token
-			// names the account).
-			if rt.Access == api.Public && !strings.HasPrefix(rt.Path, "/api/v1/auth/sign") && rt.Path != "/connexion" && rt.Path != "/inscription" &&
-				rt.Path != "/desabonnement/:token" {
+			// Signing in and up, and following the links of account mails
+			// (verification, password reset, the unsubscribe link of status
+			// e-mails: its signed token names the account), are the only
+			// public writes (JSON and page forms).
+			if rt.Access == api.Public && !strings.HasPrefix(rt.Path, "/api/v1/auth/") && !publicForms[rt.Path] {
 				t.Errorf("%s %s is a public write", rt.Method, rt.Path)
 			}
 		}
@@ -83,6 +87,7 @@ func TestAuthorization(t *testing.T) {
 func TestCookieSessionCSRF(t *testing.T) {
 	e := newEnv(t, sqltest.SQLite(t), nil, api.Config{})
 	e.call("POST", "/api/v1/auth/signup", "", map[string]any{"email": "paul@example.fr", "name": "Paul", "password": "a long enough password"}, 201, nil)
+	e.verify("paul@example.fr")
 	resp, body := e.do("POST", "/api/v1/auth/signin", "", map[string]any{"email": "paul@example.fr", "password": "a long enough password", "cookie": true})
 	if resp.StatusCode != 200 {
 		t.Fatalf("signin: %d %s", resp.StatusCode, body)

@@ -113,7 +113,7 @@ func benchPage(b *testing.B, in *testenv.Influx, ttl time.Duration, engine strin
 // Besides the mean it reports the slowest whole second of the run
 // (min-1s-votes/s): "sustained" means every second, not the average.
 func BenchmarkVotes(b *testing.B) {
-	benchVotes(b, newEnv(b, sqltest.SQLite(b), nil, api.Config{VoteLimit: -1}))
+	benchVotes(b, newEnv(b, sqltest.SQLite(b), nil, api.Config{VoteLimit: -1, ContributionLimit: -1}))
 }
 
 // BenchmarkVotesPostgres is BenchmarkVotes on PostgreSQL: without rate limit,

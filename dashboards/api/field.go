@@ -18,6 +18,12 @@ func (s *Server) missions(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	seen := proposalCache{}
+	for _, m := range ms {
+		if err := s.hideProposalIDs(c, m, seen); err != nil {
+			return err
+		}
+	}
 	return c.JSON(ms)
 }
 
@@ -27,6 +33,13 @@ func (s *Server) createMission(c *fiber.Ctx) error {
 		return err
 	}
 	m.Status, m.Started, m.Ended = "", nil, nil
+	for _, id := range m.ProposalIDs { // one the planner may not see is unknown, as the store says
+		if hidden, err := s.unseen(c, id); err != nil {
+			return err
+		} else if hidden {
+			return civic.FieldError("proposal_ids", "unknown proposal %q", id)
+		}
+	}
 	if err := s.store.CreateMission(ctx(c), &m); err != nil {
 		return err
 	}
@@ -37,6 +50,9 @@ func (s *Server) createMission(c *fiber.Ctx) error {
 func (s *Server) mission(c *fiber.Ctx) error {
 	m, err := s.store.Mission(ctx(c), c.Params("id"))
 	if err != nil {
+		return err
+	}
+	if err := s.hideProposalIDs(c, m, proposalCache{}); err != nil {
 		return err
 	}
 	return c.JSON(m)
@@ -103,6 +119,9 @@ func (s *Server) setMissionStatus(c *fiber.Ctx) error {
 		if publish {
 			_ = s.publishMission(c, m, prev)
 		}
+		return err
+	}
+	if err := s.hideProposalIDs(c, out, proposalCache{}); err != nil {
 		return err
 	}
 	return c.JSON(out)
@@ -288,6 +307,13 @@ func (s *Server) links(c *fiber.Ctx) error {
 	if f.ProposalID == "" && f.MissionID == "" {
 		return civic.FieldError("proposal", "give proposal or mission")
 	}
+	if f.ProposalID != "" { // a proposal the caller may not see has no links, as an unknown one
+		if hidden, err := s.unseen(c, f.ProposalID); err != nil {
+			return err
+		} else if hidden {
+			return c.JSON([]*civic.Link{})
+		}
+	}
 	ls, err := s.store.Links(ctx(c), f)
 	if err != nil {
 		return err
@@ -301,15 +327,30 @@ func (s *Server) createLink(c *fiber.Ctx) error {
 		return err
 	}
 	l.SiteID, l.DeviceID = strings.TrimSpace(l.SiteID), strings.TrimSpace(l.DeviceID)
+	if l.ProposalID != "" { // one the caller may not see is unknown, as the store says
+		if hidden, err := s.unseen(c, l.ProposalID); err != nil {
+			return err
+		} else if hidden {
+			return civic.FieldError("proposal_id", "unknown proposal or mission")
+		}
+	}
 	if err := s.store.CreateLink(ctx(c), &l); err != nil {
 		return err
 	}
+	owner := "proposal:" + l.ProposalID
+	if l.MissionID != "" {
+		owner = "mission:" + l.MissionID
+	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "link.create", Target: l.ID,
+		Detail: owner + " " + l.SiteID + "/" + l.DeviceID + "/" + l.Quantity})
 	return c.Status(fiber.StatusCreated).JSON(l)
 }
 
 func (s *Server) deleteLink(c *fiber.Ctx) error {
-	if err := s.store.DeleteLink(ctx(c), c.Params("id")); err != nil {
+	id := c.Params("id")
+	if err := s.store.DeleteLink(ctx(c), id); err != nil {
 		return err
 	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "link.delete", Target: id})
 	return c.SendStatus(fiber.StatusNoContent)
 }

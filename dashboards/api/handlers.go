@@ -94,8 +94,8 @@ func (s *Server) createCitizen(c *fiber.Ctx, r signUpReq) (*civic.User, error) {
 	if err != nil || addr.Address != strings.TrimSpace(r.Email) || len(r.Email) > 254 {
 		return nil, civic.FieldError("email", "not a valid e-mail address")
 	}
-	if n := utf8.RuneCountInString(r.Password); n < 10 || n > 200 {
-		return nil, civic.FieldError("password", "between 10 and 200 characters")
+	if err := CheckNewPassword("password", r.Password); err != nil {
+		return nil, err
 	}
 	r.Name = strings.TrimSpace(r.Name)
 	if r.Name == "" || utf8.RuneCountInString(r.Name) > 100 {
@@ -109,6 +109,7 @@ func (s *Server) createCitizen(c *fiber.Ctx, r signUpReq) (*civic.User, error) {
 	if err := s.store.CreateUser(ctx(c), u); err != nil {
 		return nil, err
 	}
+	s.queueVerification(c, u)
 	return u, nil
 }
 
@@ -146,7 +147,7 @@ func (s *Server) signIn(c *fiber.Ctx) error {
 // failure is the same EUNAUTHORIZED and unknown e-mails cost the time of a
 // real check, so callers cannot tell whether an account exists.
 func (s *Server) checkPassword(c *fiber.Ctx, email, password string) (*civic.User, error) {
-	if len(password) > 200 || len(email) > 254 {
+	if passwordTooLong(password) || len(email) > 254 {
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
 	u, err := s.store.UserByEmail(ctx(c), email)
@@ -159,7 +160,9 @@ func (s *Server) checkPassword(c *fiber.Ctx, email, password string) (*civic.Use
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
 	if !VerifyPassword(u.PasswordHash, password) {
-		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "auth.signin_failed", Target: u.ID, Detail: s.clientIP(c)})
+		// No actor: whoever sent the wrong password is not known to be the
+		// account's owner (the export shows neither actor nor address).
+		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: u.ID, Detail: s.clientIP(c)})
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
 	return u, nil
@@ -171,14 +174,16 @@ func (s *Server) checkPassword(c *fiber.Ctx, email, password string) (*civic.Use
 func (s *Server) startSession(c *fiber.Ctx, u *civic.User, cookie bool) (signInResp, error) {
 	tok := randomToken()
 	now := s.now().UTC()
-	se := &civic.Session{TokenHash: hashToken(tok), UserID: u.ID, Kind: civic.SessionBearer, Created: now, Expires: now.Add(s.cfg.SessionTTL)}
-	resp := signInResp{Expires: se.Expires, User: u}
+	se := &civic.Session{TokenHash: hashToken(tok), UserID: u.ID, Kind: civic.SessionBearer, Created: now}
+	resp := signInResp{User: u}
 	if cookie {
 		se.Kind, se.CSRF = civic.SessionCookie, randomToken()
 		resp.CSRFToken = se.CSRF
 	} else {
 		resp.Token = tok
 	}
+	se.Expires = now.Add(s.sessionTTL(se.Kind))
+	resp.Expires = se.Expires
 	if err := s.store.CreateSession(ctx(c), se); err != nil {
 		return signInResp{}, err
 	}
@@ -283,6 +288,7 @@ func (s *Server) createTheme(c *fiber.Ctx) error {
 	if err := s.store.CreateTheme(ctx(c), &t); err != nil {
 		return err
 	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "theme.create", Target: t.ID})
 	return c.Status(fiber.StatusCreated).JSON(t)
 }
 

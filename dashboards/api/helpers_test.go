@@ -117,11 +117,13 @@ func newEnv(t testing.TB, b sqltest.Backend, meas api.Measurements, cfg api.Conf
 	return e
 }
 
-// user creates an account with a role directly in the store and returns a
-// bearer token for it (argon2 sign-in is exercised in the workflow test).
+// user creates an account with a role directly in the store, its address
+// verified, and returns a bearer token for it (argon2 sign-in is exercised
+// in the workflow test; verification by mail in accounts_test.go).
 func (e *env) user(role civic.Role) (*civic.User, string) {
 	e.t.Helper()
-	u := &civic.User{Email: civic.NewID() + "@example.fr", Name: string(role), Role: role, PasswordHash: "-"}
+	verified := time.Now().UTC()
+	u := &civic.User{Email: civic.NewID() + "@example.fr", Name: string(role), Role: role, PasswordHash: "-", EmailVerified: &verified}
 	ctx := context.Background()
 	if err := e.st.CreateUser(ctx, u); err != nil {
 		e.t.Fatal(err)
@@ -231,6 +233,20 @@ func (e *env) idea(token string, cost int64, publish bool) *civic.Proposal {
 		e.call("POST", "/api/v1/ideas/"+p.ID+"/status", e.admin, map[string]any{"status": "published"}, 200, &p)
 	}
 	return &p
+}
+
+// verify marks the address of an account that signed up as verified, as
+// following the link of its verification mail would (a store call: the
+// tests of accounts_test.go follow real links).
+func (e *env) verify(email string) {
+	e.t.Helper()
+	u, err := e.st.UserByEmail(context.Background(), email)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	if err := e.st.MarkEmailVerified(context.Background(), u.ID, time.Now()); err != nil {
+		e.t.Fatal(err)
+	}
 }
 
 var errPublish = errors.New("broker down")

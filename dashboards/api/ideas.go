@@ -11,8 +11,9 @@ import (
 	"github.com/cd06/smartdeal/dashboards/measure"
 )
 
-var publicStatuses = []civic.Status{civic.StatusPublished, civic.StatusShortlisted, civic.StatusUnderReview,
-	civic.StatusSelected, civic.StatusRejected, civic.StatusInProgress, civic.StatusRealized}
+// publicStatuses are the statuses everyone sees (civic.Status.Public):
+// lists, open data and counts show only these.
+var publicStatuses = civic.PublicStatuses()
 
 func isAdmin(c *fiber.Ctx) bool {
 	p := caller(c)
@@ -26,7 +27,7 @@ func (s *Server) ideas(c *fiber.Ctx) error {
 			return civic.FieldError("status", "unknown status")
 		}
 		if !st.Public() && !isAdmin(c) {
-			return civic.Errorf(civic.EFORBIDDEN, "only moderators list submitted proposals")
+			return civic.Errorf(civic.EFORBIDDEN, "only moderators list proposals that are not public (submitted or refused)")
 		}
 		f.Statuses = []civic.Status{st}
 	}
@@ -96,20 +97,10 @@ func (s *Server) submitProposal(c *fiber.Ctx, r proposalReq) (*civic.Proposal, e
 	return p, nil
 }
 
-// visibleProposal loads a proposal the caller may see: submitted ones only
-// for their author and administrators.
+// visibleProposal loads the proposal of the route's id if the caller may
+// see it (proposalFor).
 func (s *Server) visibleProposal(c *fiber.Ctx) (*civic.Proposal, error) {
-	p, err := s.store.Proposal(ctx(c), c.Params("id"))
-	if err != nil {
-		return nil, err
-	}
-	if !p.Status.Public() {
-		pr := caller(c)
-		if pr == nil || (pr.user.ID != p.AuthorID && pr.user.Role != civic.RoleAdmin) {
-			return nil, civic.Errorf(civic.ENOTFOUND, "proposal not found")
-		}
-	}
-	return p, nil
+	return s.proposalFor(c, c.Params("id"))
 }
 
 func (s *Server) idea(c *fiber.Ctx) error {
@@ -134,7 +125,13 @@ func (s *Server) history(c *fiber.Ctx) error {
 
 type statusReq struct {
 	Status civic.Status `json:"status"`
-	Reason string       `json:"reason,omitempty"`
+	// Reason is a rejection's public reason (required for rejected).
+	Reason string `json:"reason,omitempty"`
+	// ReasonCode (required for refused, and only then) is the moderation
+	// refusal's reason: abusive, off_topic, duplicate or other.
+	ReasonCode civic.ModerationReason `json:"reason_code,omitempty"`
+	// Note (optional, refused only) is the moderator's word to the author.
+	Note string `json:"note,omitempty"`
 }
 
 func (s *Server) setStatus(c *fiber.Ctx) error {
@@ -153,6 +150,23 @@ func (s *Server) setStatus(c *fiber.Ctx) error {
 // transition, the rejection reason and, for a selection, the budget); the
 // JSON route and the committee's decision form share it.
 func (s *Server) changeStatus(c *fiber.Ctx, proposalID string, r statusReq) (*civic.Proposal, error) {
+	// A proposal the caller may not see (an expert, an agent and one that is
+	// not public) is unknown to them: neither 403 nor 409 tells it exists.
+	if _, err := s.proposalFor(c, proposalID); err != nil {
+		return nil, err
+	}
+	if r.Status == civic.StatusRefused {
+		if r.Reason != "" {
+			return nil, civic.FieldError("reason", "a moderation refusal takes reason_code and an optional note")
+		}
+		return s.store.RefuseProposal(ctx(c), proposalID, caller(c).user, civic.Moderation{Reason: r.ReasonCode, Note: r.Note})
+	}
+	if r.ReasonCode != "" {
+		return nil, civic.FieldError("reason_code", "only for a moderation refusal (status refused)")
+	}
+	if r.Note != "" {
+		return nil, civic.FieldError("note", "only for a moderation refusal (status refused)")
+	}
 	p, err := s.store.SetStatus(ctx(c), proposalID, r.Status, caller(c).user, r.Reason)
 	if err != nil {
 		return nil, err
@@ -195,19 +209,20 @@ func (s *Server) unvote(c *fiber.Ctx) error {
 }
 
 // castVote adds (or with withdraw removes) the caller's support; the JSON
-// routes and the support form share it.
+// routes and the support form share it. Voting on a proposal the caller may
+// not see is a 404, as if it did not exist.
 func (s *Server) castVote(c *fiber.Ctx, proposalID string, withdraw bool) (voteResp, error) {
 	userID := caller(c).user.ID
 	if withdraw {
 		_, n, err := s.store.Unvote(ctx(c), proposalID, userID, s.now())
 		if err != nil {
-			return voteResp{}, err
+			return voteResp{}, s.hideUnseen(c, proposalID, err)
 		}
 		return voteResp{Voted: false, Votes: n}, nil
 	}
 	added, n, err := s.store.Vote(ctx(c), proposalID, userID, s.now())
 	if err != nil {
-		return voteResp{}, err
+		return voteResp{}, s.hideUnseen(c, proposalID, err)
 	}
 	if added {
 		s.metrics.votes.Inc()
@@ -228,10 +243,11 @@ func (s *Server) comments(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cs, err := s.store.Comments(ctx(c), p.ID, isAdmin(c))
+	cs, err := s.store.Comments(ctx(c), p.ID, caller(c) != nil)
 	if err != nil {
 		return err
 	}
+	cs = seenComments(c, cs)
 	// Oldest first; X-Total-Count lets a client page through them.
 	c.Set("X-Total-Count", strconv.Itoa(len(cs)))
 	cs = cs[min(offset, len(cs)):min(offset+limit, len(cs))]
@@ -255,17 +271,24 @@ func (s *Server) addComment(c *fiber.Ctx) error {
 }
 
 // postComment stores the caller's comment, pending moderation, on a public
-// proposal (ECONFLICT otherwise); the JSON route and the comment form share it.
+// proposal: ECONFLICT on one that is not public, for its author and the
+// moderators; ENOTFOUND for whoever may not see it. The JSON route and the
+// comment form share it.
 func (s *Server) postComment(c *fiber.Ctx, proposalID, body string) (*civic.Comment, error) {
 	cm := &civic.Comment{ProposalID: proposalID, AuthorID: caller(c).user.ID, Body: body}
 	if err := s.store.AddComment(ctx(c), cm); err != nil {
-		return nil, err
+		return nil, s.hideUnseen(c, proposalID, err)
 	}
 	return cm, nil
 }
 
 type moderateReq struct {
 	Status civic.CommentStatus `json:"status"`
+	// ReasonCode (required for hidden, and only then): abusive, off_topic,
+	// duplicate or other.
+	ReasonCode civic.ModerationReason `json:"reason_code,omitempty"`
+	// Note (optional, hidden only) is the moderator's word to the author.
+	Note string `json:"note,omitempty"`
 }
 
 func (s *Server) moderate(c *fiber.Ctx) error {
@@ -273,7 +296,18 @@ func (s *Server) moderate(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	cm, err := s.store.ModerateComment(ctx(c), c.Params("id"), r.Status, caller(c).user.ID)
+	var cm *civic.Comment
+	var err error
+	switch {
+	case r.Status == civic.CommentHidden:
+		cm, err = s.store.HideComment(ctx(c), c.Params("id"), civic.Moderation{Reason: r.ReasonCode, Note: r.Note}, caller(c).user.ID)
+	case r.ReasonCode != "":
+		err = civic.FieldError("reason_code", "only to hide a comment (status hidden)")
+	case r.Note != "":
+		err = civic.FieldError("note", "only to hide a comment (status hidden)")
+	default:
+		cm, err = s.store.ModerateComment(ctx(c), c.Params("id"), r.Status, caller(c).user.ID)
+	}
 	if err != nil {
 		return err
 	}
@@ -312,8 +346,10 @@ func (s *Server) review(c *fiber.Ctx) error {
 func (s *Server) putReview(c *fiber.Ctx, proposalID string, r reviewReq) (*civic.Review, error) {
 	rv := &civic.Review{ProposalID: proposalID, ExpertID: caller(c).user.ID, Impact: r.Impact, Feasibility: r.Feasibility, Cost: r.Cost, Comment: r.Comment}
 	if err := s.store.PutReview(ctx(c), rv); err != nil {
-		return nil, err
+		return nil, s.hideUnseen(c, proposalID, err)
 	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: rv.ExpertID, Action: "review.put", Target: proposalID,
+		Detail: "impact=" + strconv.Itoa(rv.Impact) + " feasibility=" + strconv.Itoa(rv.Feasibility) + " cost=" + strconv.Itoa(rv.Cost)})
 	return rv, nil
 }
 
@@ -443,9 +479,13 @@ func (s *Server) gatherEvidence(c *fiber.Ctx, p *civic.Proposal) (evidenceResp, 
 	if err != nil {
 		return evidenceResp{}, err
 	}
+	seen := proposalCache{}
 	for _, id := range ids {
 		m, err := s.store.Mission(ctx(c), id)
 		if err != nil {
+			return evidenceResp{}, err
+		}
+		if err := s.hideProposalIDs(c, m, seen); err != nil {
 			return evidenceResp{}, err
 		}
 		resp.Missions = append(resp.Missions, m)

@@ -28,7 +28,7 @@ import (
 // one row per person and change); RunNotifications delivers them in the
 // background, retrying with backoff, so an SMTP relay that is down or slow
 // neither fails nor slows the change. Each mail carries a signed one-click
-// unsubscribe link that works without signing in (pages_account.go).
+// unsubscribe link that works without signing in (pages_moncompte.go).
 
 // NotifyConfig tunes the status e-mails (koanf keys under notify).
 type NotifyConfig struct {

@@ -2,6 +2,7 @@ package api
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"reflect"
 	"strconv"
@@ -9,6 +10,8 @@ import (
 	"time"
 
 	"github.com/gofiber/fiber/v2"
+
+	"github.com/cd06/smartdeal/dashboards/civic"
 )
 
 // OpenAPI builds the OpenAPI 3.0 document from the route table: every route,
@@ -74,6 +77,9 @@ func (s *Server) OpenAPI() map[string]any {
 				}
 				desc = "Roles: " + strings.Join(rs, ", ")
 			}
+			if rt.Assurance > civic.AssuranceNone {
+				desc += fmt.Sprintf("; the account needs identity assurance level %d (1: e-mail address verified), else 403 email_unverified or assurance_required", rt.Assurance)
+			}
 			op["description"] = desc + ". Cookie sessions must send the X-CSRF-Token header on writes."
 			if rt.form != nil && rt.Method != fiber.MethodGet {
 				op["description"] = desc + ". An HTML form: the session's CSRF token goes in the csrf field (or the X-CSRF-Token header)."
@@ -134,6 +140,21 @@ var (
 	rawType  = reflect.TypeOf(json.RawMessage{})
 )
 
+// enums are the closed sets of values the schemas name.
+var enums = map[reflect.Type][]string{
+	reflect.TypeOf(civic.Status("")):           enumOf(civic.Statuses),
+	reflect.TypeOf(civic.ModerationReason("")): enumOf(civic.ModerationReasons),
+	reflect.TypeOf(civic.CommentStatus("")):    enumOf(civic.CommentStatuses),
+}
+
+func enumOf[T ~string](vs []T) []string {
+	out := make([]string, len(vs))
+	for i, v := range vs {
+		out[i] = string(v)
+	}
+	return out
+}
+
 // schemaOf derives a JSON schema from a Go type using its json tags.
 func schemaOf(t reflect.Type, depth int) map[string]any {
 	if depth > 8 {
@@ -144,6 +165,8 @@ func schemaOf(t reflect.Type, depth int) map[string]any {
 		return map[string]any{"type": "string", "format": "date-time"}
 	case t == rawType:
 		return map[string]any{"type": "object", "description": "GeoJSON"}
+	case enums[t] != nil:
+		return map[string]any{"type": "string", "enum": enums[t]}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:

@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"encoding/csv"
 	"strconv"
 	"time"
 
@@ -59,8 +58,7 @@ func (s *Server) openProposalsJSON(c *fiber.Ctx) error {
 
 func (s *Server) sendCSV(c *fiber.Ctx, name string, rows [][]string) error {
 	var buf bytes.Buffer
-	w := csv.NewWriter(&buf)
-	if err := w.WriteAll(rows); err != nil {
+	if err := writeCSV(&buf, rows); err != nil {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, "text/csv; charset=utf-8")

@@ -35,6 +35,7 @@ var statusFR = map[civic.Status]string{
 	civic.StatusSubmitted: "déposée", civic.StatusPublished: "publiée", civic.StatusShortlisted: "présélectionnée",
 	civic.StatusUnderReview: "en cours d'expertise", civic.StatusSelected: "retenue", civic.StatusRejected: "non retenue",
 	civic.StatusInProgress: "en réalisation", civic.StatusRealized: "réalisée",
+	civic.StatusRefused: "refusée à la modération",
 }
 
 var missionStatusFR = map[civic.MissionStatus]string{
@@ -73,6 +74,7 @@ func (s *Server) parsePages() (*template.Template, error) {
 		},
 		"quantity": quantityName,
 		"role":     func(r civic.Role) string { return roleFR[r] },
+		"reason":   func(r civic.ModerationReason) string { return moderationReasonFR[r] },
 	}).ParseFS(templatesFS, "templates/*.html")
 }
 
@@ -116,6 +118,9 @@ func (s *Server) render(c *fiber.Ctx, name string, data map[string]any) error {
 	if _, ok := data["Notice"]; !ok {
 		data["Notice"] = s.takeFlash(c)
 	}
+	if _, ok := data["Conformity"]; !ok {
+		data["Conformity"] = s.cfg.Legal.conformity() // the footer's "Accessibilité : …" (RGAA)
+	}
 	var buf bytes.Buffer
 	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
 		return err
@@ -139,6 +144,8 @@ type pageSession struct {
 	CanPropose bool // may submit proposals: the roles of POST /api/v1/ideas
 	CanReview  bool // sees the review desk: the roles of GET /api/v1/ideas/{id}/evidence
 	Voted      bool
+	Verified   bool // the account's address is verified
+	Assured    bool // its assurance level is enough to support (AccountConfig.SupportAssurance)
 }
 
 func (s *Server) pageSession(c *fiber.Ctx, proposalID string) (*pageSession, error) {
@@ -147,7 +154,8 @@ func (s *Server) pageSession(c *fiber.Ctx, proposalID string) (*pageSession, err
 		return nil, nil
 	}
 	ps := &pageSession{Name: p.user.Name, CSRF: p.session.CSRF, Role: p.user.Role, CanVote: p.user.Role == civic.RoleCitizen,
-		CanPropose: p.user.Role.In(citizenish...), CanReview: p.user.Role.In(reviewers...)}
+		CanPropose: p.user.Role.In(citizenish...), CanReview: p.user.Role.In(reviewers...),
+		Verified: p.user.EmailVerified != nil, Assured: p.user.Level() >= s.cfg.Accounts.SupportAssurance}
 	if ps.CanVote && proposalID != "" {
 		var err error
 		if ps.Voted, err = s.store.HasVoted(ctx(c), proposalID, p.user.ID); err != nil {
@@ -279,7 +287,7 @@ func (s *Server) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	here := "/idees/" + url.PathEscape(p.ID)
 	commentsPage, _ := strconv.Atoi(c.Query("commentaires")) // anything else: the first page
 	page := map[string]any{"Title": p.Title, "P": p, "Series": stats, "Charts": charts, "Missions": missions,
-		"Session": se, "VotingOpen": votingOpen, "Public": p.Status.Public(), "Comments": pageComments(comments, commentsPage, here), "CommentDraft": f.Comment,
+		"Session": se, "VotingOpen": votingOpen, "Public": p.Status.Public(), "Refused": p.Status == civic.StatusRefused, "Comments": pageComments(comments, commentsPage, here), "CommentDraft": f.Comment,
 		"Interactive": true, "Here": here, "SignIn": signInView{Retour: here},
 		"Start": start.Format(time.RFC3339), "Stop": stop.Format(time.RFC3339), "Range": frSpan(s.cfg.PageRange),
 		"RangeFrom": frTime(start), "RangeTo": frTime(stop)}

@@ -2,314 +2,470 @@ package api
 
 import (
 	"net/url"
-	"time"
+	"strconv"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
 )
 
-// "Mon compte" (/compte): the citizen's own space, without JavaScript. What
-// they contributed (proposals in every status with the reason of the latest
-// decision, supports with a withdraw button while voting is open, comments
-// in every moderation state), their consent to status e-mails, the download
-// of their data (GET /api/v1/me/export) and the deletion of the account.
-// The unsubscribe link of the e-mails (/desabonnement/{token}) works without
-// signing in. Every write goes through the code of the JSON routes.
+// The account security pages, in French, without JavaScript: following a
+// verification or address-change link (/verification), a forgotten
+// password (/mot-de-passe-oublie, /mot-de-passe/nouveau) and the account's
+// security page (/compte/securite: address, password, sessions). Each form
+// goes through the same code as its JSON route (accounts.go).
 
 const (
-	accountPath     = "/compte"
-	deletionPath    = "/compte/suppression"
-	deletedPath     = "/compte/supprime"
-	unsubscribePath = "/desabonnement"
+	verifyPath   = "/verification"
+	forgotPath   = "/mot-de-passe-oublie"
+	resetPath    = "/mot-de-passe/nouveau"
+	securityPath = "/compte/securite"
+	tokenField   = "jeton" // the token of a link, in its URL and in the confirmation forms
 )
 
-// Form bodies, documented in OpenAPI.
-type notificationsFormReq struct {
-	CSRF      string `json:"csrf"`
-	Own       string `json:"own"`       // "oui" (checked) or absent
-	Supported string `json:"supported"` // "oui" (checked) or absent
+// Form bodies, for the OpenAPI document.
+type verifyFormReq struct {
+	Jeton string `json:"jeton"`
 }
 
-type withdrawFormReq struct {
-	CSRF string `json:"csrf"`
+type resetFormReq struct {
+	Jeton        string `json:"jeton"`
+	Password     string `json:"password"`
+	Confirmation string `json:"confirmation"`
 }
 
-type deletionFormReq struct {
+type csrfFormReq struct {
+	CSRF   string `json:"csrf"`
+	Retour string `json:"retour"`
+}
+
+type passwordFormReq struct {
+	CSRF            string `json:"csrf"`
+	CurrentPassword string `json:"current_password"`
+	NewPassword     string `json:"new_password"`
+	Confirmation    string `json:"confirmation"`
+}
+
+type emailFormReq struct {
 	CSRF     string `json:"csrf"`
-	Password string `json:"password"` // the account's current password
+	Email    string `json:"email"`
+	Password string `json:"password"`
 }
 
-type unsubscribeFormReq struct {
-	// ListUnsubscribe is "One-Click" when a mail client posts it (RFC 8058);
-	// the page's own form sends nothing.
-	ListUnsubscribe string `json:"List-Unsubscribe,omitempty"`
+// tokenMessages say in French why a link does not work.
+var tokenMessages = map[string]string{
+	civic.TokenUnknown: "Ce lien n'est pas valide : vérifiez qu'il est complet (copiez-le en entier depuis le message), ou demandez-en un nouveau.",
+	civic.TokenExpired: "Ce lien a expiré : demandez-en un nouveau.",
+	civic.TokenUsed:    "Ce lien a déjà servi : il ne fonctionne qu'une fois.",
+	civic.TokenStale:   "L'adresse du compte a changé depuis l'envoi de ce lien : il ne vaut plus.",
 }
 
-func (s *Server) accountForms() (account, prefs, withdraw, deletion, unsubscribe *pageForm) {
-	account = &pageForm{onError: s.accountFailed}
-	prefs = &pageForm{onError: s.accountFailed}
-	withdraw = &pageForm{onError: s.accountFailed, messages: map[string]string{
-		civic.EFORBIDDEN: "Le soutien est réservé aux comptes citoyens.",
-		civic.ECONFLICT:  "Le vote est clos pour cette proposition : le soutien ne peut plus être retiré.",
-		civic.ENOTFOUND:  formMessages[civic.ENOTFOUND],
-	}}
-	deletion = &pageForm{onError: s.deletionFailed, messages: map[string]string{
-		civic.EFORBIDDEN: "Mot de passe incorrect : votre compte n'a pas été supprimé.",
-		civic.ECONFLICT: "Votre compte est l'agent de missions de drone : un administrateur doit les confier à un autre agent " +
-			"avant la suppression. Rien n'a été supprimé.",
-		civic.ETOOMANY: "Trop de tentatives : réessayez dans {attente}.",
-	}}
-	unsubscribe = &pageForm{onError: s.unsubscribeFailed, messages: map[string]string{
-		civic.ENOTFOUND: "Ce lien de désabonnement n'est pas valide : il a peut-être été coupé ou mal copié. " +
-			"Vous pouvez aussi choisir vos e-mails dans « Mon compte », une fois connecté·e.",
-	}}
-	return account, prefs, withdraw, deletion, unsubscribe
+// accountFieldMessages are the refusals in French, by field.
+var accountFieldMessages = map[string]string{
+	"email":            "Adresse e-mail invalide : saisissez une adresse de la forme nom@exemple.fr.",
+	"password":         "Le mot de passe doit compter entre 10 et 200 caractères.",
+	"new_password":     "Le nouveau mot de passe doit compter entre 10 et 200 caractères.",
+	"current_password": "Mot de passe actuel incorrect.",
+	"confirmation":     "Les deux mots de passe saisis sont différents.",
 }
 
-// accountProposal, accountSupport and accountComment are the rows of /compte.
-type accountProposal struct {
-	ID, Title, Status, Reason, Date string
-	Votes                           int
-	Submitted                       bool // waiting for moderation: visible to me and moderators only
+// accountInputs maps a refused field to the input the page marks.
+var accountInputs = map[string]string{
+	"current_password": "mdp-actuel", "new_password": "mdp-nouveau", "confirmation": "mdp-confirmation",
+	"email": "nouvelle-adresse", "password": "mdp-adresse", // the address form's current password
 }
 
-type accountSupport struct {
-	ID, Title, Status, Date string
-	Votes                   int
-	Open                    bool // voting open: I may withdraw
+type accountForms struct {
+	verify, forgot, reset, security, resend *pageForm
 }
 
-type accountComment struct {
-	ProposalID, ProposalTitle, State, Date, ISO, Body string
-}
-
-var commentStateFR = map[civic.CommentStatus]string{
-	civic.CommentPending: "en attente de modération", civic.CommentApproved: "publié", civic.CommentHidden: "masqué par la modération",
-}
-
-// reasonFR shows a status change's reason; the shortlist rule records one
-// in English.
-func reasonFR(r string) string {
-	if r == "shortlist rule" {
-		return "règle de présélection de l'appel (les propositions les plus soutenues)"
+func (s *Server) accountForms() accountForms {
+	tooMany := "Trop de demandes : réessayez dans {reessai}."
+	return accountForms{
+		verify: &pageForm{onError: s.verifyFailed, messages: map[string]string{
+			civic.ECONFLICT: "Un autre compte utilise désormais cette adresse : le changement n'a pas eu lieu.",
+			civic.ECSRF:     "Cette demande ne vient pas de ce site : ouvrez de nouveau le lien reçu.",
+		}},
+		forgot: &pageForm{onError: s.forgotFailed, messages: map[string]string{
+			civic.ETOOMANY: tooMany,
+			civic.ECSRF:    "Cette demande ne vient pas de ce site : ouvrez la page et réessayez.",
+		}},
+		reset: &pageForm{onError: s.resetFailed, messages: map[string]string{
+			civic.ETOOMANY: tooMany,
+			civic.ECSRF:    "Cette demande ne vient pas de ce site : ouvrez de nouveau le lien reçu.",
+		}},
+		security: &pageForm{onError: s.securityFailed, messages: map[string]string{
+			civic.ETOOMANY:  tooMany,
+			civic.ECONFLICT: "Un compte existe déjà avec cette adresse e-mail.",
+			civic.ENOTFOUND: "Cette session n'existe plus.",
+		}},
+		resend: &pageForm{onError: s.resendFailed, messages: map[string]string{
+			civic.ETOOMANY:  tooMany,
+			civic.ECONFLICT: "Votre adresse est déjà confirmée.",
+		}},
 	}
+}
+
+// accountMessage refines a refusal's message with what the error carries:
+// the reason of a link that does not work, the field's rule, the wait.
+func accountMessage(c *fiber.Ctx, msg, field string) string {
+	ce := formErrorOf(c)
+	if ce != nil && ce.Code == civic.ETOKEN {
+		if m, ok := tokenMessages[reasonOf(ce)]; ok {
+			return m
+		}
+	}
+	if m, ok := accountFieldMessages[field]; ok {
+		return m
+	}
+	if ce != nil {
+		if secs, ok := ce.Extra["retry_after"].(int); ok {
+			msg = strings.ReplaceAll(msg, "{reessai}", frRetry(secs))
+		}
+	}
+	return strings.ReplaceAll(msg, "{reessai}", "un moment")
+}
+
+func reasonOf(ce *civic.Error) string {
+	r, _ := ce.Extra["reason"].(string)
 	return r
 }
 
-func (s *Server) accountPage(c *fiber.Ctx) error { return s.renderAccount(c, fiber.StatusOK, nil) }
+// frRetry writes a wait in whole minutes or seconds ("45 s", "12 min", "1 h").
+func frRetry(secs int) string {
+	switch {
+	case secs >= 3600 && secs%3600 == 0:
+		return strconv.Itoa(secs/3600) + "\u00a0h"
+	case secs >= 60:
+		return strconv.Itoa((secs+59)/60) + "\u00a0min"
+	default:
+		return strconv.Itoa(secs) + "\u00a0s"
+	}
+}
 
-// renderAccount renders /compte; a refused form shows it again with its
-// error and status.
-func (s *Server) renderAccount(c *fiber.Ctx, status int, ferr *formError) error {
-	u := caller(c).user
-	act, err := s.store.Activity(ctx(c), u.ID, s.now())
+// linkView fills the confirmation and new-password pages.
+type linkView struct {
+	Token   string
+	Purpose civic.TokenPurpose
+	Email   string // the address the link confirms (masked)
+	Invalid bool   // the link does not work: only the message and what to do
+	Field   string // the input in error
+}
+
+func (s *Server) renderLink(c *fiber.Ctx, status int, name, title string, v linkView, msg string) error {
+	data := map[string]any{"Title": title, "Link": v, "Here": "/idees"}
+	if msg != "" {
+		data["Error"] = &formError{Msg: msg, Field: v.Field}
+	}
+	c.Status(status)
+	return s.render(c, name, data)
+}
+
+func verifyTitle(p civic.TokenPurpose) string {
+	if p == civic.TokenEmailChange {
+		return "Confirmer votre nouvelle adresse e-mail"
+	}
+	return "Confirmer votre adresse e-mail"
+}
+
+// verifyPage shows what a link confirms, with a button: opening the link
+// uses nothing, so a mail scanner that fetches links does not spend it.
+func (s *Server) verifyPage(c *fiber.Ctx) error {
+	tok := c.Query(tokenField)
+	if !plausibleToken(tok) {
+		return s.renderLink(c, fiber.StatusBadRequest, "verification.html", "Lien de confirmation", linkView{Invalid: true}, tokenMessages[civic.TokenUnknown])
+	}
+	t, err := s.store.Token(ctx(c), hashToken(tok), s.now())
+	if err == nil && t.Purpose == civic.TokenReset {
+		err = badToken()
+	}
 	if err != nil {
-		return err
-	}
-	prefs, err := s.store.NotificationPrefs(ctx(c), u.ID)
-	if err != nil {
-		return err
-	}
-	se, err := s.pageSession(c, "")
-	if err != nil {
-		return err
-	}
-	props := make([]accountProposal, 0, len(act.Proposals))
-	for _, p := range act.Proposals {
-		props = append(props, accountProposal{ID: p.ID, Title: p.Title, Status: statusFR[p.Status], Reason: reasonFR(p.StatusReason),
-			Date: frDate(p.Created), Votes: p.Votes, Submitted: p.Status == civic.StatusSubmitted})
-	}
-	sups := make([]accountSupport, 0, len(act.Supports))
-	for _, sp := range act.Supports {
-		sups = append(sups, accountSupport{ID: sp.ProposalID, Title: sp.Title, Status: statusFR[sp.Status], Date: frDate(sp.Supported),
-			Votes: sp.Votes, Open: sp.VotingOpen})
-	}
-	coms := make([]accountComment, 0, len(act.Comments))
-	for _, cm := range act.Comments {
-		coms = append(coms, accountComment{ProposalID: cm.ProposalID, ProposalTitle: cm.ProposalTitle, State: commentStateFR[cm.Status],
-			Date: frDate(cm.Created), ISO: cm.Created.UTC().Format(time.RFC3339), Body: cm.Body})
-	}
-	since := func(t *time.Time) string {
-		if t == nil {
-			return ""
+		ce := toCivic(err)
+		if ce.Code != civic.ETOKEN {
+			return err
 		}
-		return frDate(*t)
+		return s.renderLink(c, fiber.StatusBadRequest, "verification.html", "Lien de confirmation", linkView{Invalid: true}, tokenMessages[reasonOf(ce)])
 	}
-	data := map[string]any{"Title": "Mon compte", "Session": se, "User": u, "Created": frDate(u.Created),
-		"Proposals": props, "Supports": sups, "Comments": coms, "Limit": civic.ActivityLimit,
-		"Prefs": prefs, "OwnSince": since(prefs.OwnSince), "SupportedSince": since(prefs.SupportedSince),
-		"Here": "/idees"} // signing out of one's account leads to the list
-	if ferr != nil {
-		data["Error"] = ferr
-	}
-	c.Status(status)
-	return s.render(c, "compte.html", data)
+	return s.renderLink(c, fiber.StatusOK, "verification.html", verifyTitle(t.Purpose), linkView{Token: tok, Purpose: t.Purpose, Email: t.Email}, "")
 }
 
-// accountFailed answers a refused visit or post of /compte: an anonymous
-// visit goes to the sign-in page, which comes back; an expired session on a
-// post gets the sign-in form; other refusals show the page again with the
-// message (a bad CSRF token changes nothing and keeps nothing).
-func (s *Server) accountFailed(c *fiber.Ctx, status int, msg, _ string) error {
-	here := c.Path()
-	if c.Method() != fiber.MethodGet {
-		here = accountPath
-	}
-	switch {
-	case status == fiber.StatusUnauthorized && c.Method() == fiber.MethodGet:
-		return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(here), fiber.StatusSeeOther)
-	case status == fiber.StatusUnauthorized:
-		return s.renderSignIn(c, status, signInView{Retour: here}, msg)
-	case c.Method() == fiber.MethodGet || caller(c) == nil:
-		return s.renderError(c, status, msg)
-	}
-	return s.renderAccount(c, status, &formError{Msg: msg})
-}
-
-// notificationsPost is the e-mail form of /compte: the consent stored like
-// PUT /api/v1/me/notifications (the time of a consent given now is kept),
-// then 303 back with a confirmation.
-func (s *Server) notificationsPost(c *fiber.Ctx) error {
-	r := notificationsReq{OwnProposals: c.FormValue("own") == "oui", SupportedProposals: c.FormValue("supported") == "oui"}
-	if _, err := s.setNotifications(c, r, "page"); err != nil {
+// verifyPost uses the link, then 303 to the security page (signed in) or
+// the sign-in page.
+func (s *Server) verifyPost(c *fiber.Ctx) error {
+	if err := sameOrigin(c); err != nil {
 		return err
 	}
-	s.setFlash(c, "preferences-enregistrees")
-	return c.Redirect(accountPath+"#notifications", fiber.StatusSeeOther)
-}
-
-// withdrawPost is the withdraw button of a support on /compte: the same
-// withdrawal as DELETE /api/v1/ideas/{id}/vote (castVote), then 303 back.
-func (s *Server) withdrawPost(c *fiber.Ctx) error {
-	if _, err := s.castVote(c, c.Params("id"), true); err != nil {
-		return err
-	}
-	s.setFlash(c, "soutien-retire")
-	return c.Redirect(accountPath+"#soutiens", fiber.StatusSeeOther)
-}
-
-func (s *Server) deletionPage(c *fiber.Ctx) error {
-	return s.renderDeletion(c, fiber.StatusOK, nil)
-}
-
-func (s *Server) renderDeletion(c *fiber.Ctx, status int, ferr *formError) error {
-	u := caller(c).user
-	act, err := s.store.Activity(ctx(c), u.ID, s.now())
+	_, t, err := s.confirmLink(c, c.FormValue(tokenField))
 	if err != nil {
 		return err
+	}
+	code, to := "adresse-confirmee", "/idees"
+	if t.Purpose == civic.TokenEmailChange {
+		code = "adresse-changee"
+	}
+	if p := caller(c); p != nil && p.session.Kind == civic.SessionCookie && p.user.ID == t.UserID {
+		to = securityPath
+	} else if t.Purpose == civic.TokenEmailChange {
+		to = "/connexion?" + returnField + "=" + url.QueryEscape(securityPath)
+	}
+	s.setFlash(c, code)
+	return c.Redirect(to, fiber.StatusSeeOther)
+}
+
+func (s *Server) verifyFailed(c *fiber.Ctx, status int, msg, field string) error {
+	return s.renderLink(c, status, "verification.html", "Lien de confirmation", linkView{Invalid: true}, accountMessage(c, msg, field))
+}
+
+// forgotView fills the reset request page.
+type forgotView struct {
+	Email, Validity string
+	Invalid         bool
+}
+
+func (s *Server) forgotPage(c *fiber.Ctx) error {
+	return s.renderForgot(c, fiber.StatusOK, forgotView{}, "")
+}
+
+func (s *Server) renderForgot(c *fiber.Ctx, status int, v forgotView, msg string) error {
+	v.Validity = frValidity(s.cfg.Accounts.ResetTTL)
+	data := map[string]any{"Title": "Mot de passe oublié", "Forgot": v, "Here": forgotPath}
+	if msg != "" {
+		data["Error"] = &formError{Msg: msg, Field: "email"}
+	}
+	c.Status(status)
+	return s.render(c, "oubli.html", data)
+}
+
+// forgotPost queues the reset mail and says the same for every address.
+func (s *Server) forgotPost(c *fiber.Ctx) error {
+	if err := sameOrigin(c); err != nil {
+		return err
+	}
+	if err := s.requestReset(c, c.FormValue("email")); err != nil {
+		return err
+	}
+	s.setFlash(c, "lien-reinitialisation")
+	return c.Redirect(forgotPath, fiber.StatusSeeOther)
+}
+
+func (s *Server) forgotFailed(c *fiber.Ctx, status int, msg, field string) error {
+	v := forgotView{Email: keep(c.FormValue("email"), 254), Invalid: true}
+	return s.renderForgot(c, status, v, accountMessage(c, msg, field))
+}
+
+// resetPage is what a reset link opens: the new password form, or why the
+// link does not work.
+func (s *Server) resetPage(c *fiber.Ctx) error {
+	tok := c.Query(tokenField)
+	if _, err := s.resetLink(c, tok); err != nil {
+		ce := toCivic(err)
+		if ce.Code != civic.ETOKEN {
+			return err
+		}
+		return s.renderLink(c, fiber.StatusBadRequest, "nouveau_mdp.html", "Nouveau mot de passe", linkView{Invalid: true}, tokenMessages[reasonOf(ce)])
+	}
+	return s.renderLink(c, fiber.StatusOK, "nouveau_mdp.html", "Nouveau mot de passe", linkView{Token: tok}, "")
+}
+
+func (s *Server) resetPost(c *fiber.Ctx) error {
+	if err := sameOrigin(c); err != nil {
+		return err
+	}
+	pw := c.FormValue("password")
+	if pw != c.FormValue("confirmation") {
+		return civic.FieldError("confirmation", "the two passwords differ")
+	}
+	if err := s.applyReset(c, c.FormValue(tokenField), pw); err != nil {
+		return err
+	}
+	s.setFlash(c, "mot-de-passe-reinitialise")
+	return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(securityPath), fiber.StatusSeeOther)
+}
+
+func (s *Server) resetFailed(c *fiber.Ctx, status int, msg, field string) error {
+	v := linkView{Token: c.FormValue(tokenField), Field: map[string]string{"password": "mdp-nouveau", "confirmation": "mdp-confirmation"}[field]}
+	ce := formErrorOf(c)
+	if ce != nil && (ce.Code == civic.ETOKEN || ce.Code == civic.ECSRF) || len(v.Token) > 128 {
+		v = linkView{Invalid: true}
+	}
+	return s.renderLink(c, status, "nouveau_mdp.html", "Nouveau mot de passe", v, accountMessage(c, msg, field))
+}
+
+// securityView fills /compte/securite.
+type securityView struct {
+	User       *civic.User
+	Level      civic.Assurance
+	Support    civic.Assurance // the level supports need
+	Sessions   []sessionRow
+	Verifiers  []verifierView
+	Field      string // the input in error
+	Email      string // the new address typed (kept after a refusal)
+	VerifyTTL  string
+	CSRF, Here string
+}
+
+type sessionRow struct {
+	civic.SessionView
+	KindFR, CreatedFR, LastUsedFR, ExpiresFR string
+}
+
+type verifierView struct {
+	Label, URL string
+}
+
+func (s *Server) securityPage(c *fiber.Ctx) error {
+	return s.renderSecurity(c, fiber.StatusOK, "", "", "")
+}
+
+var sessionKindFR = map[string]string{civic.SessionCookie: "navigateur", civic.SessionBearer: "jeton d'API"}
+
+func (s *Server) renderSecurity(c *fiber.Ctx, status int, msg, field, email string) error {
+	p := caller(c)
+	if p == nil || p.session.Kind != civic.SessionCookie {
+		return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(securityPath), fiber.StatusSeeOther)
+	}
+	u, err := s.store.UserByID(ctx(c), p.user.ID)
+	if err != nil {
+		return err
+	}
+	views, err := s.sessionViews(c)
+	if err != nil {
+		return err
+	}
+	v := securityView{User: u, Level: u.Level(), Support: s.cfg.Accounts.SupportAssurance, Field: accountInputs[field], Email: email,
+		VerifyTTL: frValidity(s.cfg.Accounts.VerifyTTL), CSRF: p.session.CSRF, Here: securityPath}
+	for _, sv := range views {
+		r := sessionRow{SessionView: sv, KindFR: sessionKindFR[sv.Kind], CreatedFR: frTime(sv.Created), ExpiresFR: frTime(sv.Expires), LastUsedFR: "—"}
+		if sv.LastUsed != nil {
+			r.LastUsedFR = frTime(*sv.LastUsed)
+		}
+		v.Sessions = append(v.Sessions, r)
+	}
+	for _, vf := range s.verifiers {
+		if u.Level() >= civic.AssuranceEmail && u.Level() < vf.Level() {
+			v.Verifiers = append(v.Verifiers, verifierView{Label: vf.Label(), URL: vf.StartURL(u)})
+		}
 	}
 	se, err := s.pageSession(c, "")
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Title": "Supprimer mon compte", "Session": se, "User": u, "Activity": act,
-		"Expert": u.Role == civic.RoleExpert, "Agent": u.Role == civic.RoleAgent, "Here": "/idees"}
-	if ferr != nil {
-		data["Error"] = ferr
+	data := map[string]any{"Title": "Sécurité du compte", "Security": v, "Session": se, "Here": securityPath}
+	if msg != "" {
+		data["Error"] = &formError{Msg: msg, Field: v.Field}
 	}
 	c.Status(status)
-	return s.render(c, "compte_suppression.html", data)
+	return s.render(c, "securite.html", data)
 }
 
-// deletionPost deletes the caller's account once they typed their
-// password: the store's erasure (DeleteUser, as DELETE /api/v1/me), the
-// session cookie expired, then 303 to the confirmation page. A wrong
-// password is 403 and deletes nothing; attempts count in the sign-in
-// limit (per address), like any password check.
-func (s *Server) deletionPost(c *fiber.Ctx) error {
-	u, err := s.store.UserByID(ctx(c), caller(c).user.ID)
+// securityFailed answers a refused form of the security page: anonymous
+// or expired sessions go to the sign-in page, others see the page again
+// with the message and the field marked (passwords are never kept).
+func (s *Server) securityFailed(c *fiber.Ctx, status int, msg, field string) error {
+	if status == fiber.StatusUnauthorized {
+		if c.Method() == fiber.MethodGet {
+			return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(securityPath), fiber.StatusSeeOther)
+		}
+		return s.renderSignIn(c, status, signInView{Retour: securityPath}, msg)
+	}
+	email := ""
+	if status != fiber.StatusForbidden {
+		email = keep(c.FormValue("email"), 254)
+	}
+	msg = accountMessage(c, msg, field)
+	if field == "password" { // on this page, only the address form's current password
+		msg = accountFieldMessages["current_password"]
+	}
+	return s.renderSecurity(c, status, msg, field, email)
+}
+
+// resendPost sends a new verification link, then back to retour.
+func (s *Server) resendPost(c *fiber.Ctx) error {
+	if _, err := s.sendVerification(c); err != nil {
+		return err
+	}
+	s.setFlash(c, "lien-renvoye")
+	return c.Redirect(s.accountReturn(c), fiber.StatusSeeOther)
+}
+
+// accountReturn is the form's retour, defaulting to the security page.
+func (s *Server) accountReturn(c *fiber.Ctx) string {
+	if c.FormValue(returnField) == "" {
+		return securityPath
+	}
+	return safeReturn(c.FormValue(returnField))
+}
+
+func (s *Server) resendFailed(c *fiber.Ctx, status int, msg, field string) error {
+	if status == fiber.StatusUnauthorized {
+		return s.securityFailed(c, status, msg, field)
+	}
+	return s.renderError(c, status, accountMessage(c, msg, field))
+}
+
+func (s *Server) passwordPost(c *fiber.Ctx) error {
+	next := c.FormValue("new_password")
+	if next != c.FormValue("confirmation") {
+		return civic.FieldError("confirmation", "the two passwords differ")
+	}
+	if _, err := s.changePassword(c, c.FormValue("current_password"), next); err != nil {
+		return err
+	}
+	s.setFlash(c, "mot-de-passe-change")
+	return c.Redirect(securityPath, fiber.StatusSeeOther)
+}
+
+func (s *Server) emailPost(c *fiber.Ctx) error {
+	if _, err := s.requestEmailChange(c, c.FormValue("email"), c.FormValue("password")); err != nil {
+		return err
+	}
+	s.setFlash(c, "adresse-demandee")
+	return c.Redirect(securityPath, fiber.StatusSeeOther)
+}
+
+func (s *Server) revokePost(c *fiber.Ctx) error {
+	current, err := s.revokeSession(c, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	password := c.FormValue("password")
-	if len(password) > 200 || !VerifyPassword(u.PasswordHash, password) {
-		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "user.delete_refused", Target: u.ID, Detail: s.clientIP(c)})
-		return &civic.Error{Code: civic.EFORBIDDEN, Message: "wrong password", Extra: map[string]any{"field": "password"}}
-	}
-	if err := s.eraseAccount(c); err != nil {
-		return err
-	}
-	s.setFlash(c, "compte-supprime")
-	return c.Redirect(deletedPath, fiber.StatusSeeOther)
-}
-
-// deletionFailed shows the deletion page again with the message, the
-// password field marked when it was wrong; never anything of what was typed.
-func (s *Server) deletionFailed(c *fiber.Ctx, status int, msg, field string) error {
-	switch {
-	case status == fiber.StatusUnauthorized && c.Method() == fiber.MethodGet:
-		return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(deletionPath), fiber.StatusSeeOther)
-	case status == fiber.StatusUnauthorized:
-		return s.renderSignIn(c, status, signInView{Retour: deletionPath}, msg)
-	case caller(c) == nil:
-		return s.renderError(c, status, msg)
-	}
-	ferr := &formError{Msg: msg}
-	if field == "password" {
-		ferr.Field = "mot-de-passe-suppression"
-	}
-	return s.renderDeletion(c, status, ferr)
-}
-
-// deletedPage confirms a deletion, once, right after it (the flash of the
-// redirect); anyone else arriving here goes to the list.
-func (s *Server) deletedPage(c *fiber.Ctx) error {
-	if c.Cookies(flashCookie) != "compte-supprime" {
+	if current {
+		s.setFlash(c, "deconnecte")
 		return c.Redirect("/idees", fiber.StatusSeeOther)
 	}
-	return s.render(c, "compte_supprime.html", map[string]any{"Title": "Compte supprimé", "Here": "/idees"})
+	s.setFlash(c, "session-fermee")
+	return c.Redirect(securityPath, fiber.StatusSeeOther)
 }
 
-// unsubscribePage is the page of an e-mail's unsubscribe link: it changes
-// nothing (link scanners open links), it shows what the person receives
-// and a button that posts the unsubscription. No sign-in: the signed token
-// names the account.
-func (s *Server) unsubscribePage(c *fiber.Ctx) error {
-	return s.renderUnsubscribe(c, fiber.StatusOK)
+func (s *Server) everywherePost(c *fiber.Ctx) error {
+	if _, err := s.signOutEverywhere(c); err != nil {
+		return err
+	}
+	s.setFlash(c, "deconnecte-partout")
+	return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(securityPath), fiber.StatusSeeOther)
 }
 
-func (s *Server) renderUnsubscribe(c *fiber.Ctx, status int) error {
-	userID, err := s.unsubscribeUser(ctx(c), c.Params("token"))
-	if err != nil {
-		return err
-	}
-	prefs, err := s.store.NotificationPrefs(ctx(c), userID)
-	if err != nil {
-		return err
-	}
-	c.Status(status)
-	return s.render(c, "desabonnement.html", map[string]any{"Title": "Se désabonner des e-mails de suivi", "Prefs": prefs,
-		"Action": unsubscribePath + "/" + url.PathEscape(c.Params("token")), "Here": "/idees"})
+// formErrorKey holds, in a form post's Locals, the refusal its onError
+// renders (formErrors sets it).
+const formErrorKey = "smartdeal.form_error"
+
+// formErrorOf is the refusal being rendered, if any.
+func formErrorOf(c *fiber.Ctx) *civic.Error {
+	ce, _ := c.Locals(formErrorKey).(*civic.Error)
+	return ce
 }
 
-// unsubscribePost unsubscribes the token's account from every status
-// e-mail, without signing in: from the page's button (then 303 back to the
-// page, which says it is done) or from a mail client's RFC 8058 one-click
-// POST (body List-Unsubscribe=One-Click, no cookie; answered 200 at once).
-// It is idempotent, and an account deleted since the mail is already
-// unsubscribed.
-func (s *Server) unsubscribePost(c *fiber.Ctx) error {
-	userID, err := s.unsubscribeUser(ctx(c), c.Params("token"))
-	if err != nil {
-		return err
-	}
-	oneClick := c.FormValue("List-Unsubscribe") == "One-Click"
-	source := "unsubscribe"
-	if oneClick {
-		source = "one-click"
-	}
-	if _, err := s.store.SetNotificationPrefs(ctx(c), userID, false, false, source, s.now()); err != nil && civic.ErrorCode(err) != civic.ENOTFOUND {
-		return err
-	}
-	if oneClick {
-		return s.renderUnsubscribe(c, fiber.StatusOK)
-	}
-	s.setFlash(c, "desabonne")
-	return c.Redirect(unsubscribePath+"/"+url.PathEscape(c.Params("token")), fiber.StatusSeeOther)
-}
-
-func (s *Server) unsubscribeFailed(c *fiber.Ctx, status int, msg, _ string) error {
-	c.Status(status)
-	return s.render(c, "erreur.html", map[string]any{"Title": "Lien de désabonnement", "Error": &formError{Msg: msg}, "Here": "/idees"})
+// accountFlash are the confirmations of the account pages (see flashMessages).
+var accountFlash = map[string]string{
+	"adresse-confirmee": "Votre adresse e-mail est confirmée : vous pouvez soutenir, proposer et commenter.",
+	"adresse-changee":   "Votre nouvelle adresse e-mail est confirmée et remplace l'ancienne ; vos autres sessions sont fermées.",
+	"lien-reinitialisation": "Si un compte existe pour cette adresse, un lien pour choisir un nouveau mot de passe vient d'y être envoyé. " +
+		"Pensez à regarder dans les courriers indésirables.",
+	"mot-de-passe-reinitialise": "Votre mot de passe est changé et toutes vos sessions sont fermées : connectez-vous avec le nouveau.",
+	"lien-renvoye":              "Un nouveau lien de confirmation vient d'être envoyé à votre adresse e-mail.",
+	"mot-de-passe-change":       "Votre mot de passe est changé ; vos autres sessions sont fermées.",
+	"adresse-demandee": "Un lien de confirmation vient d'être envoyé à la nouvelle adresse : elle remplacera l'ancienne quand vous l'aurez suivi. " +
+		"L'ancienne adresse est prévenue.",
+	"session-fermee":     "La session est fermée.",
+	"deconnecte-partout": "Toutes vos sessions sont fermées, sur tous vos appareils et pour toutes vos applications.",
 }

@@ -293,6 +293,7 @@ func TestBrowserSignInAndVote(t *testing.T) {
 	e := newBrowserEnv(t)
 	const email, password = "camille@example.fr", "mot de passe très sûr"
 	e.call("POST", "/api/v1/auth/signup", "", map[string]any{"email": email, "name": "Camille", "password": password}, 201, nil)
+	e.verify(email) // TestBrowserVerifyAndSupport follows the real link
 	ctx := browser(t)
 	if err := chromedp.Do(ctx, chromedp.Navigate(e.base+"/idees/"+e.p.ID), chromedp.WaitVisible(chromedp.ID("connexion"))); err != nil {
 		t.Fatal(err)

@@ -24,11 +24,15 @@ type commentFormReq struct {
 }
 
 // commentView is a comment as the page shows it: approved, or the
-// visitor's own still waiting for moderation (Pending; shown to them only).
+// visitor's own still waiting for moderation (Pending) or hidden by it
+// (Hidden, with the reason in French and the moderator's note), shown to
+// them only.
 type commentView struct {
 	ID, Author, Body string
 	Date, ISO        string // French date, and the machine-readable one for <time>
 	Pending          bool
+	Hidden           bool
+	Reason, Note     string
 }
 
 func (s *Server) commentForm() *pageForm {
@@ -41,8 +45,8 @@ func (s *Server) commentForm() *pageForm {
 // commentViews lists a proposal's approved comments with their authors'
 // names (an erased account's comments stay, signed "Anonyme"), and, for a
 // signed-in visitor, their own comments still waiting for moderation, so a
-// comment just sent does not seem lost. Nobody else's pending or hidden
-// comments are shown.
+// comment just sent does not seem lost, or hidden by it, with the reason.
+// Nobody else's pending or hidden comments are shown.
 func (s *Server) commentViews(c *fiber.Ctx, proposalID string) ([]commentView, error) {
 	me := ""
 	if p := caller(c); p != nil {
@@ -55,8 +59,8 @@ func (s *Server) commentViews(c *fiber.Ctx, proposalID string) ([]commentView, e
 	names := map[string]string{}
 	out := make([]commentView, 0, len(cs))
 	for _, cm := range cs {
-		pending := cm.Status == civic.CommentPending
-		if cm.Status != civic.CommentApproved && !(pending && cm.AuthorID == me) {
+		pending, hidden := cm.Status == civic.CommentPending, cm.Status == civic.CommentHidden
+		if cm.Status != civic.CommentApproved && !((pending || hidden) && cm.AuthorID == me) {
 			continue
 		}
 		name, ok := names[cm.AuthorID]
@@ -73,8 +77,12 @@ func (s *Server) commentViews(c *fiber.Ctx, proposalID string) ([]commentView, e
 			}
 			names[cm.AuthorID] = name
 		}
-		out = append(out, commentView{ID: cm.ID, Author: name, Body: cm.Body, Date: frDate(cm.Created),
-			ISO: cm.Created.UTC().Format(time.RFC3339), Pending: pending})
+		v := commentView{ID: cm.ID, Author: name, Body: cm.Body, Date: frDate(cm.Created),
+			ISO: cm.Created.UTC().Format(time.RFC3339), Pending: pending, Hidden: hidden}
+		if m := cm.Moderation; hidden && m != nil { // comments hidden before reasons were kept have none
+			v.Reason, v.Note = moderationReasonFR[m.Reason], m.Note
+		}
+		out = append(out, v)
 	}
 	return out, nil
 }
@@ -84,7 +92,7 @@ const commentsPerPage = 50
 
 // commentPage is one page of a proposal's comments: approved ones, oldest
 // first, and on the last page the visitor's own comments awaiting
-// moderation (they are the newest).
+// moderation or hidden by it.
 type commentPage struct {
 	Items       []commentView
 	Published   int // approved comments in all
@@ -92,12 +100,13 @@ type commentPage struct {
 	Prev, Next  string // links to the neighbouring pages, "" at the ends
 }
 
-// pageComments cuts views (approved and own pending, oldest first) into
-// the requested page (1-based; out of range falls back to the nearest).
+// pageComments cuts views (approved and own pending or hidden, oldest
+// first) into the requested page (1-based; out of range falls back to the
+// nearest).
 func pageComments(views []commentView, page int, here string) commentPage {
 	var approved, pending []commentView
 	for _, v := range views {
-		if v.Pending {
+		if v.Pending || v.Hidden {
 			pending = append(pending, v)
 		} else {
 			approved = append(approved, v)

@@ -22,7 +22,7 @@ const flashCookie = "sd_flash"
 var flashMessages = map[string]string{
 	"connecte":           "Vous êtes connecté·e.",
 	"deconnecte":         "Vous êtes déconnecté·e.",
-	"inscrit":            "Votre compte citoyen est créé ; vous êtes connecté·e.",
+	"inscrit":            "Votre compte citoyen est créé ; vous êtes connecté·e. Un lien de confirmation vient d'être envoyé à votre adresse e-mail : suivez-le pour pouvoir soutenir, proposer et commenter.",
 	"soutien-enregistre": "Soutien enregistré.",
 	"soutien-retire":     "Soutien retiré.",
 	"proposition-deposee": "Votre proposition est déposée : elle sera publiée après modération. " +
@@ -33,7 +33,7 @@ var flashMessages = map[string]string{
 	"decision-rejetee":   "Décision enregistrée : la proposition n'est pas retenue ; le motif est public.",
 	"decision-expertise": "La proposition est passée en cours d'expertise.",
 
-	// Mon compte (pages_account.go)
+	// Mon compte (pages_moncompte.go)
 	"preferences-enregistrees": "Vos préférences d'e-mail sont enregistrées.",
 	"compte-supprime":          "Votre compte est supprimé et vous êtes déconnecté·e.",
 	"desabonne":                "C'est fait : vous ne recevrez plus d'e-mails de suivi des propositions.",
@@ -52,6 +52,10 @@ var formMessages = map[string]string{
 	civic.ETOOMANY:      "Trop de demandes : réessayez dans {attente}.",
 	civic.EUNAVAILABLE:  "Service momentanément indisponible : réessayez plus tard.",
 	civic.EINTERNAL:     "Une erreur est survenue de notre côté : réessayez plus tard.",
+	civic.EUNVERIFIED: "Confirmez d'abord votre adresse e-mail : ouvrez le lien reçu à l'inscription, " +
+		"ou demandez-en un nouveau avec le bouton « Renvoyer le lien de confirmation ».",
+	civic.EASSURANCE: "Cette action demande une vérification d'identité renforcée : voyez la page « Sécurité du compte ».",
+	civic.ETOKEN:     "Ce lien n'est pas valide.",
 }
 
 // pageForm marks a route posted by an HTML form. Its guard also accepts the
@@ -108,6 +112,7 @@ func (s *Server) formErrors(f *pageForm) fiber.Handler {
 			msg = strings.ReplaceAll(msg, "{depassement}", groupThousands(over)+" €")
 		}
 		field, _ := ce.Extra["field"].(string)
+		c.Locals(formErrorKey, ce) // for onError: a link's reason, a wait, a resend offer
 		// A failed handler may have set a cookie or a Location already.
 		c.Response().Header.Del(fiber.HeaderLocation)
 		if rerr := f.onError(c, status, msg, field); rerr != nil {
@@ -121,7 +126,7 @@ func (s *Server) formErrors(f *pageForm) fiber.Handler {
 func (s *Server) renderError(c *fiber.Ctx, status int, msg string) error {
 	c.Status(status)
 	return s.render(c, "erreur.html", map[string]any{"Title": "Action impossible", "Error": &formError{Msg: msg},
-		"Here": safeReturn(c.FormValue(returnField))})
+		"Here": safeReturn(c.FormValue(returnField)), "Resend": civic.ErrorCode(formErrorOf(c)) == civic.EUNVERIFIED})
 }
 
 // safeReturn keeps a return path only if it is a same-site absolute path:
@@ -182,7 +187,10 @@ func (s *Server) takeFlash(c *fiber.Ctx) string {
 		return ""
 	}
 	s.clearCookie(c, flashCookie)
-	return flashMessages[code]
+	if m, ok := flashMessages[code]; ok {
+		return m
+	}
+	return accountFlash[code]
 }
 
 // clearCookie expires a cookie set with Path=/ (Fiber's ClearCookie sends no

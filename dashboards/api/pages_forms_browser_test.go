@@ -72,6 +72,7 @@ func TestBrowserNoScript(t *testing.T) {
 	if u, err := e.st.UserByEmail(context.Background(), email); err != nil || u.Role != civic.RoleCitizen {
 		t.Fatalf("account %v %v", u, err)
 	}
+	e.verify(email) // TestBrowserVerifyAndSupport follows the real link
 
 	// Sign out, then a wrong password: the sign-in page with the error,
 	// focused on the e-mail field, marked invalid.

@@ -8,6 +8,7 @@ import (
 	"regexp"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
@@ -74,14 +75,16 @@ func (f *formClient) csrf(path string) string {
 	return m[1]
 }
 
-// account creates a user with a real password hash and the given role.
+// account creates a user with a real password hash, the given role and
+// its address verified.
 func (e *env) account(role civic.Role, email, password string) *civic.User {
 	e.t.Helper()
 	hash, err := (api.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1}).Hash(password)
 	if err != nil {
 		e.t.Fatal(err)
 	}
-	u := &civic.User{Email: email, Name: "Dominique", Role: role, PasswordHash: hash}
+	verified := time.Now().UTC()
+	u := &civic.User{Email: email, Name: "Dominique", Role: role, PasswordHash: hash, EmailVerified: &verified}
 	if err := e.st.CreateUser(context.Background(), u); err != nil {
 		e.t.Fatal(err)
 	}

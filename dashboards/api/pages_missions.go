@@ -47,21 +47,24 @@ func summarizeFlight(tr *measure.Track) flightSummary {
 	return f
 }
 
-// linkedProposal is a proposal a mission serves. Proposals not public yet
-// are counted, never named: their title is their author's until moderation.
-type linkedProposal struct{ ID, Title string }
+// linkedProposal is a proposal a mission serves. Proposals waiting for
+// moderation are counted, never named, for visitors who may not see them:
+// their title is their author's until moderation. Proposals refused by it
+// are not even counted. Their author and the moderators see both named,
+// with their status (Status, "" for a public proposal).
+type linkedProposal struct{ ID, Title, Status string }
 
 type missionRow struct {
 	*civic.Mission
 	Kind, Status, Window string
 	Proposals            []linkedProposal
-	Hidden               int // linked proposals not public
+	Hidden               int // linked proposals waiting for moderation the visitor may not see
 }
 
 // missionRows dresses missions for the pages; proposals are looked up once
 // per request however many missions share them.
 func (s *Server) missionRows(c *fiber.Ctx, ms []*civic.Mission) ([]missionRow, error) {
-	seen := map[string]*civic.Proposal{}
+	seen := proposalCache{}
 	out := make([]missionRow, 0, len(ms))
 	for _, m := range ms {
 		r := missionRow{Mission: m, Kind: missionKindFR[m.Kind], Status: missionStatusFR[m.Status],
@@ -70,19 +73,17 @@ func (s *Server) missionRows(c *fiber.Ctx, ms []*civic.Mission) ([]missionRow, e
 			r.Kind = m.Kind
 		}
 		for _, id := range m.ProposalIDs {
-			p, ok := seen[id]
-			if !ok {
-				var err error
-				if p, err = s.store.Proposal(ctx(c), id); err != nil && civic.ErrorCode(err) != civic.ENOTFOUND {
-					return nil, err
-				}
-				seen[id] = p
+			p, err := s.cachedProposal(c, seen, id)
+			if err != nil {
+				return nil, err
 			}
 			switch {
 			case p == nil: // erased since: nothing to link to
 			case p.Status.Public():
 				r.Proposals = append(r.Proposals, linkedProposal{ID: p.ID, Title: p.Title})
-			default:
+			case canSee(c, p):
+				r.Proposals = append(r.Proposals, linkedProposal{ID: p.ID, Title: p.Title, Status: statusFR[p.Status]})
+			case p.Status == civic.StatusSubmitted:
 				r.Hidden++
 			}
 		}

@@ -268,12 +268,22 @@ func TestFormComment(t *testing.T) {
 		t.Fatalf("%d comments stored by refused posts", n)
 	}
 
-	// Not public: 409 as the JSON route (the author sees the page; others
-	// get the message alone); unknown proposal 404.
+	// Not public: 409 for its author, as the JSON route; 404 for anyone
+	// else, who may not learn it exists (the comment form of another
+	// citizen: the page of an unknown proposal); unknown proposal 404.
 	draft := e.idea(author, 10, false)
 	resp, html = f.post("/idees/"+draft.ID+"/commentaires", url.Values{"csrf": {tok}, "body": {"Trop tôt"}})
-	wantPage(t, "submitted proposal", resp, html, 409, "Erreur : Les commentaires ne sont ouverts que sur les propositions publiées.")
+	wantPage(t, "someone else's submitted proposal", resp, html, 404, "Erreur : Cette proposition n'existe pas")
 	e.problem("POST", "/api/v1/ideas/"+draft.ID+"/comments", author, map[string]any{"body": "Trop tôt"}, 409)
+	own := &civic.Proposal{CampaignID: e.campaign, ThemeID: "securite", Title: "Trop tôt pour commenter", Body: "Pas encore publiée.",
+		AuthorID: e.account(civic.RoleCitizen, "auteur@example.fr", pw).ID}
+	if err := e.st.CreateProposal(context.Background(), own); err != nil {
+		t.Fatal(err)
+	}
+	af := newFormClient(e)
+	af.signIn("auteur@example.fr", pw)
+	resp, html = af.post("/idees/"+own.ID+"/commentaires", url.Values{"csrf": {af.csrf("/idees/" + own.ID)}, "body": {"Trop tôt"}})
+	wantPage(t, "own submitted proposal", resp, html, 409, "Erreur : Les commentaires ne sont ouverts que sur les propositions publiées.")
 	resp, html = f.post("/idees/nope/commentaires", url.Values{"csrf": {tok}, "body": {"Perdu"}})
 	wantPage(t, "unknown proposal", resp, html, 404, "Erreur : Cette proposition n'existe pas")
 	if n := len(e.allComments(draft.ID)); n != 0 {

@@ -25,6 +25,9 @@ var problemStatus = map[string]int{
 	civic.ETOOMANY:      http.StatusTooManyRequests,
 	civic.EUNAVAILABLE:  http.StatusServiceUnavailable,
 	civic.EINTERNAL:     http.StatusInternalServerError,
+	civic.EUNVERIFIED:   http.StatusForbidden,
+	civic.EASSURANCE:    http.StatusForbidden,
+	civic.ETOKEN:        http.StatusBadRequest,
 }
 
 // ProblemTypeBase prefixes the "type" URI of every problem.

@@ -89,6 +89,37 @@ type APIConfig struct {
 	// replica on it) or "auto" (the default: sql on PostgreSQL, where
 	// replicas run; memory on SQLite, which is one process).
 	RateStore string `koanf:"rate_store"`
+
+	// Account security (docs/api.md, "Verified accounts", "Account security").
+	// SessionTTL is how long a browser sign-in lasts; defaults to 168h.
+	SessionTTL time.Duration `koanf:"session_ttl"`
+	// BearerTTL is how long a bearer token (API clients) lasts; defaults to 24h.
+	BearerTTL time.Duration `koanf:"bearer_ttl"`
+	// VerifyTTL is how long a verification or address-change link works;
+	// defaults to 48h. ResetTTL, a password-reset link; defaults to 1h.
+	VerifyTTL time.Duration `koanf:"verify_ttl"`
+	ResetTTL  time.Duration `koanf:"reset_ttl"`
+	// SupportAssurance is the identity assurance level supports need:
+	// 1 (default) a verified address, 2–3 a stronger check.
+	SupportAssurance int `koanf:"support_assurance"`
+	// MailLimit mails per MailWindow per account or address (links asked
+	// again, resets, address changes); defaults to 3 per 1h, -1 disables.
+	MailLimit  int           `koanf:"mail_limit"`
+	MailWindow time.Duration `koanf:"mail_window"`
+	// The mail outbox: look for due mail every MailPoll (5s); retry after
+	// MailRetry (30s) doubled per attempt up to MailRetryMax (1h); keep a
+	// mail as failed after MailAttempts (20).
+	MailPoll     time.Duration `koanf:"mail_poll"`
+	MailRetry    time.Duration `koanf:"mail_retry"`
+	MailRetryMax time.Duration `koanf:"mail_retry_max"`
+	MailAttempts int           `koanf:"mail_attempts"`
+}
+
+// accounts is the api package's view of the account settings.
+func (c APIConfig) accounts() api.AccountConfig {
+	return api.AccountConfig{BearerTTL: c.BearerTTL, VerifyTTL: c.VerifyTTL, ResetTTL: c.ResetTTL,
+		SupportAssurance: civic.Assurance(c.SupportAssurance), MailLimit: c.MailLimit, MailWindow: c.MailWindow,
+		Outbox: api.OutboxConfig{Poll: c.MailPoll, RetryBase: c.MailRetry, RetryMax: c.MailRetryMax, MaxAttempts: c.MailAttempts}}
 }
 
 // Rate stores (APIConfig.RateStore).
@@ -111,7 +142,10 @@ type Config struct {
 	Licence string       `koanf:"licence"`
 	// Mail is the SMTP relay; without mail.host, mail is written to the log.
 	Mail mail.Config `koanf:"mail"`
-	// Notify tunes the status e-mails (unsubscribe key, retries).
+	// Legal is who publishes, hosts and answers, for the legal pages
+	// (legal.publisher, legal.dpo_email…); see api.Legal.
+	Legal api.Legal `koanf:"legal"`
+	// Notify is the key of the status e-mails' unsubscribe links.
 	Notify api.NotifyConfig `koanf:"notify"`
 }
 
@@ -124,7 +158,10 @@ func DefaultConfig() Config {
 		HTTP:   HTTPConfig{Addr: "127.0.0.1:8080", BodyLimit: 64 << 10},
 		Influx: InfluxConfig{URL: "http://127.0.0.1:8086", Bucket: "smartdeal/autogen", CacheTTL: 30 * time.Second, Engine: measure.EngineAuto},
 		MQTT:   MQTTConfig{URL: "tcp://127.0.0.1:1883", ClientID: "smartdeal-api", TopicPrefix: smartdeal.DefaultTopicPrefix},
-		API:    APIConfig{RateStore: RateStoreAuto},
+		API: APIConfig{RateStore: RateStoreAuto, SessionTTL: 7 * 24 * time.Hour, BearerTTL: 24 * time.Hour,
+			VerifyTTL: 48 * time.Hour, ResetTTL: time.Hour, SupportAssurance: int(civic.AssuranceEmail), MailLimit: 3, MailWindow: time.Hour,
+			MailPoll: 5 * time.Second, MailRetry: 30 * time.Second, MailRetryMax: time.Hour, MailAttempts: 20},
+		Legal: api.DefaultLegal(),
 	}
 }
 
@@ -178,6 +215,10 @@ func (c Config) Validate() error {
 	if err := m.Validate("mail"); err != nil {
 		return err
 	}
+	legal := c.Legal
+	if err := legal.Validate(); err != nil {
+		return err
+	}
 	n := c.Notify
 	if err := n.Validate(); err != nil {
 		return err
@@ -188,8 +229,10 @@ func (c Config) Validate() error {
 	if c.Admin.Email != "" && !strings.Contains(c.Admin.Email, "@") {
 		return fmt.Errorf("admin.email: %q: not an e-mail address", c.Admin.Email)
 	}
-	if c.Admin.Password != "" && len(c.Admin.Password) < 10 {
-		return errors.New("admin.password: at least 10 characters (or empty to generate one)")
+	if c.Admin.Password != "" {
+		if err := api.CheckNewPassword("admin.password", c.Admin.Password); err != nil {
+			return fmt.Errorf("%s (or empty to generate one)", civic.ErrorMessage(err))
+		}
 	}
 	return nil
 }
@@ -258,7 +301,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	log.Info("rate limits", "store", rateStore)
 	a.srv, err = api.New(api.Config{BodyLimit: cfg.HTTP.BodyLimit, CookieSecure: cfg.HTTP.CookieSecure, Licence: cfg.Licence,
 		TrustedProxies: cfg.HTTP.TrustedProxies, ProxyHeader: cfg.HTTP.ProxyHeader,
-		Topics: topics, MQTTHost: cfg.MQTT.URL, PublicURL: cfg.HTTP.PublicURL, Notify: cfg.Notify},
+		Topics: topics, MQTTHost: cfg.MQTT.URL, PublicURL: cfg.HTTP.PublicURL,
+		SessionTTL: cfg.API.SessionTTL, Accounts: cfg.API.accounts(), Legal: cfg.Legal, Notify: cfg.Notify},
 		api.Deps{Store: a.store, Measurements: a.meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{},
 			RateLimiter: rate, Mail: mailer})
 	if err != nil {
@@ -266,6 +310,9 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	}
 	if a.feed != nil {
 		a.feed.hub, a.feed.srv = a.srv.Hub(), a.srv
+	}
+	if missing := cfg.Legal.Placeholders(); len(missing) > 0 {
+		log.Warn("legal pages show placeholders; set these keys before opening to the public", "keys", strings.Join(missing, ", "))
 	}
 	if err := bootstrap(ctx, a.store, cfg.Admin, log); err != nil {
 		return nil, err
@@ -331,15 +378,18 @@ func (a *App) Run(ctx context.Context) error {
 
 	a.log.Info("listening", "addr", a.Addr(), "db", dbKind(a.cfg.DB))
 	var wg sync.WaitGroup
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		if err := a.srv.Outbox().Run(runCtx); err != nil {
+			a.log.Error("mail outbox stopped", "err", err)
+		}
+	}()
 	serveErr := make(chan error, 1)
-	wg.Add(2)
+	wg.Add(1)
 	go func() {
 		defer wg.Done()
 		serveErr <- a.srv.App().Listener(a.ln)
-	}()
-	go func() {
-		defer wg.Done()
-		_ = a.srv.RunNotifications(runCtx) // returns nil when runCtx ends
 	}()
 	var err error
 	select {
@@ -418,7 +468,10 @@ func bootstrap(ctx context.Context, store *sqlstore.Store, a AdminConfig, log *s
 			if err != nil {
 				return err
 			}
-			if err := store.CreateUser(ctx, &civic.User{Email: a.Email, Name: "Administrator", Role: civic.RoleAdmin, PasswordHash: hash}); err != nil {
+			// The operator configured this address: it counts as verified.
+			verified := time.Now().UTC()
+			if err := store.CreateUser(ctx, &civic.User{Email: a.Email, Name: "Administrator", Role: civic.RoleAdmin, PasswordHash: hash,
+				EmailVerified: &verified}); err != nil {
 				return fmt.Errorf("bootstrap admin: %w", err)
 			}
 			if generated {

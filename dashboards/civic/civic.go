@@ -4,7 +4,8 @@
 // proposals and missions to measurement series. It holds types, rules and the
 // service interfaces that storage adapters implement (sqlstore) and the HTTP
 // layer consumes (api), in the style of WTF Dial: no dependency beyond the
-// standard library and the root smartdeal package.
+// standard library, the root smartdeal package and, for mission areas, the
+// GeoJSON library it wraps (github.com/paulmach/orb; only the API links it).
 package civic
 
 import (
@@ -58,6 +59,13 @@ type User struct {
 	Role         Role      `json:"role"`
 	PasswordHash string    `json:"-"`
 	Created      time.Time `json:"created"`
+	// EmailVerified is when the current address was verified (a link sent
+	// to it was followed); nil until then.
+	EmailVerified *time.Time `json:"email_verified,omitempty"`
+	// Assurance is the level a stronger identity check granted (0: none);
+	// Level() is what routes compare. AssuranceBy names the method.
+	Assurance   Assurance `json:"assurance"`
+	AssuranceBy string    `json:"assurance_by,omitempty"`
 }
 
 // Theme is a proposal category. The five SMART Deal themes are seeded.

@@ -3,6 +3,7 @@ package civic_test
 import (
 	"encoding/json"
 	"math"
+	"slices"
 	"testing"
 
 	"github.com/cd06/smartdeal"
@@ -23,10 +24,30 @@ func TestCheckTransition(t *testing.T) {
 		{civic.StatusSelected, civic.StatusInProgress, civic.RoleAgent, ""},
 		{civic.StatusRealized, civic.StatusSubmitted, civic.RoleAdmin, civic.ECONFLICT},
 		{civic.StatusPublished, "bogus", civic.RoleAdmin, civic.EINVALID},
+		{civic.StatusSubmitted, civic.StatusRefused, civic.RoleAdmin, ""},
+		{civic.StatusPublished, civic.StatusRefused, civic.RoleAdmin, ""},
+		{civic.StatusPublished, civic.StatusRefused, civic.RoleExpert, civic.EFORBIDDEN},
+		{civic.StatusShortlisted, civic.StatusRefused, civic.RoleAdmin, civic.ECONFLICT},
+		{civic.StatusRefused, civic.StatusPublished, civic.RoleAdmin, civic.ECONFLICT},
+		{civic.StatusSubmitted, civic.StatusRejected, civic.RoleAdmin, civic.ECONFLICT}, // it published what moderation refused
+		{civic.StatusUnderReview, civic.StatusRejected, civic.RoleExpert, ""},
 	} {
 		if got := civic.ErrorCode(civic.CheckTransition(tc.from, tc.to, tc.role)); got != tc.want {
 			t.Errorf("%s -> %s by %s: %q, want %q", tc.from, tc.to, tc.role, got, tc.want)
 		}
+	}
+}
+
+// TestPublic: a moderation refusal hides, a committee rejection does not.
+func TestPublic(t *testing.T) {
+	for _, st := range civic.Statuses {
+		want := st != civic.StatusSubmitted && st != civic.StatusRefused
+		if st.Public() != want {
+			t.Errorf("%s: Public() = %v", st, st.Public())
+		}
+	}
+	if civic.Status("bogus").Public() || slices.Contains(civic.PublicStatuses(), civic.StatusRefused) || !slices.Contains(civic.PublicStatuses(), civic.StatusRejected) {
+		t.Errorf("public statuses %v", civic.PublicStatuses())
 	}
 }
 

@@ -21,6 +21,13 @@ const (
 	EUNSUPPORTED  = "unsupported"  // media type not supported
 )
 
+// Error codes of account security (docs/api.md, "Verified accounts").
+const (
+	EUNVERIFIED = "email_unverified"   // the account's e-mail address is not verified yet
+	EASSURANCE  = "assurance_required" // the action needs a higher identity assurance level
+	ETOKEN      = "token_invalid"      // a single-use link that is unknown, expired, used or stale (Extra["reason"])
+)
+
 // Error is the one error type of the civic domain. Its Message is safe to show
 // to users; internal details stay in wrapped errors and logs.
 type Error struct {

@@ -90,69 +90,6 @@ func CheckMissionTransition(from, to MissionStatus) error {
 	return Errorf(ECONFLICT, "a mission cannot go from %s to %s", from, to)
 }
 
-// MaxPolygonVertices bounds the size of a mission area.
-const MaxPolygonVertices = 10000
-
-// ValidatePolygon checks that raw is a GeoJSON Polygon (RFC 7946): an exterior
-// ring and optional holes, each a closed ring of at least four [lon, lat]
-// positions within range, not degenerate (non-zero area).
-func ValidatePolygon(raw json.RawMessage) error {
-	if len(raw) == 0 {
-		return FieldError("area", "required (GeoJSON Polygon)")
-	}
-	var g struct {
-		Type        string          `json:"type"`
-		Coordinates [][][]float64   `json:"coordinates"`
-		Geometry    json.RawMessage `json:"geometry"`
-	}
-	if err := json.Unmarshal(raw, &g); err != nil {
-		return FieldError("area", "not a GeoJSON Polygon: %s", jsonErrText(err))
-	}
-	if g.Type == "Feature" && len(g.Geometry) > 0 {
-		return ValidatePolygon(g.Geometry)
-	}
-	if g.Type != "Polygon" {
-		return FieldError("area", "type must be \"Polygon\", got %q", truncate(g.Type, 40))
-	}
-	if len(g.Coordinates) == 0 {
-		return FieldError("area", "a polygon needs an exterior ring")
-	}
-	n := 0
-	for i, ring := range g.Coordinates {
-		if len(ring) < 4 {
-			return FieldError("area", "ring %d has %d positions, needs at least 4", i, len(ring))
-		}
-		n += len(ring)
-		if n > MaxPolygonVertices {
-			return FieldError("area", "more than %d positions", MaxPolygonVertices)
-		}
-		for j, pos := range ring {
-			if len(pos) < 2 || len(pos) > 3 {
-				return FieldError("area", "ring %d position %d: want [lon, lat]", i, j)
-			}
-			if !(pos[0] >= -180 && pos[0] <= 180) || !(pos[1] >= -90 && pos[1] <= 90) {
-				return FieldError("area", "ring %d position %d out of range", i, j)
-			}
-		}
-		first, last := ring[0], ring[len(ring)-1]
-		if first[0] != last[0] || first[1] != last[1] {
-			return FieldError("area", "ring %d is not closed (first and last positions differ)", i)
-		}
-		if math.Abs(ringArea(ring)) < 1e-12 {
-			return FieldError("area", "ring %d has no area", i)
-		}
-	}
-	return nil
-}
-
-func ringArea(ring [][]float64) float64 {
-	var a float64
-	for i := 0; i+1 < len(ring); i++ {
-		a += ring[i][0]*ring[i+1][1] - ring[i+1][0]*ring[i][1]
-	}
-	return a / 2
-}
-
 func jsonErrText(err error) string { return truncate(err.Error(), 120) }
 
 func truncate(s string, n int) string {

@@ -18,7 +18,15 @@ const (
 	StatusRejected    Status = "rejected"
 	StatusInProgress  Status = "in_progress"
 	StatusRealized    Status = "realized"
+	// StatusRefused is a moderation refusal (abusive, off-topic, duplicate…):
+	// unlike the committee's StatusRejected it hides the proposal from
+	// everyone but its author and the moderators. It carries a Moderation.
+	StatusRefused Status = "refused"
 )
+
+// Statuses lists every status, in workflow order, the moderation refusal last.
+var Statuses = []Status{StatusSubmitted, StatusPublished, StatusShortlisted, StatusUnderReview,
+	StatusSelected, StatusRejected, StatusInProgress, StatusRealized, StatusRefused}
 
 // Transition is one allowed status change and the roles that may make it.
 type Transition struct {
@@ -28,12 +36,19 @@ type Transition struct {
 
 // Transitions is the proposal workflow: submitted → published (moderation) →
 // shortlisted → under_review → selected | rejected(reason) → in_progress →
-// realized. Moderators may also reject at submission or publication.
+// realized. Moderators (administrators) refuse a proposal at submission, or
+// once published when its content is found abusive later: refused hides it
+// (Public is false) and needs a Moderation. A rejection is a public decision
+// with a public reason: the committee's after review, or an administrator's
+// of a published proposal (outside the département's remit, say); it is
+// never a way to moderate, and a submitted proposal cannot be rejected
+// (it would be published by it).
 var Transitions = []Transition{
 	{StatusSubmitted, StatusPublished, []Role{RoleAdmin}},
-	{StatusSubmitted, StatusRejected, []Role{RoleAdmin}},
+	{StatusSubmitted, StatusRefused, []Role{RoleAdmin}},
 	{StatusPublished, StatusShortlisted, []Role{RoleAdmin, RoleExpert}},
 	{StatusPublished, StatusRejected, []Role{RoleAdmin}},
+	{StatusPublished, StatusRefused, []Role{RoleAdmin}},
 	{StatusShortlisted, StatusUnderReview, []Role{RoleAdmin, RoleExpert}},
 	{StatusShortlisted, StatusRejected, []Role{RoleAdmin, RoleExpert}},
 	{StatusUnderReview, StatusSelected, []Role{RoleAdmin, RoleExpert}},
@@ -44,16 +59,30 @@ var Transitions = []Transition{
 
 // Valid reports whether s is a known status.
 func (s Status) Valid() bool {
-	switch s {
-	case StatusSubmitted, StatusPublished, StatusShortlisted, StatusUnderReview,
-		StatusSelected, StatusRejected, StatusInProgress, StatusRealized:
-		return true
+	for _, x := range Statuses {
+		if s == x {
+			return true
+		}
 	}
 	return false
 }
 
-// Public reports whether proposals in this status are visible to everyone.
-func (s Status) Public() bool { return s != StatusSubmitted }
+// Public reports whether proposals in this status are visible to everyone:
+// not while waiting for moderation (submitted) nor once refused by it. The
+// others are seen by their author and the moderators only, and nowhere
+// else (lists, open data, missions, votes, comments).
+func (s Status) Public() bool { return s.Valid() && s != StatusSubmitted && s != StatusRefused }
+
+// PublicStatuses lists the statuses for which Public is true.
+func PublicStatuses() []Status {
+	var out []Status
+	for _, s := range Statuses {
+		if s.Public() {
+			out = append(out, s)
+		}
+	}
+	return out
+}
 
 // VotingOpen reports whether citizens may vote (or withdraw a vote) in this status.
 func (s Status) VotingOpen() bool { return s == StatusPublished || s == StatusShortlisted }
@@ -96,6 +125,9 @@ type Proposal struct {
 	Votes            int       `json:"votes"`
 	Created          time.Time `json:"created"`
 	Updated          time.Time `json:"updated"`
+	// Moderation says why a refused proposal was refused (status refused
+	// only); like the proposal, only its author and the moderators see it.
+	Moderation *Moderation `json:"moderation,omitempty"`
 }
 
 // Validate checks a new proposal's fields.
@@ -131,19 +163,26 @@ type StatusChange struct {
 	From       Status    `json:"from"`
 	To         Status    `json:"to"`
 	By         string    `json:"by"`
-	Reason     string    `json:"reason,omitempty"`
+	Reason     string    `json:"reason,omitempty"` // a rejection's public reason, a refusal's note
 	At         time.Time `json:"at"`
+	// ReasonCode is a moderation refusal's reason.
+	ReasonCode ModerationReason `json:"reason_code,omitempty"`
 }
 
 // CommentStatus is a comment's moderation state.
 type CommentStatus string
 
-// Comment moderation states: new comments wait for a moderator.
+// Comment moderation states: new comments wait for a moderator, who
+// approves them (public) or hides them with a Moderation (seen by their
+// author and the moderators only).
 const (
 	CommentPending  CommentStatus = "pending"
 	CommentApproved CommentStatus = "approved"
 	CommentHidden   CommentStatus = "hidden"
 )
+
+// CommentStatuses lists every comment state.
+var CommentStatuses = []CommentStatus{CommentPending, CommentApproved, CommentHidden}
 
 // Comment is a remark on a proposal.
 type Comment struct {
@@ -153,6 +192,8 @@ type Comment struct {
 	Body       string        `json:"body"`
 	Status     CommentStatus `json:"status"`
 	Created    time.Time     `json:"created"`
+	// Moderation says why a hidden comment was hidden (status hidden only).
+	Moderation *Moderation `json:"moderation,omitempty"`
 }
 
 // Validate checks a new comment.

@@ -14,6 +14,10 @@ type Session struct {
 	CSRF      string
 	Created   time.Time
 	Expires   time.Time
+	// ID names the session to its owner (list, revoke); it is not the token.
+	ID string
+	// LastUsed is the last request made with it, to within SessionTouchEvery.
+	LastUsed *time.Time
 }
 
 // Session kinds.
@@ -78,6 +82,10 @@ type ProposalService interface {
 	// SetStatus applies one workflow step for actor; a selection that would
 	// exceed the campaign budget fails with EOVERBUDGET and Extra["over_by_eur"].
 	SetStatus(ctx context.Context, proposalID string, to Status, actor *User, reason string) (*Proposal, error)
+	// RefuseProposal is the moderation step to StatusRefused (SetStatus
+	// refuses it): the transition is checked as any other and m is stored
+	// with the proposal, its history and the audit log.
+	RefuseProposal(ctx context.Context, proposalID string, actor *User, m Moderation) (*Proposal, error)
 	Shortlist(ctx context.Context, campaignID string, actor *User) ([]string, error)
 }
 
@@ -94,7 +102,10 @@ type VoteService interface {
 type DiscussionService interface {
 	AddComment(ctx context.Context, c *Comment) error
 	Comments(ctx context.Context, proposalID string, all bool) ([]*Comment, error)
+	// ModerateComment approves a comment (clearing any earlier moderation);
+	// hiding one takes HideComment.
 	ModerateComment(ctx context.Context, id string, status CommentStatus, actor string) (*Comment, error)
+	HideComment(ctx context.Context, id string, m Moderation, actor string) (*Comment, error)
 	PutReview(ctx context.Context, r *Review) error
 	Reviews(ctx context.Context, proposalID string) ([]*Review, error)
 }

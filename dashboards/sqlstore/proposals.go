@@ -124,7 +124,7 @@ func (s *Store) CreateCampaign(ctx context.Context, c *civic.Campaign) error {
 
 const proposalCols = `p.id, p.campaign_id, p.theme_id, p.author_id, p.title, p.body, p.lat, p.lon,
 	p.estimated_cost_eur, p.status, p.rejection_reason, p.created, p.updated,
-	(SELECT COUNT(*) FROM votes v WHERE v.proposal_id = p.id)`
+	(SELECT COUNT(*) FROM votes v WHERE v.proposal_id = p.id) + p.erased_votes, p.moderation_reason, p.moderation_note`
 
 func scanProposal(r interface{ Scan(...any) error }) (*civic.Proposal, error) {
 	var p civic.Proposal
@@ -132,11 +132,15 @@ func scanProposal(r interface{ Scan(...any) error }) (*civic.Proposal, error) {
 	var lat, lon sql.NullFloat64
 	var status string
 	var created, updated int64
+	var m civic.Moderation
 	if err := r.Scan(&p.ID, &p.CampaignID, &p.ThemeID, &author, &p.Title, &p.Body, &lat, &lon,
-		&p.EstimatedCostEUR, &status, &p.RejectionReason, &created, &updated, &p.Votes); err != nil {
+		&p.EstimatedCostEUR, &status, &p.RejectionReason, &created, &updated, &p.Votes, &m.Reason, &m.Note); err != nil {
 		return nil, err
 	}
 	p.AuthorID, p.Status, p.Created, p.Updated = author.String, civic.Status(status), fromMS(created), fromMS(updated)
+	if m.Reason != "" {
+		p.Moderation = &m
+	}
 	if lat.Valid && lon.Valid {
 		p.Location = &civic.Point{Lat: lat.Float64, Lon: lon.Float64}
 	}
@@ -250,7 +254,7 @@ func (s *Store) Proposals(ctx context.Context, f civic.ProposalFilter) ([]*civic
 
 // History lists a proposal's status changes, oldest first.
 func (s *Store) History(ctx context.Context, proposalID string) ([]*civic.StatusChange, error) {
-	rows, err := s.query(ctx, s.db, `SELECT proposal_id, from_status, to_status, by_user, reason, at
+	rows, err := s.query(ctx, s.db, `SELECT proposal_id, from_status, to_status, by_user, reason, at, reason_code
 		FROM proposal_history WHERE proposal_id = ? ORDER BY seq`, proposalID)
 	if err != nil {
 		return nil, fmt.Errorf("history: %w", err)
@@ -261,7 +265,7 @@ func (s *Store) History(ctx context.Context, proposalID string) ([]*civic.Status
 		var c civic.StatusChange
 		var from, to string
 		var at int64
-		if err := rows.Scan(&c.ProposalID, &from, &to, &c.By, &c.Reason, &at); err != nil {
+		if err := rows.Scan(&c.ProposalID, &from, &to, &c.By, &c.Reason, &at, &c.ReasonCode); err != nil {
 			return nil, fmt.Errorf("scan history: %w", err)
 		}
 		c.From, c.To, c.At = civic.Status(from), civic.Status(to), fromMS(at)
@@ -277,6 +281,9 @@ func (s *Store) History(ctx context.Context, proposalID string) ([]*civic.Status
 // selections cannot together exceed it (SQLite transactions are already
 // exclusive writers).
 func (s *Store) SetStatus(ctx context.Context, proposalID string, to civic.Status, actor *civic.User, reason string) (*civic.Proposal, error) {
+	if to == civic.StatusRefused {
+		return nil, civic.FieldError("reason_code", "required for a moderation refusal")
+	}
 	reason = strings.TrimSpace(reason)
 	if to == civic.StatusRejected && (reason == "" || len(reason) > 2000) {
 		return nil, civic.FieldError("reason", "a rejection needs a public reason (at most 2000 characters)")
@@ -298,6 +305,30 @@ func (s *Store) SetStatus(ctx context.Context, proposalID string, to civic.Statu
 			}
 		}
 		return s.applyStatus(ctx, tx, p, to, actor.ID, reason)
+	})
+	if err != nil {
+		return nil, err
+	}
+	return s.Proposal(ctx, proposalID)
+}
+
+// RefuseProposal is the moderation refusal: the proposal goes to refused
+// (from the statuses civic.Transitions allows, for the roles it names),
+// hidden from everyone but its author and the moderators, with m stored on
+// the proposal and in its history, and the audit entry naming the reason.
+func (s *Store) RefuseProposal(ctx context.Context, proposalID string, actor *civic.User, m civic.Moderation) (*civic.Proposal, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		p, err := scanProposal(s.row(ctx, tx, `SELECT `+proposalCols+` FROM proposals p WHERE p.id = ?`, proposalID))
+		if err != nil {
+			return notFound(err, "proposal")
+		}
+		if err := civic.CheckTransition(p.Status, civic.StatusRefused, actor.Role); err != nil {
+			return err
+		}
+		return s.applyChange(ctx, tx, p, civic.StatusRefused, actor.ID, m.Note, &m)
 	})
 	if err != nil {
 		return nil, err
@@ -346,26 +377,45 @@ func (s *Store) checkBudget(ctx context.Context, tx *sql.Tx, p *civic.Proposal) 
 }
 
 func (s *Store) applyStatus(ctx context.Context, tx *sql.Tx, p *civic.Proposal, to civic.Status, actor, reason string) error {
+	return s.applyChange(ctx, tx, p, to, actor, reason, nil)
+}
+
+// applyChange moves p to status to: the conditional update, the history
+// row and the audit entry; m is the moderation of a refusal (nil for any
+// other step, which keeps the proposal's).
+func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, p *civic.Proposal, to civic.Status, actor, reason string, m *civic.Moderation) error {
 	now := time.Now().UTC()
 	rejection := p.RejectionReason
 	if to == civic.StatusRejected {
 		rejection = reason
 	}
-	res, err := s.exec(ctx, tx, `UPDATE proposals SET status = ?, rejection_reason = ?, updated = ? WHERE id = ? AND status = ?`,
-		string(to), rejection, ms(now), p.ID, string(p.Status))
+	var mod civic.Moderation
+	if p.Moderation != nil {
+		mod = *p.Moderation
+	}
+	detail, code := string(p.Status)+"->"+string(to), ""
+	if m != nil {
+		mod, code = *m, string(m.Reason)
+		detail += " reason_code=" + code
+		if m.Note != "" {
+			detail += " note=" + m.Note
+		}
+	}
+	res, err := s.exec(ctx, tx, `UPDATE proposals SET status = ?, rejection_reason = ?, moderation_reason = ?, moderation_note = ?, updated = ?
+		WHERE id = ? AND status = ?`, string(to), rejection, string(mod.Reason), mod.Note, ms(now), p.ID, string(p.Status))
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}
 	if n, _ := res.RowsAffected(); n == 0 {
 		return civic.Errorf(civic.ECONFLICT, "the proposal changed meanwhile; reload and retry")
 	}
-	_, err = s.exec(ctx, tx, `INSERT INTO proposal_history (proposal_id, seq, from_status, to_status, by_user, reason, at)
-		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM proposal_history WHERE proposal_id = ?), ?, ?, ?, ?, ?)`,
-		p.ID, p.ID, string(p.Status), string(to), actor, reason, ms(now))
+	_, err = s.exec(ctx, tx, `INSERT INTO proposal_history (proposal_id, seq, from_status, to_status, by_user, reason, at, reason_code)
+		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM proposal_history WHERE proposal_id = ?), ?, ?, ?, ?, ?, ?)`,
+		p.ID, p.ID, string(p.Status), string(to), actor, reason, ms(now), code)
 	if err != nil {
 		return fmt.Errorf("insert history: %w", err)
 	}
-	return s.audit(ctx, tx, actor, "proposal.status", p.ID, string(p.Status)+"->"+string(to))
+	return s.audit(ctx, tx, actor, "proposal.status", p.ID, detail)
 }
 
 // Shortlist applies the campaign's rule (top N per theme and/or a vote

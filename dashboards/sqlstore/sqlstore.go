@@ -97,12 +97,15 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 			cfg.MaxOpenConns = 16
 		}
 	} else {
+		// secure_delete overwrites deleted content with zeros (in the page,
+		// in freed pages and in index entries), so an erased account leaves
+		// no bytes in the file (DeleteUser, scrub).
 		path := strings.TrimPrefix(strings.TrimPrefix(cfg.DSN, "sqlite:"), "file:")
 		if i := strings.IndexByte(path, '?'); i >= 0 {
 			path = path[:i]
 		}
 		dsn := "file:" + path + "?_pragma=busy_timeout(" + strconv.FormatInt(cfg.BusyTimeout.Milliseconds(), 10) + ")" +
-			"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_txlock=immediate"
+			"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_txlock=immediate"
 		s.db, err = sql.Open("sqlite", dsn)
 		if cfg.MaxOpenConns == 0 {
 			cfg.MaxOpenConns = 8

@@ -23,8 +23,8 @@ func (s *Store) CreateUser(ctx context.Context, u *civic.User) error {
 		return civic.FieldError("role", "unknown role %q", u.Role)
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
-		_, err := s.exec(ctx, tx, `INSERT INTO users (id, email, name, role, password_hash, created) VALUES (?, ?, ?, ?, ?, ?)`,
-			u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, ms(u.Created))
+		_, err := s.exec(ctx, tx, `INSERT INTO users (id, email, name, role, password_hash, created, email_verified, assurance, assurance_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+			u.ID, u.Email, u.Name, string(u.Role), u.PasswordHash, ms(u.Created), nullMS(u.EmailVerified), int(u.Assurance), u.AssuranceBy)
 		if isUnique(err) {
 			return civic.Errorf(civic.ECONFLICT, "an account with this e-mail address exists")
 		}
@@ -35,16 +35,18 @@ func (s *Store) CreateUser(ctx context.Context, u *civic.User) error {
 	})
 }
 
-const userCols = `id, email, name, role, password_hash, created`
+const userCols = `id, email, name, role, password_hash, created, email_verified, assurance, assurance_by`
 
 func scanUser(r interface{ Scan(...any) error }) (*civic.User, error) {
 	var u civic.User
 	var role string
 	var created int64
-	if err := r.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &created); err != nil {
+	var verified sql.NullInt64
+	var level int
+	if err := r.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &created, &verified, &level, &u.AssuranceBy); err != nil {
 		return nil, err
 	}
-	u.Role, u.Created = civic.Role(role), fromMS(created)
+	u.Role, u.Created, u.EmailVerified, u.Assurance = civic.Role(role), fromMS(created), fromNullMS(verified), civic.Assurance(level)
 	return &u, nil
 }
 
@@ -67,11 +69,18 @@ func (s *Store) UserByID(ctx context.Context, id string) (*civic.User, error) {
 }
 
 // SetUserRole changes a user's role (administrators only; the API checks).
+// Demoting the last administrator is refused (civic.LastAdminError), in the
+// same transaction as the change, so concurrent demotions cannot leave none.
 func (s *Store) SetUserRole(ctx context.Context, actor, userID string, role civic.Role) error {
 	if !role.Valid() {
 		return civic.FieldError("role", "unknown role %q", role)
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		if role != civic.RoleAdmin {
+			if err := s.keepAnAdmin(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
 		res, err := s.exec(ctx, tx, `UPDATE users SET role = ? WHERE id = ?`, string(role), userID)
 		if err != nil {
 			return fmt.Errorf("set role: %w", err)
@@ -83,10 +92,70 @@ func (s *Store) SetUserRole(ctx context.Context, actor, userID string, role civi
 	})
 }
 
-// DeleteUser erases an account (GDPR right to erasure): the user row, sessions,
-// votes and reviews go; proposals and comments stay, detached from the author.
+// keepAnAdmin refuses, inside tx, a change that would take the role of
+// administrator from userID when userID is the only administrator. On
+// PostgreSQL the administrators' rows are locked (FOR UPDATE) until tx ends:
+// a concurrent demotion waits, then no longer sees the account this one
+// demoted, and is refused. SQLite transactions are already one writer at a
+// time (BEGIN IMMEDIATE).
+func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string) error {
+	lock := ""
+	if s.postgres {
+		lock = " FOR UPDATE"
+	}
+	rows, err := s.query(ctx, tx, `SELECT id FROM users WHERE role = ?`+lock, string(civic.RoleAdmin))
+	if err != nil {
+		return fmt.Errorf("administrators: %w", err)
+	}
+	defer rows.Close()
+	target, others := false, 0
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			return fmt.Errorf("scan administrator: %w", err)
+		}
+		if id == userID {
+			target = true
+		} else {
+			others++
+		}
+	}
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("administrators: %w", err)
+	}
+	if target && others == 0 {
+		return civic.LastAdminError()
+	}
+	return nil
+}
+
+// DeleteUser erases an account (GDPR right to erasure, art. 17). What the
+// person made public stays, without them; everything else about them goes:
+//
+//   - the account row and its sessions are deleted;
+//   - supports: on proposals whose voting is still open they are withdrawn (as
+//     by Unvote: an erased citizen who signs up again cannot count twice); on
+//     proposals whose voting has closed they become an anonymous count
+//     (proposals.erased_votes), so the counts the decisions were taken on stay;
+//     either way no row names the voter;
+//   - proposals and comments that were public stay, author NULL; a proposal
+//     still awaiting moderation and a comment that is pending or hidden were
+//     never public and are deleted;
+//   - expert reviews stay with the proposal they scored, expert NULL;
+//   - proposal history and audit entries keep the event with civic.ErasedUser
+//     in place of the id, and audit entries of sign-ins lose the client
+//     address they carried (as does any entry whose detail names the id).
+//
+// The agent of a mission is refused (reassign first), and so is the last
+// administrator (civic.LastAdminError). On SQLite the bytes are then scrubbed
+// from the database file and its WAL (see scrub).
 func (s *Store) DeleteUser(ctx context.Context, userID string) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	now := ms(time.Now())
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		var role string
+		if err := s.row(ctx, tx, `SELECT role FROM users WHERE id = ?`, userID).Scan(&role); err != nil {
+			return notFound(err, "user")
+		}
 		var n int
 		if err := s.row(ctx, tx, `SELECT COUNT(*) FROM missions WHERE agent_id = ?`, userID).Scan(&n); err != nil {
 			return fmt.Errorf("count missions: %w", err)
@@ -94,30 +163,90 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 		if n > 0 {
 			return civic.Errorf(civic.ECONFLICT, "the account is the agent of %d mission(s); reassign them first", n)
 		}
-		for _, q := range []string{
-			`DELETE FROM votes WHERE user_id = ?`,
-			`DELETE FROM sessions WHERE user_id = ?`,
-			`DELETE FROM reviews WHERE expert_id = ?`,
-			`UPDATE proposals SET author_id = NULL WHERE author_id = ?`,
-			`UPDATE comments SET author_id = NULL WHERE author_id = ?`,
-			`UPDATE audit SET actor = 'deleted' WHERE actor = ?`,
+		if civic.Role(role) == civic.RoleAdmin {
+			if err := s.keepAnAdmin(ctx, tx, userID); err != nil {
+				return err
+			}
+		}
+		pub, short := string(civic.StatusPublished), string(civic.StatusShortlisted)
+		for _, st := range []struct {
+			q    string
+			args []any
+		}{
+			{`UPDATE proposals SET erased_votes = erased_votes + 1
+				WHERE id IN (SELECT proposal_id FROM votes WHERE user_id = ?)
+				AND NOT (status IN (?, ?) AND campaign_id IN (SELECT id FROM campaigns WHERE starts <= ? AND ends > ?))`,
+				[]any{userID, pub, short, now, now}},
+			{`DELETE FROM votes WHERE user_id = ?`, []any{userID}},
+			{`DELETE FROM sessions WHERE user_id = ?`, []any{userID}},
+			{`DELETE FROM comments WHERE author_id = ? AND status <> ?`, []any{userID, string(civic.CommentApproved)}},
+			// What was never public (awaiting or refused at moderation) goes with its author.
+			{`DELETE FROM proposals WHERE author_id = ? AND status IN (?, ?)`, []any{userID, string(civic.StatusSubmitted), string(civic.StatusRefused)}},
+			{`UPDATE proposals SET author_id = NULL WHERE author_id = ?`, []any{userID}},
+			{`UPDATE comments SET author_id = NULL WHERE author_id = ?`, []any{userID}},
+			{`UPDATE reviews SET expert_id = NULL WHERE expert_id = ?`, []any{userID}},
+			{`UPDATE proposal_history SET by_user = ? WHERE by_user = ?`, []any{civic.ErasedUser, userID}},
+			{`UPDATE audit SET detail = '' WHERE ((actor = ? OR target = ?) AND action LIKE 'auth.%') OR detail LIKE '%' || ? || '%'`,
+				[]any{userID, userID, userID}},
+			{`UPDATE audit SET actor = ? WHERE actor = ?`, []any{civic.ErasedUser, userID}},
+			{`UPDATE audit SET target = ? WHERE target = ?`, []any{civic.ErasedUser, userID}},
 		} {
-			if _, err := s.exec(ctx, tx, q, userID); err != nil {
+			if _, err := s.exec(ctx, tx, st.q, st.args...); err != nil {
 				return fmt.Errorf("erase user data: %w", err)
 			}
 		}
-		res, err := s.exec(ctx, tx, `DELETE FROM users WHERE id = ?`, userID)
-		if err != nil {
+		if _, err := s.exec(ctx, tx, `DELETE FROM users WHERE id = ?`, userID); err != nil {
 			return fmt.Errorf("delete user: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return civic.Errorf(civic.ENOTFOUND, "user not found")
-		}
-		return s.audit(ctx, tx, "deleted", "user.delete", "deleted", "")
+		return s.audit(ctx, tx, civic.ErasedUser, "user.delete", civic.ErasedUser, "")
 	})
+	if err != nil {
+		return err
+	}
+	s.scrub(ctx)
+	return nil
 }
 
-// ExportUser gathers everything stored about a user (GDPR right of access).
+// scrub makes what an erasure deleted unreadable in SQLite's files. Every
+// connection runs with secure_delete on (Open), so the pages the erasure
+// wrote carry zeros where the rows were (free space, freed pages, index
+// entries); but they were written to the WAL, and the WAL's older frames
+// still hold the pages as they were. A TRUNCATE checkpoint copies the new
+// pages into the database file and empties the WAL; it waits (busy timeout)
+// for readers of an older snapshot. The erasure is committed either way, so a
+// failure is logged, not returned; the next erasure's checkpoint catches up.
+// PostgreSQL has no such control: see docs/api.md (VACUUM and retention).
+func (s *Store) scrub(ctx context.Context) {
+	if s.postgres {
+		return
+	}
+	if err := s.Checkpoint(ctx); err != nil {
+		s.log.Warn("erasure: WAL checkpoint incomplete; erased rows may stay in the WAL until the next one", "err", err)
+	}
+}
+
+// Checkpoint copies SQLite's WAL into the database file and truncates it
+// (PRAGMA wal_checkpoint(TRUNCATE)); a no-op on PostgreSQL.
+func (s *Store) Checkpoint(ctx context.Context) error {
+	if s.postgres {
+		return nil
+	}
+	var busy, frames, done int
+	if err := s.db.QueryRowContext(ctx, `PRAGMA wal_checkpoint(TRUNCATE)`).Scan(&busy, &frames, &done); err != nil {
+		return fmt.Errorf("wal checkpoint: %w", err)
+	}
+	if busy != 0 {
+		return fmt.Errorf("wal checkpoint: busy (%d of %d frames copied)", done, frames)
+	}
+	return nil
+}
+
+// ExportUser gathers everything stored about a user (GDPR right of access),
+// and nothing about anyone else: audit entries about the user that another
+// account or an anonymous client did name civic.OtherActor as the actor and
+// lose their detail (a failed sign-in's detail is the address of whoever
+// tried, so it is never exported), and entries where the user acted on
+// another account name civic.OtherActor as the target, without detail.
 func (s *Store) ExportUser(ctx context.Context, userID string) (*civic.Export, error) {
 	u, err := s.UserByID(ctx, userID)
 	if err != nil {
@@ -161,16 +290,45 @@ func (s *Store) ExportUser(ctx context.Context, userID string) (*civic.Export, e
 	if ex.Audit, err = scanAudit(rows); err != nil {
 		return nil, err
 	}
+	if ex.Audit == nil {
+		ex.Audit = []*civic.AuditEntry{}
+	}
+	for _, e := range ex.Audit {
+		ownAuditView(e, userID)
+	}
 	if err := s.row(ctx, s.db, `SELECT COUNT(*) FROM sessions WHERE user_id = ?`, userID).Scan(&ex.Sessions); err != nil {
 		return nil, fmt.Errorf("export sessions: %w", err)
 	}
 	return ex, nil
 }
 
+// ownAuditView strips from an audit entry about userID what is about
+// someone else (ExportUser).
+func ownAuditView(e *civic.AuditEntry, userID string) {
+	byUser := e.Actor == userID && e.Action != "auth.signin_failed" // a failed sign-in is whoever tried
+	// Keep a detail the user's own action wrote, or one that describes the
+	// user (the role an administrator gave them); drop the rest (client
+	// addresses of others).
+	keepDetail := byUser || (e.Target == userID && e.Action == "user.role")
+	if !byUser {
+		e.Actor = civic.OtherActor
+	}
+	// The targets of these actions are accounts: another's is not the user's to see.
+	if e.Target != userID && (strings.HasPrefix(e.Action, "user.") || strings.HasPrefix(e.Action, "auth.") || strings.HasPrefix(e.Action, "gdpr.")) {
+		e.Target, keepDetail = civic.OtherActor, false
+	}
+	if !keepDetail {
+		e.Detail = ""
+	}
+}
+
 // CreateSession stores a session by the hash of its token.
 func (s *Store) CreateSession(ctx context.Context, se *civic.Session) error {
-	_, err := s.exec(ctx, s.db, `INSERT INTO sessions (token_hash, user_id, kind, csrf, created, expires) VALUES (?, ?, ?, ?, ?, ?)`,
-		se.TokenHash, se.UserID, se.Kind, se.CSRF, ms(se.Created), ms(se.Expires))
+	if se.ID == "" {
+		se.ID = civic.NewID()
+	}
+	_, err := s.exec(ctx, s.db, `INSERT INTO sessions (token_hash, user_id, kind, csrf, created, expires, id) VALUES (?, ?, ?, ?, ?, ?, ?)`,
+		se.TokenHash, se.UserID, se.Kind, se.CSRF, ms(se.Created), ms(se.Expires), se.ID)
 	if err != nil {
 		return fmt.Errorf("insert session: %w", err)
 	}
@@ -182,20 +340,23 @@ func (s *Store) CreateSession(ctx context.Context, se *civic.Session) error {
 func (s *Store) SessionUser(ctx context.Context, tokenHash string, now time.Time) (*civic.Session, *civic.User, error) {
 	var se civic.Session
 	var created, expires, ucreated int64
+	var lastUsed, verified sql.NullInt64
+	var level int
 	var u civic.User
 	var role string
-	err := s.row(ctx, s.db, `SELECT s.token_hash, s.user_id, s.kind, s.csrf, s.created, s.expires,
-		u.id, u.email, u.name, u.role, u.created
+	err := s.row(ctx, s.db, `SELECT s.token_hash, s.user_id, s.kind, s.csrf, s.created, s.expires, s.id, s.last_used,
+		u.id, u.email, u.name, u.role, u.created, u.email_verified, u.assurance, u.assurance_by
 		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, tokenHash).
-		Scan(&se.TokenHash, &se.UserID, &se.Kind, &se.CSRF, &created, &expires, &u.ID, &u.Email, &u.Name, &role, &ucreated)
+		Scan(&se.TokenHash, &se.UserID, &se.Kind, &se.CSRF, &created, &expires, &se.ID, &lastUsed,
+			&u.ID, &u.Email, &u.Name, &role, &ucreated, &verified, &level, &u.AssuranceBy)
 	if err == sql.ErrNoRows || (err == nil && expires <= ms(now)) {
 		return nil, nil, civic.Errorf(civic.EUNAUTHORIZED, "session unknown or expired")
 	}
 	if err != nil {
 		return nil, nil, fmt.Errorf("session: %w", err)
 	}
-	se.Created, se.Expires = fromMS(created), fromMS(expires)
-	u.Role, u.Created = civic.Role(role), fromMS(ucreated)
+	se.Created, se.Expires, se.LastUsed = fromMS(created), fromMS(expires), fromNullMS(lastUsed)
+	u.Role, u.Created, u.EmailVerified, u.Assurance = civic.Role(role), fromMS(ucreated), fromNullMS(verified), civic.Assurance(level)
 	return &se, &u, nil
 }
 

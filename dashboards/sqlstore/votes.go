@@ -60,7 +60,8 @@ func (s *Store) HasVoted(ctx context.Context, proposalID, userID string) (bool, 
 
 func (s *Store) voteCount(ctx context.Context, proposalID string) (int, error) {
 	var n int
-	if err := s.row(ctx, s.db, `SELECT COUNT(*) FROM votes WHERE proposal_id = ?`, proposalID).Scan(&n); err != nil {
+	if err := s.row(ctx, s.db, `SELECT (SELECT COUNT(*) FROM votes WHERE proposal_id = ?) + COALESCE((SELECT erased_votes FROM proposals WHERE id = ?), 0)`,
+		proposalID, proposalID).Scan(&n); err != nil {
 		return 0, fmt.Errorf("count votes: %w", err)
 	}
 	return n, nil
@@ -83,7 +84,7 @@ func (s *Store) votingOpen(ctx context.Context, proposalID string, now time.Time
 	return nil
 }
 
-const commentCols = `id, proposal_id, author_id, body, status, created`
+const commentCols = `id, proposal_id, author_id, body, status, created, moderation_reason, moderation_note`
 
 func scanComments(rows *sql.Rows) ([]*civic.Comment, error) {
 	defer rows.Close()
@@ -93,10 +94,14 @@ func scanComments(rows *sql.Rows) ([]*civic.Comment, error) {
 		var author sql.NullString
 		var status string
 		var created int64
-		if err := rows.Scan(&c.ID, &c.ProposalID, &author, &c.Body, &status, &created); err != nil {
+		var m civic.Moderation
+		if err := rows.Scan(&c.ID, &c.ProposalID, &author, &c.Body, &status, &created, &m.Reason, &m.Note); err != nil {
 			return nil, fmt.Errorf("scan comment: %w", err)
 		}
 		c.AuthorID, c.Status, c.Created = author.String, civic.CommentStatus(status), fromMS(created)
+		if m.Reason != "" {
+			c.Moderation = &m
+		}
 		out = append(out, &c)
 	}
 	return out, rows.Err()
@@ -115,7 +120,7 @@ func (s *Store) AddComment(ctx context.Context, c *civic.Comment) error {
 		return civic.Errorf(civic.ECONFLICT, "the proposal is not published")
 	}
 	c.ID, c.Status, c.Created = civic.NewID(), civic.CommentPending, time.Now().UTC()
-	_, err = s.exec(ctx, s.db, `INSERT INTO comments (`+commentCols+`) VALUES (?, ?, ?, ?, ?, ?)`,
+	_, err = s.exec(ctx, s.db, `INSERT INTO comments (`+commentCols+`) VALUES (?, ?, ?, ?, ?, ?, '', '')`,
 		c.ID, c.ProposalID, c.AuthorID, c.Body, string(c.Status), ms(c.Created))
 	if err != nil {
 		return fmt.Errorf("insert comment: %w", err)
@@ -138,20 +143,46 @@ func (s *Store) Comments(ctx context.Context, proposalID string, all bool) ([]*c
 	return scanComments(rows)
 }
 
-// ModerateComment approves or hides a comment.
+// ModerateComment approves a comment, clearing the moderation of a comment
+// hidden before; hiding takes HideComment and its reason.
 func (s *Store) ModerateComment(ctx context.Context, id string, status civic.CommentStatus, actor string) (*civic.Comment, error) {
-	if status != civic.CommentApproved && status != civic.CommentHidden {
+	switch status {
+	case civic.CommentApproved:
+	case civic.CommentHidden:
+		return nil, civic.FieldError("reason_code", "required to hide a comment")
+	default:
 		return nil, civic.FieldError("status", "want approved or hidden")
 	}
+	return s.moderateComment(ctx, id, status, civic.Moderation{}, actor)
+}
+
+// HideComment hides a comment with the moderator's reason: only its author
+// (who is told the reason) and the moderators see it afterwards.
+func (s *Store) HideComment(ctx context.Context, id string, m civic.Moderation, actor string) (*civic.Comment, error) {
+	if err := m.Validate(); err != nil {
+		return nil, err
+	}
+	return s.moderateComment(ctx, id, civic.CommentHidden, m, actor)
+}
+
+func (s *Store) moderateComment(ctx context.Context, id string, status civic.CommentStatus, m civic.Moderation, actor string) (*civic.Comment, error) {
+	detail := string(status)
+	if m.Reason != "" {
+		detail += " reason_code=" + string(m.Reason)
+		if m.Note != "" {
+			detail += " note=" + m.Note
+		}
+	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, `UPDATE comments SET status = ? WHERE id = ?`, string(status), id)
+		res, err := s.exec(ctx, tx, `UPDATE comments SET status = ?, moderation_reason = ?, moderation_note = ? WHERE id = ?`,
+			string(status), string(m.Reason), m.Note, id)
 		if err != nil {
 			return fmt.Errorf("moderate comment: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return civic.Errorf(civic.ENOTFOUND, "comment not found")
 		}
-		return s.audit(ctx, tx, actor, "comment.moderate", id, string(status))
+		return s.audit(ctx, tx, actor, "comment.moderate", id, detail)
 	})
 	if err != nil {
 		return nil, err
@@ -174,11 +205,12 @@ func scanReviews(rows *sql.Rows) ([]*civic.Review, error) {
 	out := []*civic.Review{}
 	for rows.Next() {
 		var r civic.Review
+		var expert sql.NullString // NULL once the expert's account is erased
 		var created int64
-		if err := rows.Scan(&r.ProposalID, &r.ExpertID, &r.Impact, &r.Feasibility, &r.Cost, &r.Comment, &created); err != nil {
+		if err := rows.Scan(&r.ProposalID, &expert, &r.Impact, &r.Feasibility, &r.Cost, &r.Comment, &created); err != nil {
 			return nil, fmt.Errorf("scan review: %w", err)
 		}
-		r.Created = fromMS(created)
+		r.ExpertID, r.Created = expert.String, fromMS(created)
 		out = append(out, &r)
 	}
 	return out, rows.Err()

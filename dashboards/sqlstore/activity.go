@@ -9,7 +9,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/civic"
 )
 
-var _ civic.AccountService = (*Store)(nil)
+var _ civic.ActivityService = (*Store)(nil)
 
 // Activity gathers what userID contributed, for their own page ("Mon
 // compte") and GET /api/v1/me/activity: their proposals in every status

@@ -7,7 +7,7 @@ import (
 )
 
 // The JSON side of "Mon compte": my activity and my e-mail preferences.
-// The pages (pages_account.go) go through the same functions.
+// The pages (pages_moncompte.go) go through the same functions.
 
 type notificationsReq struct {
 	// OwnProposals: mail me when a proposal I wrote changes status.

@@ -1,0 +1,252 @@
+package api_test
+
+import (
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	cdpbrowser "github.com/chromedp/cdproto/browser"
+	"github.com/chromedp/cdproto/cdp"
+	"github.com/chromedp/cdproto/network"
+	"github.com/chromedp/chromedp"
+
+	"github.com/cd06/smartdeal/dashboards/api"
+	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/internal/testenv/axe"
+)
+
+var update = flag.Bool("update", false, "TestBrowserAccessibility: rewrite accessibilite.json (what /accessibilite shows) from this run")
+
+// a11yPage is one page the accessibility run opens: as whom, and how to get
+// it into the state checked (a form shown again with its errors…).
+type a11yPage struct {
+	name, path, visitor string
+	url                 string // path with the identifiers of this run
+	as                  string // e-mail of the account signed in, "" for a visitor
+	then                func(t *testing.T, ctx context.Context)
+}
+
+// TestBrowserAccessibility opens every kind of page the platform serves in
+// headless Chromium with JavaScript on — the proposal list and page (with a
+// chart, comments, a mission), sign-in and sign-up (blank and refused), the
+// proposal form (blank and refused), the review desk and a review page as an
+// expert and as the committee, the missions and a flown mission, the error
+// page and the four legal pages — and has axe-core check the WCAG 2.0/2.1 A
+// and AA rules on each. Any violation fails the test with the rule, its
+// impact and the elements' selectors. The run's results must then be those
+// of accessibilite.json, which /accessibilite shows: the statement cannot
+// claim what the tests do not find. -update rewrites the file.
+func TestBrowserAccessibility(t *testing.T) {
+	e := newBrowserEnv(t)
+	const password = "un mot de passe solide"
+	e.account(civic.RoleCitizen, "camille@example.fr", password)
+	e.account(civic.RoleExpert, "experte@example.fr", password)
+	e.account(civic.RoleAdmin, "comite@example.fr", password)
+
+	// The proposal page shows an approved comment; the review page another
+	// proposal, shortlisted, with an expert's review.
+	_, author := e.user(civic.RoleCitizen)
+	var cm civic.Comment
+	e.call("POST", "/api/v1/ideas/"+e.p.ID+"/comments", author, map[string]any{"body": "Très utile pour les riverains du Var."}, 201, &cm)
+	e.call("PUT", "/api/v1/comments/"+cm.ID+"/status", e.admin, map[string]any{"status": "approved"}, 200, nil)
+	review := e.shortlisted(author, 30_000)
+	_, expert := e.user(civic.RoleExpert)
+	e.call("POST", "/api/v1/ideas/"+review.ID+"/reviews", expert, map[string]any{"impact": 4, "feasibility": 3, "cost": 2, "comment": "Faisable avec les services."}, 200, nil)
+
+	submitEmpty := func(form string) func(t *testing.T, ctx context.Context) {
+		return func(t *testing.T, ctx context.Context) {
+			// A refused post shows the form again with its errors. Fields
+			// are required in HTML: the browser would not send it empty.
+			if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`document.querySelectorAll("[required]").forEach(f => f.removeAttribute("required"))`)); err != nil {
+				t.Fatal(err)
+			}
+			submit(t, ctx, form+` button[type=submit]`)
+			if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("erreur"))); err != nil {
+				t.Fatalf("%s: no error shown: %v", form, err)
+			}
+		}
+	}
+	pages := []a11yPage{
+		{name: "Liste des propositions", path: "/idees", visitor: "visiteur"},
+		{name: "Proposition, avec mesures, mission et commentaires", path: "/idees/{id}", url: "/idees/" + e.p.ID, visitor: "visiteur"},
+		{name: "Proposition, formulaires de soutien et de commentaire", path: "/idees/{id}", url: "/idees/" + e.p.ID, visitor: "citoyen·ne", as: "camille@example.fr"},
+		{name: "Connexion", path: "/connexion", visitor: "visiteur"},
+		{name: "Inscription", path: "/inscription", visitor: "visiteur"},
+		{name: "Inscription refusée (erreurs du formulaire)", path: "/inscription", visitor: "visiteur", then: submitEmpty("#inscription")},
+		{name: "Dépôt d'une proposition", path: "/idees/nouvelle", visitor: "citoyen·ne", as: "camille@example.fr"},
+		{name: "Dépôt d'une proposition refusé (erreurs du formulaire)", path: "/idees/nouvelle", visitor: "citoyen·ne", as: "camille@example.fr", then: submitEmpty("#proposition")},
+		{name: "Bureau d'expertise", path: "/expertise", visitor: "expert·e", as: "experte@example.fr"},
+		{name: "Expertise d'une proposition, formulaire de notation", path: "/expertise/{id}", url: "/expertise/" + review.ID, visitor: "expert·e", as: "experte@example.fr"},
+		{name: "Expertise d'une proposition, formulaire de décision", path: "/expertise/{id}", url: "/expertise/" + review.ID, visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Missions", path: "/missions", visitor: "visiteur"},
+		{name: "Mission réalisée, avec son trajet", path: "/missions/{id}", url: "/missions/crue-var-page", visitor: "visiteur"},
+		{name: "Page d'erreur (page introuvable)", path: "/idees/{id inconnu}", url: "/idees/inconnue", visitor: "visiteur"},
+		{name: "Mentions légales", path: "/mentions-legales", visitor: "visiteur"},
+		{name: "Politique de confidentialité", path: "/confidentialite", visitor: "visiteur"},
+		{name: "Conditions d'utilisation", path: "/conditions-utilisation", visitor: "visiteur"},
+		{name: "Déclaration d'accessibilité", path: "/accessibilite", visitor: "visiteur"},
+	}
+
+	ctx := browser(t)
+	got := api.AccessibilityChecks{AxeVersion: axe.Version(), Tags: axe.WCAG21AA}
+	signedIn := ""
+	for _, p := range pages {
+		if p.as != signedIn {
+			a11ySignIn(t, ctx, e.base, p.as, password)
+			signedIn = p.as
+		}
+		u := p.url
+		if u == "" {
+			u = p.path
+		}
+		if err := chromedp.Do(ctx, chromedp.Navigate(e.base+u), chromedp.WaitVisible(chromedp.CSS("main h1"))); err != nil {
+			t.Fatalf("%s: %v", p.name, err)
+		}
+		if loc := location(t, ctx); loc != e.base+u {
+			t.Fatalf("%s: at %s, want %s (signed in as %q)", p.name, loc, e.base+u, p.as)
+		}
+		if p.then != nil {
+			p.then(t, ctx)
+		}
+		// Nothing makes the whole page scroll sideways at 1024 px: a wide
+		// table scrolls in its own region.
+		if w := eval[string](t, ctx, `document.documentElement.scrollWidth + " > " + document.documentElement.clientWidth`); a11yWider(w) {
+			t.Errorf("%s: the page is wider than the window (%s px)", p.name, w)
+		}
+		keepScreenshot(t, ctx, fmt.Sprintf("accessibilite-%02d", len(got.Pages)+1))
+		r, err := axe.Run(ctx, axe.WCAG21AA)
+		if err != nil {
+			t.Fatalf("%s: %v", p.name, err)
+		}
+		if len(r.Violations) > 0 {
+			t.Errorf("%s (%s, %s): %d accessibility violations:\n%s", p.name, u, p.visitor, len(r.Violations), axe.Report(r))
+		}
+		if r.TestEngine.Version != got.AxeVersion {
+			t.Fatalf("axe-core %s ran, %s is pinned", r.TestEngine.Version, got.AxeVersion)
+		}
+		if len(r.Incomplete) > 0 {
+			t.Logf("%s: to check by hand:\n%s", p.name, axe.Describe(r.Incomplete))
+		}
+		incomplete := axe.IDs(r.Incomplete)
+		if incomplete == nil {
+			incomplete = []string{}
+		}
+		got.Pages = append(got.Pages, api.CheckedPage{Name: p.name, Path: p.path, Visitor: p.visitor,
+			Violations: len(r.Violations), Passes: len(r.Passes), Incomplete: incomplete})
+	}
+	var err error
+	if got.Rules, err = axe.Rules(ctx, axe.WCAG21AA); err != nil {
+		t.Fatal(err)
+	}
+	v, err := chromedp.Call(ctx, cdpbrowser.GetVersion, cdp.Empty{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, ver, _ := strings.Cut(v.Product, "/") // HeadlessChrome/143.0.7499.169
+	got.Browser = "Chromium " + ver
+	got.Date = time.Now().In(paris(t)).Format(time.DateOnly)
+
+	if *update {
+		b, err := json.MarshalIndent(got, "", "  ")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile("accessibilite.json", append(b, '\n'), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		t.Logf("accessibilite.json rewritten: %d pages, %d rules, %d violations", len(got.Pages), len(got.Rules), got.Violations())
+		return
+	}
+	committed, err := api.Accessibility()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := a11yDiff(committed, &got); diff != "" {
+		t.Errorf("accessibilite.json, which /accessibilite shows, is stale:\n%s\nrewrite it: go test ./dashboards/api -run TestBrowserAccessibility -update", diff)
+	}
+}
+
+// a11ySignIn signs the browser in as email with a cookie session, as the
+// sign-in form's script does (email "" signs out).
+func a11ySignIn(t *testing.T, ctx context.Context, base, email, password string) {
+	t.Helper()
+	if _, err := chromedp.Call(ctx, network.ClearBrowserCookies, cdp.Empty{}); err != nil {
+		t.Fatal(err)
+	}
+	if email == "" {
+		return
+	}
+	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/connexion")); err != nil {
+		t.Fatal(err)
+	}
+	body, _ := json.Marshal(map[string]any{"email": email, "password": password, "cookie": true})
+	st := eval[int](t, ctx, fmt.Sprintf(`fetch("/api/v1/auth/signin", {method: "POST", headers: {"Content-Type": "application/json"}, body: %q}).then(r => r.status)`, body), chromedp.EvalAwaitPromise)
+	if st != 200 {
+		t.Fatalf("sign-in of %s: %d", email, st)
+	}
+}
+
+// a11yDiff says how two results differ, but for the date and the browser,
+// which a run on another day or machine may change without the pages having.
+func a11yDiff(want, got *api.AccessibilityChecks) string {
+	var b strings.Builder
+	if want.AxeVersion != got.AxeVersion {
+		fmt.Fprintf(&b, "  axe_version: file %s, run %s\n", want.AxeVersion, got.AxeVersion)
+	}
+	if !slices.Equal(want.Tags, got.Tags) {
+		fmt.Fprintf(&b, "  tags: file %v, run %v\n", want.Tags, got.Tags)
+	}
+	if !slices.Equal(want.Rules, got.Rules) {
+		fmt.Fprintf(&b, "  rules: file has %d, run %d (added %v, removed %v)\n", len(want.Rules), len(got.Rules),
+			missingFrom(want.Rules, got.Rules), missingFrom(got.Rules, want.Rules))
+	}
+	for i := range max(len(want.Pages), len(got.Pages)) {
+		var w, g api.CheckedPage
+		if i < len(want.Pages) {
+			w = want.Pages[i]
+		}
+		if i < len(got.Pages) {
+			g = got.Pages[i]
+		}
+		wj, _ := json.Marshal(w)
+		gj, _ := json.Marshal(g)
+		if string(wj) != string(gj) {
+			fmt.Fprintf(&b, "  page %d:\n    file %s\n    run  %s\n", i+1, wj, gj)
+		}
+	}
+	return b.String()
+}
+
+// a11yWider reads "scrollWidth > clientWidth" and says whether it holds.
+func a11yWider(s string) bool {
+	var sw, cw int
+	if _, err := fmt.Sscanf(s, "%d > %d", &sw, &cw); err != nil {
+		return true
+	}
+	return sw > cw
+}
+
+// missingFrom lists the elements of b that are not in a.
+func missingFrom(a, b []string) []string {
+	var out []string
+	for _, s := range b {
+		if !slices.Contains(a, s) {
+			out = append(out, s)
+		}
+	}
+	return out
+}
+
+func paris(t *testing.T) *time.Location {
+	loc, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return loc
+}

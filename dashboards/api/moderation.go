@@ -1,0 +1,125 @@
+package api
+
+import (
+	"github.com/gofiber/fiber/v2"
+
+	"github.com/cd06/smartdeal/dashboards/civic"
+)
+
+// Moderation that hides. A proposal that is not public (civic.Status.Public:
+// submitted, or refused at moderation) and a hidden comment are seen by their
+// author and the moderators (administrators) only. Everyone else is answered
+// as if they did not exist: 404 on the proposal's routes (page, JSON, history,
+// comments, nearby, evidence, review page), on a vote or a comment posted to
+// it, absent from lists, open data and counts, and their ids left out of the
+// missions that serve them.
+
+// moderationReasonFR names the moderation reasons as authors read them.
+var moderationReasonFR = map[civic.ModerationReason]string{
+	civic.ReasonAbusive: "contenu abusif", civic.ReasonOffTopic: "hors sujet",
+	civic.ReasonDuplicate: "doublon", civic.ReasonOther: "autre motif",
+}
+
+// canSee reports whether the caller may see p: everyone a public proposal;
+// its author and the administrators one that is not.
+func canSee(c *fiber.Ctx, p *civic.Proposal) bool {
+	if p.Status.Public() {
+		return true
+	}
+	pr := caller(c)
+	return pr != nil && (pr.user.Role == civic.RoleAdmin || (p.AuthorID != "" && pr.user.ID == p.AuthorID))
+}
+
+// proposalFor loads proposal id if the caller may see it; one they may not
+// is ENOTFOUND with the store's words for an unknown id.
+func (s *Server) proposalFor(c *fiber.Ctx, id string) (*civic.Proposal, error) {
+	p, err := s.store.Proposal(ctx(c), id)
+	if err != nil {
+		return nil, err
+	}
+	if !canSee(c, p) {
+		return nil, civic.Errorf(civic.ENOTFOUND, "proposal not found")
+	}
+	return p, nil
+}
+
+// unseen reports whether proposal id exists but the caller may not see it:
+// the routes that name a proposal in their body or query then answer as for
+// an unknown id.
+func (s *Server) unseen(c *fiber.Ctx, id string) (bool, error) {
+	p, err := s.store.Proposal(ctx(c), id)
+	if civic.ErrorCode(err) == civic.ENOTFOUND {
+		return false, nil
+	}
+	if err != nil {
+		return false, err
+	}
+	return !canSee(c, p), nil
+}
+
+// hideUnseen turns a refusal (ECONFLICT: voting closed, not published) about
+// a proposal the caller may not see into the 404 of an unknown one, so that
+// a vote or a comment cannot tell a hidden proposal exists. The check costs
+// a query only when the store refused.
+func (s *Server) hideUnseen(c *fiber.Ctx, proposalID string, err error) error {
+	if civic.ErrorCode(err) != civic.ECONFLICT {
+		return err
+	}
+	if _, perr := s.proposalFor(c, proposalID); perr != nil {
+		return perr
+	}
+	return err
+}
+
+// proposalCache holds the proposals one request has looked up (nil: gone).
+type proposalCache map[string]*civic.Proposal
+
+func (s *Server) cachedProposal(c *fiber.Ctx, seen proposalCache, id string) (*civic.Proposal, error) {
+	if p, ok := seen[id]; ok {
+		return p, nil
+	}
+	p, err := s.store.Proposal(ctx(c), id)
+	if err != nil && civic.ErrorCode(err) != civic.ENOTFOUND {
+		return nil, err
+	}
+	seen[id] = p
+	return p, nil
+}
+
+// hideProposalIDs keeps in m.ProposalIDs the proposals the caller may see
+// (canSee): a mission does not give away the ids of proposals waiting for
+// moderation or refused by it. Administrators see them all.
+func (s *Server) hideProposalIDs(c *fiber.Ctx, m *civic.Mission, seen proposalCache) error {
+	if isAdmin(c) {
+		return nil
+	}
+	kept := make([]string, 0, len(m.ProposalIDs))
+	for _, id := range m.ProposalIDs {
+		p, err := s.cachedProposal(c, seen, id)
+		if err != nil {
+			return err
+		}
+		if p != nil && canSee(c, p) {
+			kept = append(kept, id)
+		}
+	}
+	m.ProposalIDs = kept
+	return nil
+}
+
+// seenComments keeps the comments the caller may read: approved ones, the
+// caller's own whatever their state (a hidden one with its moderation), and
+// for administrators all of them.
+func seenComments(c *fiber.Ctx, cs []*civic.Comment) []*civic.Comment {
+	pr := caller(c)
+	if pr != nil && pr.user.Role == civic.RoleAdmin {
+		return cs
+	}
+	out := make([]*civic.Comment, 0, len(cs))
+	for _, cm := range cs {
+		if cm.Status == civic.CommentApproved || (pr != nil && cm.AuthorID != "" && cm.AuthorID == pr.user.ID) {
+			out = append(out, cm)
+		}
+	}
+	return out
+}
