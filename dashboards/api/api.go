@@ -276,9 +276,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.metrics, err = newMetrics(deps.Registry); err != nil {
 		return nil, err
 	}
-	if s.notify, err = newNotifier(cfg.Notify, deps.Registry); err != nil {
-		return nil, err
-	}
+	s.notify = newNotifier(cfg.Notify)
 	if s.pages, err = s.parsePages(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}

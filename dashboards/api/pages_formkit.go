@@ -99,7 +99,13 @@ func (s *Server) formErrors(f *pageForm) fiber.Handler {
 		if status >= 500 {
 			s.log.Error("form post failed", "method", c.Method(), "path", c.Path(), "err", err)
 		}
-		msg := f.messages[ce.Code]
+		// An error that says itself in French (the last administrator's
+		// refusal) is shown as it says; otherwise the form's message, then
+		// the generic one for its code.
+		msg, _ := ce.Extra["detail_fr"].(string)
+		if msg == "" {
+			msg = f.messages[ce.Code]
+		}
 		if msg == "" {
 			msg = formMessages[ce.Code]
 		}

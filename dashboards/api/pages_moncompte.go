@@ -117,7 +117,14 @@ func (s *Server) renderAccount(c *fiber.Ctx, status int, ferr *formError) error 
 	}
 	props := make([]accountProposal, 0, len(act.Proposals))
 	for _, p := range act.Proposals {
-		props = append(props, accountProposal{ID: p.ID, Title: p.Title, Status: statusFR[p.Status], Reason: reasonFR(p.StatusReason),
+		reason := reasonFR(p.StatusReason)
+		if p.Status == civic.StatusRefused && p.Moderation != nil { // the moderator's reason, and the note if any
+			reason = moderationReasonFR[p.Moderation.Reason]
+			if p.Moderation.Note != "" {
+				reason += " — " + p.Moderation.Note
+			}
+		}
+		props = append(props, accountProposal{ID: p.ID, Title: p.Title, Status: statusFR[p.Status], Reason: reason,
 			Date: frDate(p.Created), Votes: p.Votes, Submitted: p.Status == civic.StatusSubmitted})
 	}
 	sups := make([]accountSupport, 0, len(act.Supports))
@@ -203,13 +210,47 @@ func (s *Server) renderDeletion(c *fiber.Ctx, status int, ferr *formError) error
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Title": "Supprimer mon compte", "Session": se, "User": u, "Activity": act,
-		"Expert": u.Role == civic.RoleExpert, "Agent": u.Role == civic.RoleAgent, "Here": "/idees"}
+	data := map[string]any{"Title": "Supprimer mon compte", "Session": se, "User": u, "Erasure": erasureOf(act),
+		"Expert": u.Role == civic.RoleExpert, "Agent": u.Role == civic.RoleAgent, "Admin": u.Role == civic.RoleAdmin, "Here": "/idees"}
 	if ferr != nil {
 		data["Error"] = ferr
 	}
 	c.Status(status)
 	return s.render(c, "compte_suppression.html", data)
+}
+
+// erasureCounts are the numbers of the deletion page, split as the store's
+// erasure (DeleteUser) treats them.
+type erasureCounts struct {
+	PublicProposals, HiddenProposals int // public ones stay without author; submitted and refused ones are deleted
+	OpenSupports, ClosedSupports     int // withdrawn while voting is open; counted anonymously once it has closed
+	PublicComments, HiddenComments   int // approved ones stay without author; pending and hidden ones are deleted
+}
+
+func erasureOf(a *civic.Activity) erasureCounts {
+	var n erasureCounts
+	for _, p := range a.Proposals {
+		if p.Status.Public() {
+			n.PublicProposals++
+		} else {
+			n.HiddenProposals++
+		}
+	}
+	for _, sp := range a.Supports {
+		if sp.VotingOpen {
+			n.OpenSupports++
+		} else {
+			n.ClosedSupports++
+		}
+	}
+	for _, c := range a.Comments {
+		if c.Status == civic.CommentApproved {
+			n.PublicComments++
+		} else {
+			n.HiddenComments++
+		}
+	}
+	return n
 }
 
 // deletionPost deletes the caller's account once they typed their

@@ -25,7 +25,8 @@ type accountFixture struct {
 	me              *civic.User
 	password        string
 	mine, waiting   *civic.Proposal // published (supported by me and the other), submitted
-	refused         *civic.Proposal // rejected with a reason
+	refused         *civic.Proposal // published, then rejected with a reason
+	moderated       *civic.Proposal // refused at moderation (never public)
 	theirs, closed  *civic.Proposal // the other's, supported by me; closed: under review
 	unrelated       *civic.Proposal // the other's, nothing to do with me
 	myPending       *civic.Comment  // on theirs, waiting for moderation
@@ -34,7 +35,11 @@ type accountFixture struct {
 	otherTok, meTok string
 }
 
-const refusalReason = "Projet déjà financé par la commune."
+const (
+	refusalReason   = "Projet déjà financé par la commune."
+	moderationNote  = "Déjà proposée par ailleurs."
+	moderationShown = "doublon — " + moderationNote // as /compte shows it
+)
 
 func newAccountFixture(t *testing.T, e *env) *accountFixture {
 	t.Helper()
@@ -60,7 +65,9 @@ func newAccountFixture(t *testing.T, e *env) *accountFixture {
 	}
 	f.mine = mk(f.meTok, "Mon idée publiée <b>éclairage</b>", "published")
 	f.waiting = mk(f.meTok, "Mon idée en attente")
-	f.refused = mk(f.meTok, "Mon idée refusée", "rejected")
+	f.refused = mk(f.meTok, "Mon idée refusée", "published", "rejected")
+	f.moderated = mk(f.meTok, "Mon idée modérée")
+	e.call("POST", "/api/v1/ideas/"+f.moderated.ID+"/status", e.admin, map[string]any{"status": "refused", "reason_code": "duplicate", "note": moderationNote}, 200, f.moderated)
 	f.theirs = mk(f.otherTok, "L'idée de l'autre", "published")
 	f.closed = mk(f.otherTok, "Autre idée, vote clos", "published")
 	f.unrelated = mk(f.otherTok, "Proposition sans lien avec moi", "published")
@@ -148,9 +155,10 @@ func testBrowserAccount(t *testing.T, js bool) {
 	}
 	props := rows("#mes-propositions tbody tr")
 	sort.Strings(props)
-	if len(props) != 3 || !strings.HasPrefix(props[0], "Mon idée en attente déposée (en attente de modération) — ") ||
-		!strings.HasPrefix(props[1], "Mon idée publiée <b>éclairage</b> publiée") ||
-		!strings.HasPrefix(props[2], "Mon idée refusée non retenue "+refusalReason) {
+	if len(props) != 4 || !strings.HasPrefix(props[0], "Mon idée en attente déposée (en attente de modération) — ") ||
+		!strings.HasPrefix(props[1], "Mon idée modérée refusée à la modération "+moderationShown) ||
+		!strings.HasPrefix(props[2], "Mon idée publiée <b>éclairage</b> publiée") ||
+		!strings.HasPrefix(props[3], "Mon idée refusée non retenue "+refusalReason) {
 		t.Fatalf("my proposals %q", props)
 	}
 	sups := rows("#mes-soutiens tbody tr")
@@ -245,7 +253,7 @@ func testBrowserAccount(t *testing.T, js bool) {
 	sort.Strings(ex.Votes)
 	want := []string{f.mine.ID, f.closed.ID}
 	sort.Strings(want)
-	if ex.User.Email != f.me.Email || len(ex.Proposals) != 3 || len(ex.Comments) != 2 || strings.Join(ex.Votes, ",") != strings.Join(want, ",") {
+	if ex.User.Email != f.me.Email || len(ex.Proposals) != 4 || len(ex.Comments) != 2 || strings.Join(ex.Votes, ",") != strings.Join(want, ",") {
 		t.Fatalf("export of %s: %d proposals, %d comments, votes %v", ex.User.Email, len(ex.Proposals), len(ex.Comments), ex.Votes)
 	}
 	if np, _ := ex.Extra["notification_prefs"].(map[string]any); np["own_proposals"] != true {
@@ -259,9 +267,12 @@ func testBrowserAccount(t *testing.T, js bool) {
 	}
 	keepScreenshot(t, ctx, "compte-suppression")
 	cons := text(t, ctx, "#consequences")
-	for _, w := range []string{"Vos 3 proposition(s) sont conservées, anonymisées", "Vos 2 soutien(s) sont retirés",
-		"le nombre de soutiens de chacune baisse d'un", "Vos 2 commentaire(s) sont conservés, anonymisés", "« Anonyme »",
-		"Toutes vos sessions sont fermées"} {
+	for _, w := range []string{
+		"2 publiée(s) : conservée(s) sans auteur", "2 jamais publiée(s) (en attente de modération ou refusée(s) à la modération) : supprimée(s).",
+		"1 sur des propositions dont le vote est ouvert : retiré(s), le nombre de soutiens de chacune baisse d'un",
+		"1 sur des propositions dont le vote est clos : toujours compté(s) dans leur total, sans plus vous nommer",
+		"1 publié(s) : conservé(s), signé(s) « Anonyme »", "1 en attente de modération ou masqué(s) : supprimé(s).",
+		"Toutes vos sessions sont fermées", "les e-mails qui ne vous ont pas encore été envoyés", "remplacé par « deleted »"} {
 		if !strings.Contains(cons, w) {
 			t.Errorf("deletion page lacks %q:\n%s", w, cons)
 		}
@@ -300,18 +311,30 @@ func testBrowserAccount(t *testing.T, js bool) {
 	}
 	e.problem("POST", "/api/v1/auth/signin", "", map[string]any{"email": f.me.Email, "password": f.password}, 401)
 	e.problem("GET", "/api/v1/me", f.meTok, nil, 401)
-	// My supports no longer count; my proposals and comments stay, anonymous.
+	// As the deletion page said: my support where voting is open no longer
+	// counts, the one where it has closed still does; my public proposals
+	// and comment stay, anonymous; what was never public is gone.
 	if n := e.votes(f.mine.ID); n != 1 {
 		t.Errorf("votes of my published proposal %d, want 1 (the other's)", n)
 	}
-	if n := e.votes(f.closed.ID); n != 0 {
-		t.Errorf("votes of the closed proposal %d, want 0", n)
+	if n := e.votes(f.closed.ID); n != 1 {
+		t.Errorf("votes of the closed proposal %d, want 1 (mine, kept anonymously)", n)
 	}
-	if p, err := e.st.Proposal(context.Background(), f.mine.ID); err != nil || p.AuthorID != "" {
-		t.Errorf("my proposal after deletion %+v %v", p, err)
+	for _, p := range []*civic.Proposal{f.mine, f.refused} {
+		if got, err := e.st.Proposal(context.Background(), p.ID); err != nil || got.AuthorID != "" {
+			t.Errorf("my public proposal after deletion %+v %v", got, err)
+		}
+	}
+	for _, p := range []*civic.Proposal{f.waiting, f.moderated} {
+		if _, err := e.st.Proposal(context.Background(), p.ID); civic.ErrorCode(err) != civic.ENOTFOUND {
+			t.Errorf("my never-public proposal %q after deletion: %v", p.Title, err)
+		}
 	}
 	if cs := e.allComments(f.mine.ID); len(cs) != 1 || cs[0].AuthorID != "" {
 		t.Errorf("my comment after deletion %+v", cs)
+	}
+	if cs := e.allComments(f.theirs.ID); len(cs) != 1 || cs[0].Body != f.theirComment {
+		t.Errorf("comments on the other's proposal after deletion (my pending one must be gone) %+v", cs)
 	}
 }
 

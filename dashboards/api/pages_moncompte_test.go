@@ -56,12 +56,15 @@ func TestAccountJSON(t *testing.T) {
 				return strings.Join(out, ",")
 			}
 			sorted := func(v ...string) string { sort.Strings(v); return strings.Join(v, ",") }
-			if got, want := ids(func(i int) string { return a.Proposals[i].ID }, len(a.Proposals)), sorted(f.mine.ID, f.waiting.ID, f.refused.ID); got != want {
+			if got, want := ids(func(i int) string { return a.Proposals[i].ID }, len(a.Proposals)), sorted(f.mine.ID, f.waiting.ID, f.refused.ID, f.moderated.ID); got != want {
 				t.Errorf("proposals %s, want %s", got, want)
 			}
 			for _, p := range a.Proposals {
 				if p.ID == f.refused.ID && (p.Status != civic.StatusRejected || p.StatusReason != refusalReason) {
 					t.Errorf("refused %+v", p)
+				}
+				if p.ID == f.moderated.ID && (p.Status != civic.StatusRefused || p.Moderation == nil || p.Moderation.Reason != civic.ReasonDuplicate || p.StatusReason != moderationNote) {
+					t.Errorf("refused at moderation %+v", p)
 				}
 			}
 			if got, want := ids(func(i int) string { return a.Supports[i].ProposalID }, len(a.Supports)), sorted(f.mine.ID, f.theirs.ID, f.closed.ID); got != want {
@@ -154,7 +157,7 @@ func TestAccountForms(t *testing.T) {
 		t.Fatalf("sign-in: %d %.300s", resp.StatusCode, html)
 	}
 	resp, html := c.get("/compte")
-	wantPage(t, "/compte", resp, html, 200, "Mon compte", "Mon idée publiée &lt;b&gt;éclairage&lt;/b&gt;", refusalReason, "en attente de modération",
+	wantPage(t, "/compte", resp, html, 200, "Mon compte", "Mon idée publiée &lt;b&gt;éclairage&lt;/b&gt;", refusalReason, "en attente de modération", moderationShown,
 		`href="/compte/securite"`, `href="/api/v1/me/export"`, `href="/compte/suppression"`, `<a href="/compte" id="mon-compte">Mon compte</a>`)
 	if strings.Contains(html, "<b>éclairage") {
 		t.Fatal("a title is not escaped")
@@ -196,7 +199,13 @@ func TestAccountForms(t *testing.T) {
 
 	// Deletion: the page, then refusals, then the real thing.
 	resp, html = c.get("/compte/suppression")
-	wantPage(t, "deletion page", resp, html, 200, "La suppression est définitive", "Vos 3 proposition(s)", "Vos 2 soutien(s)", "Vos 2 commentaire(s)", f.me.Email)
+	wantPage(t, "deletion page", resp, html, 200, "La suppression est définitive", f.me.Email,
+		`<li id="propositions-gardees">2 publiée(s)`, `<li id="propositions-supprimees">2 jamais publiée(s)`,
+		`<li id="soutiens-retires">1 sur des propositions dont le vote est ouvert`, `<li id="soutiens-gardes">1 sur des propositions dont le vote est clos`,
+		`<li id="commentaires-gardes">1 publié(s)`, `<li id="commentaires-supprimes">1 en attente de modération ou masqué(s)`)
+	if strings.Contains(html, "dernier compte administrateur") {
+		t.Error("a citizen is told about the last administrator")
+	}
 	if resp, _ := c.post("/compte/suppression", url.Values{"password": {f.password}}); resp.StatusCode != 403 {
 		t.Fatalf("deletion without csrf: %d", resp.StatusCode)
 	}
@@ -232,5 +241,35 @@ func TestAccountForms(t *testing.T) {
 	}
 	if refused != 1 || deleted != 1 {
 		t.Errorf("audit: %d refused, %d deletions", refused, deleted)
+	}
+}
+
+// TestDeletionPageLastAdmin: the only administrator's deletion page says the
+// deletion is refused for the last administrator, and posting it with the
+// right password is a 409 with that reason in French (the erasure's own
+// civic.LastAdminError), not the agents' message the form used to show for
+// every conflict; nothing is deleted.
+func TestDeletionPageLastAdmin(t *testing.T) {
+	e := newEnv(t, sqltest.SQLite(t), nil, api.Config{})
+	const password = "mot de passe administrateur"
+	admin := e.account(civic.RoleAdmin, "seule.admin."+civic.NewID()+"@example.fr", password)
+	first := e.mustUser(t, e.admin)
+	e.call("PUT", "/api/v1/users/"+first.ID+"/role", e.signIn(admin.Email, password), map[string]any{"role": "citizen"}, 204, nil)
+
+	c := newFormClient(e)
+	if resp, html := c.post("/connexion", url.Values{"email": {admin.Email}, "password": {password}, "retour": {"/compte/suppression"}}); resp.StatusCode != 303 {
+		t.Fatalf("sign-in: %d %.300s", resp.StatusCode, html)
+	}
+	resp, html := c.get("/compte/suppression")
+	wantPage(t, "deletion page", resp, html, 200, "Si vous êtes le dernier compte administrateur, la suppression est refusée")
+	csrf := csrfInput.FindStringSubmatch(html)[1]
+	resp, html = c.post("/compte/suppression", url.Values{"csrf": {csrf}, "password": {password}})
+	wantPage(t, "last administrator", resp, html, 409,
+		"Erreur : C'est le dernier compte administrateur : nommez d'abord un autre administrateur avant de rétrograder ou de supprimer celui-ci.")
+	if strings.Contains(html, "agent de missions") {
+		t.Error("the last administrator is told about drone missions")
+	}
+	if u, err := e.st.UserByID(context.Background(), admin.ID); err != nil || u.Role != civic.RoleAdmin {
+		t.Fatalf("the last administrator after a refused deletion: %+v %v", u, err)
 	}
 }

@@ -132,7 +132,6 @@ func TestValidate(t *testing.T) {
 		"admin.password:":    func(c *Config) { c.Admin = AdminConfig{Email: "a@b.fr", Password: "short"} },
 		"api.rate_store:":    func(c *Config) { c.API.RateStore = "redis" },
 		"notify.secret:":     func(c *Config) { c.Notify.Secret = "too short" },
-		"notify:":            func(c *Config) { c.Notify.Attempts = -1 },
 	} {
 		c := DefaultConfig()
 		mod(&c)

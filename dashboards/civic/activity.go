@@ -61,43 +61,38 @@ type NotificationPrefs struct {
 	Updated *time.Time `json:"updated,omitempty"`
 }
 
-// StatusMail is one queued e-mail about one status change to one person
-// (author or supporter who opted in). A person gets one per change, never
-// one per support.
+// StatusMail is what one status e-mail (an outbox mail of kind MailStatus)
+// says, read when it is sent from the current rows: the address, the name,
+// the proposal's title, why the person gets it (author or supporter) and
+// since when they consented. A person gets one per change, never one per
+// support.
 type StatusMail struct {
-	ProposalID string
-	To         Status // the new status; a proposal reaches each status at most once
-	UserID     string
-	Reason     string // given with the change (a rejection's public reason)
-	Attempts   int    // failed deliveries so far
-	Created    time.Time
-	// Filled at delivery from the current rows: the address, the name, the
-	// proposal's title, why the person gets it (author or supporter) and
-	// since when they consented.
 	Email, Name, Title string
 	Author             bool
 	Since              time.Time
 }
 
-// NotificationService stores the preferences and the outbox of status
-// e-mails. Sending happens outside any transaction, from the outbox.
+// NotificationService stores the consent to status e-mails, queues them in
+// the mail outbox (OutboxService) and says at send time whether each is
+// still wanted. Sending happens outside any transaction, from the outbox.
 type NotificationService interface {
 	NotificationPrefs(ctx context.Context, userID string) (*NotificationPrefs, error)
 	// SetNotificationPrefs stores own/supported, keeping the consent time of
 	// a preference that stays on; source ("page", "api", "unsubscribe") goes
 	// into the audit log with the change.
 	SetNotificationPrefs(ctx context.Context, userID string, own, supported bool, source string, now time.Time) (*NotificationPrefs, error)
-	// EnqueueStatusMails queues one mail per person to tell about proposal
-	// reaching status to (the author and supporters who opted in, except
-	// the actor) and returns how many were queued.
+	// EnqueueStatusMails queues in the mail outbox one MailStatus mail per
+	// person to tell about proposal reaching status to (the author and
+	// supporters who opted in and whose address is verified, except the
+	// actor) and returns how many were queued; queuing a change twice adds
+	// nothing.
 	EnqueueStatusMails(ctx context.Context, proposalID string, to Status, reason, actorID string, now time.Time) (int, error)
-	// ClaimStatusMails leases up to limit due mails until now+lease, filled
-	// for delivery; mails whose person no longer wants them are dropped.
-	ClaimStatusMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*StatusMail, error)
-	// StatusMailSent removes a delivered mail; StatusMailFailed records a
-	// failed attempt and when to retry (give up: remove it).
-	StatusMailSent(ctx context.Context, m *StatusMail) error
-	StatusMailFailed(ctx context.Context, m *StatusMail, retry time.Time, giveUp bool) error
+	// StatusMailFor reads what the status mail about proposalID to userID
+	// says, at send time; ENOTFOUND when it no longer applies: the account
+	// was erased or its address is not verified, consent or the support
+	// was withdrawn, the proposal is gone or (for a supporter) no longer
+	// public.
+	StatusMailFor(ctx context.Context, userID, proposalID string) (*StatusMail, error)
 	// UnsubscribeSecret is the deployment's HMAC key for unsubscribe links,
 	// created on first use and shared by every replica on the database.
 	UnsubscribeSecret(ctx context.Context) ([]byte, error)

@@ -16,10 +16,10 @@ import (
 var _ civic.NotificationService = (*Store)(nil)
 
 // mailable is the condition on u (users) for receiving any notification
-// mail, checked when a mail is queued and again when it is sent. E-mail
-// verification makes it "u.email_verified IS NOT NULL" (or whatever the
-// column is named): that one line keeps unverified addresses out.
-const mailable = `1 = 1`
+// mail, checked when a mail is queued and again when it is sent: a verified
+// address (migration 00005), so that no one gets status e-mails at an
+// address they never confirmed.
+const mailable = `u.email_verified IS NOT NULL`
 
 // NotificationPrefs returns userID's consent to status e-mails; an account
 // that never set them has both off.
@@ -95,21 +95,22 @@ func (s *Store) SetNotificationPrefs(ctx context.Context, userID string, own, su
 const wants = `((np.own_since IS NOT NULL AND p.author_id = u.id) OR
 	(np.supported_since IS NOT NULL AND EXISTS (SELECT 1 FROM votes v WHERE v.proposal_id = p.id AND v.user_id = u.id)))`
 
-// EnqueueStatusMails queues, in one statement, a mail about proposal
-// reaching status to for each person who wants one: its author and its
-// supporters who opted in, each once (an author who also supports gets one),
-// never the actor who made the change. Queuing the same change again adds
-// nothing.
+// EnqueueStatusMails queues in the mail outbox, in one statement, a mail
+// about proposal reaching status to for each person who wants one: its
+// author and its supporters who opted in, each once (an author who also
+// supports gets one), never the actor who made the change. The row's id
+// names the proposal, the status and the person: queuing the same change
+// again adds nothing. Its text is written when it is sent (StatusMailFor).
 func (s *Store) EnqueueStatusMails(ctx context.Context, proposalID string, to civic.Status, reason, actorID string, now time.Time) (int, error) {
-	res, err := s.exec(ctx, s.db, `INSERT INTO status_mail_outbox
-		(proposal_id, to_status, user_id, reason, created, attempts, next_attempt, lease_until, last_error)
-		SELECT p.id, ?, u.id, ?, ?, 0, ?, 0, ''
+	res, err := s.exec(ctx, s.db, `INSERT INTO mail_outbox
+		(id, kind, user_id, recipient, detail, created, next_attempt, proposal_id, proposal_status)
+		SELECT 'status:' || p.id || ':' || CAST(? AS TEXT) || ':' || u.id, ?, u.id, u.email, ?, ?, ?, p.id, ?
 		FROM proposals p
 		JOIN users u ON u.id IN (SELECT author_id FROM proposals WHERE id = p.id UNION SELECT user_id FROM votes WHERE proposal_id = p.id)
 		JOIN notification_prefs np ON np.user_id = u.id
 		WHERE p.id = ? AND u.id <> ? AND `+mailable+` AND `+wants+`
-		ON CONFLICT (proposal_id, to_status, user_id) DO NOTHING`,
-		string(to), reason, ms(now), ms(now), proposalID, actorID)
+		ON CONFLICT (id) DO NOTHING`,
+		string(to), string(civic.MailStatus), reason, ms(now), ms(now), string(to), proposalID, actorID)
 	if err != nil {
 		return 0, fmt.Errorf("queue status mails: %w", err)
 	}
@@ -120,117 +121,37 @@ func (s *Store) EnqueueStatusMails(ctx context.Context, proposalID string, to ci
 	return int(n), nil
 }
 
-// ClaimStatusMails leases up to limit mails that are due and not leased by
-// another replica, until now+lease, and returns them with what delivery
-// needs, read now: a person who withdrew consent, a support or whose address
-// is no longer mailable since the mail was queued gets nothing (the mail is
-// dropped). A lease that runs out (a replica died while sending) makes the
-// mail due again: delivery is at least once.
-func (s *Store) ClaimStatusMails(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*civic.StatusMail, error) {
-	// Candidates that turn out unwanted (dropped) or leased by another
-	// replica meanwhile leave the due set: read again until some are
-	// deliverable or none is due.
-	for {
-		out, due, err := s.claim(ctx, now, lease, limit)
-		if err != nil || len(out) > 0 || due == 0 {
-			return out, err
-		}
+// StatusMailFor reads, when the mail is sent, what the status mail about
+// proposalID to userID needs, and whether it is still wanted: the account
+// exists with a verified address, and the person still consents as the
+// author, or as a supporter who still supports a proposal that is still
+// public. Otherwise ENOTFOUND (the outbox drops the mail).
+func (s *Store) StatusMailFor(ctx context.Context, userID, proposalID string) (*civic.StatusMail, error) {
+	var m civic.StatusMail
+	var status string
+	var author sql.NullString
+	var own, supported sql.NullInt64
+	var votes int
+	err := s.row(ctx, s.db, `SELECT u.email, u.name, p.title, p.status, p.author_id, np.own_since, np.supported_since,
+		(SELECT COUNT(*) FROM votes v WHERE v.proposal_id = p.id AND v.user_id = u.id)
+		FROM users u JOIN notification_prefs np ON np.user_id = u.id JOIN proposals p ON p.id = ?
+		WHERE u.id = ? AND `+mailable, proposalID, userID).
+		Scan(&m.Email, &m.Name, &m.Title, &status, &author, &own, &supported, &votes)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, civic.Errorf(civic.ENOTFOUND, "no status mail wanted")
 	}
-}
-
-func (s *Store) claim(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*civic.StatusMail, int, error) {
-	rows, err := s.query(ctx, s.db, `SELECT proposal_id, to_status, user_id FROM status_mail_outbox
-		WHERE next_attempt <= ? AND lease_until <= ? ORDER BY next_attempt, created LIMIT ?`, ms(now), ms(now), limit)
 	if err != nil {
-		return nil, 0, fmt.Errorf("due status mails: %w", err)
+		return nil, fmt.Errorf("status mail: %w", err)
 	}
-	var due []*civic.StatusMail
-	for rows.Next() {
-		var m civic.StatusMail
-		var to string
-		if err := rows.Scan(&m.ProposalID, &to, &m.UserID); err != nil {
-			rows.Close()
-			return nil, 0, fmt.Errorf("scan status mail: %w", err)
-		}
-		m.To = civic.Status(to)
-		due = append(due, &m)
+	switch {
+	case own.Valid && author.String == userID:
+		m.Author, m.Since = true, fromMS(own.Int64)
+	case supported.Valid && votes > 0 && civic.Status(status).Public():
+		m.Since = fromMS(supported.Int64)
+	default:
+		return nil, civic.Errorf(civic.ENOTFOUND, "no status mail wanted")
 	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return nil, 0, fmt.Errorf("due status mails: %w", err)
-	}
-	var out []*civic.StatusMail
-	for _, m := range due {
-		res, err := s.exec(ctx, s.db, `UPDATE status_mail_outbox SET lease_until = ?
-			WHERE proposal_id = ? AND to_status = ? AND user_id = ? AND lease_until <= ?`,
-			ms(now.Add(lease)), m.ProposalID, string(m.To), m.UserID, ms(now))
-		if err != nil {
-			return out, len(due), fmt.Errorf("lease status mail: %w", err)
-		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue // another replica took it
-		}
-		var created int64
-		var author sql.NullString
-		var own, supported sql.NullInt64
-		var votes int
-		err = s.row(ctx, s.db, `SELECT o.reason, o.attempts, o.created, u.email, u.name, p.title, p.author_id,
-			np.own_since, np.supported_since, (SELECT COUNT(*) FROM votes v WHERE v.proposal_id = p.id AND v.user_id = u.id)
-			FROM status_mail_outbox o JOIN users u ON u.id = o.user_id JOIN proposals p ON p.id = o.proposal_id
-			JOIN notification_prefs np ON np.user_id = u.id
-			WHERE o.proposal_id = ? AND o.to_status = ? AND o.user_id = ? AND `+mailable,
-			m.ProposalID, string(m.To), m.UserID).
-			Scan(&m.Reason, &m.Attempts, &created, &m.Email, &m.Name, &m.Title, &author, &own, &supported, &votes)
-		if err != nil && !errors.Is(err, sql.ErrNoRows) {
-			return out, len(due), fmt.Errorf("status mail: %w", err)
-		}
-		m.Created = fromMS(created)
-		m.Author = err == nil && own.Valid && author.String == m.UserID
-		switch {
-		case m.Author:
-			m.Since = fromMS(own.Int64)
-		case err == nil && supported.Valid && votes > 0:
-			m.Since = fromMS(supported.Int64)
-		default: // no longer wanted (or no longer mailable)
-			if err := s.StatusMailSent(ctx, m); err != nil {
-				return out, len(due), err
-			}
-			continue
-		}
-		out = append(out, m)
-	}
-	return out, len(due), nil
-}
-
-// StatusMailSent removes a delivered (or dropped) mail from the outbox.
-func (s *Store) StatusMailSent(ctx context.Context, m *civic.StatusMail) error {
-	if _, err := s.exec(ctx, s.db, `DELETE FROM status_mail_outbox WHERE proposal_id = ? AND to_status = ? AND user_id = ?`,
-		m.ProposalID, string(m.To), m.UserID); err != nil {
-		return fmt.Errorf("status mail sent: %w", err)
-	}
-	return nil
-}
-
-// StatusMailFailed records a failed delivery: one more attempt, due again
-// at retry (its lease released); with giveUp the mail is removed.
-func (s *Store) StatusMailFailed(ctx context.Context, m *civic.StatusMail, retry time.Time, giveUp bool) error {
-	if giveUp {
-		return s.StatusMailSent(ctx, m)
-	}
-	if _, err := s.exec(ctx, s.db, `UPDATE status_mail_outbox SET attempts = attempts + 1, next_attempt = ?, lease_until = 0
-		WHERE proposal_id = ? AND to_status = ? AND user_id = ?`, ms(retry), m.ProposalID, string(m.To), m.UserID); err != nil {
-		return fmt.Errorf("status mail failed: %w", err)
-	}
-	return nil
-}
-
-// PendingStatusMails counts the outbox (a gauge, and tests).
-func (s *Store) PendingStatusMails(ctx context.Context) (int, error) {
-	var n int
-	if err := s.row(ctx, s.db, `SELECT COUNT(*) FROM status_mail_outbox`).Scan(&n); err != nil {
-		return 0, fmt.Errorf("count status mails: %w", err)
-	}
-	return n, nil
+	return &m, nil
 }
 
 // UnsubscribeSecret returns the HMAC key of the unsubscribe links, creating

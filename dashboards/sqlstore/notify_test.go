@@ -3,6 +3,7 @@ package sqlstore_test
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"sort"
 	"strings"
 	"sync"
@@ -15,19 +16,26 @@ import (
 )
 
 // TestNotifications: consent is off by default and records when it was
-// given; a status change queues exactly one mail per person who wants one
-// (author and supporters who opted in, never the actor, an author who also
-// supports once); two replicas claiming at once never take the same mail;
-// a withdrawn consent or support drops a queued mail; a failed delivery is
-// due again only after its retry time; erasing an account removes its
-// preferences and mails; the unsubscribe key is shared by the replicas.
+// given; a status change queues in the mail outbox exactly one mail per
+// person who wants one (author and supporters who opted in with a verified
+// address, never the actor, an author who also supports once), once however
+// often it is queued; two replicas claiming at once never take the same
+// mail; at send time a withdrawn consent or support, an unverified address,
+// a proposal hidden from its supporters or an erased account mean no mail;
+// erasing an account removes its preferences and mails; the unsubscribe key
+// is shared by the replicas.
 func TestNotifications(t *testing.T) {
 	for _, b := range sqltest.Stores(t) {
 		t.Run(b.Name, func(t *testing.T) {
 			ctx := context.Background()
 			s := b.Store
-			f := newFixture(t, s, 5)
-			author, fan, quiet, ownOnly, gone := f.citizens[0], f.citizens[1], f.citizens[2], f.citizens[3], f.citizens[4]
+			f := newFixture(t, s, 6)
+			author, fan, quiet, ownOnly, gone, unverified := f.citizens[0], f.citizens[1], f.citizens[2], f.citizens[3], f.citizens[4], f.citizens[5]
+			for _, u := range f.citizens[:5] {
+				if err := s.MarkEmailVerified(ctx, u.ID, time.Now()); err != nil {
+					t.Fatal(err)
+				}
+			}
 
 			// Off by default; on records the time; staying on keeps it.
 			p0, err := s.NotificationPrefs(ctx, author.ID)
@@ -57,6 +65,7 @@ func TestNotifications(t *testing.T) {
 			}
 			set(ownOnly, true, false, t1)
 			set(gone, false, true, t1)
+			set(unverified, true, true, t1)
 			set(quiet, true, true, t1)
 			if p := set(quiet, false, false, t1.Add(time.Minute)); p.OwnSince != nil || p.SupportedSince != nil {
 				t.Fatalf("withdrawn consent keeps a time: %+v", p)
@@ -78,14 +87,14 @@ func TestNotifications(t *testing.T) {
 
 			p := f.proposal(t, 1000, "securite")
 			f.move(t, p.ID, f.admin, civic.StatusPublished)
-			for _, u := range []*civic.User{author, fan, quiet, ownOnly, gone} {
+			for _, u := range f.citizens {
 				if _, _, err := s.Vote(ctx, p.ID, u.ID, time.Now()); err != nil {
 					t.Fatal(err)
 				}
 			}
-			n, err := s.EnqueueStatusMails(ctx, p.ID, civic.StatusShortlisted, "", f.admin.ID, time.Now())
+			n, err := s.EnqueueStatusMails(ctx, p.ID, civic.StatusShortlisted, "Parmi les plus soutenues.", f.admin.ID, time.Now())
 			if err != nil || n != 3 {
-				t.Fatalf("queued %d %v, want 3 (author, fan, gone)", n, err)
+				t.Fatalf("queued %d %v, want 3 (author, fan, gone; not the unverified address)", n, err)
 			}
 			if n, err := s.EnqueueStatusMails(ctx, p.ID, civic.StatusShortlisted, "", f.admin.ID, time.Now()); err != nil || n != 0 {
 				t.Fatalf("queued again %d %v", n, err)
@@ -94,26 +103,40 @@ func TestNotifications(t *testing.T) {
 			if n, err := s.EnqueueStatusMails(ctx, p.ID, civic.StatusUnderReview, "", author.ID, time.Now()); err != nil || n != 2 {
 				t.Fatalf("actor excluded: %d %v", n, err)
 			}
+			rows := func(q string, args ...any) int {
+				t.Helper()
+				var n int
+				if err := s.DB().QueryRowContext(ctx, rebind(b.Name, q), args...).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if n := rows(`SELECT COUNT(*) FROM mail_outbox WHERE user_id = ?`, gone.ID); n != 2 {
+				t.Fatalf("%d mails queued for the account about to be erased, want 2", n)
+			}
 			if err := s.DeleteUser(ctx, gone.ID); err != nil {
 				t.Fatal(err)
 			}
 			if n := pending(t, s); n != 3 { // shortlisted: author, fan; under review: fan
 				t.Fatalf("after erasure %d mails queued, want 3", n)
 			}
-			if gp, _ := s.NotificationPrefs(ctx, gone.ID); gp.SupportedProposals {
-				t.Fatalf("erased account keeps prefs %+v", gp)
+			if n := rows(`SELECT COUNT(*) FROM mail_outbox WHERE user_id = ?`, gone.ID) + rows(`SELECT COUNT(*) FROM notification_prefs WHERE user_id = ?`, gone.ID); n != 0 {
+				t.Fatalf("erased account keeps %d mail or preference rows", n)
+			}
+			if _, err := s.StatusMailFor(ctx, gone.ID, p.ID); code(err) != civic.ENOTFOUND {
+				t.Fatalf("status mail for an erased account: %v", err)
 			}
 
 			// Two replicas claim concurrently: each mail goes to one of them.
 			other := sqltest.Replica(t, b).Store
 			var mu sync.Mutex
-			var claimed []*civic.StatusMail
+			var claimed []*civic.OutboxMail
 			var wg sync.WaitGroup
 			for _, st := range []*sqlstore.Store{s, other, s, other} {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					ms, err := st.ClaimStatusMails(ctx, time.Now(), time.Minute, 10)
+					ms, err := st.ClaimMail(ctx, time.Now(), time.Minute, 10)
 					if err != nil {
 						t.Error(err)
 					}
@@ -123,84 +146,81 @@ func TestNotifications(t *testing.T) {
 				}()
 			}
 			wg.Wait()
+			names := map[string]string{author.ID: "author", fan.ID: "fan"}
 			var got []string
 			for _, m := range claimed {
-				got = append(got, string(m.To)+"/"+m.Name)
-				switch m.UserID {
-				case author.ID:
-					if !m.Author || m.Email != author.Email || m.Title != p.Title || !m.Since.Equal(t1) {
-						t.Errorf("author's mail %+v", m)
-					}
-				case fan.ID:
-					if m.Author || !m.Since.Equal(t1) {
-						t.Errorf("supporter's mail %+v", m)
-					}
+				got = append(got, string(m.Status)+"/"+names[m.UserID])
+				if m.Kind != civic.MailStatus || m.ProposalID != p.ID || m.Attempts != 1 {
+					t.Errorf("claimed %+v", m)
+				}
+				if m.Status == civic.StatusShortlisted && m.Detail != "Parmi les plus soutenues." {
+					t.Errorf("reason %q", m.Detail)
 				}
 			}
 			sort.Strings(got)
-			if strings.Join(got, " ") != "shortlisted/citizen0 shortlisted/citizen1 under_review/citizen1" {
+			if strings.Join(got, " ") != "shortlisted/author shortlisted/fan under_review/fan" {
 				t.Fatalf("claimed %v", got)
 			}
-			if ms, _ := s.ClaimStatusMails(ctx, time.Now(), time.Minute, 10); len(ms) != 0 {
+			if ms, _ := s.ClaimMail(ctx, time.Now(), time.Minute, 10); len(ms) != 0 {
 				t.Fatalf("leased mails claimed again: %d", len(ms))
 			}
-
-			// A failed delivery is due again at its retry time, not before.
-			var failed *civic.StatusMail
 			for _, m := range claimed {
-				if m.UserID == author.ID {
-					failed = m
-				} else if err := s.StatusMailSent(ctx, m); err != nil {
+				if err := s.FinishMail(ctx, m.ID, nil, time.Time{}, false); err != nil {
 					t.Fatal(err)
 				}
 			}
-			retry := time.Now().Add(time.Hour)
-			if err := s.StatusMailFailed(ctx, failed, retry, false); err != nil {
-				t.Fatal(err)
-			}
-			if ms, _ := s.ClaimStatusMails(ctx, retry.Add(-time.Second), time.Minute, 10); len(ms) != 0 {
-				t.Fatalf("claimed before its retry: %d", len(ms))
-			}
-			ms, err := s.ClaimStatusMails(ctx, retry, time.Minute, 10)
-			if err != nil || len(ms) != 1 || ms[0].Attempts != 1 {
-				t.Fatalf("retry claim %+v %v", ms, err)
-			}
-			if err := s.StatusMailFailed(ctx, ms[0], retry, true); err != nil || pending(t, s) != 0 {
-				t.Fatalf("given up: %v, %d left", err, pending(t, s))
+			if n := pending(t, s); n != 0 {
+				t.Fatalf("%d mails left", n)
 			}
 
-			// Consent or support withdrawn after queuing: nothing is sent.
-			if n, _ := s.EnqueueStatusMails(ctx, p.ID, civic.StatusSelected, "", f.admin.ID, time.Now()); n != 2 {
-				t.Fatalf("selected queued %d", n)
+			// What the mail says is read when it is sent.
+			if m, err := s.StatusMailFor(ctx, author.ID, p.ID); err != nil || !m.Author || m.Email != author.Email || m.Name != author.Name ||
+				m.Title != p.Title || !m.Since.Equal(t1) {
+				t.Fatalf("author's mail %+v %v", m, err)
+			}
+			if m, err := s.StatusMailFor(ctx, fan.ID, p.ID); err != nil || m.Author || m.Email != fan.Email || !m.Since.Equal(t1) {
+				t.Fatalf("supporter's mail %+v %v", m, err)
+			}
+			for name, id := range map[string]string{"not opted in": quiet.ID, "own proposals only, not the author": ownOnly.ID,
+				"unverified address": unverified.ID, "unknown account": "nobody"} {
+				if _, err := s.StatusMailFor(ctx, id, p.ID); code(err) != civic.ENOTFOUND {
+					t.Errorf("%s: %v", name, err)
+				}
+			}
+			if _, err := s.StatusMailFor(ctx, fan.ID, "no-such-proposal"); code(err) != civic.ENOTFOUND {
+				t.Errorf("unknown proposal: %v", err)
+			}
+			// Consent or support withdrawn after queuing: nothing to send.
+			set(author, false, true, time.Now())
+			if m, err := s.StatusMailFor(ctx, author.ID, p.ID); err != nil || m.Author {
+				t.Fatalf("author who only follows supported proposals now: %+v %v", m, err)
 			}
 			set(author, false, false, time.Now())
+			if _, err := s.StatusMailFor(ctx, author.ID, p.ID); code(err) != civic.ENOTFOUND {
+				t.Fatalf("consent withdrawn: %v", err)
+			}
 			if removed, _, err := s.Unvote(ctx, p.ID, fan.ID, time.Now()); err != nil || !removed {
 				t.Fatalf("unvote: %v %v", removed, err)
 			}
-			if ms, err := s.ClaimStatusMails(ctx, time.Now(), time.Minute, 10); err != nil || len(ms) != 0 {
-				t.Fatalf("claimed unwanted mails: %+v %v", ms, err)
+			if _, err := s.StatusMailFor(ctx, fan.ID, p.ID); code(err) != civic.ENOTFOUND {
+				t.Fatalf("support withdrawn: %v", err)
 			}
-			if n := pending(t, s); n != 0 {
-				t.Fatalf("unwanted mails kept: %d", n)
-			}
-
-			// Unwanted mails ahead of a wanted one do not hide it.
-			set(quiet, false, true, time.Now())
-			if n, _ := s.EnqueueStatusMails(ctx, p.ID, civic.StatusInProgress, "", f.admin.ID, time.Now().Add(-time.Minute)); n != 1 {
-				t.Fatalf("in progress queued %d, want 1", n) // first in the queue
-			}
-			if _, _, err := s.Vote(ctx, p.ID, fan.ID, time.Now()); err != nil {
+			// A proposal hidden by moderation is no news for its supporters,
+			// still for its author.
+			hidden := f.proposal(t, 10, "securite")
+			f.move(t, hidden.ID, f.admin, civic.StatusPublished)
+			if _, _, err := s.Vote(ctx, hidden.ID, fan.ID, time.Now()); err != nil {
 				t.Fatal(err)
 			}
-			if n, _ := s.EnqueueStatusMails(ctx, p.ID, civic.StatusRealized, "", f.admin.ID, time.Now()); n != 2 {
-				t.Fatalf("realized queued %d, want 2", n)
+			set(author, true, false, time.Now())
+			if _, err := s.RefuseProposal(ctx, hidden.ID, f.admin, civic.Moderation{Reason: civic.ReasonOffTopic}); err != nil {
+				t.Fatal(err)
 			}
-			set(quiet, false, false, time.Now())
-			if ms, err := s.ClaimStatusMails(ctx, time.Now(), time.Minute, 1); err != nil || len(ms) != 1 || ms[0].UserID != fan.ID {
-				t.Fatalf("claim behind a dropped mail: %+v %v", ms, err)
+			if _, err := s.StatusMailFor(ctx, fan.ID, hidden.ID); code(err) != civic.ENOTFOUND {
+				t.Fatalf("supporter of a hidden proposal: %v", err)
 			}
-			if ms, _ := s.ClaimStatusMails(ctx, time.Now(), time.Minute, 10); len(ms) != 0 || pending(t, s) != 1 {
-				t.Fatalf("claimed %d more; %d mails queued, want the leased one", len(ms), pending(t, s))
+			if m, err := s.StatusMailFor(ctx, author.ID, hidden.ID); err != nil || !m.Author {
+				t.Fatalf("author of a hidden proposal: %+v %v", m, err)
 			}
 
 			// One key for every replica, stable.
@@ -214,9 +234,20 @@ func TestNotifications(t *testing.T) {
 	}
 }
 
+// rebind writes a query's ? placeholders as $1, $2… on PostgreSQL.
+func rebind(backend, q string) string {
+	if backend != "postgres" {
+		return q
+	}
+	for i := 1; strings.Contains(q, "?"); i++ {
+		q = strings.Replace(q, "?", fmt.Sprintf("$%d", i), 1)
+	}
+	return q
+}
+
 func pending(t *testing.T, s *sqlstore.Store) int {
 	t.Helper()
-	n, err := s.PendingStatusMails(context.Background())
+	n, err := s.PendingMail(context.Background())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -224,9 +255,9 @@ func pending(t *testing.T, s *sqlstore.Store) int {
 }
 
 // TestActivity: an account's activity lists its own proposals (submitted
-// ones too, with the reason of the latest decision), supports (voting open
-// or not) and comments (every moderation state, with the proposal), and
-// nobody else's.
+// and refused ones too, with the reason of the latest decision), supports
+// (voting open or not) and comments (every moderation state, with the
+// proposal), and nobody else's.
 func TestActivity(t *testing.T) {
 	for _, b := range sqltest.Stores(t) {
 		t.Run(b.Name, func(t *testing.T) {
@@ -244,10 +275,15 @@ func TestActivity(t *testing.T) {
 			mk(me, "En attente")
 			published := mk(me, "Publiée")
 			refused := mk(me, "Refusée")
+			moderated := mk(me, "Modérée")
 			theirs := mk(other, "La leur")
 			f.move(t, published.ID, f.admin, civic.StatusPublished)
 			f.move(t, theirs.ID, f.admin, civic.StatusPublished)
+			f.move(t, refused.ID, f.admin, civic.StatusPublished)
 			if _, err := s.SetStatus(ctx, refused.ID, civic.StatusRejected, f.admin, "Hors du champ de l'appel."); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := s.RefuseProposal(ctx, moderated.ID, f.admin, civic.Moderation{Reason: civic.ReasonDuplicate, Note: "Déjà proposée."}); err != nil {
 				t.Fatal(err)
 			}
 			for _, v := range []struct {
@@ -281,7 +317,7 @@ func TestActivity(t *testing.T) {
 				titles = append(titles, p.Title+"="+string(p.Status)+":"+p.StatusReason)
 			}
 			sort.Strings(titles)
-			if strings.Join(titles, "|") != "En attente=submitted:|Publiée=published:raison|Refusée=rejected:Hors du champ de l'appel." {
+			if strings.Join(titles, "|") != "En attente=submitted:|Modérée=refused:Déjà proposée.|Publiée=published:raison|Refusée=rejected:Hors du champ de l'appel." {
 				t.Fatalf("proposals %q", titles)
 			}
 			if len(a.Supports) != 1 || a.Supports[0].ProposalID != theirs.ID || !a.Supports[0].VotingOpen || a.Supports[0].Votes != 2 || a.Supports[0].Title != "La leur" {
