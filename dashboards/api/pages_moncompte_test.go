@@ -157,6 +157,9 @@ func TestAccountForms(t *testing.T) {
 		t.Fatalf("sign-in: %d %.300s", resp.StatusCode, html)
 	}
 	resp, html := c.get("/compte")
+	if strings.Contains(html, "suivi-adresse-non-confirmee") {
+		t.Error("a verified account is told its address is not confirmed")
+	}
 	wantPage(t, "/compte", resp, html, 200, "Mon compte", "Mon idée publiée &lt;b&gt;éclairage&lt;/b&gt;", refusalReason, "en attente de modération", moderationShown,
 		`href="/compte/securite"`, `href="/api/v1/me/export"`, `href="/compte/suppression"`, `<a href="/compte" id="mon-compte">Mon compte</a>`)
 	if strings.Contains(html, "<b>éclairage") {
@@ -229,6 +232,25 @@ func TestAccountForms(t *testing.T) {
 	if resp, _ := c.get("/compte/supprime"); resp.StatusCode != 303 || resp.Header.Get("Location") != "/idees" {
 		t.Fatalf("confirmation shown twice: %d", resp.StatusCode)
 	}
+	// An account whose address is not confirmed is told it gets no status
+	// e-mail until it is.
+	const pw = "mot de passe non confirmé"
+	hash, err := (api.PasswordParams{MemoryKiB: 1024, Time: 1, Threads: 1}).Hash(pw)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fresh := &civic.User{Email: "pas.confirmee." + civic.NewID() + "@example.fr", Name: "Nina", Role: civic.RoleCitizen, PasswordHash: hash}
+	if err := e.st.CreateUser(context.Background(), fresh); err != nil {
+		t.Fatal(err)
+	}
+	u := newFormClient(e)
+	if resp, html := u.post("/connexion", url.Values{"email": {fresh.Email}, "password": {pw}, "retour": {"/compte"}}); resp.StatusCode != 303 {
+		t.Fatalf("unverified sign-in: %d %.300s", resp.StatusCode, html)
+	}
+	resp, html = u.get("/compte")
+	wantPage(t, "unverified /compte", resp, html, 200, `id="suivi-adresse-non-confirmee"`,
+		"aucun e-mail de suivi ne vous est envoyé tant que vous ne l'avez pas confirmée")
+
 	log, _ := e.st.AuditLog(context.Background(), 1000)
 	var refused, deleted int
 	for _, a := range log {

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"log/slog"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -14,10 +15,11 @@ import (
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 
-// TestRunSendsStatusMails: the service's Run delivers status e-mails (its
-// notifier runs next to the HTTP server) through the configured relay, with
-// links on the listener's address when http.public_url is empty, and returns
-// nil when its context ends.
+// TestRunSendsStatusMails: the service's Run delivers status e-mails (the
+// mail outbox it runs next to the HTTP server sends them with the
+// verification mails) through the configured relay, with links on the
+// listener's address when http.public_url is empty, and returns nil when
+// its context ends.
 func TestRunSendsStatusMails(t *testing.T) {
 	mp := testenv.SharedMailpit(t)
 	cfg := DefaultConfig()
@@ -44,6 +46,12 @@ func TestRunSendsStatusMails(t *testing.T) {
 	admin := in.Token
 	email := "camille." + civic.NewID() + "@example.fr"
 	httpJSON(t, "POST", base+"/api/v1/auth/signup", "", map[string]any{"email": email, "name": "Camille", "password": "mot de passe citoyen"}, 201, nil)
+	m := mp.WaitMail(t, email, "Confirmez votre adresse e-mail", 30*time.Second)
+	link := regexp.MustCompile(regexp.QuoteMeta(base) + `/verification\?jeton=([A-Za-z0-9_-]+)`).FindStringSubmatch(m.Text)
+	if link == nil {
+		t.Fatalf("no verification link to %s in:\n%s", base, m.Text)
+	}
+	httpJSON(t, "POST", base+"/api/v1/auth/verify", "", map[string]any{"token": link[1]}, 200, nil)
 	httpJSON(t, "POST", base+"/api/v1/auth/signin", "", map[string]any{"email": email, "password": "mot de passe citoyen"}, 200, &in)
 	httpJSON(t, "PUT", base+"/api/v1/me/notifications", in.Token, map[string]bool{"own_proposals": true}, 200, nil)
 	var p civic.Proposal
