@@ -55,6 +55,7 @@ type config struct {
 	Legal   api.Legal         `koanf:"legal"`
 	Mail    mail.Config       `koanf:"mail"`
 	Log     boot.Log          `koanf:"log"`
+	Notify  api.NotifyConfig  `koanf:"notify"`
 	Ops     opsConfig         `koanf:"ops"`
 }
 
@@ -69,11 +70,12 @@ type opsConfig struct {
 func defaultConfig() config {
 	d := apid.DefaultConfig()
 	return config{DB: d.DB, HTTP: d.HTTP, Influx: d.Influx, MQTT: d.MQTT, Admin: d.Admin, API: d.API, Licence: d.Licence, Legal: d.Legal, Mail: d.Mail, Log: boot.DefaultLog(),
-		Ops: opsConfig{Addr: "127.0.0.1:9182"}}
+		Ops: opsConfig{Addr: "127.0.0.1:9182"}, Notify: d.Notify}
 }
 
 func (c *config) app() apid.Config {
-	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, API: c.API, Licence: c.Licence, Legal: c.Legal, Mail: c.Mail}
+	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, API: c.API, Licence: c.Licence, Legal: c.Legal, Mail: c.Mail,
+		Notify: c.Notify}
 }
 
 // Validate checks the configuration; errors name the YAML key. Unlike the

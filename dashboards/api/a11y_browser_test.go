@@ -37,7 +37,12 @@ type a11yPage struct {
 // chart, comments, a mission), sign-in and sign-up (blank and refused), the
 // proposal form (blank and refused), the review desk and a review page as an
 // expert and as the committee, the missions and a flown mission, the error
-// page and the four legal pages — and has axe-core check the WCAG 2.0/2.1 A
+// page, the four legal pages, and the account pages: Mon compte (with
+// proposals, supports, comments and the e-mail preferences saved), the
+// deletion page (blank and refused) and its confirmation, the unsubscribe
+// page of status e-mails (before and after), account security, the
+// forgotten password, new password and verification pages — and has
+// axe-core check the WCAG 2.0/2.1 A
 // and AA rules on each. Any violation fails the test with the rule, its
 // impact and the elements' selectors. The run's results must then be those
 // of accessibilite.json, which /accessibilite shows: the statement cannot
@@ -45,9 +50,10 @@ type a11yPage struct {
 func TestBrowserAccessibility(t *testing.T) {
 	e := newBrowserEnv(t)
 	const password = "un mot de passe solide"
-	e.account(civic.RoleCitizen, "camille@example.fr", password)
+	camille := e.account(civic.RoleCitizen, "camille@example.fr", password)
 	e.account(civic.RoleExpert, "experte@example.fr", password)
 	e.account(civic.RoleAdmin, "comite@example.fr", password)
+	e.account(civic.RoleCitizen, "partant@example.fr", password) // deletes the account
 
 	// The proposal page shows an approved comment; the review page another
 	// proposal, shortlisted, with an expert's review.
@@ -72,6 +78,59 @@ func TestBrowserAccessibility(t *testing.T) {
 			}
 		}
 	}
+	// Camille's account page lists a proposal waiting for moderation, a
+	// support and a pending comment, and her consent to status e-mails.
+	camilleTok := e.signIn(camille.Email, password)
+	e.call("POST", "/api/v1/ideas", camilleTok, map[string]any{"campaign_id": e.campaign, "theme_id": "securite",
+		"title": "Éclairer le passage sous la voie ferrée", "body": "Des lampes à détection de présence."}, 201, nil)
+	e.call("POST", "/api/v1/ideas/"+e.p.ID+"/vote", camilleTok, nil, 200, nil)
+	e.call("POST", "/api/v1/ideas/"+e.p.ID+"/comments", camilleTok, map[string]any{"body": "Le niveau monte vite en automne."}, 201, nil)
+	e.call("PUT", "/api/v1/me/notifications", camilleTok, map[string]bool{"own_proposals": false, "supported_proposals": true}, 200, nil)
+	unsubscribe, err := api.UnsubscribeToken(e.srv, context.Background(), camille.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Links as a mail carries them: a new account's verification, and a
+	// password reset for Camille (opening them uses nothing).
+	link := func(u *civic.User, purpose civic.TokenPurpose) string {
+		tok := civic.NewID() + civic.NewID()
+		now := time.Now().UTC()
+		if err := e.st.CreateToken(context.Background(), &civic.AccountToken{TokenHash: sha(tok), UserID: u.ID, Purpose: purpose,
+			Email: u.Email, Created: now, Expires: now.Add(time.Hour)}); err != nil {
+			t.Fatal(err)
+		}
+		return tok
+	}
+	newcomer := &civic.User{Email: "nouvelle@example.fr", Name: "Nora", Role: civic.RoleCitizen, PasswordHash: "-"}
+	if err := e.st.CreateUser(context.Background(), newcomer); err != nil {
+		t.Fatal(err)
+	}
+	verifyTok, resetTok := link(newcomer, civic.TokenVerify), link(camille, civic.TokenReset)
+	wait := func(id string) func(t *testing.T, ctx context.Context) {
+		return func(t *testing.T, ctx context.Context) {
+			if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID(id))); err != nil {
+				t.Fatalf("#%s not shown: %v", id, err)
+			}
+		}
+	}
+	savePrefs := func(t *testing.T, ctx context.Context) {
+		if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("suivi-mes-propositions"))); err != nil {
+			t.Fatal(err)
+		}
+		submit(t, ctx, "#enregistrer-preferences")
+		wait("confirmation")(t, ctx)
+	}
+	deleteWith := func(pw, then string) func(t *testing.T, ctx context.Context) {
+		return func(t *testing.T, ctx context.Context) {
+			typeInto(t, ctx, "mot-de-passe-suppression", pw)
+			submit(t, ctx, "#supprimer-definitivement")
+			wait(then)(t, ctx)
+		}
+	}
+	unsubscribeNow := func(t *testing.T, ctx context.Context) {
+		submit(t, ctx, "#desabonner")
+		wait("confirmation")(t, ctx)
+	}
 	pages := []a11yPage{
 		{name: "Liste des propositions", path: "/idees", visitor: "visiteur"},
 		{name: "Proposition, avec mesures, mission et commentaires", path: "/idees/{id}", url: "/idees/" + e.p.ID, visitor: "visiteur"},
@@ -91,6 +150,19 @@ func TestBrowserAccessibility(t *testing.T) {
 		{name: "Politique de confidentialité", path: "/confidentialite", visitor: "visiteur"},
 		{name: "Conditions d'utilisation", path: "/conditions-utilisation", visitor: "visiteur"},
 		{name: "Déclaration d'accessibilité", path: "/accessibilite", visitor: "visiteur"},
+		{name: "Mon compte : propositions, soutiens, commentaires et e-mails de suivi", path: "/compte", visitor: "citoyen·ne", as: "camille@example.fr"},
+		{name: "Mon compte, préférences d'e-mail enregistrées (message de confirmation)", path: "/compte", visitor: "citoyen·ne", as: "camille@example.fr", then: savePrefs},
+		{name: "Sécurité du compte : adresse, mot de passe, sessions", path: "/compte/securite", visitor: "citoyen·ne", as: "camille@example.fr"},
+		{name: "Suppression du compte", path: "/compte/suppression", visitor: "citoyen·ne", as: "camille@example.fr"},
+		{name: "Suppression du compte refusée (mot de passe incorrect)", path: "/compte/suppression", visitor: "citoyen·ne", as: "camille@example.fr",
+			then: deleteWith("pas le bon mot de passe", "erreur")},
+		{name: "Compte supprimé (confirmation)", path: "/compte/supprime", url: "/compte/suppression", visitor: "citoyen·ne", as: "partant@example.fr",
+			then: deleteWith(password, "confirmation")},
+		{name: "Désabonnement des e-mails de suivi", path: "/desabonnement/{jeton}", url: "/desabonnement/" + unsubscribe, visitor: "visiteur"},
+		{name: "Désabonnement fait (message de confirmation)", path: "/desabonnement/{jeton}", url: "/desabonnement/" + unsubscribe, visitor: "visiteur", then: unsubscribeNow},
+		{name: "Mot de passe oublié", path: "/mot-de-passe-oublie", visitor: "visiteur"},
+		{name: "Nouveau mot de passe (lien reçu par e-mail)", path: "/mot-de-passe/nouveau?jeton={jeton}", url: "/mot-de-passe/nouveau?jeton=" + resetTok, visitor: "visiteur"},
+		{name: "Confirmation de l'adresse e-mail (lien reçu par e-mail)", path: "/verification?jeton={jeton}", url: "/verification?jeton=" + verifyTok, visitor: "visiteur"},
 	}
 
 	ctx := browser(t)
@@ -140,7 +212,6 @@ func TestBrowserAccessibility(t *testing.T) {
 		got.Pages = append(got.Pages, api.CheckedPage{Name: p.name, Path: p.path, Visitor: p.visitor,
 			Violations: len(r.Violations), Passes: len(r.Passes), Incomplete: incomplete})
 	}
-	var err error
 	if got.Rules, err = axe.Rules(ctx, axe.WCAG21AA); err != nil {
 		t.Fatal(err)
 	}

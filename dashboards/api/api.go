@@ -38,6 +38,8 @@ type Store interface {
 	civic.AuditService
 	civic.AccountService
 	civic.OutboxService
+	civic.NotificationService // status e-mails: consent, queueing and send-time checks (notify.go)
+	civic.ActivityService     // what "Mon compte" shows
 	UserByID(ctx context.Context, id string) (*civic.User, error)
 	MissionsForProposal(ctx context.Context, proposalID string) ([]string, error)
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
@@ -145,6 +147,8 @@ type Config struct {
 	// (optional) defaults to 15s: a departed client is noticed, and its
 	// slot freed, at the next one.
 	LiveKeepAlive time.Duration
+	// Notify tunes the status e-mails (optional): see NotifyConfig.
+	Notify NotifyConfig
 }
 
 // Validate checks the config and fills defaults.
@@ -239,7 +243,7 @@ func (c *Config) Validate() error {
 	if c.PageRange == 0 {
 		c.PageRange = 7 * 24 * time.Hour
 	}
-	return nil
+	return c.Notify.Validate()
 }
 
 // Deps are the API's collaborators.
@@ -298,6 +302,7 @@ type Server struct {
 	streams    []pathPattern // routes whose handler reads the body (bodyguard.go)
 	formPosts  []pathPattern // routes posted by HTML forms
 	liveSlots  liveSlots     // open live streams (livecaps.go)
+	notify     *notifier
 }
 
 // New builds the API.
@@ -341,6 +346,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.metrics, err = newMetrics(deps.Registry); err != nil {
 		return nil, err
 	}
+	s.notify = newNotifier(cfg.Notify)
 	if s.pages, err = s.parsePages(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
 	}

@@ -16,7 +16,8 @@ import (
 )
 
 // publicForms are the page forms anyone may post.
-var publicForms = map[string]bool{"/connexion": true, "/inscription": true, "/verification": true, "/mot-de-passe-oublie": true, "/mot-de-passe/nouveau": true}
+var publicForms = map[string]bool{"/connexion": true, "/inscription": true, "/verification": true, "/mot-de-passe-oublie": true, "/mot-de-passe/nouveau": true,
+	"/desabonnement/:token": true}
 
 func fillPath(p string) string {
 	r := strings.NewReplacer(":id", "x1", ":site", "s1", ":device", "d1", ":quantity", "q")
@@ -40,8 +41,9 @@ func TestAuthorization(t *testing.T) {
 		if rt.Method != "GET" {
 			writes++
 			// Signing in and up, and following the links of account mails
-			// (verification, password reset), are the only public writes
-			// (JSON and page forms).
+			// (verification, password reset, the unsubscribe link of status
+			// e-mails: its signed token names the account), are the only
+			// public writes (JSON and page forms).
 			if rt.Access == api.Public && !strings.HasPrefix(rt.Path, "/api/v1/auth/") && !publicForms[rt.Path] {
 				t.Errorf("%s %s is a public write", rt.Method, rt.Path)
 			}

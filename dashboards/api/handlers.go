@@ -227,16 +227,28 @@ func (s *Server) exportMe(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	prefs, err := s.store.NotificationPrefs(ctx(c), u.ID)
+	if err != nil {
+		return err
+	}
+	if ex.Extra == nil {
+		ex.Extra = map[string]any{}
+	}
+	ex.Extra["notification_prefs"] = prefs
 	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "gdpr.export", Target: u.ID})
+	// A download (the link of /compte works with the session cookie: a
+	// GET needs no CSRF token, and another site can start the download
+	// but never read it), never kept by a cache.
 	c.Set(fiber.HeaderContentDisposition, `attachment; filename="smartdeal-export.json"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("X-Content-Type-Options", "nosniff")
 	return c.JSON(ex)
 }
 
 func (s *Server) deleteMe(c *fiber.Ctx) error {
-	if err := s.store.DeleteUser(ctx(c), caller(c).user.ID); err != nil {
+	if err := s.eraseAccount(c); err != nil {
 		return err
 	}
-	c.ClearCookie(SessionCookie)
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
@@ -358,6 +370,9 @@ func (s *Server) shortlist(c *fiber.Ctx) error {
 	ids, err := s.store.Shortlist(ctx(c), c.Params("id"), caller(c).user)
 	if err != nil {
 		return err
+	}
+	for _, id := range ids {
+		s.statusChanged(c, id, civic.StatusShortlisted, "")
 	}
 	return c.JSON(map[string][]string{"shortlisted": ids})
 }

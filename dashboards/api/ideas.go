@@ -167,7 +167,12 @@ func (s *Server) changeStatus(c *fiber.Ctx, proposalID string, r statusReq) (*ci
 	if r.Note != "" {
 		return nil, civic.FieldError("note", "only for a moderation refusal (status refused)")
 	}
-	return s.store.SetStatus(ctx(c), proposalID, r.Status, caller(c).user, r.Reason)
+	p, err := s.store.SetStatus(ctx(c), proposalID, r.Status, caller(c).user, r.Reason)
+	if err != nil {
+		return nil, err
+	}
+	s.statusChanged(c, p.ID, r.Status, r.Reason) // committed: the mails are queued, sent later
+	return p, nil
 }
 
 type voteResp struct {

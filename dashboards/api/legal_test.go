@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"context"
 	"fmt"
 	stdhtml "html"
 	"net/url"
@@ -165,8 +166,12 @@ func TestLegalConfig(t *testing.T) {
 func TestFooterOnEveryPage(t *testing.T) {
 	e := newEnv(t, sqltest.SQLite(t), nil, api.Config{})
 	agentID, _ := e.field()
-	_, citizen := e.user(civic.RoleCitizen)
+	someone, citizen := e.user(civic.RoleCitizen)
 	published := e.idea(citizen, 1000, true)
+	unsubscribe, err := api.UnsubscribeToken(e.srv, context.Background(), someone.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	shortlisted := e.shortlisted(citizen, 2000)
 	m := mission(agentID, square(7.2, 43.65))
 	m["id"] = "pied-de-page"
@@ -178,7 +183,11 @@ func TestFooterOnEveryPage(t *testing.T) {
 		t.Fatalf("sign-in: %d %.300s", resp.StatusCode, html)
 	}
 	// The identifiers of each page route with one (add a line for a new one).
-	ids := map[string]string{"/idees/:id": published.ID, "/missions/:id": "pied-de-page", "/expertise/:id": shortlisted.ID}
+	ids := map[string]string{"/idees/:id": published.ID, "/missions/:id": "pied-de-page", "/expertise/:id": shortlisted.ID,
+		"/desabonnement/:token": unsubscribe}
+	// The confirmation of a deletion is shown right after it, with its flash.
+	deleted := newFormClient(e)
+	deleted.cookies["sd_flash"] = "compte-supprime"
 	n := 0
 	for _, rt := range e.srv.Routes() {
 		if rt.Method != "GET" || rt.Produces != "text/html" {
@@ -194,6 +203,9 @@ func TestFooterOnEveryPage(t *testing.T) {
 			path = path[:strings.Index(path, ":")] + id
 		}
 		resp, html := visitor.get(path)
+		if path == "/compte/supprime" {
+			resp, html = deleted.get(path)
+		}
 		if resp.StatusCode == 303 {
 			resp, html = f.get(path)
 		}

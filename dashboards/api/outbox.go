@@ -70,8 +70,8 @@ type Outbox struct {
 	wake    chan struct{}
 	running atomic.Bool
 
-	sent, failures, abandoned, dropped *prometheus.CounterVec
-	pending                            prometheus.Gauge
+	sent, failures, abandoned, dropped, queueErrors *prometheus.CounterVec
+	pending                                         prometheus.Gauge
 }
 
 func newOutbox(s *Server, reg prometheus.Registerer) (*Outbox, error) {
@@ -83,9 +83,14 @@ func newOutbox(s *Server, reg prometheus.Registerer) (*Outbox, error) {
 			Help: "Mails given up after the last attempt (kept as failed in mail_outbox), by kind."}, []string{"kind"}),
 		dropped: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smartdeal_api_mail_dropped_total",
 			Help: "Queued mails not sent because they no longer apply (reset for an address without account, address already verified…), by kind."}, []string{"kind"}),
+		queueErrors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smartdeal_api_mail_queue_errors_total",
+			Help: "Mails that could not be queued after the change that causes them was committed (status e-mails), by kind."}, []string{"kind"}),
 		pending: prometheus.NewGauge(prometheus.GaugeOpts{Name: "smartdeal_api_mail_outbox_pending", Help: "Mails waiting in the outbox (failed ones excluded)."}),
 	}
-	for _, c := range []prometheus.Collector{o.sent, o.failures, o.abandoned, o.dropped, o.pending} {
+	// Status mails are queued outside any request's answer: their queue
+	// errors show at 0 from the start, so an alert sees the series.
+	o.queueErrors.WithLabelValues(string(civic.MailStatus))
+	for _, c := range []prometheus.Collector{o.sent, o.failures, o.abandoned, o.dropped, o.queueErrors, o.pending} {
 		if err := reg.Register(c); err != nil {
 			return nil, err
 		}
@@ -104,11 +109,16 @@ func (o *Outbox) queue(ctx context.Context, m *civic.OutboxMail) error {
 	if err := o.s.store.EnqueueMail(ctx, m); err != nil {
 		return err
 	}
+	o.poke()
+	return nil
+}
+
+// poke wakes the worker: mail was queued by this process.
+func (o *Outbox) poke() {
 	select {
 	case o.wake <- struct{}{}:
-	default:
+	default: // a round is already due
 	}
-	return nil
 }
 
 // outboxBatch is how many mails one claim takes.
@@ -237,6 +247,13 @@ func backoff(cfg OutboxConfig, attempt int) time.Duration {
 // send writes and sends one mail; links get their token now.
 func (o *Outbox) send(ctx context.Context, m *civic.OutboxMail) error {
 	s := o.s
+	if m.Kind == civic.MailStatus { // its own checks and text (notify.go)
+		msg, err := s.statusMessage(ctx, m)
+		if err != nil {
+			return err
+		}
+		return s.mail.Send(ctx, msg)
+	}
 	var u *civic.User
 	var err error
 	switch m.Kind {

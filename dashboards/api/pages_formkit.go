@@ -32,6 +32,11 @@ var flashMessages = map[string]string{
 	"decision-retenue":   "Décision enregistrée : la proposition est retenue.",
 	"decision-rejetee":   "Décision enregistrée : la proposition n'est pas retenue ; le motif est public.",
 	"decision-expertise": "La proposition est passée en cours d'expertise.",
+
+	// Mon compte (pages_moncompte.go)
+	"preferences-enregistrees": "Vos préférences d'e-mail sont enregistrées.",
+	"compte-supprime":          "Votre compte est supprimé et vous êtes déconnecté·e.",
+	"desabonne":                "C'est fait : vous ne recevrez plus d'e-mails de suivi des propositions.",
 }
 
 // formMessages are the French messages of a failed form post by error code;
@@ -102,7 +107,13 @@ func (s *Server) formError(c *fiber.Ctx, f *pageForm, err error) error {
 	if status >= 500 {
 		s.log.Error("form post failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
-	msg := f.messages[ce.Code]
+	// An error that says itself in French (the last administrator's
+	// refusal) is shown as it says; otherwise the form's message, then
+	// the generic one for its code.
+	msg, _ := ce.Extra["detail_fr"].(string)
+	if msg == "" {
+		msg = f.messages[ce.Code]
+	}
 	if msg == "" {
 		msg = formMessages[ce.Code]
 	}

@@ -91,9 +91,12 @@ func rowsHolding(t *testing.T, db *sql.DB, postgres bool, secrets []string) []st
 }
 
 // TestErasureLeavesNoTrace: a citizen with a distinctive e-mail, name and
-// password proposes, comments, votes, fails a sign-in and is audited (role
-// change, export), then erases the account. No table row holds the e-mail,
-// name, password hash or account id any more (SQLite and PostgreSQL), the
+// password opts in to status e-mails, proposes (the publication queues a
+// status mail it has not been sent yet), comments, votes, asks for a
+// password reset (a queued mail naming only the address), fails a sign-in
+// and is audited (role change, export), then erases the account. No table
+// row holds the e-mail, name, password hash or account id any more (SQLite
+// and PostgreSQL: the e-mail preferences and both queued mails are gone), the
 // SQLite database file and its -wal and -shm hold none of those bytes, and
 // vote counts stay right: the support on a proposal whose voting has closed
 // stays counted, the one on a proposal still open is withdrawn.
@@ -114,6 +117,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			}
 			_, voter := e.user(civic.RoleCitizen)
 			_, expert := e.user(civic.RoleExpert)
+			e.call("PUT", "/api/v1/me/notifications", tok, map[string]bool{"own_proposals": true, "supported_proposals": true}, 200, nil)
 
 			mine := e.idea(tok, 1000, true)   // public: stays, anonymous
 			draft := e.idea(tok, 2000, false) // never public: goes
@@ -131,6 +135,7 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			e.call("POST", "/api/v1/ideas/"+open.ID+"/comments", tok, map[string]any{"body": "Encore en attente."}, 201, &pending)
 			e.call("PUT", "/api/v1/comments/"+approved.ID+"/status", e.admin, map[string]any{"status": "approved"}, 200, nil)
 			e.problem("POST", "/api/v1/auth/signin", "", map[string]any{"email": email, "password": "not the password"}, 401)
+			e.call("POST", "/api/v1/auth/password/forgot", "", map[string]any{"email": email}, 202, nil)
 			e.call("GET", "/api/v1/me/export", tok, nil, 200, nil)
 			before := map[string]int{}
 			for _, p := range []string{closed.ID, open.ID, mine.ID} {
@@ -143,6 +148,31 @@ func TestErasureLeavesNoTrace(t *testing.T) {
 			secrets := []string{strings.ToLower(email), name, stored.PasswordHash, u.ID}
 			if found := rowsHolding(t, e.st.DB(), b.Store.Postgres(), secrets); len(found) == 0 {
 				t.Fatal("the check finds nothing before the erasure: it would prove nothing after")
+			}
+			// What the erasure must take with it: the consent, the status
+			// mail queued by the publication (nothing sends mail in this
+			// test) and the reset mail, which names only the address.
+			count := func(q string, args ...any) int {
+				t.Helper()
+				if b.Store.Postgres() {
+					for i := range args {
+						q = strings.Replace(q, "?", fmt.Sprintf("$%d", i+1), 1)
+					}
+				}
+				var n int
+				if err := e.st.DB().QueryRowContext(ctx, q, args...).Scan(&n); err != nil {
+					t.Fatal(err)
+				}
+				return n
+			}
+			if n := count(`SELECT COUNT(*) FROM notification_prefs WHERE user_id = ? AND own_since IS NOT NULL`, u.ID); n != 1 {
+				t.Fatalf("%d consent rows before the erasure", n)
+			}
+			if n := count(`SELECT COUNT(*) FROM mail_outbox WHERE kind = 'status' AND user_id = ? AND proposal_id = ?`, u.ID, mine.ID); n != 1 {
+				t.Fatalf("%d status mails queued about the published proposal before the erasure, want 1", n)
+			}
+			if n := count(`SELECT COUNT(*) FROM mail_outbox WHERE kind = 'reset' AND user_id IS NULL AND recipient = ?`, strings.ToLower(email)); n != 1 {
+				t.Fatalf("%d reset mails queued before the erasure, want 1", n)
 			}
 			e.call("DELETE", "/api/v1/me", tok, nil, 204, nil)
 

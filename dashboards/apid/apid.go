@@ -168,6 +168,8 @@ type Config struct {
 	// Legal is who publishes, hosts and answers, for the legal pages
 	// (legal.publisher, legal.dpo_email…); see api.Legal.
 	Legal api.Legal `koanf:"legal"`
+	// Notify is the key of the status e-mails' unsubscribe links.
+	Notify api.NotifyConfig `koanf:"notify"`
 }
 
 // DefaultConfig is a local run: SQLite smartdeal.db, HTTP on 127.0.0.1:8080,
@@ -242,6 +244,10 @@ func (c Config) Validate() error {
 	if err := legal.Validate(); err != nil {
 		return err
 	}
+	n := c.Notify
+	if err := n.Validate(); err != nil {
+		return err
+	}
 	ac := c.apiConfig() // the limits (api.signin_account_delay…): their keys are api.Config's
 	if err := ac.Validate(); err != nil {
 		return err
@@ -268,7 +274,7 @@ func (c Config) apiConfig() api.Config {
 		SignInAccountFree: c.API.SignInAccountFree, SignInAccountDelay: c.API.SignInAccountDelay, SignInAccountMaxDelay: c.API.SignInAccountMaxDelay,
 		SignUpNetworkLimit: c.API.SignUpNetworkLimit, SignUpTotalLimit: c.API.SignUpTotalLimit, SignUpWindow: c.API.SignUpWindow,
 		PublicReadLimit: c.API.PublicReadLimit, LiveMaxStreams: c.API.LiveMaxStreams, LiveMaxPerClient: c.API.LiveMaxPerClient,
-		PublicURL: c.HTTP.PublicURL, SessionTTL: c.API.SessionTTL, Accounts: c.API.accounts(), Legal: c.Legal}
+		PublicURL: c.HTTP.PublicURL, SessionTTL: c.API.SessionTTL, Accounts: c.API.accounts(), Legal: c.Legal, Notify: c.Notify}
 }
 
 // mqttGrace is how long Run waits for the first broker connection before it

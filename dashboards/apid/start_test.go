@@ -133,6 +133,7 @@ func TestValidate(t *testing.T) {
 		"api.rate_store:":          func(c *Config) { c.API.RateStore = "redis" },
 		"api.signin_account_delay": func(c *Config) { c.API.SignInAccountMaxDelay = time.Millisecond },
 		"api.signup_window:":       func(c *Config) { c.API.SignUpWindow = time.Millisecond },
+		"notify.secret:":           func(c *Config) { c.Notify.Secret = "too short" },
 	} {
 		c := DefaultConfig()
 		mod(&c)

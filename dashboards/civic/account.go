@@ -92,6 +92,10 @@ const (
 	MailEmailChangeNote MailKind = "email_change_notice"
 	MailReset           MailKind = "reset"            // reset link; dropped unless the address has an account
 	MailPasswordChanged MailKind = "password_changed" // notice after a change or reset
+	// MailStatus tells an author or supporter who opted in that a proposal
+	// changed status (NotificationService); dropped at send time unless
+	// they still want it and their address is verified.
+	MailStatus MailKind = "status"
 )
 
 // OutboxMail is one mail waiting in the outbox. Links are not stored: the
@@ -102,11 +106,15 @@ type OutboxMail struct {
 	Kind      MailKind
 	UserID    string // "" for MailReset (the address decides at send time)
 	Recipient string
-	Detail    string // MailEmailChangeNote: the new address
+	Detail    string // MailEmailChangeNote: the new address; MailStatus: the reason given with the change
 	Created   time.Time
 	Attempts  int
 	Next      time.Time // next attempt (or, while claimed, the end of the claim)
 	LastError string
+
+	// MailStatus: the proposal and the status it reached.
+	ProposalID string
+	Status     Status
 }
 
 // AccountService stores what account security needs besides users and

@@ -393,8 +393,9 @@ func (s *Store) EnqueueMail(ctx context.Context, m *civic.OutboxMail) error {
 	if m.UserID != "" {
 		user = m.UserID
 	}
-	_, err := s.exec(ctx, s.db, `INSERT INTO mail_outbox (id, kind, user_id, recipient, detail, created, next_attempt) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-		m.ID, string(m.Kind), user, m.Recipient, m.Detail, ms(m.Created), ms(m.Next))
+	_, err := s.exec(ctx, s.db, `INSERT INTO mail_outbox (id, kind, user_id, recipient, detail, created, next_attempt, proposal_id, proposal_status)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		m.ID, string(m.Kind), user, m.Recipient, m.Detail, ms(m.Created), ms(m.Next), m.ProposalID, string(m.Status))
 	if err != nil {
 		return fmt.Errorf("enqueue mail: %w", err)
 	}
@@ -404,7 +405,7 @@ func (s *Store) EnqueueMail(ctx context.Context, m *civic.OutboxMail) error {
 // ClaimMail takes the due mails: each is claimed by a conditional UPDATE on
 // the next_attempt it was read with, so two workers never both take one.
 func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*civic.OutboxMail, error) {
-	rows, err := s.query(ctx, s.db, `SELECT id, kind, user_id, recipient, detail, created, attempts, next_attempt, last_error
+	rows, err := s.query(ctx, s.db, `SELECT id, kind, user_id, recipient, detail, created, attempts, next_attempt, last_error, proposal_id, proposal_status
 		FROM mail_outbox WHERE failed IS NULL AND next_attempt <= ? ORDER BY next_attempt LIMIT ?`, ms(now), limit)
 	if err != nil {
 		return nil, fmt.Errorf("due mail: %w", err)
@@ -413,14 +414,14 @@ func (s *Store) ClaimMail(ctx context.Context, now time.Time, lease time.Duratio
 	var nexts []int64
 	for rows.Next() {
 		var m civic.OutboxMail
-		var kind string
+		var kind, status string
 		var user sql.NullString
 		var created, next int64
-		if err := rows.Scan(&m.ID, &kind, &user, &m.Recipient, &m.Detail, &created, &m.Attempts, &next, &m.LastError); err != nil {
+		if err := rows.Scan(&m.ID, &kind, &user, &m.Recipient, &m.Detail, &created, &m.Attempts, &next, &m.LastError, &m.ProposalID, &status); err != nil {
 			rows.Close()
 			return nil, fmt.Errorf("scan mail: %w", err)
 		}
-		m.Kind, m.UserID, m.Created = civic.MailKind(kind), user.String, fromMS(created)
+		m.Kind, m.UserID, m.Created, m.Status = civic.MailKind(kind), user.String, fromMS(created), civic.Status(status)
 		due = append(due, &m)
 		nexts = append(nexts, next)
 	}

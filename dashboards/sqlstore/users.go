@@ -132,7 +132,9 @@ func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string) erro
 // DeleteUser erases an account (GDPR right to erasure, art. 17). What the
 // person made public stays, without them; everything else about them goes:
 //
-//   - the account row and its sessions are deleted;
+//   - the account row and its sessions are deleted, and so are its e-mail
+//     preferences and every mail waiting for it in the outbox (reset mails
+//     asked for its address too);
 //   - supports: on proposals whose voting is still open they are withdrawn (as
 //     by Unvote: an erased citizen who signs up again cannot count twice); on
 //     proposals whose voting has closed they become an anonymous count
@@ -179,6 +181,11 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 				[]any{userID, pub, short, now, now}},
 			{`DELETE FROM votes WHERE user_id = ?`, []any{userID}},
 			{`DELETE FROM sessions WHERE user_id = ?`, []any{userID}},
+			// E-mail preferences, and every mail waiting for the person: those
+			// of the account, and reset mails asked for its address (they
+			// name no account until they are sent).
+			{`DELETE FROM notification_prefs WHERE user_id = ?`, []any{userID}},
+			{`DELETE FROM mail_outbox WHERE user_id = ? OR recipient = (SELECT email FROM users WHERE id = ?)`, []any{userID, userID}},
 			{`DELETE FROM comments WHERE author_id = ? AND status <> ?`, []any{userID, string(civic.CommentApproved)}},
 			// What was never public (awaiting or refused at moderation) goes with its author.
 			{`DELETE FROM proposals WHERE author_id = ? AND status IN (?, ?)`, []any{userID, string(civic.StatusSubmitted), string(civic.StatusRefused)}},

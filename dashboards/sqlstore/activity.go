@@ -1,0 +1,98 @@
+package sqlstore
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"time"
+
+	"github.com/cd06/smartdeal/dashboards/civic"
+)
+
+var _ civic.ActivityService = (*Store)(nil)
+
+// Activity gathers what userID contributed, for their own page ("Mon
+// compte") and GET /api/v1/me/activity: their proposals in every status
+// with the reason of the latest status change, the proposals they support
+// (and whether voting is still open at now, so they may withdraw), and their
+// comments in every moderation state with the proposal's title. Newest
+// first, at most civic.ActivityLimit of each; four queries.
+func (s *Store) Activity(ctx context.Context, userID string, now time.Time) (*civic.Activity, error) {
+	a := &civic.Activity{Proposals: []*civic.ActivityProposal{}, Supports: []*civic.ActivitySupport{}, Comments: []*civic.ActivityComment{}}
+	ps, err := s.Proposals(ctx, civic.ProposalFilter{AuthorID: userID, Limit: civic.ActivityLimit})
+	if err != nil {
+		return nil, err
+	}
+	reasons := map[string]string{}
+	rows, err := s.query(ctx, s.db, `SELECT h.proposal_id, h.reason FROM proposal_history h JOIN proposals p ON p.id = h.proposal_id
+		WHERE p.author_id = ? AND h.seq = (SELECT MAX(seq) FROM proposal_history h2 WHERE h2.proposal_id = h.proposal_id)`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("activity reasons: %w", err)
+	}
+	for rows.Next() {
+		var id, reason string
+		if err := rows.Scan(&id, &reason); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan reason: %w", err)
+		}
+		reasons[id] = reason
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("activity reasons: %w", err)
+	}
+	for _, p := range ps {
+		reason := reasons[p.ID]
+		if p.Status == civic.StatusRejected && p.RejectionReason != "" {
+			reason = p.RejectionReason
+		}
+		a.Proposals = append(a.Proposals, &civic.ActivityProposal{Proposal: *p, StatusReason: reason})
+	}
+
+	rows, err = s.query(ctx, s.db, `SELECT p.id, p.title, p.status, c.starts, c.ends, v.created,
+		(SELECT COUNT(*) FROM votes v2 WHERE v2.proposal_id = p.id)
+		FROM votes v JOIN proposals p ON p.id = v.proposal_id JOIN campaigns c ON c.id = p.campaign_id
+		WHERE v.user_id = ? ORDER BY v.created DESC, p.id LIMIT ?`, userID, civic.ActivityLimit)
+	if err != nil {
+		return nil, fmt.Errorf("activity supports: %w", err)
+	}
+	for rows.Next() {
+		var sp civic.ActivitySupport
+		var status string
+		var starts, ends, created int64
+		if err := rows.Scan(&sp.ProposalID, &sp.Title, &status, &starts, &ends, &created, &sp.Votes); err != nil {
+			rows.Close()
+			return nil, fmt.Errorf("scan support: %w", err)
+		}
+		sp.Status, sp.Supported = civic.Status(status), fromMS(created)
+		sp.VotingOpen = sp.Status.VotingOpen() && ms(now) >= starts && ms(now) < ends
+		a.Supports = append(a.Supports, &sp)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("activity supports: %w", err)
+	}
+
+	rows, err = s.query(ctx, s.db, `SELECT c.id, c.proposal_id, c.author_id, c.body, c.status, c.created, p.title, p.status
+		FROM comments c JOIN proposals p ON p.id = c.proposal_id
+		WHERE c.author_id = ? ORDER BY c.created DESC, c.id LIMIT ?`, userID, civic.ActivityLimit)
+	if err != nil {
+		return nil, fmt.Errorf("activity comments: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var cm civic.ActivityComment
+		var author sql.NullString
+		var status, pstatus string
+		var created int64
+		if err := rows.Scan(&cm.ID, &cm.ProposalID, &author, &cm.Body, &status, &created, &cm.ProposalTitle, &pstatus); err != nil {
+			return nil, fmt.Errorf("scan comment: %w", err)
+		}
+		cm.AuthorID, cm.Status, cm.Created, cm.ProposalStatus = author.String, civic.CommentStatus(status), fromMS(created), civic.Status(pstatus)
+		a.Comments = append(a.Comments, &cm)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("activity comments: %w", err)
+	}
+	return a, nil
+}
