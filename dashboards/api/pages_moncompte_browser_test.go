@@ -1,6 +1,7 @@
 package api_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"os"
@@ -114,8 +115,13 @@ func TestBrowserAccount(t *testing.T) {
 }
 
 func testBrowserAccount(t *testing.T, js bool) {
-	e := newEnv(t, sqltest.SQLite(t), nil, api.Config{})
+	db := sqltest.SQLite(t)
+	e := newEnv(t, db, nil, api.Config{})
 	f := newAccountFixture(t, e)
+	stored, err := e.st.UserByID(context.Background(), f.me.ID)
+	if err != nil {
+		t.Fatal(err)
+	}
 	base := serve(t, e)
 	ctx := browser(t)
 	if !js {
@@ -301,6 +307,18 @@ func testBrowserAccount(t *testing.T, js bool) {
 	}
 	if _, err := e.st.UserByID(context.Background(), f.me.ID); civic.ErrorCode(err) != civic.ENOTFOUND {
 		t.Fatalf("account still there: %v", err)
+	}
+	// No byte of the database file (nor its WAL) holds the person any more.
+	for _, file := range []string{db.DSN, db.DSN + "-wal", db.DSN + "-shm"} {
+		raw, err := os.ReadFile(file)
+		if err != nil && !os.IsNotExist(err) {
+			t.Fatal(err)
+		}
+		for what, secret := range map[string]string{"e-mail": stored.Email, "name": stored.Name, "password hash": stored.PasswordHash, "id": stored.ID} {
+			if bytes.Contains(bytes.ToLower(raw), bytes.ToLower([]byte(secret))) {
+				t.Errorf("%s (%d bytes) still holds the %s %q after deletion from the page", file, len(raw), what, secret)
+			}
+		}
 	}
 	// The session is gone: /compte asks to sign in, and signing in fails.
 	if err := chromedp.Do(ctx, chromedp.Navigate(base+"/compte"), chromedp.WaitVisible(chromedp.ID("courriel"))); err != nil {
