@@ -12,6 +12,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/ingest/lineproto"
+	"github.com/cd06/smartdeal/senml"
 )
 
 // Dead-letter reasons, the values of the "reason" field and of the
@@ -56,7 +57,7 @@ func (s *Service) decode(m Message, rs []smartdeal.Reading) ([]smartdeal.Reading
 	switch {
 	case looksJSON(data):
 		it.format = FormatSenML
-		rs, err = smartdeal.ReadingsFromSenML(site, device, data, now, rs)
+		rs, err = senml.Readings(site, device, data, now, rs)
 	case lineproto.Looks(data):
 		it.format = FormatLineProtocol
 		rs, err = lineproto.Readings(site, device, data, now, rs)

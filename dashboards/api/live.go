@@ -12,6 +12,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/senml"
 )
 
 // LiveEvent is one reading sent on the live feed.
@@ -113,7 +114,7 @@ func (h *Hub) HandleTelemetry(topics smartdeal.Topics, topic string, payload []b
 	if err != nil || channel != smartdeal.ChannelTelemetry {
 		return
 	}
-	rs, err := smartdeal.ReadingsFromSenML(site, device, payload, time.Now(), nil)
+	rs, err := senml.Readings(site, device, payload, time.Now(), nil)
 	if err != nil {
 		h.log.Debug("live feed: undecodable telemetry", "topic", topic, "err", err)
 		return

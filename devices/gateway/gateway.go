@@ -55,6 +55,7 @@ import (
 	"github.com/cd06/smartdeal/devices/forward"
 	"github.com/cd06/smartdeal/devices/spool"
 	bridge "github.com/cd06/smartdeal/firmware-bridge"
+	"github.com/cd06/smartdeal/senml"
 )
 
 // Opener opens one sensor; drivers.Open is the default.
@@ -501,7 +502,7 @@ func (g *Gateway) spoolPack(r *sensorRunner, ms []devices.Measurement, t time.Ti
 		rs[i] = smartdeal.Reading{Site: g.cfg.Site, Device: r.cfg.Device, Quantity: m.Quantity, Unit: m.Unit,
 			Time: t, Kind: smartdeal.KindNumber, Number: m.Value, Mission: mission}
 	}
-	b, err := smartdeal.EncodeReadings(g.cfg.Site, r.cfg.Device, rs)
+	b, err := senml.EncodeReadings(g.cfg.Site, r.cfg.Device, rs)
 	if err != nil {
 		g.sensorFailed(r, fmt.Errorf("encode: %w", err))
 		return err

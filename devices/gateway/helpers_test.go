@@ -15,6 +15,7 @@ import (
 	"github.com/cd06/smartdeal/devices"
 	"github.com/cd06/smartdeal/devices/forward/mqtttest"
 	"github.com/cd06/smartdeal/devices/gateway"
+	"github.com/cd06/smartdeal/senml"
 )
 
 // counter is a sensor whose "seq" reading counts its reads: 0, 1, 2…
@@ -143,7 +144,7 @@ func decodeTelemetry(t *testing.T, msgs []mqtttest.Message) []reading {
 		if err != nil || ch != smartdeal.ChannelTelemetry {
 			continue
 		}
-		rs, err := smartdeal.ReadingsFromSenML(site, dev, m.Payload, time.Now(), nil)
+		rs, err := senml.Readings(site, dev, m.Payload, time.Now(), nil)
 		if err != nil {
 			t.Fatalf("telemetry on %s does not decode: %v: %s", m.Topic, err, m.Payload)
 		}

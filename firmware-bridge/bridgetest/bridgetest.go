@@ -18,6 +18,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
+	"github.com/cd06/smartdeal/senml"
 )
 
 // FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
@@ -122,7 +123,7 @@ func (c *Collector) Readings(t testing.TB, site, device string) []smartdeal.Read
 	var out []smartdeal.Reading
 	for _, m := range c.Messages("/" + site + "/" + device + "/telemetry") {
 		var err error
-		out, err = smartdeal.ReadingsFromSenML(site, device, m.Payload, m.At, out)
+		out, err = senml.Readings(site, device, m.Payload, m.At, out)
 		if err != nil {
 			t.Fatalf("telemetry of %s: %v: %s", device, err, m.Payload)
 		}

@@ -1,4 +1,4 @@
-package smartdeal
+package senml
 
 import (
 	"strconv"
@@ -9,7 +9,7 @@ import (
 // This file holds the SenML-specific JSON scanner: no reflection, no
 // intermediate tree, strings returned as slices of the input when they have no
 // escapes. It accepts exactly RFC 8259 JSON (UTF-8 only) and is checked
-// against an encoding/json based reference decoder by FuzzSenMLDifferential.
+// against an encoding/json based reference decoder by FuzzDifferential.
 
 // senmlField is a bit per known SenML label.
 type senmlField uint16
@@ -95,7 +95,7 @@ type rawRecord struct {
 }
 
 // scanError is a syntax or type error of the scanner; the caller wraps it
-// with ErrMalformedPayload or another sentinel.
+// with smartdeal.ErrMalformedPayload or another sentinel.
 type scanError struct {
 	off  int
 	msg  string

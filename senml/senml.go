@@ -1,4 +1,9 @@
-package smartdeal
+// Package senml is the platform's SenML (RFC 8428) JSON codec: decoding with
+// the full resolution rules of RFC 8428 section 4, the naming convention
+// between SenML names and the platform's series, and encoding for the gateway
+// and the bridge. It imports only the standard library and the domain package
+// (github.com/cd06/smartdeal). See docs/codecs.md.
+package senml
 
 import (
 	"errors"
@@ -10,22 +15,16 @@ import (
 	"sync"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cd06/smartdeal"
 )
 
-// SenML (RFC 8428) JSON: decoding with the full resolution rules of RFC 8428
-// section 4, the platform's naming convention between SenML names and series,
-// and encoding for the gateway and the bridge. See docs/codecs.md.
-
-// SenMLVersion is the SenML version this package understands (RFC 8428).
+// Version is the SenML version this package understands (RFC 8428).
 // Packs announcing a greater version (bver) are rejected, as RFC 8428 4.4 asks.
-const SenMLVersion = 10
+const Version = 10
 
-// MaxTextLen is the longest string (vs) or data (vd) value a reading may carry:
-// InfluxDB limits a string field to 64 KiB.
-const MaxTextLen = 64 << 10
-
-// SenMLRecord is one record as on the wire (RFC 8428 JSON labels).
-type SenMLRecord struct {
+// Record is one record as on the wire (RFC 8428 JSON labels).
+type Record struct {
 	BaseName    string   `json:"bn,omitempty"`
 	BaseTime    float64  `json:"bt,omitempty"`
 	BaseUnit    string   `json:"bu,omitempty"`
@@ -43,8 +42,8 @@ type SenMLRecord struct {
 	UpdateTime  *float64 `json:"ut,omitempty"`
 }
 
-// SenMLPack is a SenML pack: the records of one message, in order.
-type SenMLPack []SenMLRecord
+// Pack is a SenML pack: the records of one message, in order.
+type Pack []Record
 
 // ResolvedRecord is a record after RFC 8428 §4.6 resolution: full name, absolute time, unit.
 type ResolvedRecord struct {
@@ -57,20 +56,20 @@ type ResolvedRecord struct {
 	DataValue   *string
 	Sum         *float64
 	UpdateTime  *float64
-	// Version is the pack's SenML version (bver), SenMLVersion when absent.
+	// Version is the pack's SenML version (bver), Version when absent.
 	// RFC 8428 4.6 keeps it on resolved records only when it is not 10.
 	Version int
 }
 
-// DecodeSenML parses and resolves a SenML JSON pack. now is the time of reception: records
+// Decode parses and resolves a SenML JSON pack. now is the time of reception: records
 // without a time, and relative times (t < 2^28, RFC 4.5.3), are resolved against it.
-// Errors wrap ErrMalformedPayload (or ErrInvalidValue / ErrInvalidTime) and say which record.
+// Errors wrap smartdeal.ErrMalformedPayload (or smartdeal.ErrInvalidValue / smartdeal.ErrInvalidTime) and say which record.
 //
 // The records come out in chronological order, as RFC 8428 4.6 asks of resolved
 // records; records of the same time keep their pack order. Records that carry
 // only base fields (such as {"bn":"dev:"}) set the base for the records after
 // them and produce no resolved record. Times are rounded to the microsecond.
-func DecodeSenML(data []byte, now time.Time) ([]ResolvedRecord, error) {
+func Decode(data []byte, now time.Time) ([]ResolvedRecord, error) {
 	d := getSenMLDecoder()
 	defer putSenMLDecoder(d)
 	if err := d.decode(data, now); err != nil {
@@ -136,23 +135,23 @@ func (d *senmlDecoder) resolved() []ResolvedRecord {
 
 func compareResolvedTime(a, b ResolvedRecord) int { return a.Time.Compare(b.Time) }
 
-// ReadingsFromSenML decodes a pack into validated readings (Reading.Validate(now)), appending to
-// dst. Number -> KindNumber, vs -> KindString, vb -> KindBool, vd -> KindData; s -> Sum/HasSum.
+// Readings decodes a pack into validated readings (smartdeal.Reading.Validate(now)), appending to
+// dst. Number -> smartdeal.KindNumber, vs -> smartdeal.KindString, vb -> smartdeal.KindBool, vd -> smartdeal.KindData; s -> Sum/HasSum.
 //
 // The topic smartdeal/v1/{site}/{device}/telemetry is the identity. A resolved
 // name is "<quantity>", "<device>:<quantity>" or "<site>:<device>:<quantity>"
 // (each separator ':' or '/'); any other prefix claims another identity and the
-// pack is rejected with ErrIdentityMismatch. A record whose quantity is
-// "mission" with a string value is not a reading: it sets Reading.Mission on
+// pack is rejected with smartdeal.ErrIdentityMismatch. A record whose quantity is
+// "mission" with a string value is not a reading: it sets smartdeal.Reading.Mission on
 // every reading of the pack. Readings come out in pack order. A record with a
 // sum but no value is rejected (a reading always has a value), as are string
-// and data values longer than MaxTextLen and packs that yield no reading.
+// and data values longer than smartdeal.MaxTextLen and packs that yield no reading.
 // On error dst is returned unchanged.
-func ReadingsFromSenML(site, device string, data []byte, now time.Time, dst []Reading) ([]Reading, error) {
-	if err := CheckID("site", site); err != nil {
+func Readings(site, device string, data []byte, now time.Time, dst []smartdeal.Reading) ([]smartdeal.Reading, error) {
+	if err := smartdeal.CheckID("site", site); err != nil {
 		return dst, err
 	}
-	if err := CheckID("device", device); err != nil {
+	if err := smartdeal.CheckID("device", device); err != nil {
 		return dst, err
 	}
 	d := getSenMLDecoder()
@@ -169,28 +168,28 @@ func ReadingsFromSenML(site, device string, data []byte, now time.Time, dst []Re
 		q, ok := senmlQuantity(site, device, name)
 		if !ok {
 			return orig, fmt.Errorf("senml record %d: name %q is not under %s:%s: %w",
-				rc.idx, truncate(name, 80), site, device, ErrIdentityMismatch)
+				rc.idx, truncate(name, 80), site, device, smartdeal.ErrIdentityMismatch)
 		}
-		r := Reading{Site: site, Device: device, Quantity: q, Unit: arena[rc.unit.off:rc.unit.end], Time: rc.t}
+		r := smartdeal.Reading{Site: site, Device: device, Quantity: q, Unit: arena[rc.unit.off:rc.unit.end], Time: rc.t}
 		switch {
 		case rc.has&fV != 0:
-			r.Kind, r.Number = KindNumber, rc.v
+			r.Kind, r.Number = smartdeal.KindNumber, rc.v
 		case rc.has&fVS != 0:
-			r.Kind, r.Text = KindString, arena[rc.str.off:rc.str.end]
+			r.Kind, r.Text = smartdeal.KindString, arena[rc.str.off:rc.str.end]
 		case rc.has&fVB != 0:
-			r.Kind, r.Bool = KindBool, rc.vb
+			r.Kind, r.Bool = smartdeal.KindBool, rc.vb
 		case rc.has&fVD != 0:
-			r.Kind, r.Text = KindData, arena[rc.str.off:rc.str.end]
+			r.Kind, r.Text = smartdeal.KindData, arena[rc.str.off:rc.str.end]
 		default:
-			return orig, fmt.Errorf("senml record %d: %s has a sum but no value: %w", rc.idx, q, ErrInvalidValue)
+			return orig, fmt.Errorf("senml record %d: %s has a sum but no value: %w", rc.idx, q, smartdeal.ErrInvalidValue)
 		}
-		if q == "mission" && r.Kind == KindString {
-			if !ValidID(r.Text) {
-				return orig, fmt.Errorf("senml record %d: mission %q: %w", rc.idx, truncate(r.Text, 80), ErrInvalidID)
+		if q == "mission" && r.Kind == smartdeal.KindString {
+			if !smartdeal.ValidID(r.Text) {
+				return orig, fmt.Errorf("senml record %d: mission %q: %w", rc.idx, truncate(r.Text, 80), smartdeal.ErrInvalidID)
 			}
 			if missionIdx >= 0 && r.Text != mission {
 				return orig, fmt.Errorf("senml record %d: mission %q after mission %q of record %d: %w",
-					rc.idx, r.Text, mission, missionIdx, ErrMalformedPayload)
+					rc.idx, r.Text, mission, missionIdx, smartdeal.ErrMalformedPayload)
 			}
 			mission, missionIdx = r.Text, rc.idx
 			continue
@@ -198,9 +197,9 @@ func ReadingsFromSenML(site, device string, data []byte, now time.Time, dst []Re
 		if rc.has&fS != 0 {
 			r.Sum, r.HasSum = rc.s, true
 		}
-		if len(r.Text) > MaxTextLen {
+		if len(r.Text) > smartdeal.MaxTextLen {
 			return orig, fmt.Errorf("senml record %d: %s: value of %d bytes, more than %d: %w",
-				rc.idx, q, len(r.Text), MaxTextLen, ErrInvalidValue)
+				rc.idx, q, len(r.Text), smartdeal.MaxTextLen, smartdeal.ErrInvalidValue)
 		}
 		if err := r.Validate(now); err != nil {
 			return orig, fmt.Errorf("senml record %d: %w", rc.idx, err)
@@ -208,7 +207,7 @@ func ReadingsFromSenML(site, device string, data []byte, now time.Time, dst []Re
 		dst = append(dst, r)
 	}
 	if len(dst) == start {
-		return dst, fmt.Errorf("senml: pack has no reading: %w", ErrMalformedPayload)
+		return dst, fmt.Errorf("senml: pack has no reading: %w", smartdeal.ErrMalformedPayload)
 	}
 	if missionIdx >= 0 {
 		for i := start; i < len(dst); i++ {
@@ -243,18 +242,18 @@ func lastSeparator(s string) int {
 	return -1
 }
 
-// EncodeSenML writes a pack as compact JSON (the gateway and bridge use it).
+// Encode writes a pack as compact JSON (the gateway and bridge use it).
 // The output is byte for byte what encoding/json produces for the pack. A
-// non-finite number is an error wrapping ErrInvalidValue; an empty pack one
-// wrapping ErrMalformedPayload.
-func EncodeSenML(p SenMLPack) ([]byte, error) {
-	return AppendSenML(make([]byte, 0, 64*len(p)), p)
+// non-finite number is an error wrapping smartdeal.ErrInvalidValue; an empty pack one
+// wrapping smartdeal.ErrMalformedPayload.
+func Encode(p Pack) ([]byte, error) {
+	return Append(make([]byte, 0, 64*len(p)), p)
 }
 
-// AppendSenML is EncodeSenML appending to dst. On error it returns dst unchanged.
-func AppendSenML(dst []byte, p SenMLPack) ([]byte, error) {
+// Append is Encode appending to dst. On error it returns dst unchanged.
+func Append(dst []byte, p Pack) ([]byte, error) {
 	if len(p) == 0 {
-		return dst, fmt.Errorf("senml: empty pack: %w", ErrMalformedPayload)
+		return dst, fmt.Errorf("senml: empty pack: %w", smartdeal.ErrMalformedPayload)
 	}
 	b := append(dst, '[')
 	for i := range p {
@@ -336,7 +335,7 @@ func AppendSenML(dst []byte, p SenMLPack) ([]byte, error) {
 			num("ut", *r.UpdateTime)
 		}
 		if bad != "" {
-			return dst, fmt.Errorf("senml record %d: %s is not a finite number: %w", i, bad, ErrInvalidValue)
+			return dst, fmt.Errorf("senml record %d: %s is not a finite number: %w", i, bad, smartdeal.ErrInvalidValue)
 		}
 		b = append(b, '}')
 	}
@@ -345,56 +344,56 @@ func AppendSenML(dst []byte, p SenMLPack) ([]byte, error) {
 
 // EncodeReadings encodes readings of ONE device as a pack with bn "<site>:<device>:" and bt = the
 // first reading's time (seconds, µs precision), later times relative to bt, so
-// ReadingsFromSenML(site, device, EncodeReadings(...)) round-trips (time to the microsecond).
+// Readings(site, device, EncodeReadings(...)) round-trips (time to the microsecond).
 //
-// Readings must belong to site/device (else ErrIdentityMismatch), pass
+// Readings must belong to site/device (else smartdeal.ErrIdentityMismatch), pass
 // Validate except for the future check, and share one mission (or none), which
 // is written as a "mission" record; a string reading named "mission" is
 // therefore refused. Sub-microsecond parts of times are truncated.
-func EncodeReadings(site, device string, rs []Reading) ([]byte, error) {
-	return AppendReadingsSenML(make([]byte, 0, 32+len(site)+len(device)+48*len(rs)), site, device, rs)
+func EncodeReadings(site, device string, rs []smartdeal.Reading) ([]byte, error) {
+	return AppendReadings(make([]byte, 0, 32+len(site)+len(device)+48*len(rs)), site, device, rs)
 }
 
-// AppendReadingsSenML is EncodeReadings appending to dst; it does not allocate
+// AppendReadings is EncodeReadings appending to dst; it does not allocate
 // when dst has room. On error it returns dst unchanged.
-func AppendReadingsSenML(dst []byte, site, device string, rs []Reading) ([]byte, error) {
-	if err := CheckID("site", site); err != nil {
+func AppendReadings(dst []byte, site, device string, rs []smartdeal.Reading) ([]byte, error) {
+	if err := smartdeal.CheckID("site", site); err != nil {
 		return dst, err
 	}
-	if err := CheckID("device", device); err != nil {
+	if err := smartdeal.CheckID("device", device); err != nil {
 		return dst, err
 	}
 	if len(rs) == 0 {
-		return dst, fmt.Errorf("senml: no readings to encode: %w", ErrMalformedPayload)
+		return dst, fmt.Errorf("senml: no readings to encode: %w", smartdeal.ErrMalformedPayload)
 	}
 	mission := rs[0].Mission
 	for i := range rs {
 		r := &rs[i]
 		if r.Site != site || r.Device != device {
 			return dst, fmt.Errorf("senml: reading %d is of %s/%s, not %s/%s: %w",
-				i, truncate(r.Site, 80), truncate(r.Device, 80), site, device, ErrIdentityMismatch)
+				i, truncate(r.Site, 80), truncate(r.Device, 80), site, device, smartdeal.ErrIdentityMismatch)
 		}
 		if r.Mission != mission {
-			return dst, fmt.Errorf("senml: reading %d: mission %q differs from %q: %w", i, r.Mission, mission, ErrInvalidValue)
+			return dst, fmt.Errorf("senml: reading %d: mission %q differs from %q: %w", i, r.Mission, mission, smartdeal.ErrInvalidValue)
 		}
 		// The future check needs a clock; the decoder applies it.
 		if err := r.Validate(r.Time); err != nil {
 			return dst, fmt.Errorf("senml: reading %d: %w", i, err)
 		}
 		switch r.Kind {
-		case KindString:
+		case smartdeal.KindString:
 			if r.Quantity == "mission" {
 				return dst, fmt.Errorf("senml: reading %d: a string reading named mission would read back as the pack's mission: %w",
-					i, ErrInvalidValue)
+					i, smartdeal.ErrInvalidValue)
 			}
-			if !utf8.ValidString(r.Text) || len(r.Text) > MaxTextLen {
+			if !utf8.ValidString(r.Text) || len(r.Text) > smartdeal.MaxTextLen {
 				return dst, fmt.Errorf("senml: reading %d: %s: string not valid UTF-8 or longer than %d: %w",
-					i, r.Quantity, MaxTextLen, ErrInvalidValue)
+					i, r.Quantity, smartdeal.MaxTextLen, smartdeal.ErrInvalidValue)
 			}
-		case KindData:
-			if !validBase64URL(r.Text) || len(r.Text) > MaxTextLen {
+		case smartdeal.KindData:
+			if !validBase64URL(r.Text) || len(r.Text) > smartdeal.MaxTextLen {
 				return dst, fmt.Errorf("senml: reading %d: %s: data not unpadded base64url or longer than %d: %w",
-					i, r.Quantity, MaxTextLen, ErrInvalidValue)
+					i, r.Quantity, smartdeal.MaxTextLen, smartdeal.ErrInvalidValue)
 			}
 		}
 	}
@@ -411,7 +410,7 @@ func AppendReadingsSenML(dst []byte, site, device string, rs []Reading) ([]byte,
 			b = append(b, ',')
 		}
 		b = append(b, `"n":"`...)
-		b = append(b, r.Quantity...) // ValidQuantity: nothing to escape
+		b = append(b, r.Quantity...) // smartdeal.ValidQuantity: nothing to escape
 		b = append(b, '"')
 		if r.Unit != "" {
 			b = append(b, `,"u":`...)
@@ -422,16 +421,16 @@ func AppendReadingsSenML(dst []byte, site, device string, rs []Reading) ([]byte,
 			b = appendMicros(b, dt)
 		}
 		switch r.Kind {
-		case KindNumber:
+		case smartdeal.KindNumber:
 			b = append(b, `,"v":`...)
 			b = appendJSONFloat(b, r.Number)
-		case KindString:
+		case smartdeal.KindString:
 			b = append(b, `,"vs":`...)
 			b = appendJSONString(b, r.Text)
-		case KindBool:
+		case smartdeal.KindBool:
 			b = append(b, `,"vb":`...)
 			b = strconv.AppendBool(b, r.Bool)
-		case KindData:
+		case smartdeal.KindData:
 			b = append(b, `,"vd":"`...)
 			b = append(b, r.Text...) // base64url: nothing to escape
 			b = append(b, '"')
@@ -444,7 +443,7 @@ func AppendReadingsSenML(dst []byte, site, device string, rs []Reading) ([]byte,
 	}
 	if mission != "" {
 		b = append(b, `,{"n":"mission","vs":"`...)
-		b = append(b, mission...) // ValidID: nothing to escape
+		b = append(b, mission...) // smartdeal.ValidID: nothing to escape
 		b = append(b, `"}`...)
 	}
 	return append(b, ']'), nil
@@ -548,6 +547,13 @@ func appendJSONString(b []byte, s string) []byte {
 	return append(b, '"')
 }
 
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
 // validBase64URL reports whether s is base64url without padding (RFC 4648 §5),
 // as RFC 8428 section 5 asks of vd.
 func validBase64URL[S []byte | string](s S) bool {
@@ -645,7 +651,7 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 	d.recs = d.recs[:0]
 	d.bn = d.bn[:0]
 	d.bu = d.bu[:0]
-	d.version = SenMLVersion
+	d.version = Version
 	var bt, bv, bs float64
 	hasBS := false
 	lastUnit := span{}
@@ -657,15 +663,15 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 			var se *scanError
 			switch {
 			case errors.As(err, &re):
-				sentinel := ErrInvalidValue
+				sentinel := smartdeal.ErrInvalidValue
 				if re.label == "t" || re.label == "bt" {
-					sentinel = ErrInvalidTime
+					sentinel = smartdeal.ErrInvalidTime
 				}
 				return fmt.Errorf("senml record %d: %w: %w", idx, err, sentinel)
 			case errors.As(err, &se) && se.pack:
-				return fmt.Errorf("senml: %w: %w", err, ErrMalformedPayload)
+				return fmt.Errorf("senml: %w: %w", err, smartdeal.ErrMalformedPayload)
 			}
-			return fmt.Errorf("senml record %d: %w: %w", idx, err, ErrMalformedPayload)
+			return fmt.Errorf("senml record %d: %w: %w", idx, err, smartdeal.ErrMalformedPayload)
 		}
 		if !ok {
 			return nil
@@ -674,11 +680,11 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 		if h&fBVer != 0 {
 			switch {
 			case r.bver < 1:
-				return senmlError(idx, ErrMalformedPayload, "bver %d is not a positive integer", r.bver)
-			case r.bver > SenMLVersion:
-				return senmlError(idx, ErrMalformedPayload, "bver %d > %d not understood", r.bver, SenMLVersion)
+				return senmlError(idx, smartdeal.ErrMalformedPayload, "bver %d is not a positive integer", r.bver)
+			case r.bver > Version:
+				return senmlError(idx, smartdeal.ErrMalformedPayload, "bver %d > %d not understood", r.bver, Version)
 			case idx > 0 && r.bver != d.version:
-				return senmlError(idx, ErrMalformedPayload, "mixed versions in one pack (%d after %d)", r.bver, d.version)
+				return senmlError(idx, smartdeal.ErrMalformedPayload, "mixed versions in one pack (%d after %d)", r.bver, d.version)
 			}
 			d.version = r.bver
 		}
@@ -702,9 +708,9 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 		}
 		switch n := bits.OnesCount16(uint16(h & fValues)); {
 		case n > 1:
-			return senmlError(idx, ErrMalformedPayload, "more than one value field")
+			return senmlError(idx, smartdeal.ErrMalformedPayload, "more than one value field")
 		case n == 0 && h&fS == 0:
-			return senmlError(idx, ErrMalformedPayload, "no value and no sum")
+			return senmlError(idx, smartdeal.ErrMalformedPayload, "no value and no sum")
 		}
 		rc := senmlRec{idx: idx, has: h & (fValues | fUT)}
 
@@ -712,7 +718,7 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 		d.arena = append(d.arena, d.bn...)
 		d.arena = append(d.arena, r.n...)
 		if !validSenMLName(d.arena[off:]) {
-			return senmlError(idx, ErrMalformedPayload, "invalid or empty name %q", truncate(string(d.arena[off:]), 80))
+			return senmlError(idx, smartdeal.ErrMalformedPayload, "invalid or empty name %q", truncate(string(d.arena[off:]), 80))
 		}
 		rc.name = span{off, len(d.arena)}
 
@@ -733,7 +739,7 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 		switch {
 		case t >= senmlRelativeLimit:
 			if t >= senmlMaxAbsolute {
-				return senmlError(idx, ErrInvalidTime, "time %g after year 9999", t)
+				return senmlError(idx, smartdeal.ErrInvalidTime, "time %g after year 9999", t)
 			}
 			sec := math.Floor(t)
 			us := math.Round((t - sec) * 1e6)
@@ -741,7 +747,7 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 		case t >= senmlMinRelative:
 			rc.t = now.Add(time.Duration(math.Round(t*1e6)) * time.Microsecond).UTC()
 		default:
-			return senmlError(idx, ErrInvalidTime, "relative time %g more than %d s in the past", t, int64(-senmlMinRelative))
+			return senmlError(idx, smartdeal.ErrInvalidTime, "relative time %g more than %d s in the past", t, int64(-senmlMinRelative))
 		}
 
 		switch {
@@ -751,7 +757,7 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 				rc.v += bv
 			}
 			if math.IsInf(rc.v, 0) {
-				return senmlError(idx, ErrInvalidValue, "bv+v overflows")
+				return senmlError(idx, smartdeal.ErrInvalidValue, "bv+v overflows")
 			}
 		case h&fVB != 0:
 			rc.vb = r.vb
@@ -761,7 +767,7 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 			rc.str = span{off, len(d.arena)}
 		case h&fVD != 0:
 			if !validBase64URL(r.vd) {
-				return senmlError(idx, ErrInvalidValue, "vd must be base64url without padding")
+				return senmlError(idx, smartdeal.ErrInvalidValue, "vd must be base64url without padding")
 			}
 			off = len(d.arena)
 			d.arena = append(d.arena, r.vd...)
@@ -774,7 +780,7 @@ func (d *senmlDecoder) resolve(now time.Time, next func(*rawRecord) (bool, error
 				rc.s += bs
 			}
 			if math.IsInf(rc.s, 0) {
-				return senmlError(idx, ErrInvalidValue, "bs+s overflows")
+				return senmlError(idx, smartdeal.ErrInvalidValue, "bs+s overflows")
 			}
 		}
 		rc.ut = r.ut

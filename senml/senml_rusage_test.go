@@ -1,6 +1,6 @@
 //go:build unix
 
-package smartdeal
+package senml
 
 import (
 	"syscall"

@@ -1,4 +1,4 @@
-package smartdeal
+package senml
 
 import (
 	"bytes"
@@ -10,16 +10,18 @@ import (
 	"strings"
 	"time"
 	"unicode/utf8"
+
+	"github.com/cd06/smartdeal"
 )
 
 // refDecodeSenML is the reference decoder of the differential fuzz target: it
 // reads the pack with encoding/json (token by token, so that duplicate labels
-// and label case are seen) and feeds the same resolver as DecodeSenML. It is
+// and label case are seen) and feeds the same resolver as Decode. It is
 // slow and obviously right; the hand-written scanner must agree with it.
 func refDecodeSenML(data []byte, now time.Time) ([]ResolvedRecord, error) {
 	recs, err := refScan(data)
 	if err != nil {
-		return nil, fmt.Errorf("reference: %w: %w", err, ErrMalformedPayload)
+		return nil, fmt.Errorf("reference: %w: %w", err, smartdeal.ErrMalformedPayload)
 	}
 	i := 0
 	next := func(r *rawRecord) (bool, error) {

@@ -1,8 +1,10 @@
-package smartdeal
+package senml
 
 import (
 	"testing"
 	"time"
+
+	"github.com/cd06/smartdeal"
 )
 
 // gatewayPack is what a gateway publishes every ten seconds for one BME280
@@ -32,34 +34,34 @@ func reportRecords(b *testing.B, perOp int, cpu0 time.Duration) {
 	b.ReportMetric(float64(cpu.Nanoseconds())/n, "cpu-ns/record")
 }
 
-func BenchmarkDecodeSenML(b *testing.B) {
+func BenchmarkDecode(b *testing.B) {
 	b.SetBytes(int64(len(gatewayPack)))
 	b.ReportAllocs()
 	cpu0 := processCPU()
 	for b.Loop() {
-		if _, err := DecodeSenML(gatewayPack, benchNow); err != nil {
+		if _, err := Decode(gatewayPack, benchNow); err != nil {
 			b.Fatal(err)
 		}
 	}
 	reportRecords(b, gatewayPackRecords, cpu0)
 }
 
-func BenchmarkReadingsFromSenML(b *testing.B) {
+func BenchmarkReadings(b *testing.B) {
 	b.SetBytes(int64(len(gatewayPack)))
 	b.ReportAllocs()
-	dst := make([]Reading, 0, gatewayPackRecords)
+	dst := make([]smartdeal.Reading, 0, gatewayPackRecords)
 	var err error
 	cpu0 := processCPU()
 	for b.Loop() {
-		if dst, err = ReadingsFromSenML("nice", "gw-port-1", gatewayPack, benchNow, dst[:0]); err != nil {
+		if dst, err = Readings("nice", "gw-port-1", gatewayPack, benchNow, dst[:0]); err != nil {
 			b.Fatal(err)
 		}
 	}
 	reportRecords(b, gatewayPackRecords, cpu0)
 }
 
-// BenchmarkRefDecodeSenML is the encoding/json reference decoder, for comparison.
-func BenchmarkRefDecodeSenML(b *testing.B) {
+// BenchmarkRefDecode is the encoding/json reference decoder, for comparison.
+func BenchmarkRefDecode(b *testing.B) {
 	b.SetBytes(int64(len(gatewayPack)))
 	b.ReportAllocs()
 	cpu0 := processCPU()
@@ -71,8 +73,8 @@ func BenchmarkRefDecodeSenML(b *testing.B) {
 	reportRecords(b, gatewayPackRecords, cpu0)
 }
 
-func benchReadings(b *testing.B) []Reading {
-	rs, err := ReadingsFromSenML("nice", "gw-port-1", gatewayPack, benchNow, nil)
+func benchReadings(b *testing.B) []smartdeal.Reading {
+	rs, err := Readings("nice", "gw-port-1", gatewayPack, benchNow, nil)
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -91,14 +93,14 @@ func BenchmarkEncodeReadings(b *testing.B) {
 	reportRecords(b, len(rs), cpu0)
 }
 
-func BenchmarkAppendReadingsSenML(b *testing.B) {
+func BenchmarkAppendReadings(b *testing.B) {
 	rs := benchReadings(b)
 	buf := make([]byte, 0, 1024)
 	b.ReportAllocs()
 	var err error
 	cpu0 := processCPU()
 	for b.Loop() {
-		if buf, err = AppendReadingsSenML(buf[:0], "nice", "gw-port-1", rs); err != nil {
+		if buf, err = AppendReadings(buf[:0], "nice", "gw-port-1", rs); err != nil {
 			b.Fatal(err)
 		}
 	}

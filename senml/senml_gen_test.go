@@ -1,4 +1,4 @@
-package smartdeal
+package senml
 
 import (
 	"math/rand/v2"
@@ -7,7 +7,7 @@ import (
 	"testing"
 )
 
-// TestSenMLDifferentialGenerated complements FuzzSenMLDifferential, whose
+// TestSenMLDifferentialGenerated complements FuzzDifferential, whose
 // byte mutations rarely build a whole valid pack: it generates packs from the
 // SenML grammar (every label, number spellings, escapes, whitespace, unknown
 // and nested labels), corrupts some of them, and checks that the scanner and
@@ -21,7 +21,7 @@ func TestSenMLDifferentialGenerated(t *testing.T) {
 		if g.r.IntN(5) == 0 {
 			in = g.corrupt(in)
 		}
-		got, err := DecodeSenML(in, fuzzNow)
+		got, err := Decode(in, fuzzNow)
 		ref, refErr := refDecodeSenML(in, fuzzNow)
 		if (err == nil) != (refErr == nil) {
 			t.Fatalf("seed %d: %s\ndecoder error: %v\nreference error: %v", seed, in, err, refErr)

@@ -1,4 +1,4 @@
-package smartdeal
+package senml
 
 import (
 	"encoding/json"
@@ -10,9 +10,11 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/cd06/smartdeal"
 )
 
-// senmlVectors is testdata/senml/senml_vectors.json (a copy of the shared
+// senmlVectors is testdata/senml_vectors.json (a copy of the shared
 // vectors: 13 RFC 8428 examples, 19 rule cases, 13 packs that must be rejected).
 type senmlVectors struct {
 	Cases []senmlCase `json:"cases"`
@@ -40,7 +42,7 @@ func (c senmlCase) inputs(t *testing.T) map[string][]byte {
 		}
 	}
 	if n, ok := strings.CutPrefix(c.ID, "rfc8428-"); ok {
-		b, err := os.ReadFile(filepath.Join("testdata", "senml", "core-wg", n+".json"))
+		b, err := os.ReadFile(filepath.Join("testdata", "core-wg", n+".json"))
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -54,7 +56,7 @@ func (c senmlCase) inputs(t *testing.T) map[string][]byte {
 
 func loadSenMLVectors(t testing.TB) []senmlCase {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "senml", "senml_vectors.json"))
+	b, err := os.ReadFile(filepath.Join("testdata", "senml_vectors.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +84,7 @@ func parseWant(t *testing.T, raw json.RawMessage, now time.Time) wantRecord {
 	if err := json.Unmarshal(raw, &m); err != nil {
 		t.Fatal(err)
 	}
-	w := wantRecord{Version: SenMLVersion}
+	w := wantRecord{Version: Version}
 	get := func(k string, dst any) {
 		if r, ok := m[k]; ok {
 			if err := json.Unmarshal(r, dst); err != nil {
@@ -168,12 +170,12 @@ func TestDecodeSenMLVectors(t *testing.T) {
 		t.Run(c.ID, func(t *testing.T) {
 			for src, in := range c.inputs(t) {
 				for pass := range 2 {
-					got, err := DecodeSenML(in, now)
+					got, err := Decode(in, now)
 					if c.Expected == "reject" {
 						if err == nil {
 							t.Fatalf("%s pass %d: accepted, want rejection: %v", src, pass, got)
 						}
-						if !errors.Is(err, ErrMalformedPayload) && !errors.Is(err, ErrInvalidValue) && !errors.Is(err, ErrInvalidTime) {
+						if !errors.Is(err, smartdeal.ErrMalformedPayload) && !errors.Is(err, smartdeal.ErrInvalidValue) && !errors.Is(err, smartdeal.ErrInvalidTime) {
 							t.Errorf("%s: error %v wraps no payload sentinel", src, err)
 						}
 						continue
@@ -202,7 +204,7 @@ func TestDecodeSenMLVectorsReference(t *testing.T) {
 	now := time.Date(2026, 11, 27, 10, 30, 0, 0, time.UTC)
 	for _, c := range loadSenMLVectors(t) {
 		for src, in := range c.inputs(t) {
-			want, wantErr := DecodeSenML(in, now)
+			want, wantErr := Decode(in, now)
 			got, err := refDecodeSenML(in, now)
 			if (err != nil) != (wantErr != nil) {
 				t.Errorf("%s %s: reference error %v, decoder error %v", c.ID, src, err, wantErr)

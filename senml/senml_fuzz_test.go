@@ -1,4 +1,4 @@
-package smartdeal
+package senml
 
 import (
 	"encoding/json"
@@ -10,12 +10,14 @@ import (
 	"slices"
 	"testing"
 	"time"
+
+	"github.com/cd06/smartdeal"
 )
 
 // Fuzz targets. Run one at a time, e.g.
 //
-//	go test -run=NONE -fuzz=FuzzDecodeSenML -fuzztime=30s .
-//	go test -run=NONE -fuzz=FuzzSenMLDifferential -fuzztime=30s .
+//	go test -run=NONE -fuzz=FuzzDecode -fuzztime=30s .
+//	go test -run=NONE -fuzz=FuzzDifferential -fuzztime=30s .
 //
 // Inputs that found a bug are committed under testdata/fuzz/<target>/.
 
@@ -23,7 +25,7 @@ var fuzzNow = time.Date(2026, 11, 27, 10, 30, 0, 0, time.UTC)
 
 func addSenMLSeeds(f *testing.F) {
 	f.Helper()
-	b, err := os.ReadFile(filepath.Join("testdata", "senml", "senml_vectors.json"))
+	b, err := os.ReadFile(filepath.Join("testdata", "senml_vectors.json"))
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -38,7 +40,7 @@ func addSenMLSeeds(f *testing.F) {
 			}
 		}
 	}
-	files, _ := filepath.Glob(filepath.Join("testdata", "senml", "core-wg", "*.json"))
+	files, _ := filepath.Glob(filepath.Join("testdata", "core-wg", "*.json"))
 	for _, name := range files {
 		b, err := os.ReadFile(name)
 		if err != nil {
@@ -59,19 +61,19 @@ func addSenMLSeeds(f *testing.F) {
 	}
 }
 
-// FuzzDecodeSenML checks properties of whatever the decoder accepts: decoding
+// FuzzDecode checks properties of whatever the decoder accepts: decoding
 // is deterministic, resolved records follow RFC 8428, and readings survive a
 // round trip through EncodeReadings.
-func FuzzDecodeSenML(f *testing.F) {
+func FuzzDecode(f *testing.F) {
 	addSenMLSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		rs, err := DecodeSenML(data, fuzzNow)
+		rs, err := Decode(data, fuzzNow)
 		if err != nil {
-			if !errors.Is(err, ErrMalformedPayload) && !errors.Is(err, ErrInvalidValue) && !errors.Is(err, ErrInvalidTime) {
+			if !errors.Is(err, smartdeal.ErrMalformedPayload) && !errors.Is(err, smartdeal.ErrInvalidValue) && !errors.Is(err, smartdeal.ErrInvalidTime) {
 				t.Fatalf("error wraps no payload sentinel: %v", err)
 			}
 		} else {
-			again, err := DecodeSenML(data, fuzzNow)
+			again, err := Decode(data, fuzzNow)
 			if err != nil {
 				t.Fatalf("second decode: %v", err)
 			}
@@ -86,12 +88,12 @@ func FuzzDecodeSenML(f *testing.F) {
 			}
 		}
 
-		readings, err := ReadingsFromSenML("nice", "gw1", data, fuzzNow, nil)
+		readings, err := Readings("nice", "gw1", data, fuzzNow, nil)
 		if err != nil {
 			return
 		}
 		if rs == nil {
-			t.Fatalf("ReadingsFromSenML accepted what DecodeSenML rejected")
+			t.Fatalf("Readings accepted what Decode rejected")
 		}
 		for i, r := range readings {
 			if err := r.Validate(fuzzNow); err != nil {
@@ -102,7 +104,7 @@ func FuzzDecodeSenML(f *testing.F) {
 		if err != nil {
 			t.Fatalf("EncodeReadings of decoded readings: %v", err)
 		}
-		back, err := ReadingsFromSenML("nice", "gw1", enc, fuzzNow, nil)
+		back, err := Readings("nice", "gw1", enc, fuzzNow, nil)
 		if err != nil {
 			t.Fatalf("decode of re-encoded readings: %v\n%s", err, enc)
 		}
@@ -137,18 +139,18 @@ func checkResolved(t *testing.T, i int, r ResolvedRecord) {
 	if r.DataValue != nil && !validBase64URL(*r.DataValue) {
 		t.Fatalf("record %d: vd %q", i, *r.DataValue)
 	}
-	if r.Version < 1 || r.Version > SenMLVersion {
+	if r.Version < 1 || r.Version > Version {
 		t.Fatalf("record %d: version %d", i, r.Version)
 	}
 }
 
-// FuzzSenMLDifferential decodes each input with the hand-written scanner and
+// FuzzDifferential decodes each input with the hand-written scanner and
 // with the encoding/json reference; they must accept the same packs and
 // resolve them to the same records.
-func FuzzSenMLDifferential(f *testing.F) {
+func FuzzDifferential(f *testing.F) {
 	addSenMLSeeds(f)
 	f.Fuzz(func(t *testing.T, data []byte) {
-		got, err := DecodeSenML(data, fuzzNow)
+		got, err := Decode(data, fuzzNow)
 		ref, refErr := refDecodeSenML(data, fuzzNow)
 		if (err == nil) != (refErr == nil) {
 			t.Fatalf("decoder error: %v\nreference error: %v", err, refErr)
@@ -159,19 +161,19 @@ func FuzzSenMLDifferential(f *testing.F) {
 	})
 }
 
-// FuzzEncodeSenML checks EncodeSenML against encoding/json.
-func FuzzEncodeSenML(f *testing.F) {
+// FuzzEncode checks Encode against encoding/json.
+func FuzzEncode(f *testing.F) {
 	f.Add("urn:dev:ow:10e2073a0108006:", "Cel", "voltage", "Machine Room", 1276020076.001, -5.0, 120.1, 1e21, 5)
 	f.Add("", "", "a<b>&c\u2028", "\xff\x00\"\\", 0.0, 1e-7, math.Copysign(0, -1), math.MaxFloat64, -1)
 	f.Fuzz(func(t *testing.T, bn, bu, n, vs string, bt, tm, v, s float64, ver int) {
-		p := SenMLPack{
+		p := Pack{
 			{BaseName: bn, BaseTime: bt, BaseUnit: bu, BaseVersion: &ver, Name: n, Value: &v, Time: tm},
 			{Name: n, StringValue: &vs, Sum: &s, UpdateTime: &tm},
 		}
-		got, err := EncodeSenML(p)
+		got, err := Encode(p)
 		want, wantErr := json.Marshal(p)
 		if (err == nil) != (wantErr == nil) {
-			t.Fatalf("EncodeSenML error %v, encoding/json error %v", err, wantErr)
+			t.Fatalf("Encode error %v, encoding/json error %v", err, wantErr)
 		}
 		if string(got) != string(want) {
 			t.Fatalf("\n got %s\nwant %s", got, want)
