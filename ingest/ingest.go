@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/telemetry"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -81,6 +82,7 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	topics smartdeal.Topics
+	dec    telemetry.Decoder
 	m      *metrics
 
 	// intake: Handle holds the read lock while enqueueing so that shutdown
@@ -150,6 +152,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		log:    deps.Log,
 		now:    deps.Now,
 		topics: smartdeal.Topics{Prefix: cfg.TopicPrefix},
+		dec:    telemetry.Decoder{Topics: smartdeal.Topics{Prefix: cfg.TopicPrefix}, MaxPayload: cfg.MaxPayload},
 		// Twice the window: after a reconnect the broker may resend a full
 		// window while the previous connection's messages are still here.
 		queue:      make(chan Message, 2*cfg.MaxInflight),

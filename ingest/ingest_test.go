@@ -8,7 +8,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/ingest/influxstore"
 )
 
@@ -51,20 +50,6 @@ func TestLogLimiter(t *testing.T) {
 	l.every = 0
 	if !l.allow("a") || l.suppressed("a") != 2 {
 		t.Fatalf("suppressed = %d, want 2", l.suppressed("a"))
-	}
-}
-
-func TestTopicParts(t *testing.T) {
-	for topic, want := range map[string]string{
-		"smartdeal/v1/nice/Bad/telemetry":   "nice/",
-		"smartdeal/v1/Bad/dev-1/telemetry":  "/dev-1",
-		"other/v1/nice/dev/telemetry":       "/",
-		"smartdeal/v1/nice/dev/x/telemetry": "nice/dev",
-	} {
-		s, d := topicParts(smartdeal.Topics{}, topic)
-		if s+"/"+d != want {
-			t.Errorf("%s: %s/%s, want %s", topic, s, d, want)
-		}
 	}
 }
 

@@ -174,7 +174,7 @@ func TestLooks(t *testing.T) {
 // FuzzReadings: no panic, errors wrap a sentinel, accepted readings validate
 // and decode the same way twice.
 //
-//	go test -run=NONE -fuzz=FuzzReadings -fuzztime=30s ./ingest/lineproto
+//	go test -run=NONE -fuzz=FuzzReadings -fuzztime=30s ./lineproto
 func FuzzReadings(f *testing.F) {
 	for _, s := range []string{
 		"temperature,unit=Cel value=21.5 " + ts,

@@ -182,7 +182,7 @@ func platformTag(k []byte) uint8 {
 }
 
 // Looks reports whether a payload looks like line protocol rather than SenML JSON (first
-// non-space byte is not '[' or '{'), so the ingest can pick the decoder.
+// non-space byte is not '[' or '{'), so the telemetry decoder can pick the codec.
 // An empty or blank payload does not look like line protocol.
 func Looks(data []byte) bool {
 	data = bytes.TrimLeft(data, " \t\r\n")

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/cd06/smartdeal/ingest/lineproto"
+	"github.com/cd06/smartdeal/lineproto"
 )
 
 func ExampleReadings() {
