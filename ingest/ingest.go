@@ -56,7 +56,7 @@ type Publisher interface {
 }
 
 // Encoder appends the points of validated readings to dst, in the storage
-// schema (influxstore.AppendPoints).
+// schema (influxschema.AppendPoints).
 type Encoder func(dst []byte, rs []smartdeal.Reading) []byte
 
 // Deps are the pipeline's collaborators.

@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cd06/smartdeal/ingest/influxstore"
+	"github.com/cd06/smartdeal/influxschema"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -83,7 +83,7 @@ func (nopPublisher) Publish(context.Context, string, []byte) error { return nil 
 
 func benchmarkPipeline(b *testing.B, payload func(i int) []byte) {
 	store := &discardStore{}
-	svc, err := New(DefaultConfig(), Deps{Store: store, Encode: influxstore.AppendPoints, DeadLetters: nopPublisher{}})
+	svc, err := New(DefaultConfig(), Deps{Store: store, Encode: influxschema.AppendPoints, DeadLetters: nopPublisher{}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -149,7 +149,7 @@ func TestShutdownWhileStoreDownAndQueueFull(t *testing.T) {
 	cfg.MaxInflight, cfg.BatchSize, cfg.Decoders = 5, 2, 1
 	cfg.RetryInitial, cfg.RetryMax, cfg.ShutdownTimeout = time.Millisecond, 10*time.Millisecond, 300*time.Millisecond
 	down := storeFunc(func(context.Context, []byte) error { return fmt.Errorf("connection refused") })
-	svc, err := New(cfg, Deps{Store: down, Encode: influxstore.AppendPoints, DeadLetters: nopPublisher{}})
+	svc, err := New(cfg, Deps{Store: down, Encode: influxschema.AppendPoints, DeadLetters: nopPublisher{}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,7 +1,6 @@
-// Package influxstore writes readings to InfluxDB through influxdb-client-go/v2's
-// blocking write API and owns the platform's storage schema (measurement
-// "telemetry", tags site/device/quantity/unit/mission, fields value/text/flag/sum;
-// see docs/influxdb-schema.md).
+// Package influxstore writes points to InfluxDB through influxdb-client-go/v2's
+// blocking write API: the points of the platform's storage schema, which
+// package influxschema owns and encodes (see docs/influxdb-schema.md).
 //
 // It works with InfluxDB 2.x (org, bucket, token) and with InfluxDB 1.8's v2
 // compatibility API (token "user:password" or empty, bucket "database/retention",
@@ -243,7 +242,7 @@ func tlsConfig(cfg Config) (*tls.Config, error) {
 	return tc, nil
 }
 
-// Write sends points (newline-separated line protocol, as AppendPoints
+// Write sends points (newline-separated line protocol, as influxschema.AppendPoints
 // builds) in one request. A failure is a *WriteError saying whether to
 // retry, dead-letter or fix the configuration.
 func (s *Store) Write(ctx context.Context, points []byte) error {

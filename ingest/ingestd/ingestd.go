@@ -14,6 +14,7 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cd06/smartdeal/influxschema"
 	"github.com/cd06/smartdeal/ingest"
 	"github.com/cd06/smartdeal/ingest/influxstore"
 	"github.com/cd06/smartdeal/ingest/mqttsub"
@@ -78,7 +79,7 @@ func New(cfg Config, log *slog.Logger, reg prometheus.Registerer) (*App, error) 
 	}
 	a.svc, err = ingest.New(cfg.Ingest, ingest.Deps{
 		Store:       store,
-		Encode:      influxstore.AppendPoints,
+		Encode:      influxschema.AppendPoints,
 		DeadLetters: a.sub,
 		Log:         log.With("component", "ingest"),
 		Registry:    reg,

@@ -1,4 +1,11 @@
-package influxstore
+// Package influxschema is the InfluxDB schema of the platform, owned here
+// and only here: the measurement, tag and field names that every writer and
+// reader of the measurements uses, and the line-protocol point of a reading
+// (AppendPoints), which the ingest writes. It is a leaf (standard library and
+// the domain package only) so that the write adapter (ingest/influxstore) and
+// the read adapter (dashboards/measure) share it without importing each other.
+// The schema and the queries it is designed for are in docs/influxdb-schema.md.
+package influxschema
 
 import (
 	"math"
@@ -25,7 +32,7 @@ const (
 )
 
 // AppendPoints appends one line-protocol point per reading to dst, in the
-// schema this package owns:
+// schema:
 //
 //	telemetry,device=<d>[,mission=<m>],quantity=<q>,site=<s>[,unit=<u>] value=<f>|text="…"|flag=<b>[,sum=<f>] <ns>
 //
