@@ -28,7 +28,7 @@ import (
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/devices/drone"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
 	"github.com/cd06/smartdeal/senml"
 )
 

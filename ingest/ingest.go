@@ -10,7 +10,7 @@
 //
 // The package declares the small interfaces it consumes (Message, Store,
 // Publisher); the MQTT and InfluxDB adapters live in ingest/mqttsub and
-// ingest/influxstore and are wired together by ingest/ingestd.
+// ingest/influxstore and are wired together by cmd/internal/ingestd.
 package ingest
 
 import (

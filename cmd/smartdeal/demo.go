@@ -24,14 +24,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cd06/smartdeal/cmd/internal/bridged"
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/devices"
 	"github.com/cd06/smartdeal/devices/drivers"
-	"github.com/cd06/smartdeal/devices/drone"
 	"github.com/cd06/smartdeal/devices/gateway"
 	"github.com/cd06/smartdeal/devices/replay"
-	"github.com/cd06/smartdeal/firmware-bridge/bridged"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 )
 

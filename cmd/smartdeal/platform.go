@@ -17,12 +17,12 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/cmd/internal/boot"
+	"github.com/cd06/smartdeal/cmd/internal/bridged"
+	"github.com/cd06/smartdeal/cmd/internal/ingestd"
 	"github.com/cd06/smartdeal/dashboards/apid"
 	"github.com/cd06/smartdeal/devices"
 	"github.com/cd06/smartdeal/devices/gateway"
-	"github.com/cd06/smartdeal/firmware-bridge/bridged"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
-	"github.com/cd06/smartdeal/ingest/ingestd"
 	"github.com/cd06/smartdeal/internal/services"
 )
 

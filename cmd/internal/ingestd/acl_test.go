@@ -9,7 +9,7 @@ import (
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 
-	"github.com/cd06/smartdeal/ingest/ingestd"
+	"github.com/cd06/smartdeal/cmd/internal/ingestd"
 	"github.com/cd06/smartdeal/ingest/ingesttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
@@ -20,7 +20,7 @@ import (
 // a gateway account writes for the devices of its site only, and dead letters
 // go out under the ingest's account.
 func TestShippedACL(t *testing.T) {
-	acl, err := filepath.Abs("../../deploy/mosquitto/smartdeal.acl")
+	acl, err := filepath.Abs("../../../deploy/mosquitto/smartdeal.acl")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -9,7 +9,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cd06/smartdeal/ingest/ingestd"
+	"github.com/cd06/smartdeal/cmd/internal/ingestd"
 	"github.com/cd06/smartdeal/ingest/ingesttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
@@ -25,7 +25,7 @@ func cpuTime() time.Duration {
 // away, then the clock runs from its restart until InfluxDB holds them all.
 // CPU is this process's (the ingest's) user+system time during the drain.
 //
-//	go test ./ingest/ingestd -run '^$' -bench Drain -benchtime 1x
+//	go test ./cmd/internal/ingestd -run '^$' -bench Drain -benchtime 1x
 func BenchmarkDrain(b *testing.B) {
 	for _, format := range []string{"lineprotocol", "senml"} {
 		b.Run(format, func(b *testing.B) {

@@ -15,8 +15,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cd06/smartdeal/cmd/internal/ingestd"
 	"github.com/cd06/smartdeal/ingest/influxstore"
-	"github.com/cd06/smartdeal/ingest/ingestd"
 	"github.com/cd06/smartdeal/ingest/ingesttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )

@@ -10,9 +10,9 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
-	"github.com/cd06/smartdeal/devices/drone"
-	"github.com/cd06/smartdeal/firmware-bridge/bridged"
+	"github.com/cd06/smartdeal/cmd/internal/bridged"
 	"github.com/cd06/smartdeal/firmware-bridge/bridgetest"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
