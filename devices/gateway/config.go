@@ -17,6 +17,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/drivers"
 	"github.com/cd06/smartdeal/devices/forward"
 	"github.com/cd06/smartdeal/devices/spool"
 	bridge "github.com/cd06/smartdeal/firmware-bridge"
@@ -58,7 +59,7 @@ type Config struct {
 	MaxHeld int `yaml:"max_held,omitempty" json:"max_held,omitempty"`
 	// Sensors lists the sensors; device ids must be unique. Required unless
 	// MAVLink is set.
-	Sensors []devices.SensorConfig `yaml:"sensors" json:"sensors"`
+	Sensors []drivers.SensorConfig `yaml:"sensors" json:"sensors"`
 	// MAVLink (optional) runs the MAVLink bridge in the gateway: drones on its
 	// endpoints publish through the gateway's spool and forwarder, and their
 	// cmd topics reach the bridge. Its site and topic prefix are the gateway's;
@@ -350,7 +351,7 @@ func (c Config) Redacted() Config {
 	if r.Broker.Password != "" {
 		r.Broker.Password = "***"
 	}
-	r.Sensors = append([]devices.SensorConfig(nil), c.Sensors...)
+	r.Sensors = append([]drivers.SensorConfig(nil), c.Sensors...)
 	if c.MAVLink != nil {
 		m := *c.MAVLink
 		if len(m.SigningKeys) > 0 {

@@ -59,7 +59,7 @@ import (
 )
 
 // Opener opens one sensor; drivers.Open is the default.
-type Opener func(ctx context.Context, cfg devices.SensorConfig, log *slog.Logger) (devices.Sensor, error)
+type Opener func(ctx context.Context, cfg drivers.SensorConfig, log *slog.Logger) (devices.Sensor, error)
 
 // Option changes a default of New.
 type Option func(*options)
@@ -354,7 +354,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 
 // sensorRunner is the state of one sensor.
 type sensorRunner struct {
-	cfg     devices.SensorConfig
+	cfg     drivers.SensorConfig
 	setIvl  chan time.Duration
 	readNow chan chan readResult
 	sensor  devices.Sensor // owned by the sensor goroutine

@@ -13,8 +13,10 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/drivers"
 	"github.com/cd06/smartdeal/devices/forward/mqtttest"
 	"github.com/cd06/smartdeal/devices/gateway"
+	"github.com/cd06/smartdeal/devices/sim"
 	"github.com/cd06/smartdeal/senml"
 )
 
@@ -62,20 +64,20 @@ func (cs *counters) get(dev string) *counter {
 	return cs.m[dev]
 }
 
-func (cs *counters) open(_ context.Context, cfg devices.SensorConfig, _ *slog.Logger) (devices.Sensor, error) {
+func (cs *counters) open(_ context.Context, cfg drivers.SensorConfig, _ *slog.Logger) (devices.Sensor, error) {
 	return cs.get(cfg.Device), nil
 }
 
-func sensors(n int, interval time.Duration) []devices.SensorConfig {
-	var out []devices.SensorConfig
+func sensors(n int, interval time.Duration) []drivers.SensorConfig {
+	var out []drivers.SensorConfig
 	for i := range n {
-		out = append(out, devices.SensorConfig{Driver: devices.DriverSim, Profile: devices.ProfileWeather,
+		out = append(out, drivers.SensorConfig{Driver: "sim", Options: &sim.Config{Profile: sim.ProfileWeather},
 			Device: fmt.Sprintf("dev%d", i), Interval: devices.Duration(interval)})
 	}
 	return out
 }
 
-func baseConfig(t *testing.T, url string, ss []devices.SensorConfig) gateway.Config {
+func baseConfig(t *testing.T, url string, ss []drivers.SensorConfig) gateway.Config {
 	return gateway.Config{
 		Site:           "test-site",
 		Broker:         gateway.Broker{URL: url, ClientID: "gw-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))},
