@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cd06/smartdeal/internal/browsertest"
+	"github.com/cd06/smartdeal/internal/mqtttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 
@@ -124,11 +124,7 @@ func TestLiveLineProtocol(t *testing.T) {
 
 	// The agent publishes the way Telegraf's MQTT output does: QoS 1, one
 	// line, nanosecond timestamp, its host tag.
-	pub := mqtt.NewClient(mqtt.NewClientOptions().AddBroker(broker.URL()).SetClientID("telegraf-var"))
-	if tk := pub.Connect(); !tk.WaitTimeout(5*time.Second) || tk.Error() != nil {
-		t.Fatalf("connect: %v", tk.Error())
-	}
-	defer pub.Disconnect(100)
+	pub := mqtttest.Client(t, broker.URL(), "telegraf-var")
 	at := time.Now().UTC().Truncate(time.Second)
 	payload := fmt.Sprintf("water_level,host=telegraf-rpi-3,unit=m value=2.75 %d\n", at.UnixNano())
 	deadline := time.After(10 * time.Second)
@@ -138,7 +134,7 @@ wait:
 	for {
 		select {
 		case <-tick.C:
-			pub.Publish("smartdeal/v1/var-estuaire/level-7/telemetry", 1, false, payload).WaitTimeout(5 * time.Second)
+			mqtttest.Publish(t, pub, "smartdeal/v1/var-estuaire/level-7/telemetry", []byte(payload))
 		case ev, ok := <-events:
 			if !ok {
 				t.Fatal("live stream ended")

@@ -14,9 +14,9 @@ import (
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/devices"
 	"github.com/cd06/smartdeal/devices/drivers"
-	"github.com/cd06/smartdeal/devices/forward/mqtttest"
 	"github.com/cd06/smartdeal/devices/gateway"
 	"github.com/cd06/smartdeal/devices/sim"
+	"github.com/cd06/smartdeal/internal/mqtttest"
 	"github.com/cd06/smartdeal/senml"
 )
 

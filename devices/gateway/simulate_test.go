@@ -6,8 +6,8 @@ import (
 	"time"
 
 	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/devices/forward/mqtttest"
 	"github.com/cd06/smartdeal/devices/gateway"
+	"github.com/cd06/smartdeal/internal/mqtttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 	"github.com/cd06/smartdeal/senml"
 )

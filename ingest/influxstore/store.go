@@ -10,8 +10,6 @@ package influxstore
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -26,6 +24,8 @@ import (
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"github.com/influxdata/influxdb-client-go/v2/api"
 	ihttp "github.com/influxdata/influxdb-client-go/v2/api/http"
+
+	"github.com/cd06/smartdeal/internal/tlsfiles"
 )
 
 // Config configures the store.
@@ -193,7 +193,7 @@ func New(cfg Config, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	tlsConf, err := tlsConfig(cfg)
+	tlsConf, err := tlsfiles.Files{CA: cfg.CAFile, InsecureSkipVerify: cfg.InsecureSkipVerify, CAKey: "influx.ca_file"}.Config()
 	if err != nil {
 		return nil, err
 	}
@@ -221,25 +221,6 @@ func New(cfg Config, log *slog.Logger) (*Store, error) {
 		write:  client.WriteAPIBlocking(cfg.Org, cfg.Bucket),
 		http:   hc,
 	}, nil
-}
-
-func tlsConfig(cfg Config) (*tls.Config, error) {
-	if cfg.CAFile == "" && !cfg.InsecureSkipVerify {
-		return nil, nil
-	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // opt-in, documented as tests only
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("influx.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("influx.ca_file %s: no PEM certificate found", cfg.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	return tc, nil
 }
 
 // Write sends points (newline-separated line protocol, as influxschema.AppendPoints

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cd06/smartdeal/cmd/internal/ingestd"
 	"github.com/cd06/smartdeal/ingest/ingesttest"
+	"github.com/cd06/smartdeal/internal/mqtttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 
@@ -65,17 +66,17 @@ func TestShippedACL(t *testing.T) {
 		c.MQTT.Username, c.MQTT.Password = "ingest", "ingest-pw"
 	})
 	dev := connect("nice/station-1", "dev-pw")
-	ingesttest.Publish(t, dev, "smartdeal/v1/nice/station-1/telemetry", ingesttest.SenML(0))
+	mqtttest.Publish(t, dev, "smartdeal/v1/nice/station-1/telemetry", ingesttest.SenML(0))
 	// Denied by the ACL: Mosquitto acks and drops it.
-	ingesttest.Publish(t, dev, "smartdeal/v1/nice/station-2/telemetry", ingesttest.SenML(1))
-	ingesttest.Publish(t, dev, "smartdeal/v1/paris/station-1/telemetry", ingesttest.SenML(2))
-	ingesttest.Publish(t, dev, "smartdeal/v1/nice/station-1/telemetry", []byte("not telemetry"))
-	ingesttest.Publish(t, dev, "smartdeal/v1/nice/station-1/telemetry", ingesttest.SenML(3))
+	mqtttest.Publish(t, dev, "smartdeal/v1/nice/station-2/telemetry", ingesttest.SenML(1))
+	mqtttest.Publish(t, dev, "smartdeal/v1/paris/station-1/telemetry", ingesttest.SenML(2))
+	mqtttest.Publish(t, dev, "smartdeal/v1/nice/station-1/telemetry", []byte("not telemetry"))
+	mqtttest.Publish(t, dev, "smartdeal/v1/nice/station-1/telemetry", ingesttest.SenML(3))
 	// A gateway account, named after its site, publishes for every device of
 	// its site and for no other site.
 	gw := connect("nice", "gw-pw")
-	ingesttest.Publish(t, gw, "smartdeal/v1/nice/station-2/telemetry", ingesttest.SenML(10))
-	ingesttest.Publish(t, gw, "smartdeal/v1/paris/station-9/telemetry", ingesttest.SenML(20))
+	mqtttest.Publish(t, gw, "smartdeal/v1/nice/station-2/telemetry", ingesttest.SenML(10))
+	mqtttest.Publish(t, gw, "smartdeal/v1/paris/station-9/telemetry", ingesttest.SenML(20))
 	testenv.Eventually(t, 20*time.Second, func() bool { return ingesttest.SeqStats(t, in, db).Count >= 3 }, "device telemetry not stored")
 	if s := ingesttest.SeqStats(t, in, db); s.Count != 3 || s.Sum != 13 {
 		t.Fatalf("stored %+v, want only the device's own messages 0 and 3 and the gateway's 10", s)

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cd06/smartdeal/cmd/internal/ingestd"
 	"github.com/cd06/smartdeal/ingest/ingesttest"
+	"github.com/cd06/smartdeal/internal/mqtttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 
@@ -50,7 +51,7 @@ func BenchmarkDrain(b *testing.B) {
 				if err := <-done; err != nil {
 					b.Fatal(err)
 				}
-				pub := ingesttest.Client(b, broker.URL(), "bench-pub-"+db)
+				pub := mqtttest.Client(b, broker.URL(), "bench-pub-"+db)
 				for dev := range 100 {
 					ps := make([][]byte, 0, n/100)
 					for i := dev; i < n; i += 100 {
@@ -60,7 +61,7 @@ func BenchmarkDrain(b *testing.B) {
 							ps = append(ps, ingesttest.LineProtocol(i))
 						}
 					}
-					ingesttest.Publish(b, pub, fmt.Sprintf("smartdeal/v1/nice/dev-%03d/telemetry", dev), ps...)
+					mqtttest.Publish(b, pub, fmt.Sprintf("smartdeal/v1/nice/dev-%03d/telemetry", dev), ps...)
 				}
 
 				reg := prometheus.NewRegistry()

@@ -18,6 +18,7 @@ import (
 	"github.com/cd06/smartdeal/cmd/internal/ingestd"
 	"github.com/cd06/smartdeal/ingest/influxstore"
 	"github.com/cd06/smartdeal/ingest/ingesttest"
+	"github.com/cd06/smartdeal/internal/mqtttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 
@@ -97,7 +98,7 @@ func TestNMessagesStored(t *testing.T) {
 	r := start(t, broker.URL(), in.URL, db, "ingest-n", nil)
 
 	const n = 4000
-	pub := ingesttest.Client(t, broker.URL(), "pub-n")
+	pub := mqtttest.Client(t, broker.URL(), "pub-n")
 	for dev := range 20 {
 		var payloads [][]byte
 		for i := dev; i < n; i += 20 {
@@ -107,7 +108,7 @@ func TestNMessagesStored(t *testing.T) {
 				payloads = append(payloads, ingesttest.LineProtocol(i))
 			}
 		}
-		ingesttest.Publish(t, pub, fmt.Sprintf("smartdeal/v1/nice/dev-%02d/telemetry", dev), payloads...)
+		mqtttest.Publish(t, pub, fmt.Sprintf("smartdeal/v1/nice/dev-%02d/telemetry", dev), payloads...)
 	}
 	var s ingesttest.Stats
 	testenv.Eventually(t, 60*time.Second, func() bool {
@@ -148,7 +149,7 @@ func TestInfluxOutage(t *testing.T) {
 	in := testenv.StartInflux(t)
 	db := in.NewDatabase(t)
 	r := start(t, broker.URL(), in.URL, db, "ingest-outage", nil)
-	pub := ingesttest.Client(t, broker.URL(), "pub-outage")
+	pub := mqtttest.Client(t, broker.URL(), "pub-outage")
 	topic := "smartdeal/v1/nice/station/telemetry"
 
 	next := 0
@@ -158,7 +159,7 @@ func TestInfluxOutage(t *testing.T) {
 			ps = append(ps, ingesttest.SenML(next))
 			next++
 		}
-		ingesttest.Publish(t, pub, topic, ps...)
+		mqtttest.Publish(t, pub, topic, ps...)
 	}
 	publish(500)
 	testenv.Eventually(t, 30*time.Second, func() bool { return ingesttest.SeqStats(t, in, db).Count == 500 }, "first 500 not stored")
@@ -216,7 +217,7 @@ func TestTwoReplicas(t *testing.T) {
 	b := start(t, broker.URL(), in.URL, db, "ingest-b", nil)
 
 	const n = 6000
-	pub := ingesttest.Client(t, broker.URL(), "pub-2")
+	pub := mqtttest.Client(t, broker.URL(), "pub-2")
 	var wg sync.WaitGroup
 	for dev := range 6 {
 		wg.Add(1)
@@ -226,7 +227,7 @@ func TestTwoReplicas(t *testing.T) {
 			for i := dev; i < n; i += 6 {
 				ps = append(ps, ingesttest.LineProtocol(i))
 			}
-			ingesttest.Publish(t, pub, fmt.Sprintf("smartdeal/v1/nice/dev-%d/telemetry", dev), ps...)
+			mqtttest.Publish(t, pub, fmt.Sprintf("smartdeal/v1/nice/dev-%d/telemetry", dev), ps...)
 		}()
 	}
 	wg.Wait()
@@ -260,7 +261,7 @@ func TestDeadLetters(t *testing.T) {
 	db := in.NewDatabase(t)
 	dls := ingesttest.CollectDeadLetters(t, broker.URL())
 	r := start(t, broker.URL(), in.URL, db, "ingest-dl", func(c *ingestd.Config) { c.Ingest.MaxPayload = 4096 })
-	pub := ingesttest.Client(t, broker.URL(), "pub-dl")
+	pub := mqtttest.Client(t, broker.URL(), "pub-dl")
 	topic := "smartdeal/v1/nice/station/telemetry"
 
 	bad := []struct {
@@ -287,11 +288,11 @@ func TestDeadLetters(t *testing.T) {
 	}
 	good := 0
 	for i, b := range bad {
-		ingesttest.Publish(t, pub, topic, ingesttest.SenML(good))
+		mqtttest.Publish(t, pub, topic, ingesttest.SenML(good))
 		good++
-		ingesttest.Publish(t, pub, b.topic, []byte(b.payload))
+		mqtttest.Publish(t, pub, b.topic, []byte(b.payload))
 		if i%3 == 0 {
-			ingesttest.Publish(t, pub, topic, ingesttest.LineProtocol(good))
+			mqtttest.Publish(t, pub, topic, ingesttest.LineProtocol(good))
 			good++
 		}
 	}
@@ -384,13 +385,13 @@ func TestRejectedByInflux(t *testing.T) {
 		c.Ingest.BatchSize = 21
 		c.Ingest.FlushInterval = time.Minute
 	})
-	pub := ingesttest.Client(t, broker.URL(), "pub-400")
+	pub := mqtttest.Client(t, broker.URL(), "pub-400")
 	topic := "smartdeal/v1/nice/station/telemetry"
 	for i := range 20 {
 		if i == 13 {
-			ingesttest.Publish(t, pub, topic, fmt.Appendf(nil, `[{"n":"temperature","u":"Cel","v":21.5,"t":%d}]`, at.Unix()+1))
+			mqtttest.Publish(t, pub, topic, fmt.Appendf(nil, `[{"n":"temperature","u":"Cel","v":21.5,"t":%d}]`, at.Unix()+1))
 		}
-		ingesttest.Publish(t, pub, topic, ingesttest.SenML(i))
+		mqtttest.Publish(t, pub, topic, ingesttest.SenML(i))
 	}
 	testenv.Eventually(t, 30*time.Second, func() bool { return len(dls.All()) == 1 }, "dead letters %v", dls.All())
 	dl := dls.All()[0]
@@ -426,12 +427,12 @@ func TestMissingDatabase(t *testing.T) {
 	db := fmt.Sprintf("late_%d", time.Now().UnixNano()%1e9)
 	t.Cleanup(func() { _, _ = in.InfluxQL(context.Background(), "DROP DATABASE "+db) })
 	r := start(t, broker.URL(), in.URL, db, "ingest-404", nil)
-	pub := ingesttest.Client(t, broker.URL(), "pub-404")
+	pub := mqtttest.Client(t, broker.URL(), "pub-404")
 	var ps [][]byte
 	for i := range 100 {
 		ps = append(ps, ingesttest.SenML(i))
 	}
-	ingesttest.Publish(t, pub, "smartdeal/v1/nice/station/telemetry", ps...)
+	mqtttest.Publish(t, pub, "smartdeal/v1/nice/station/telemetry", ps...)
 	testenv.Eventually(t, 20*time.Second, func() bool {
 		return r.metric(t, "smartdeal_ingest_write_errors_total", "class=config") >= 2
 	}, "no config-class write errors")
@@ -467,12 +468,12 @@ func TestWindowFlush(t *testing.T) {
 		c.Ingest.FlushInterval = time.Hour
 	})
 	const n = 500
-	pub := ingesttest.Client(t, broker.URL(), "pub-window")
+	pub := mqtttest.Client(t, broker.URL(), "pub-window")
 	var ps [][]byte
 	for i := range n {
 		ps = append(ps, ingesttest.LineProtocol(i))
 	}
-	ingesttest.Publish(t, pub, "smartdeal/v1/nice/station/telemetry", ps...)
+	mqtttest.Publish(t, pub, "smartdeal/v1/nice/station/telemetry", ps...)
 	var s ingesttest.Stats
 	testenv.Eventually(t, 60*time.Second, func() bool {
 		s = ingesttest.SeqStats(t, in, db)

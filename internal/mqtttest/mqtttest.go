@@ -1,5 +1,8 @@
-// Package mqtttest is a test helper: a persistent-session QoS 1 subscriber that
-// records every message it receives, in arrival order.
+// Package mqtttest is the platform's MQTT test client (paho): a clean-session
+// client that publishes at QoS 1 and waits for the broker's acks, and a
+// persistent-session QoS 1 subscriber that records every message it
+// receives, in arrival order. Every package's tests use it; the brokers come
+// from internal/testenv.
 package mqtttest
 
 import (
@@ -17,6 +20,35 @@ type Message struct {
 	Payload  []byte
 	Retained bool
 	At       time.Time
+}
+
+// Client connects a clean-session client (auto-reconnect on) as id; it
+// disconnects when the test ends.
+func Client(t testing.TB, url, id string) mqtt.Client {
+	t.Helper()
+	opts := mqtt.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true).
+		SetAutoReconnect(true).SetConnectRetry(true).SetConnectRetryInterval(200 * time.Millisecond)
+	c := mqtt.NewClient(opts)
+	tok := c.Connect()
+	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
+		t.Fatalf("mqtt connect %s: %v", url, tok.Error())
+	}
+	t.Cleanup(func() { c.Disconnect(100) })
+	return c
+}
+
+// Publish sends payloads to topic at QoS 1 and waits for every PUBACK.
+func Publish(t testing.TB, c mqtt.Client, topic string, payloads ...[]byte) {
+	t.Helper()
+	toks := make([]mqtt.Token, 0, len(payloads))
+	for _, p := range payloads {
+		toks = append(toks, c.Publish(topic, 1, false, p))
+	}
+	for _, tok := range toks {
+		if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
+			t.Fatalf("publish %s: %v", topic, tok.Error())
+		}
+	}
 }
 
 // Recorder subscribes to a filter with a persistent session (clean session off,
