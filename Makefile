@@ -19,11 +19,17 @@ lint:
 	$(GO) vet ./...
 	$(GO) run honnef.co/go/tools/cmd/staticcheck@v0.8.2 ./...
 
-# Short fuzzing of every decoder; crashers land in testdata/fuzz and must be committed.
+# Short fuzzing of every fuzz target of the repository (found in the *_test.go
+# files, so a new target is fuzzed without editing this file), one after the
+# other; crashers land in the package's testdata/fuzz and must be committed.
 FUZZTIME ?= 30s
 fuzz:
-	$(GO) test -run=NONE -fuzz=FuzzDecodeSenML -fuzztime=$(FUZZTIME) .
-	$(GO) test -run=NONE -fuzz=FuzzReadings -fuzztime=$(FUZZTIME) ./ingest/lineproto
+	@grep -r --include='*_test.go' -o '^func Fuzz[A-Za-z0-9_]*' . | \
+	sed 's#^\(.*\)/[^/]*_test\.go:func #\1 #' | sort -u | \
+	while read -r pkg target; do \
+		echo "== $$target ($$pkg)"; \
+		$(GO) test -run=NONE -fuzz="^$$target\$$" -fuzztime=$(FUZZTIME) $$pkg || exit 1; \
+	done
 
 bench:
 	$(GO) run ./cmd/withservices -- $(GO) test -run=NONE -bench=. -benchmem $(PKGS)

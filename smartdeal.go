@@ -95,6 +95,10 @@ func ValidUnit(s string) bool {
 	return true
 }
 
+// MaxTextLen is the longest string (SenML vs) or data (vd) value a reading may
+// carry: InfluxDB limits a string field to 64 KiB.
+const MaxTextLen = 64 << 10
+
 // Series is the unit people look at and that proposals and missions link to:
 // one quantity of one device.
 type Series struct {

@@ -1,8 +1,10 @@
 // Package devices defines what a sensor is for the gateway: something that, when
-// asked, takes one measurement and returns its quantities; how a sensor is
-// configured (SensorConfig); and the errors a read can end with. Drivers live in
-// one package each under devices/ and are listed in an explicit table
-// (package devices/drivers), not registered by init().
+// asked, takes one measurement and returns its quantities; what every sensor's
+// configuration shares (read interval limits, FieldError naming the YAML key,
+// Duration); and the errors a read can end with. Drivers live in one package
+// each under devices/, each with its own configuration struct and validation,
+// and are listed in an explicit table (package devices/drivers), not
+// registered by init().
 package devices
 
 import (

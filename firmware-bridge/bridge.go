@@ -28,7 +28,8 @@ import (
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/devices/drone"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
+	"github.com/cd06/smartdeal/senml"
 )
 
 // Publisher takes a message for the broker. In the gateway it is the durable
@@ -434,7 +435,7 @@ func (b *Bridge) flush() {
 			for n < len(rs) && rs[n].Device == dev {
 				n++
 			}
-			payload, err := smartdeal.EncodeReadings(b.cfg.Site, dev, rs[:n])
+			payload, err := senml.EncodeReadings(b.cfg.Site, dev, rs[:n])
 			if err != nil {
 				b.c.pubErrors.Add(1)
 				b.warn("encode readings", "device", dev, "error", err)

@@ -15,9 +15,9 @@ import (
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/common"
 
 	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/devices/drone"
 	bridge "github.com/cd06/smartdeal/firmware-bridge"
 	"github.com/cd06/smartdeal/firmware-bridge/bridgetest"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 	"github.com/cd06/smartdeal/internal/testenv"
 )

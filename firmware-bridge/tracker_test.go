@@ -12,8 +12,8 @@ import (
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
 	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/devices/drone"
 	bridge "github.com/cd06/smartdeal/firmware-bridge"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
 )
 
 var t0 = time.Date(2026, 6, 1, 10, 0, 0, 0, time.UTC)

@@ -5,13 +5,11 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"errors"
-	"fmt"
-	"strings"
 	"sync"
 	"time"
 
 	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/ingest/lineproto"
+	"github.com/cd06/smartdeal/telemetry"
 )
 
 // Dead-letter reasons, the values of the "reason" field and of the
@@ -29,96 +27,36 @@ const (
 	ReasonRejected         = "rejected"          // InfluxDB refused it (HTTP 400: field type conflict…)
 )
 
-// Payload formats, the "format" label of smartdeal_ingest_messages_total.
+// Payload formats, the "format" label of smartdeal_ingest_messages_total
+// (those of package telemetry, which decodes every message).
 const (
-	FormatSenML        = "senml"
-	FormatLineProtocol = "lineprotocol"
-	FormatUnknown      = "unknown"
+	FormatSenML        = telemetry.FormatSenML
+	FormatLineProtocol = telemetry.FormatLineProtocol
+	FormatUnknown      = telemetry.FormatUnknown
 )
 
 // decode turns one message into an item, or says why it cannot be written.
-// rs is scratch space for the readings, returned for reuse.
+// rs is scratch space for the readings, returned for reuse. The decoding
+// itself, and the validation the encoder relies on, is telemetry.Decoder's.
 func (s *Service) decode(m Message, rs []smartdeal.Reading) ([]smartdeal.Reading, item, string, error) {
 	now := s.now()
-	it := item{msg: m, format: FormatUnknown, received: now}
-	site, device, _, err := s.topics.Parse(m.Topic())
+	msg, err := s.dec.Decode(m.Topic(), m.Payload(), now, rs)
+	it := item{msg: m, site: msg.Site, device: msg.Device, format: msg.Format, received: now}
 	if err != nil {
-		// Keep whichever part is valid, so the dead letter lands under it.
-		it.site, it.device = topicParts(s.topics, m.Topic())
-		return rs, it, ReasonInvalidTopic, err
+		return msg.Readings, it, reasonOf(err), err
 	}
-	it.site, it.device = site, device
-	data := m.Payload()
-	if len(data) > s.cfg.MaxPayload {
-		return rs, it, ReasonTooLarge, fmt.Errorf("payload of %d bytes exceeds ingest.max_payload (%d): %w",
-			len(data), s.cfg.MaxPayload, smartdeal.ErrMalformedPayload)
-	}
-	switch {
-	case looksJSON(data):
-		it.format = FormatSenML
-		rs, err = smartdeal.ReadingsFromSenML(site, device, data, now, rs)
-	case lineproto.Looks(data):
-		it.format = FormatLineProtocol
-		rs, err = lineproto.Readings(site, device, data, now, rs)
-	default:
-		err = fmt.Errorf("neither SenML JSON nor line protocol: %w", smartdeal.ErrMalformedPayload)
-	}
-	if err != nil {
-		return rs, it, reasonOf(err), err
-	}
-	if len(rs) == 0 {
-		return rs, it, ReasonEmpty, fmt.Errorf("no reading in payload: %w", smartdeal.ErrMalformedPayload)
-	}
-	// The codecs validate; this second look is cheap and is what makes the
-	// encoder's no-escaping of tags safe whatever a codec lets through.
-	for i := range rs {
-		r := &rs[i]
-		if r.Site != site || r.Device != device {
-			return rs, it, ReasonIdentityMismatch, fmt.Errorf("reading for %s/%s on the topic of %s/%s: %w",
-				r.Site, r.Device, site, device, smartdeal.ErrIdentityMismatch)
-		}
-		if err := r.Validate(now); err != nil {
-			return rs, it, reasonOf(err), err
-		}
-	}
+	rs = msg.Readings
 	it.n = len(rs)
 	it.points = s.encode(make([]byte, 0, 96*len(rs)), rs)
 	return rs, it, "", nil
 }
 
-// topicParts returns the site and device parts of a topic that did not
-// parse, each only if it is a valid identifier.
-func topicParts(t smartdeal.Topics, topic string) (site, device string) {
-	rest, ok := strings.CutPrefix(topic, strings.TrimSuffix(t.TelemetryFilter(), "+/+/"+smartdeal.ChannelTelemetry))
-	if !ok {
-		return "", ""
-	}
-	parts := strings.SplitN(rest, "/", 3)
-	if len(parts) > 0 && smartdeal.ValidID(parts[0]) {
-		site = parts[0]
-	}
-	if len(parts) > 1 && smartdeal.ValidID(parts[1]) {
-		device = parts[1]
-	}
-	return site, device
-}
-
-func looksJSON(data []byte) bool {
-	for _, c := range data {
-		switch c {
-		case ' ', '\t', '\r', '\n':
-			continue
-		case '[', '{':
-			return true
-		default:
-			return false
-		}
-	}
-	return false
-}
-
 func reasonOf(err error) string {
 	switch {
+	case errors.Is(err, telemetry.ErrTooLarge):
+		return ReasonTooLarge
+	case errors.Is(err, telemetry.ErrNoReading):
+		return ReasonEmpty
 	case errors.Is(err, smartdeal.ErrIdentityMismatch):
 		return ReasonIdentityMismatch
 	case errors.Is(err, smartdeal.ErrInvalidTime):

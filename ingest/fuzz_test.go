@@ -9,7 +9,7 @@ import (
 	"github.com/influxdata/line-protocol/v2/lineprotocol"
 
 	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/ingest/influxstore"
+	"github.com/cd06/smartdeal/influxschema"
 )
 
 // FuzzDecodeEncode feeds arbitrary payloads through the decode path and
@@ -33,7 +33,7 @@ func FuzzDecodeEncode(f *testing.F) {
 		f.Add([]byte(seed))
 	}
 	svc, err := New(DefaultConfig(), Deps{Store: storeFunc(func(context.Context, []byte) error { return nil }),
-		Encode: influxstore.AppendPoints, DeadLetters: nopPublisher{}})
+		Encode: influxschema.AppendPoints, DeadLetters: nopPublisher{}})
 	if err != nil {
 		f.Fatal(err)
 	}
@@ -56,7 +56,7 @@ func FuzzDecodeEncode(f *testing.F) {
 		for dec.Next() {
 			n++
 			meas, err := dec.Measurement()
-			if err != nil || string(meas) != influxstore.Measurement {
+			if err != nil || string(meas) != influxschema.Measurement {
 				t.Fatalf("point %d: measurement %q, %v\n%s", n, meas, err, it.points)
 			}
 			tags := map[string]string{}

@@ -10,7 +10,7 @@
 //
 // The package declares the small interfaces it consumes (Message, Store,
 // Publisher); the MQTT and InfluxDB adapters live in ingest/mqttsub and
-// ingest/influxstore and are wired together by ingest/ingestd.
+// ingest/influxstore and are wired together by cmd/internal/ingestd.
 package ingest
 
 import (
@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/telemetry"
 	"github.com/prometheus/client_golang/prometheus"
 )
 
@@ -55,7 +56,7 @@ type Publisher interface {
 }
 
 // Encoder appends the points of validated readings to dst, in the storage
-// schema (influxstore.AppendPoints).
+// schema (influxschema.AppendPoints).
 type Encoder func(dst []byte, rs []smartdeal.Reading) []byte
 
 // Deps are the pipeline's collaborators.
@@ -81,6 +82,7 @@ type Service struct {
 	log    *slog.Logger
 	now    func() time.Time
 	topics smartdeal.Topics
+	dec    telemetry.Decoder
 	m      *metrics
 
 	// intake: Handle holds the read lock while enqueueing so that shutdown
@@ -150,6 +152,7 @@ func New(cfg Config, deps Deps) (*Service, error) {
 		log:    deps.Log,
 		now:    deps.Now,
 		topics: smartdeal.Topics{Prefix: cfg.TopicPrefix},
+		dec:    telemetry.Decoder{Topics: smartdeal.Topics{Prefix: cfg.TopicPrefix}, MaxPayload: cfg.MaxPayload},
 		// Twice the window: after a reconnect the broker may resend a full
 		// window while the previous connection's messages are still here.
 		queue:      make(chan Message, 2*cfg.MaxInflight),

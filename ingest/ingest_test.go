@@ -8,8 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/ingest/influxstore"
+	"github.com/cd06/smartdeal/influxschema"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -54,20 +53,6 @@ func TestLogLimiter(t *testing.T) {
 	}
 }
 
-func TestTopicParts(t *testing.T) {
-	for topic, want := range map[string]string{
-		"smartdeal/v1/nice/Bad/telemetry":   "nice/",
-		"smartdeal/v1/Bad/dev-1/telemetry":  "/dev-1",
-		"other/v1/nice/dev/telemetry":       "/",
-		"smartdeal/v1/nice/dev/x/telemetry": "nice/dev",
-	} {
-		s, d := topicParts(smartdeal.Topics{}, topic)
-		if s+"/"+d != want {
-			t.Errorf("%s: %s/%s, want %s", topic, s, d, want)
-		}
-	}
-}
-
 // The benchmark below measures the pipeline's own CPU cost per message —
 // decode, validate, encode, batch, ack — with a store that discards the
 // points, so neither the broker nor InfluxDB is in the number. The
@@ -98,7 +83,7 @@ func (nopPublisher) Publish(context.Context, string, []byte) error { return nil 
 
 func benchmarkPipeline(b *testing.B, payload func(i int) []byte) {
 	store := &discardStore{}
-	svc, err := New(DefaultConfig(), Deps{Store: store, Encode: influxstore.AppendPoints, DeadLetters: nopPublisher{}})
+	svc, err := New(DefaultConfig(), Deps{Store: store, Encode: influxschema.AppendPoints, DeadLetters: nopPublisher{}})
 	if err != nil {
 		b.Fatal(err)
 	}
@@ -164,7 +149,7 @@ func TestShutdownWhileStoreDownAndQueueFull(t *testing.T) {
 	cfg.MaxInflight, cfg.BatchSize, cfg.Decoders = 5, 2, 1
 	cfg.RetryInitial, cfg.RetryMax, cfg.ShutdownTimeout = time.Millisecond, 10*time.Millisecond, 300*time.Millisecond
 	down := storeFunc(func(context.Context, []byte) error { return fmt.Errorf("connection refused") })
-	svc, err := New(cfg, Deps{Store: down, Encode: influxstore.AppendPoints, DeadLetters: nopPublisher{}})
+	svc, err := New(cfg, Deps{Store: down, Encode: influxschema.AppendPoints, DeadLetters: nopPublisher{}})
 	if err != nil {
 		t.Fatal(err)
 	}

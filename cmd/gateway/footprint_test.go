@@ -10,7 +10,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cd06/smartdeal/devices/forward/mqtttest"
+	"github.com/cd06/smartdeal/internal/mqtttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 

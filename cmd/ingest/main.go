@@ -22,9 +22,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cd06/smartdeal/cmd/internal/boot"
+	"github.com/cd06/smartdeal/cmd/internal/ingestd"
 	"github.com/cd06/smartdeal/ingest"
 	"github.com/cd06/smartdeal/ingest/influxstore"
-	"github.com/cd06/smartdeal/ingest/ingestd"
 	"github.com/cd06/smartdeal/ingest/mqttsub"
 )
 

@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/cd06/smartdeal/ingest/ingesttest"
+	"github.com/cd06/smartdeal/internal/mqtttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 
@@ -143,7 +144,7 @@ func TestSIGKILLRestart(t *testing.T) {
 	p := startProc(t, e...)
 
 	const n = 20000
-	pub := ingesttest.Client(t, broker.URL(), "pub-kill")
+	pub := mqtttest.Client(t, broker.URL(), "pub-kill")
 	published := make(chan struct{})
 	go func() {
 		defer close(published)
@@ -152,7 +153,7 @@ func TestSIGKILLRestart(t *testing.T) {
 			for j := i; j < i+500; j++ {
 				ps = append(ps, ingesttest.LineProtocol(j))
 			}
-			ingesttest.Publish(t, pub, fmt.Sprintf("smartdeal/v1/nice/dev-%d/telemetry", i/500%8), ps...)
+			mqtttest.Publish(t, pub, fmt.Sprintf("smartdeal/v1/nice/dev-%d/telemetry", i/500%8), ps...)
 		}
 	}()
 	// Kill once some, not all, are stored: mid-stream.
@@ -185,14 +186,14 @@ func TestSIGTERMFlushes(t *testing.T) {
 	db := in.NewDatabase(t)
 	e := append(env(broker.URL(), in, db), "SMARTDEAL_INGEST_FLUSH_INTERVAL=1h", "SMARTDEAL_INGEST_BATCH_SIZE=100000")
 	p := startProc(t, e...)
-	pub := ingesttest.Client(t, broker.URL(), "pub-term")
+	pub := mqtttest.Client(t, broker.URL(), "pub-term")
 	topic := "smartdeal/v1/nice/station/telemetry"
 	const n = 300
 	var ps [][]byte
 	for i := range n {
 		ps = append(ps, ingesttest.SenML(i))
 	}
-	ingesttest.Publish(t, pub, topic, ps...)
+	mqtttest.Publish(t, pub, topic, ps...)
 	testenv.Eventually(t, 20*time.Second, func() bool { return p.metric("smartdeal_ingest_unacked_messages") == n },
 		"ingest does not hold the %d messages", n)
 	if s := ingesttest.SeqStats(t, in, db); s.Count != 0 {
@@ -209,7 +210,7 @@ func TestSIGTERMFlushes(t *testing.T) {
 	// redeliveries first, so once a fresh message is through, any
 	// redelivery would have been counted.
 	p2 := startProc(t, append(e, "SMARTDEAL_INGEST_FLUSH_INTERVAL=50ms")...)
-	ingesttest.Publish(t, pub, topic, ingesttest.SenML(n))
+	mqtttest.Publish(t, pub, topic, ingesttest.SenML(n))
 	testenv.Eventually(t, 20*time.Second, func() bool { return ingesttest.SeqStats(t, in, db).Count == n+1 }, "fresh message not stored")
 	testenv.Eventually(t, 5*time.Second, func() bool { return p2.metric("smartdeal_ingest_messages_total") >= 1 }, "metrics")
 	if got := p2.metric("smartdeal_ingest_messages_total"); got != 1 {
@@ -271,11 +272,11 @@ log:
 		var out bytes.Buffer
 		done := make(chan error, 1)
 		go func() { done <- run(ctx, nil, func(k string) string { return envs[k] }, &syncBuf{b: &out}) }()
-		pub := ingesttest.Client(t, broker.URL(), "pub-cfg")
+		pub := mqtttest.Client(t, broker.URL(), "pub-cfg")
 		// The persistent session of client_id from-file (file value kept)
 		// must exist before publishing: wait for the subscription.
 		testenv.Eventually(t, 10*time.Second, func() bool {
-			ingesttest.Publish(t, pub, "smartdeal/v1/nice/station/telemetry", ingesttest.SenML(0))
+			mqtttest.Publish(t, pub, "smartdeal/v1/nice/station/telemetry", ingesttest.SenML(0))
 			return ingesttest.SeqStats(t, in, db).Count == 1
 		}, "message not stored through the configured ingest")
 		cancel()

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/internal/services"
+	"github.com/cd06/smartdeal/senml"
 )
 
 const probeDevice = "probe"
@@ -44,7 +45,7 @@ func (c config) payload(m message, base time.Time) ([]byte, error) {
 	if c.format == "lp" {
 		return fmt.Appendf(nil, "temperature,unit=Cel value=%d %d\n", m.index, t.UnixNano()), nil
 	}
-	return smartdeal.EncodeReadings(c.site, m.device, []smartdeal.Reading{{
+	return senml.EncodeReadings(c.site, m.device, []smartdeal.Reading{{
 		Site: c.site, Device: m.device, Quantity: "temperature", Unit: "Cel", Time: t, Number: float64(m.index),
 	}})
 }

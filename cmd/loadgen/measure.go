@@ -16,15 +16,17 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/cd06/smartdeal/influxschema"
 )
 
-// count returns how many readings (field "value") the bucket holds.
+// count returns how many readings (field value) the bucket holds.
 func (f *fluxClient) count(ctx context.Context) (int, error) {
 	body, err := f.query(ctx, fmt.Sprintf(`from(bucket: %q)
   |> range(start: 2000-01-01T00:00:00Z)
-  |> filter(fn: (r) => r._field == "value")
+  |> filter(fn: (r) => r._field == %q)
   |> group()
-  |> count()`, f.bucket))
+  |> count()`, f.bucket, influxschema.FieldValue))
 	if err != nil {
 		return 0, err
 	}
@@ -39,8 +41,8 @@ func (f *fluxClient) count(ctx context.Context) (int, error) {
 func (f *fluxClient) probeValues(ctx context.Context) ([]int, error) {
 	body, err := f.query(ctx, fmt.Sprintf(`from(bucket: %q)
   |> range(start: 2000-01-01T00:00:00Z)
-  |> filter(fn: (r) => r.device == %q and r._field == "value")
-  |> keep(columns: ["_value"])`, f.bucket, probeDevice))
+  |> filter(fn: (r) => r.%s == %q and r._field == %q)
+  |> keep(columns: ["_value"])`, f.bucket, influxschema.TagDevice, probeDevice, influxschema.FieldValue))
 	if err != nil {
 		return nil, err
 	}

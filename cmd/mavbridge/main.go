@@ -14,7 +14,7 @@
 // passphrase>") and SMARTDEAL_MAVLINK_RATES ("position=1s,attitude=-1s").
 //
 // The service itself (spool, forwarder, bridge, status, gauges) is
-// firmware-bridge/bridged, which the all-in-one embeds; this program loads
+// cmd/internal/bridged, which the all-in-one embeds; this program loads
 // the configuration and serves /healthz, /readyz and /metrics.
 package main
 
@@ -32,8 +32,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cd06/smartdeal/cmd/internal/boot"
+	"github.com/cd06/smartdeal/cmd/internal/bridged"
 	bridge "github.com/cd06/smartdeal/firmware-bridge"
-	"github.com/cd06/smartdeal/firmware-bridge/bridged"
 )
 
 func main() {

@@ -11,8 +11,8 @@ import (
 	"github.com/bluenviron/gomavlib/v3"
 
 	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/devices/drone"
 	"github.com/cd06/smartdeal/firmware-bridge/bridgetest"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 	"github.com/cd06/smartdeal/internal/testenv"
 )

@@ -24,14 +24,14 @@ import (
 	"slices"
 	"time"
 
+	"github.com/cd06/smartdeal/cmd/internal/bridged"
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/devices"
 	"github.com/cd06/smartdeal/devices/drivers"
-	"github.com/cd06/smartdeal/devices/drone"
 	"github.com/cd06/smartdeal/devices/gateway"
 	"github.com/cd06/smartdeal/devices/replay"
-	"github.com/cd06/smartdeal/firmware-bridge/bridged"
+	"github.com/cd06/smartdeal/devices/sim"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 )
 
@@ -106,10 +106,10 @@ func demoPlace(i int, id string) civic.Site {
 
 // demoModels describe the simulated devices (model field of the registry).
 var demoModels = map[string]string{
-	devices.ProfileWeather: "Station météo simulée (type BME280)",
-	devices.ProfileAir:     "Capteur de particules et gaz simulé",
-	devices.ProfileRiver:   "Sonde de niveau d'eau simulée",
-	devices.ProfileRain:    "Pluviomètre à augets simulé",
+	sim.ProfileWeather: "Station météo simulée (type BME280)",
+	sim.ProfileAir:     "Capteur de particules et gaz simulé",
+	sim.ProfileRiver:   "Sonde de niveau d'eau simulée",
+	sim.ProfileRain:    "Pluviomètre à augets simulé",
 }
 
 // droneQuantities are the numeric quantities the MAVLink bridge publishes for
@@ -141,9 +141,12 @@ func demoFleet(ctx context.Context, gateways []gateway.Config, drones int) ([]de
 			if err != nil {
 				return nil, fmt.Errorf("sensor %s: %w", sc.Device, err)
 			}
-			model := demoModels[sc.Profile]
-			if sc.Driver == devices.DriverReplay {
-				model = "Rejeu AtmoSud (station " + sc.Station + ")"
+			var model string
+			switch o := sc.Options.(type) {
+			case *sim.Config:
+				model = demoModels[o.Profile]
+			case *replay.Config:
+				model = "Rejeu AtmoSud (station " + o.Station + ")"
 			}
 			ds.Devices = append(ds.Devices, civic.Device{ID: sc.Device, SiteID: gc.Site, Kind: civic.DeviceSensor, Model: model, Quantities: qs})
 		}
@@ -162,7 +165,7 @@ func demoFleet(ctx context.Context, gateways []gateway.Config, drones int) ([]de
 
 // sensorQuantities opens a simulated sensor and returns what it publishes: a
 // replay's every pollutant, otherwise the quantities and units of one read.
-func sensorQuantities(ctx context.Context, sc devices.SensorConfig) ([]civic.DeviceQuantity, error) {
+func sensorQuantities(ctx context.Context, sc drivers.SensorConfig) ([]civic.DeviceQuantity, error) {
 	s, err := drivers.Open(ctx, sc, nil)
 	if err != nil {
 		return nil, err

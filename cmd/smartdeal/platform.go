@@ -17,13 +17,15 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/cmd/internal/boot"
+	"github.com/cd06/smartdeal/cmd/internal/bridged"
+	"github.com/cd06/smartdeal/cmd/internal/ingestd"
 	"github.com/cd06/smartdeal/dashboards/apid"
 	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/drivers"
 	"github.com/cd06/smartdeal/devices/gateway"
-	"github.com/cd06/smartdeal/firmware-bridge/bridged"
+	"github.com/cd06/smartdeal/devices/replay"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
-	"github.com/cd06/smartdeal/ingest/ingestd"
 	"github.com/cd06/smartdeal/internal/services"
 )
 
@@ -299,9 +301,9 @@ func (p *platform) gatewayConfigs() []gateway.Config {
 	for i, site := range p.cfg.Sim.Sites {
 		gc := gateway.SimulatedConfig(site, p.brokerURL, filepath.Join(p.cfg.DataDir, "spool", site), p.cfg.Sim.Sensors, p.cfg.Sim.Interval)
 		if p.cfg.Sim.ReplaySpeedup > 0 {
-			gc.Sensors = append(gc.Sensors, devices.SensorConfig{
-				Driver: devices.DriverReplay, Device: "atmosud", Station: replayStations[i%len(replayStations)],
-				Speedup: p.cfg.Sim.ReplaySpeedup, Interval: devices.Duration(p.cfg.Sim.Interval),
+			gc.Sensors = append(gc.Sensors, drivers.SensorConfig{
+				Driver: "replay", Device: "atmosud", Interval: devices.Duration(p.cfg.Sim.Interval),
+				Options: &replay.Config{Station: replayStations[i%len(replayStations)], Speedup: p.cfg.Sim.ReplaySpeedup},
 			})
 		}
 		gc.Device = site + "-" + gc.DeviceID()

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/senml"
 )
 
 // FlightLogImporter turns an uploaded flight log (.tlog) into readings of a
@@ -86,7 +87,7 @@ func (s *Server) flightLog(c *fiber.Ctx) error {
 	topic := s.cfg.Topics.Telemetry(m.SiteID, m.DroneID)
 	for i := 0; i < len(keep); i += FlightLogPack {
 		pack := keep[i:min(i+FlightLogPack, len(keep))]
-		b, err := smartdeal.EncodeReadings(m.SiteID, m.DroneID, pack)
+		b, err := senml.EncodeReadings(m.SiteID, m.DroneID, pack)
 		if err != nil {
 			s.log.Warn("flight log pack not encodable", "mission", m.ID, "err", err)
 			return civic.Errorf(civic.EINVALID, "the flight log holds readings the platform cannot accept")

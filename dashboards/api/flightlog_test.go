@@ -14,6 +14,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 	"github.com/cd06/smartdeal/firmware-bridge/tlog"
+	"github.com/cd06/smartdeal/senml"
 )
 
 type tlogImporter struct{}
@@ -83,7 +84,7 @@ func TestFlightLogUpload(t *testing.T) {
 		if m.Topic != "smartdeal/v1/var-estuaire/drone-1/telemetry" || m.Retained {
 			t.Fatalf("published to %s retained=%v", m.Topic, m.Retained)
 		}
-		rs, err := smartdeal.ReadingsFromSenML("var-estuaire", "drone-1", m.Payload, time.Now(), nil)
+		rs, err := senml.Readings("var-estuaire", "drone-1", m.Payload, time.Now(), nil)
 		if err != nil {
 			t.Fatalf("pack: %v", err)
 		}

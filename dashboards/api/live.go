@@ -12,6 +12,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/telemetry"
 )
 
 // LiveEvent is one reading sent on the live feed.
@@ -106,19 +107,16 @@ func (h *Hub) Publish(rs []smartdeal.Reading) {
 	}
 }
 
-// HandleTelemetry decodes a SenML telemetry message from MQTT and publishes
-// its readings; bad messages are ignored (the ingest dead-letters them).
+// HandleTelemetry decodes a telemetry message from MQTT (SenML or line
+// protocol, with the ingest's decoder, package telemetry) and publishes its
+// readings; bad messages are ignored (the ingest dead-letters them).
 func (h *Hub) HandleTelemetry(topics smartdeal.Topics, topic string, payload []byte) {
-	site, device, channel, err := topics.Parse(topic)
-	if err != nil || channel != smartdeal.ChannelTelemetry {
-		return
-	}
-	rs, err := smartdeal.ReadingsFromSenML(site, device, payload, time.Now(), nil)
+	m, err := telemetry.Decoder{Topics: topics}.Decode(topic, payload, time.Now(), nil)
 	if err != nil {
 		h.log.Debug("live feed: undecodable telemetry", "topic", topic, "err", err)
 		return
 	}
-	h.Publish(rs)
+	h.Publish(m.Readings)
 }
 
 // MaxLiveSeries bounds the series of one stream.

@@ -15,6 +15,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
+	"github.com/cd06/smartdeal/senml"
 )
 
 func writeLP(t testing.TB, url, bucket string, lines []string) {
@@ -197,7 +198,7 @@ func TestLiveFeed(t *testing.T) {
 	topics := smartdeal.Topics{}
 	now := time.Now().UTC().Truncate(time.Second)
 	enc := func(dev, q string, v float64) []byte {
-		b, err := smartdeal.EncodeReadings("var-estuaire", dev, []smartdeal.Reading{{Site: "var-estuaire", Device: dev, Quantity: q, Unit: "m", Time: now, Number: v}})
+		b, err := senml.EncodeReadings("var-estuaire", dev, []smartdeal.Reading{{Site: "var-estuaire", Device: dev, Quantity: q, Unit: "m", Time: now, Number: v}})
 		if err != nil {
 			t.Fatal(err)
 		}

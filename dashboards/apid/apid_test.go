@@ -20,6 +20,7 @@ import (
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/internal/testenv"
+	"github.com/cd06/smartdeal/senml"
 )
 
 // lazy is formatted when a failure message is printed.
@@ -152,7 +153,7 @@ func TestApp(t *testing.T) {
 	if l, _ := r.ReadString('\n'); !strings.HasPrefix(l, ": connected") {
 		t.Fatalf("live: %q", l)
 	}
-	payload, err := smartdeal.EncodeReadings("paillon", "drone-2", []smartdeal.Reading{{Site: "paillon", Device: "drone-2", Quantity: "altitude", Unit: "m", Time: time.Now().UTC(), Number: 87.5, Mission: "feu-paillon"}})
+	payload, err := senml.EncodeReadings("paillon", "drone-2", []smartdeal.Reading{{Site: "paillon", Device: "drone-2", Quantity: "altitude", Unit: "m", Time: time.Now().UTC(), Number: 87.5, Mission: "feu-paillon"}})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -17,6 +17,7 @@ import (
 	"github.com/influxdata/influxql"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/influxschema"
 )
 
 // Engines that Range can aggregate with (Config.Engine).
@@ -93,7 +94,7 @@ func (c *Client) probeEngine(ctx context.Context) (engine, version string, err e
 
 // influxQLRange is the statement of a Range: one aggregate per window.
 func (c *Client) influxQLRange(q RangeQuery, agg Aggregate, every time.Duration) (string, error) {
-	return c.influxQLSelect(string(agg), [][2]string{{"site", q.Site}, {"device", q.Device}, {"quantity", q.Quantity}},
+	return c.influxQLSelect(string(agg), [][2]string{{influxschema.TagSite, q.Site}, {influxschema.TagDevice, q.Device}, {influxschema.TagQuantity, q.Quantity}},
 		q.Start, q.Stop, influxql.Dimensions{{Expr: &influxql.Call{Name: "time", Args: []influxql.Expr{&influxql.DurationLiteral{Val: every}}}}})
 }
 
@@ -105,7 +106,7 @@ func (c *Client) influxQLRange(q RangeQuery, agg Aggregate, every time.Duration)
 // writes a CR raw, which its own scanner refuses) is refused, whatever the
 // caller checked before.
 func (c *Client) influxQLSelect(fn string, tags [][2]string, start, stop time.Time, dims influxql.Dimensions) (string, error) {
-	literals := []string{c.db, c.rp, c.cfg.Measurement}
+	literals := []string{c.db, c.rp, influxschema.Measurement}
 	for _, kv := range tags {
 		literals = append(literals, kv[1])
 	}
@@ -127,8 +128,8 @@ func (c *Client) influxQLSelect(fn string, tags [][2]string, start, stop time.Ti
 	cond = and(cond, &influxql.BinaryExpr{Op: influxql.GTE, LHS: &influxql.VarRef{Val: "time"}, RHS: &influxql.IntegerLiteral{Val: start.UnixNano()}})
 	cond = and(cond, &influxql.BinaryExpr{Op: influxql.LT, LHS: &influxql.VarRef{Val: "time"}, RHS: &influxql.IntegerLiteral{Val: stop.UnixNano()}})
 	stmt := &influxql.SelectStatement{
-		Fields:     influxql.Fields{{Expr: &influxql.Call{Name: fn, Args: []influxql.Expr{&influxql.VarRef{Val: "value"}}}}},
-		Sources:    influxql.Sources{&influxql.Measurement{Database: c.db, RetentionPolicy: c.rp, Name: c.cfg.Measurement}},
+		Fields:     influxql.Fields{{Expr: &influxql.Call{Name: fn, Args: []influxql.Expr{&influxql.VarRef{Val: influxschema.FieldValue}}}}},
+		Sources:    influxql.Sources{&influxql.Measurement{Database: c.db, RetentionPolicy: c.rp, Name: influxschema.Measurement}},
 		Condition:  cond,
 		Dimensions: dims,
 		Fill:       influxql.NoFill,
@@ -141,13 +142,13 @@ func (c *Client) influxQLSelect(fn string, tags [][2]string, start, stop time.Ti
 // mission tag as the Flux query does.
 func (c *Client) seriesInfluxQL(ctx context.Context, f Filter, now time.Time) ([]Latest, error) {
 	var tags [][2]string
-	for _, kv := range [][2]string{{"site", f.Site}, {"device", f.Device}, {"quantity", f.Quantity}} {
+	for _, kv := range [][2]string{{influxschema.TagSite, f.Site}, {influxschema.TagDevice, f.Device}, {influxschema.TagQuantity, f.Quantity}} {
 		if kv[1] != "" {
 			tags = append(tags, kv)
 		}
 	}
 	var dims influxql.Dimensions
-	for _, t := range []string{"site", "device", "quantity", "unit"} {
+	for _, t := range seriesTags {
 		dims = append(dims, &influxql.Dimension{Expr: &influxql.VarRef{Val: t}})
 	}
 	// The stop bound keeps the statement's time range closed; a minute
@@ -162,8 +163,8 @@ func (c *Client) seriesInfluxQL(ctx context.Context, f Filter, now time.Time) ([
 	}
 	out := []Latest{}
 	err = eachValue(series, func(sr *influxQLSeries, sec int64, v float64) {
-		out = append(out, Latest{Series: smartdeal.Series{Site: sr.Tags["site"], Device: sr.Tags["device"],
-			Quantity: sr.Tags["quantity"], Unit: sr.Tags["unit"]}, Time: time.Unix(sec, 0).UTC(), Value: v})
+		out = append(out, Latest{Series: smartdeal.Series{Site: sr.Tags[influxschema.TagSite], Device: sr.Tags[influxschema.TagDevice],
+			Quantity: sr.Tags[influxschema.TagQuantity], Unit: sr.Tags[influxschema.TagUnit]}, Time: time.Unix(sec, 0).UTC(), Value: v})
 	})
 	return out, err
 }

@@ -11,9 +11,10 @@
 // list; string literals are escaped anyway (fluxString). No user text reaches a
 // query otherwise.
 //
-// Schema read (written by the ingest): measurement "telemetry"; tags site,
-// device, quantity, unit, mission (only when set); fields value (float),
-// text (string), flag (bool), sum (float).
+// The schema read is package influxschema's (the ingest writes with it):
+// measurement "telemetry"; tags site, device, quantity, unit, mission (only
+// when set); fields value (float), text (string), flag (bool), sum (float).
+// Queries name its parts through influxschema's constants only.
 package measure
 
 import (
@@ -35,6 +36,7 @@ import (
 	"github.com/influxdata/influxdb-client-go/v2/domain"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/influxschema"
 )
 
 // Errors returned for bad parameters; the API maps them to 400.
@@ -55,8 +57,6 @@ type Config struct {
 	Org string
 	// Bucket is "database/retention" on 1.8. Required.
 	Bucket string
-	// Measurement (optional) defaults to "telemetry".
-	Measurement string
 	// Timeout per query (optional) defaults to 10s.
 	Timeout time.Duration
 	// MaxRange is the longest range one query may cover (optional) defaults to 400 days.
@@ -80,12 +80,6 @@ func (c *Config) Validate() error {
 	}
 	if c.Bucket == "" {
 		return errors.New("influx.bucket: required")
-	}
-	if c.Measurement == "" {
-		c.Measurement = "telemetry"
-	}
-	if !smartdeal.ValidQuantity(c.Measurement) {
-		return errors.New("influx.measurement: want [a-z][a-z0-9_]*")
 	}
 	if c.Timeout <= 0 {
 		c.Timeout = 10 * time.Second
@@ -171,8 +165,21 @@ func fluxTime(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func (c *Client) from(start, stop string) string {
 	return "from(bucket: " + fluxString(c.cfg.Bucket) + ")\n  |> range(start: " + start + ", stop: " + stop + ")\n" +
-		"  |> filter(fn: (r) => r._measurement == " + fluxString(c.cfg.Measurement) + " and r._field == \"value\""
+		"  |> filter(fn: (r) => r._measurement == " + fluxString(influxschema.Measurement) + " and r._field == " + fluxString(influxschema.FieldValue)
 }
+
+// fluxColumns writes a Flux array of column names: ["site", "device"].
+func fluxColumns(cols ...string) string {
+	q := make([]string, len(cols))
+	for i, c := range cols {
+		q[i] = fluxString(c)
+	}
+	return "[" + strings.Join(q, ", ") + "]"
+}
+
+// seriesTags are the tags that identify a series, unit included: what the
+// latest-value queries group by.
+var seriesTags = []string{influxschema.TagSite, influxschema.TagDevice, influxschema.TagQuantity, influxschema.TagUnit}
 
 // SeriesKey names one series.
 type SeriesKey struct {
@@ -258,14 +265,14 @@ func (c *Client) Series(ctx context.Context, f Filter) ([]Latest, error) {
 func (c *Client) seriesFlux(ctx context.Context, f Filter) ([]Latest, error) {
 	var b strings.Builder
 	b.WriteString(c.from(fmt.Sprintf("-%ds", int64(f.Lookback/time.Second)), "now()"))
-	for _, kv := range [][2]string{{"site", f.Site}, {"device", f.Device}, {"quantity", f.Quantity}} {
+	for _, kv := range [][2]string{{influxschema.TagSite, f.Site}, {influxschema.TagDevice, f.Device}, {influxschema.TagQuantity, f.Quantity}} {
 		if kv[1] != "" {
 			b.WriteString(" and r." + kv[0] + " == " + fluxString(kv[1]))
 		}
 	}
-	b.WriteString(")\n  |> last()\n  |> group(columns: [\"site\", \"device\", \"quantity\", \"unit\"])\n" +
+	b.WriteString(")\n  |> last()\n  |> group(columns: " + fluxColumns(seriesTags...) + ")\n" +
 		"  |> sort(columns: [\"_time\"])\n  |> last()\n  |> group()\n" +
-		"  |> keep(columns: [\"_time\", \"_value\", \"site\", \"device\", \"quantity\", \"unit\"])")
+		"  |> keep(columns: " + fluxColumns(append([]string{"_time", "_value"}, seriesTags...)...) + ")")
 	out := []Latest{}
 	err := c.each(ctx, b.String(), func(r *query.FluxRecord) bool {
 		v, ok := toFloat(r.Value())
@@ -273,8 +280,8 @@ func (c *Client) seriesFlux(ctx context.Context, f Filter) ([]Latest, error) {
 			return true
 		}
 		out = append(out, Latest{
-			Series: smartdeal.Series{Site: str(r.ValueByKey("site")), Device: str(r.ValueByKey("device")),
-				Quantity: str(r.ValueByKey("quantity")), Unit: str(r.ValueByKey("unit"))},
+			Series: smartdeal.Series{Site: str(r.ValueByKey(influxschema.TagSite)), Device: str(r.ValueByKey(influxschema.TagDevice)),
+				Quantity: str(r.ValueByKey(influxschema.TagQuantity)), Unit: str(r.ValueByKey(influxschema.TagUnit))},
 			Time: r.Time().UTC(), Value: v,
 		})
 		return true
@@ -394,8 +401,8 @@ func (c *Client) Range(ctx context.Context, q RangeQuery) (*SeriesData, error) {
 	}
 	every := q.Window()
 	key := c.from(fluxTime(q.Start), fluxTime(q.Stop)) +
-		" and r.site == " + fluxString(q.Site) + " and r.device == " + fluxString(q.Device) +
-		" and r.quantity == " + fluxString(q.Quantity) + ")\n"
+		" and r." + influxschema.TagSite + " == " + fluxString(q.Site) + " and r." + influxschema.TagDevice + " == " + fluxString(q.Device) +
+		" and r." + influxschema.TagQuantity + " == " + fluxString(q.Quantity) + ")\n"
 	eng, err := c.rangeEngine(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("range: %w", err)
@@ -592,7 +599,7 @@ func (c *Client) rangeServer(ctx context.Context, agg Aggregate, every time.Dura
 	var b strings.Builder
 	b.WriteString(filter)
 	// Merge tables split by the unit or mission tags into one series.
-	b.WriteString("  |> group(columns: [\"site\", \"device\", \"quantity\"])\n")
+	b.WriteString("  |> group(columns: " + fluxColumns(influxschema.TagSite, influxschema.TagDevice, influxschema.TagQuantity) + ")\n")
 	if agg == Last {
 		b.WriteString("  |> sort(columns: [\"_time\"])\n")
 	}
@@ -644,12 +651,12 @@ func (c *Client) Track(ctx context.Context, site, device, mission string, start,
 		return nil, err
 	}
 	q := c.from(fluxTime(start), fluxTime(stop)) +
-		" and r.site == " + fluxString(site) + " and r.device == " + fluxString(device) +
-		" and r.mission == " + fluxString(mission) +
-		" and (r.quantity == \"latitude\" or r.quantity == \"longitude\" or r.quantity == \"altitude\"" +
-		" or r.quantity == \"relative_altitude\" or r.quantity == \"battery_remaining\"))\n" +
-		"  |> keep(columns: [\"_time\", \"_value\", \"quantity\"])\n  |> group()\n" +
-		"  |> pivot(rowKey: [\"_time\"], columnKey: [\"quantity\"], valueColumn: \"_value\")\n" +
+		" and r." + influxschema.TagSite + " == " + fluxString(site) + " and r." + influxschema.TagDevice + " == " + fluxString(device) +
+		" and r." + influxschema.TagMission + " == " + fluxString(mission) +
+		" and (r." + influxschema.TagQuantity + " == \"latitude\" or r." + influxschema.TagQuantity + " == \"longitude\" or r." + influxschema.TagQuantity + " == \"altitude\"" +
+		" or r." + influxschema.TagQuantity + " == \"relative_altitude\" or r." + influxschema.TagQuantity + " == \"battery_remaining\"))\n" +
+		"  |> keep(columns: " + fluxColumns("_time", "_value", influxschema.TagQuantity) + ")\n  |> group()\n" +
+		"  |> pivot(rowKey: [\"_time\"], columnKey: " + fluxColumns(influxschema.TagQuantity) + ", valueColumn: \"_value\")\n" +
 		"  |> sort(columns: [\"_time\"])"
 	tr := &Track{Site: site, Device: device, Mission: mission, Points: []TrackPoint{}}
 	err := c.each(ctx, q, func(r *query.FluxRecord) bool {

@@ -19,7 +19,7 @@ import (
 
 // Options configure an ADC input.
 type Options struct {
-	// Chip is (optional) devices.ChipADS1115 (default) or devices.ChipADS1015.
+	// Chip is (optional) ChipADS1115 (default) or ChipADS1015.
 	Chip string
 	// Address is (optional) the I2C address, 0x48 (default) to 0x4B.
 	Address uint16
@@ -53,7 +53,7 @@ func New(bus i2c.Bus, o Options) (*Sensor, error) {
 		o.FullScale = 4.096
 	}
 	if o.Chip == "" {
-		o.Chip = devices.ChipADS1115
+		o.Chip = ChipADS1115
 	}
 	if o.Channel < 0 || o.Channel > 3 {
 		return nil, fmt.Errorf("ads1x15: channel %d: want 0 to 3", o.Channel)
@@ -65,9 +65,9 @@ func New(bus i2c.Bus, o Options) (*Sensor, error) {
 	var dev *ads1x15.Dev
 	var err error
 	switch o.Chip {
-	case devices.ChipADS1115:
+	case ChipADS1115:
 		dev, err = ads1x15.NewADS1115(bus, opts)
-	case devices.ChipADS1015:
+	case ChipADS1015:
 		dev, err = ads1x15.NewADS1015(bus, opts)
 	default:
 		return nil, fmt.Errorf("ads1x15: unknown chip %q", o.Chip)

@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -23,25 +24,56 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/analog"
+	"github.com/cd06/smartdeal/devices/bme280"
+	"github.com/cd06/smartdeal/devices/ds18b20"
+	"github.com/cd06/smartdeal/devices/pms5003"
 	"github.com/cd06/smartdeal/devices/pulse"
+	"github.com/cd06/smartdeal/devices/replay"
+	"github.com/cd06/smartdeal/devices/sds011"
+	"github.com/cd06/smartdeal/devices/sim"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 
-func TestTableMatchesConfig(t *testing.T) {
-	want := slices.Sorted(slices.Values(devices.DriverNames()))
+// TestTable: every driver of the table has options of its own, a new value
+// per call (a decoded configuration never shares state with another), whose
+// YAML keys do not shadow the keys every sensor has.
+func TestTable(t *testing.T) {
+	want := []string{"ads1x15", "bme280", "bmp280", "ds18b20", "pms5003", "pulse", "replay", "sds011", "sim"}
 	if got := Names(); !slices.Equal(got, want) {
-		t.Errorf("Names() = %v, config accepts %v", got, want)
+		t.Errorf("Names() = %v, want %v", got, want)
+	}
+	for _, name := range Names() {
+		a, _ := NewOptions(name)
+		b, _ := NewOptions(name)
+		if a == nil || reflect.TypeOf(a).Kind() != reflect.Pointer || reflect.TypeOf(a).Elem().Kind() != reflect.Struct {
+			t.Errorf("%s: options %T, want a pointer to a struct", name, a)
+			continue
+		}
+		if a == b {
+			t.Errorf("%s: NewOptions returns the same value twice", name)
+		}
+		own := map[string]bool{}
+		addKeys(own, reflect.TypeOf(a).Elem())
+		for _, k := range []string{"driver", "device", "interval", "tags"} {
+			if own[k] {
+				t.Errorf("%s: options have the key %q every sensor has", name, k)
+			}
+		}
+	}
+	if _, ok := NewOptions("dht22"); ok {
+		t.Error("an unknown driver has options")
 	}
 }
 
 func TestOpenSimulated(t *testing.T) {
 	ctx := context.Background()
-	for _, cfg := range []devices.SensorConfig{
-		{Driver: "sim", Device: "weather-1", Profile: "weather"},
-		{Driver: "sim", Device: "air-1", Profile: "air", Seed: 9},
-		{Driver: "sim", Device: "river-1", Profile: "river"},
-		{Driver: "sim", Device: "rain-1", Profile: "rain"},
-		{Driver: "replay", Device: "nice-arson", Station: "NICE ARSON", Speedup: 3600},
+	for _, cfg := range []SensorConfig{
+		{Driver: "sim", Device: "weather-1", Options: &sim.Config{Profile: "weather"}},
+		{Driver: "sim", Device: "air-1", Options: &sim.Config{Profile: "air", Seed: 9}},
+		{Driver: "sim", Device: "river-1", Options: &sim.Config{Profile: "river"}},
+		{Driver: "sim", Device: "rain-1", Options: &sim.Config{Profile: "rain"}},
+		{Driver: "replay", Device: "nice-arson", Options: &replay.Config{Station: "NICE ARSON", Speedup: 3600}},
 	} {
 		if !Simulated(cfg.Driver) {
 			t.Errorf("%s not simulated", cfg.Driver)
@@ -71,12 +103,12 @@ func TestOpenSimulated(t *testing.T) {
 }
 
 func TestOpenInvalidConfig(t *testing.T) {
-	_, err := Open(context.Background(), devices.SensorConfig{Driver: "sim", Device: "x"}, nil)
+	_, err := Open(context.Background(), SensorConfig{Driver: "sim", Device: "x"}, nil)
 	var fe *devices.FieldError
 	if !errors.As(err, &fe) || fe.Field != "profile" {
 		t.Errorf("got %v, want a FieldError on profile", err)
 	}
-	_, err = Open(context.Background(), devices.SensorConfig{Driver: "replay", Device: "x", Station: "PARIS"}, nil)
+	_, err = Open(context.Background(), SensorConfig{Driver: "replay", Device: "x", Options: &replay.Config{Station: "PARIS"}}, nil)
 	if !errors.Is(err, devices.ErrNotFound) || !strings.Contains(err.Error(), "open replay sensor x: ") {
 		t.Errorf("unknown station: %v", err)
 	}
@@ -86,16 +118,16 @@ func TestOpenInvalidConfig(t *testing.T) {
 // serial port: each driver must say what to check, not panic or hang.
 func TestOpenHardwareWithoutIt(t *testing.T) {
 	for _, tc := range []struct {
-		cfg devices.SensorConfig
+		cfg SensorConfig
 		msg string
 	}{
-		{devices.SensorConfig{Driver: "bme280", Device: "w"}, "no I2C bus found: is i2c enabled (raspi-config)?"},
-		{devices.SensorConfig{Driver: "bmp280", Device: "w", Bus: "7", Address: 0x77}, "no I2C bus found: is i2c enabled (raspi-config)? (wanted bus 7, present: none)"},
-		{devices.SensorConfig{Driver: "ads1x15", Device: "a", Quantity: "water_level", Unit: "m", Scale: 1}, "no I2C bus found"},
-		{devices.SensorConfig{Driver: "ds18b20", Device: "t"}, "no 1-Wire bus found"},
-		{devices.SensorConfig{Driver: "pulse", Device: "r", Pin: "GPIO17", PerPulse: 0.2794, Quantity: "rain", Unit: "mm"}, `GPIO pin "GPIO17" not found`},
-		{devices.SensorConfig{Driver: "pms5003", Device: "p", Bus: "/dev/ttyNOPE0"}, "serial port /dev/ttyNOPE0 not found: is the sensor plugged in"},
-		{devices.SensorConfig{Driver: "sds011", Device: "p", Bus: "/dev/ttyNOPE1"}, "serial port /dev/ttyNOPE1 not found"},
+		{SensorConfig{Driver: "bme280", Device: "w"}, "no I2C bus found: is i2c enabled (raspi-config)?"},
+		{SensorConfig{Driver: "bmp280", Device: "w", Options: &bme280.Config{Bus: "7", Address: 0x77}}, "no I2C bus found: is i2c enabled (raspi-config)? (wanted bus 7, present: none)"},
+		{SensorConfig{Driver: "ads1x15", Device: "a", Options: &analog.Config{Quantity: "water_level", Unit: "m", Scale: 1}}, "no I2C bus found"},
+		{SensorConfig{Driver: "ds18b20", Device: "t"}, "no 1-Wire bus found"},
+		{SensorConfig{Driver: "pulse", Device: "r", Options: &pulse.Config{Pin: "GPIO17", PerPulse: 0.2794, Quantity: "rain", Unit: "mm"}}, `GPIO pin "GPIO17" not found`},
+		{SensorConfig{Driver: "pms5003", Device: "p", Options: &pms5003.Config{Bus: "/dev/ttyNOPE0"}}, "serial port /dev/ttyNOPE0 not found: is the sensor plugged in"},
+		{SensorConfig{Driver: "sds011", Device: "p", Options: &sds011.Config{Bus: "/dev/ttyNOPE1"}}, "serial port /dev/ttyNOPE1 not found"},
 	} {
 		t.Run(tc.cfg.Driver, func(t *testing.T) {
 			s, err := Open(context.Background(), tc.cfg, nil)
@@ -130,7 +162,7 @@ func TestOpenRegisteredBuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer i2creg.Unregister("playback-i2c")
-	s, err := Open(ctx, devices.SensorConfig{Driver: "bme280", Device: "weather-1", Bus: "playback-i2c"}, nil)
+	s, err := Open(ctx, SensorConfig{Driver: "bme280", Device: "weather-1", Options: &bme280.Config{Bus: "playback-i2c"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -159,7 +191,7 @@ func TestOpenRegisteredBuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer onewirereg.Unregister("playback-w1")
-	s, err = Open(ctx, devices.SensorConfig{Driver: "ds18b20", Device: "water-temp", Bus: "playback-w1"}, nil)
+	s, err = Open(ctx, SensorConfig{Driver: "ds18b20", Device: "water-temp", Options: &ds18b20.Config{Bus: "playback-w1"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -175,7 +207,7 @@ func TestOpenRegisteredBuses(t *testing.T) {
 	os.MkdirAll(filepath.Join(dir, "28-0000070e41ac"), 0o755)
 	os.WriteFile(filepath.Join(dir, "28-0000070e41ac", "w1_slave"),
 		[]byte("72 01 4b 46 7f ff 0e 10 57 : crc=57 YES\n72 01 4b 46 7f ff 0e 10 57 t=23125\n"), 0o644)
-	s, err = Open(ctx, devices.SensorConfig{Driver: "ds18b20", Device: "water-temp", Bus: dir, ROM: "740000070e41ac28"}, nil)
+	s, err = Open(ctx, SensorConfig{Driver: "ds18b20", Device: "water-temp", Options: &ds18b20.Config{Bus: dir, ROM: "740000070e41ac28"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -190,7 +222,7 @@ func TestOpenRegisteredBuses(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer gpioreg.Unregister("GPIO99")
-	s, err = Open(ctx, devices.SensorConfig{Driver: "pulse", Device: "rain-1", Pin: "GPIO99", PerPulse: 0.2, Quantity: "rain", Unit: "mm"}, nil)
+	s, err = Open(ctx, SensorConfig{Driver: "pulse", Device: "rain-1", Options: &pulse.Config{Pin: "GPIO99", PerPulse: 0.2, Quantity: "rain", Unit: "mm"}}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

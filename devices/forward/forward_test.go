@@ -12,8 +12,8 @@ import (
 	"time"
 
 	"github.com/cd06/smartdeal/devices/forward"
-	"github.com/cd06/smartdeal/devices/forward/mqtttest"
 	"github.com/cd06/smartdeal/devices/spool"
+	"github.com/cd06/smartdeal/internal/mqtttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 

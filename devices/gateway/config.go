@@ -3,7 +3,6 @@ package gateway
 import (
 	"bytes"
 	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -17,9 +16,11 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/drivers"
 	"github.com/cd06/smartdeal/devices/forward"
 	"github.com/cd06/smartdeal/devices/spool"
 	bridge "github.com/cd06/smartdeal/firmware-bridge"
+	"github.com/cd06/smartdeal/internal/tlsfiles"
 )
 
 // DefaultDevice is the gateway's own device id (status, events, commands) when
@@ -58,7 +59,7 @@ type Config struct {
 	MaxHeld int `yaml:"max_held,omitempty" json:"max_held,omitempty"`
 	// Sensors lists the sensors; device ids must be unique. Required unless
 	// MAVLink is set.
-	Sensors []devices.SensorConfig `yaml:"sensors" json:"sensors"`
+	Sensors []drivers.SensorConfig `yaml:"sensors" json:"sensors"`
 	// MAVLink (optional) runs the MAVLink bridge in the gateway: drones on its
 	// endpoints publish through the gateway's spool and forwarder, and their
 	// cmd topics reach the bridge. Its site and topic prefix are the gateway's;
@@ -313,35 +314,12 @@ func (c Config) forwardOptions(tlsCfg *tls.Config) forward.Options {
 	}
 }
 
-// tlsConfig loads the PEM files named in Broker.TLS; nil when none is set and
-// the URL is not a TLS one.
+// tlsConfig loads the PEM files named in Broker.TLS; nil when none is set
+// (a TLS URL then gets Go's defaults: TLS 1.2 or later, the system's roots).
 func (c Config) tlsConfig() (*tls.Config, error) {
 	t := c.Broker.TLS
-	secure := strings.HasPrefix(c.Broker.URL, "ssl://") || strings.HasPrefix(c.Broker.URL, "tls://") ||
-		strings.HasPrefix(c.Broker.URL, "mqtts://") || strings.HasPrefix(c.Broker.URL, "wss://")
-	if t == (TLS{}) && !secure {
-		return nil, nil
-	}
-	cfg := &tls.Config{MinVersion: tls.VersionTLS12, ServerName: t.ServerName}
-	if t.CA != "" {
-		pem, err := os.ReadFile(t.CA)
-		if err != nil {
-			return nil, fmt.Errorf("broker.tls.ca: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("broker.tls.ca: %s holds no PEM certificate", t.CA)
-		}
-		cfg.RootCAs = pool
-	}
-	if t.Cert != "" {
-		pair, err := tls.LoadX509KeyPair(t.Cert, t.Key)
-		if err != nil {
-			return nil, fmt.Errorf("broker.tls.cert/key: %w", err)
-		}
-		cfg.Certificates = []tls.Certificate{pair}
-	}
-	return cfg, nil
+	return tlsfiles.Files{CA: t.CA, Cert: t.Cert, Key: t.Key, ServerName: t.ServerName,
+		CAKey: "broker.tls.ca", CertKey: "broker.tls.cert/key"}.Config()
 }
 
 // Redacted returns the configuration without secrets, for report_config.
@@ -350,7 +328,7 @@ func (c Config) Redacted() Config {
 	if r.Broker.Password != "" {
 		r.Broker.Password = "***"
 	}
-	r.Sensors = append([]devices.SensorConfig(nil), c.Sensors...)
+	r.Sensors = append([]drivers.SensorConfig(nil), c.Sensors...)
 	if c.MAVLink != nil {
 		m := *c.MAVLink
 		if len(m.SigningKeys) > 0 {

@@ -7,6 +7,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/cd06/smartdeal/devices/bme280"
 	"github.com/cd06/smartdeal/devices/gateway"
 )
 
@@ -47,7 +48,7 @@ func TestParseConfigGood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.Site != "nice-port" || c.DeviceID() != "gw-1" || len(c.Sensors) != 3 || c.Sensors[0].Address != 0x76 ||
+	if c.Site != "nice-port" || c.DeviceID() != "gw-1" || len(c.Sensors) != 3 || c.Sensors[0].Options.(*bme280.Config).Address != 0x76 ||
 		c.Spool.MaxBytes != 32<<20 || c.ClientID() != "smartdeal-gw-nice-port-gw-1" || c.Sensors[2].Tags["location"] != "quai" {
 		t.Fatalf("parsed %+v", c)
 	}

@@ -55,10 +55,11 @@ import (
 	"github.com/cd06/smartdeal/devices/forward"
 	"github.com/cd06/smartdeal/devices/spool"
 	bridge "github.com/cd06/smartdeal/firmware-bridge"
+	"github.com/cd06/smartdeal/senml"
 )
 
 // Opener opens one sensor; drivers.Open is the default.
-type Opener func(ctx context.Context, cfg devices.SensorConfig, log *slog.Logger) (devices.Sensor, error)
+type Opener func(ctx context.Context, cfg drivers.SensorConfig, log *slog.Logger) (devices.Sensor, error)
 
 // Option changes a default of New.
 type Option func(*options)
@@ -353,7 +354,7 @@ func (g *Gateway) Run(ctx context.Context) error {
 
 // sensorRunner is the state of one sensor.
 type sensorRunner struct {
-	cfg     devices.SensorConfig
+	cfg     drivers.SensorConfig
 	setIvl  chan time.Duration
 	readNow chan chan readResult
 	sensor  devices.Sensor // owned by the sensor goroutine
@@ -501,7 +502,7 @@ func (g *Gateway) spoolPack(r *sensorRunner, ms []devices.Measurement, t time.Ti
 		rs[i] = smartdeal.Reading{Site: g.cfg.Site, Device: r.cfg.Device, Quantity: m.Quantity, Unit: m.Unit,
 			Time: t, Kind: smartdeal.KindNumber, Number: m.Value, Mission: mission}
 	}
-	b, err := smartdeal.EncodeReadings(g.cfg.Site, r.cfg.Device, rs)
+	b, err := senml.EncodeReadings(g.cfg.Site, r.cfg.Device, rs)
 	if err != nil {
 		g.sensorFailed(r, fmt.Errorf("encode: %w", err))
 		return err

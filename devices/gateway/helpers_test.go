@@ -13,8 +13,11 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/devices"
-	"github.com/cd06/smartdeal/devices/forward/mqtttest"
+	"github.com/cd06/smartdeal/devices/drivers"
 	"github.com/cd06/smartdeal/devices/gateway"
+	"github.com/cd06/smartdeal/devices/sim"
+	"github.com/cd06/smartdeal/internal/mqtttest"
+	"github.com/cd06/smartdeal/senml"
 )
 
 // counter is a sensor whose "seq" reading counts its reads: 0, 1, 2…
@@ -61,20 +64,20 @@ func (cs *counters) get(dev string) *counter {
 	return cs.m[dev]
 }
 
-func (cs *counters) open(_ context.Context, cfg devices.SensorConfig, _ *slog.Logger) (devices.Sensor, error) {
+func (cs *counters) open(_ context.Context, cfg drivers.SensorConfig, _ *slog.Logger) (devices.Sensor, error) {
 	return cs.get(cfg.Device), nil
 }
 
-func sensors(n int, interval time.Duration) []devices.SensorConfig {
-	var out []devices.SensorConfig
+func sensors(n int, interval time.Duration) []drivers.SensorConfig {
+	var out []drivers.SensorConfig
 	for i := range n {
-		out = append(out, devices.SensorConfig{Driver: devices.DriverSim, Profile: devices.ProfileWeather,
+		out = append(out, drivers.SensorConfig{Driver: "sim", Options: &sim.Config{Profile: sim.ProfileWeather},
 			Device: fmt.Sprintf("dev%d", i), Interval: devices.Duration(interval)})
 	}
 	return out
 }
 
-func baseConfig(t *testing.T, url string, ss []devices.SensorConfig) gateway.Config {
+func baseConfig(t *testing.T, url string, ss []drivers.SensorConfig) gateway.Config {
 	return gateway.Config{
 		Site:           "test-site",
 		Broker:         gateway.Broker{URL: url, ClientID: "gw-" + strings.ToLower(strings.ReplaceAll(t.Name(), "/", "-"))},
@@ -143,7 +146,7 @@ func decodeTelemetry(t *testing.T, msgs []mqtttest.Message) []reading {
 		if err != nil || ch != smartdeal.ChannelTelemetry {
 			continue
 		}
-		rs, err := smartdeal.ReadingsFromSenML(site, dev, m.Payload, time.Now(), nil)
+		rs, err := senml.Readings(site, dev, m.Payload, time.Now(), nil)
 		if err != nil {
 			t.Fatalf("telemetry on %s does not decode: %v: %s", m.Topic, err, m.Payload)
 		}

@@ -11,10 +11,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cd06/smartdeal/devices/drone"
 	"github.com/cd06/smartdeal/devices/gateway"
 	bridge "github.com/cd06/smartdeal/firmware-bridge"
 	"github.com/cd06/smartdeal/firmware-bridge/bridgetest"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 	"github.com/cd06/smartdeal/internal/testenv"
 )

@@ -5,6 +5,8 @@ import (
 	"time"
 
 	"github.com/cd06/smartdeal/devices"
+	"github.com/cd06/smartdeal/devices/drivers"
+	"github.com/cd06/smartdeal/devices/sim"
 )
 
 // SimulatedConfig returns the configuration of a gateway with simulated
@@ -16,20 +18,20 @@ import (
 //	g, err := gateway.New(cfg, log)
 //	go g.Run(ctx)
 func SimulatedConfig(site, brokerURL, spoolDir string, n int, interval time.Duration) Config {
-	profiles := devices.Profiles()
+	profiles := sim.Profiles()
 	c := Config{
 		Site:    site,
 		Broker:  Broker{URL: brokerURL},
 		Spool:   Spool{Dir: spoolDir},
-		Sensors: make([]devices.SensorConfig, 0, n),
+		Sensors: make([]drivers.SensorConfig, 0, n),
 	}
 	for i := range n {
 		p := profiles[i%len(profiles)]
-		c.Sensors = append(c.Sensors, devices.SensorConfig{
-			Driver:   devices.DriverSim,
+		c.Sensors = append(c.Sensors, drivers.SensorConfig{
+			Driver:   "sim",
 			Device:   fmt.Sprintf("%s-%d", p, i/len(profiles)+1),
-			Profile:  p,
 			Interval: devices.Duration(interval),
+			Options:  &sim.Config{Profile: p},
 		})
 	}
 	return c

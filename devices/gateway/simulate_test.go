@@ -6,9 +6,10 @@ import (
 	"time"
 
 	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/devices/forward/mqtttest"
 	"github.com/cd06/smartdeal/devices/gateway"
+	"github.com/cd06/smartdeal/internal/mqtttest"
 	"github.com/cd06/smartdeal/internal/testenv"
+	"github.com/cd06/smartdeal/senml"
 )
 
 // TestSimulatedSites runs two simulated sites in one process, as the
@@ -31,7 +32,7 @@ func TestSimulatedSites(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			rs, err := smartdeal.ReadingsFromSenML(site, dev, m.Payload, time.Now(), nil)
+			rs, err := senml.Readings(site, dev, m.Payload, time.Now(), nil)
 			if err != nil {
 				t.Fatalf("%s: %v", m.Topic, err)
 			}

@@ -21,8 +21,8 @@ import (
 
 // Options configure a Counter.
 type Options struct {
-	// Mode is (optional) devices.PulseCount (default): value = pulses × PerPulse,
-	// or devices.PulseRate: value = pulses per second × PerPulse.
+	// Mode is (optional) ModeCount (default): value = pulses × PerPulse,
+	// or ModeRate: value = pulses per second × PerPulse.
 	Mode string
 	// PerPulse is the factor per pulse (count) or per Hz (rate). Must be > 0.
 	PerPulse float64
@@ -65,9 +65,9 @@ func New(pin gpio.PinIn, o Options) (*Counter, error) {
 		return nil, fmt.Errorf("pulse %s: per-pulse factor %g: want > 0", pin, o.PerPulse)
 	}
 	if o.Mode == "" {
-		o.Mode = devices.PulseCount
+		o.Mode = ModeCount
 	}
-	if o.Mode != devices.PulseCount && o.Mode != devices.PulseRate {
+	if o.Mode != ModeCount && o.Mode != ModeRate {
 		return nil, fmt.Errorf("pulse %s: mode %q: want count or rate", pin, o.Mode)
 	}
 	if o.Quantity == "" {
@@ -138,7 +138,7 @@ func (c *Counter) Read(ctx context.Context) ([]devices.Measurement, error) {
 	elapsed := now.Sub(c.readAt)
 	var v float64
 	switch c.o.Mode {
-	case devices.PulseRate:
+	case ModeRate:
 		if elapsed <= 0 {
 			return nil, fmt.Errorf("%s: no time elapsed since the previous read: %w", c, devices.ErrNoData)
 		}

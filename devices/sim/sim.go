@@ -19,7 +19,7 @@ import (
 
 // Options configure a simulated sensor.
 type Options struct {
-	// Profile is one of devices.Profiles(). Required.
+	// Profile is one of Profiles(). Required.
 	Profile string
 	// Seed is (optional) the random seed; 0 derives one from Name.
 	Seed uint64
@@ -48,25 +48,25 @@ type channel struct {
 
 func profile(name string) ([]channel, error) {
 	switch name {
-	case devices.ProfileWeather:
+	case ProfileWeather:
 		return []channel{
 			{quantity: "temperature", unit: "Cel", base: 16, amplitude: 6, peakHour: 15, noise: 0.05, driftSD: 0.6, driftTau: 24, spikeProb: 0.001, spike: 2, min: -25, max: 48, step: 0.01},
 			{quantity: "relative_humidity", unit: "%RH", base: 65, amplitude: -15, peakHour: 15, noise: 0.3, driftSD: 2, driftTau: 12, spikeProb: 0.001, spike: 8, min: 3, max: 100, step: 0.1},
 			{quantity: "pressure", unit: "Pa", base: 101325, amplitude: 60, peakHour: 10, noise: 2, driftSD: 80, driftTau: 48, min: 95000, max: 105000, step: 1},
 		}, nil
-	case devices.ProfileAir:
+	case ProfileAir:
 		return []channel{
 			{quantity: "pm2_5", unit: "ug/m3", base: 11, amplitude: 4, peakHour: 8, noise: 0.8, driftSD: 2, driftTau: 12, spikeProb: 0.01, spike: 15, min: 0, max: 500, step: 0.1},
 			{quantity: "pm10", unit: "ug/m3", base: 19, amplitude: 6, peakHour: 8, noise: 1.2, driftSD: 3, driftTau: 12, spikeProb: 0.01, spike: 25, min: 0, max: 600, step: 0.1},
 			{quantity: "no2", unit: "ug/m3", base: 24, amplitude: 12, peakHour: 8, noise: 1.5, driftSD: 3, driftTau: 8, spikeProb: 0.005, spike: 30, min: 0, max: 400, step: 0.1},
 			{quantity: "o3", unit: "ug/m3", base: 62, amplitude: 25, peakHour: 15, noise: 2, driftSD: 5, driftTau: 24, spikeProb: 0.002, spike: 20, min: 0, max: 360, step: 0.1},
 		}, nil
-	case devices.ProfileRiver:
+	case ProfileRiver:
 		return []channel{
 			{quantity: "water_level", unit: "m", base: 1.2, amplitude: 0.04, peakHour: 6, noise: 0.003, driftSD: 0.05, driftTau: 72, spikeProb: 0.002, spike: 0.4, min: 0.05, max: 6, step: 0.001},
 			{quantity: "temperature", unit: "Cel", base: 13, amplitude: 1.5, peakHour: 17, noise: 0.02, driftSD: 0.2, driftTau: 48, min: 0, max: 30, step: 0.01},
 		}, nil
-	case devices.ProfileRain:
+	case ProfileRain:
 		return []channel{{quantity: "rain", unit: "mm", min: 0, max: 100, step: 0.01}}, nil
 	}
 	return nil, fmt.Errorf("sim: unknown profile %q", name)
@@ -140,7 +140,7 @@ func (s *Sensor) Read(ctx context.Context) ([]devices.Measurement, error) {
 	hour := float64(lt.Hour()) + float64(lt.Minute())/60 + float64(lt.Second())/3600
 
 	out := make([]devices.Measurement, 0, len(s.channels))
-	if s.profile == devices.ProfileRain {
+	if s.profile == ProfileRain {
 		out = append(out, devices.Measurement{Quantity: "rain", Unit: "mm", Value: s.rain(dtHours)})
 		return out, nil
 	}

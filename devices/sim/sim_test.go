@@ -35,7 +35,7 @@ func readN(t testing.TB, s *Sensor, n int) [][]devices.Measurement {
 }
 
 func TestDeterministicWithSeed(t *testing.T) {
-	for _, p := range devices.Profiles() {
+	for _, p := range Profiles() {
 		t.Run(p, func(t *testing.T) {
 			c1, c2, c3 := &fakeClock{t0, time.Minute}, &fakeClock{t0, time.Minute}, &fakeClock{t0, time.Minute}
 			a, _ := New(Options{Profile: p, Seed: 42, Now: c1.now})
@@ -178,7 +178,7 @@ func TestErrors(t *testing.T) {
 }
 
 func BenchmarkRead(b *testing.B) {
-	for _, p := range devices.Profiles() {
+	for _, p := range Profiles() {
 		b.Run(p, func(b *testing.B) {
 			clk := &fakeClock{t0, time.Second}
 			s, _ := New(Options{Profile: p, Seed: 1, Now: clk.now})

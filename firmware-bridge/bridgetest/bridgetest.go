@@ -18,6 +18,8 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
+	"github.com/cd06/smartdeal/internal/mqtttest"
+	"github.com/cd06/smartdeal/senml"
 )
 
 // FreeUDPPort returns a UDP port on 127.0.0.1 that was free a moment ago.
@@ -31,19 +33,6 @@ func FreeUDPPort(t testing.TB) int {
 	return c.LocalAddr().(*net.UDPAddr).Port
 }
 
-func connect(t testing.TB, url, id string) mqtt.Client {
-	t.Helper()
-	opts := mqtt.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true).
-		SetAutoReconnect(true).SetConnectRetry(true)
-	c := mqtt.NewClient(opts)
-	tok := c.Connect()
-	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("mqtt connect %s: %v", url, tok.Error())
-	}
-	t.Cleanup(func() { c.Disconnect(100) })
-	return c
-}
-
 // Publisher publishes QoS 1 through paho and waits for the broker's ack.
 type Publisher struct {
 	c mqtt.Client
@@ -51,7 +40,7 @@ type Publisher struct {
 
 // NewPublisher connects a publisher to the broker at url.
 func NewPublisher(t testing.TB, url string) *Publisher {
-	return &Publisher{c: connect(t, url, fmt.Sprintf("bridgetest-pub-%d", time.Now().UnixNano()))}
+	return &Publisher{c: mqtttest.Client(t, url, fmt.Sprintf("bridgetest-pub-%d", time.Now().UnixNano()))}
 }
 
 // Publish implements bridge.Publisher.
@@ -90,7 +79,7 @@ type Collector struct {
 // Collect subscribes to filter on the broker at url.
 func Collect(t testing.TB, url, filter string) *Collector {
 	t.Helper()
-	c := connect(t, url, fmt.Sprintf("bridgetest-sub-%d", time.Now().UnixNano()))
+	c := mqtttest.Client(t, url, fmt.Sprintf("bridgetest-sub-%d", time.Now().UnixNano()))
 	col := &Collector{}
 	tok := c.Subscribe(filter, 1, func(_ mqtt.Client, m mqtt.Message) {
 		col.mu.Lock()
@@ -122,7 +111,7 @@ func (c *Collector) Readings(t testing.TB, site, device string) []smartdeal.Read
 	var out []smartdeal.Reading
 	for _, m := range c.Messages("/" + site + "/" + device + "/telemetry") {
 		var err error
-		out, err = smartdeal.ReadingsFromSenML(site, device, m.Payload, m.At, out)
+		out, err = senml.Readings(site, device, m.Payload, m.At, out)
 		if err != nil {
 			t.Fatalf("telemetry of %s: %v: %s", device, err, m.Payload)
 		}

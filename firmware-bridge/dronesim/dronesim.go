@@ -18,7 +18,7 @@ import (
 
 	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 
-	"github.com/cd06/smartdeal/devices/drone"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
 )
 
 // Point is a WGS84 position in degrees.

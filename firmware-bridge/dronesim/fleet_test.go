@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cd06/smartdeal/devices/drone"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 )
 

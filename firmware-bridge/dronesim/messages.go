@@ -7,7 +7,7 @@ import (
 	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
 	"github.com/bluenviron/gomavlib/v3/pkg/message"
 
-	"github.com/cd06/smartdeal/devices/drone"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
 )
 
 // Message ids the simulator streams.

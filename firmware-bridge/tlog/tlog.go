@@ -26,8 +26,8 @@ import (
 	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 
 	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/devices/drone"
 	bridge "github.com/cd06/smartdeal/firmware-bridge"
+	"github.com/cd06/smartdeal/firmware-bridge/drone"
 )
 
 // ErrTruncated means the log ends in the middle of an entry.

@@ -1,7 +1,6 @@
-// Package influxstore writes readings to InfluxDB through influxdb-client-go/v2's
-// blocking write API and owns the platform's storage schema (measurement
-// "telemetry", tags site/device/quantity/unit/mission, fields value/text/flag/sum;
-// see docs/influxdb-schema.md).
+// Package influxstore writes points to InfluxDB through influxdb-client-go/v2's
+// blocking write API: the points of the platform's storage schema, which
+// package influxschema owns and encodes (see docs/influxdb-schema.md).
 //
 // It works with InfluxDB 2.x (org, bucket, token) and with InfluxDB 1.8's v2
 // compatibility API (token "user:password" or empty, bucket "database/retention",
@@ -11,8 +10,6 @@ package influxstore
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"io"
@@ -27,6 +24,8 @@ import (
 	influxdb2 "github.com/influxdata/influxdb-client-go/v2"
 	"github.com/influxdata/influxdb-client-go/v2/api"
 	ihttp "github.com/influxdata/influxdb-client-go/v2/api/http"
+
+	"github.com/cd06/smartdeal/internal/tlsfiles"
 )
 
 // Config configures the store.
@@ -194,7 +193,7 @@ func New(cfg Config, log *slog.Logger) (*Store, error) {
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	tlsConf, err := tlsConfig(cfg)
+	tlsConf, err := tlsfiles.Files{CA: cfg.CAFile, InsecureSkipVerify: cfg.InsecureSkipVerify, CAKey: "influx.ca_file"}.Config()
 	if err != nil {
 		return nil, err
 	}
@@ -224,26 +223,7 @@ func New(cfg Config, log *slog.Logger) (*Store, error) {
 	}, nil
 }
 
-func tlsConfig(cfg Config) (*tls.Config, error) {
-	if cfg.CAFile == "" && !cfg.InsecureSkipVerify {
-		return nil, nil
-	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // opt-in, documented as tests only
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("influx.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("influx.ca_file %s: no PEM certificate found", cfg.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	return tc, nil
-}
-
-// Write sends points (newline-separated line protocol, as AppendPoints
+// Write sends points (newline-separated line protocol, as influxschema.AppendPoints
 // builds) in one request. A failure is a *WriteError saying whether to
 // retry, dead-letter or fix the configuration.
 func (s *Store) Write(ctx context.Context, points []byte) error {

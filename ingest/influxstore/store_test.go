@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -12,43 +11,11 @@ import (
 	"time"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/influxschema"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 
 var t0 = time.Date(2026, 11, 27, 10, 0, 0, 123456789, time.UTC)
-
-func TestAppendPoint(t *testing.T) {
-	tests := []struct {
-		name string
-		r    smartdeal.Reading
-		want string
-	}{
-		{"number with unit", smartdeal.Reading{Site: "nice", Device: "bme-1", Quantity: "temperature", Unit: "Cel", Time: t0, Number: 21.5},
-			"telemetry,device=bme-1,quantity=temperature,site=nice,unit=Cel value=21.5 1795773600123456789\n"},
-		{"integral number stays float", smartdeal.Reading{Site: "s", Device: "d", Quantity: "pressure", Unit: "Pa", Time: t0, Number: 101325},
-			"telemetry,device=d,quantity=pressure,site=s,unit=Pa value=101325 1795773600123456789\n"},
-		{"huge and tiny numbers", smartdeal.Reading{Site: "s", Device: "d", Quantity: "q", Time: t0, Number: -1.5e300, HasSum: true, Sum: 2.5e-7},
-			"telemetry,device=d,quantity=q,site=s value=-1.5e+300,sum=2.5e-07 1795773600123456789\n"},
-		{"mission and no unit", smartdeal.Reading{Site: "s", Device: "drone-3", Quantity: "latitude", Mission: "m-42", Time: t0, Number: 43.7},
-			"telemetry,device=drone-3,mission=m-42,quantity=latitude,site=s value=43.7 1795773600123456789\n"},
-		{"string escaped", smartdeal.Reading{Site: "s", Device: "d", Quantity: "status", Kind: smartdeal.KindString, Time: t0, Text: "a \"b\" \\ c\nd"},
-			"telemetry,device=d,quantity=status,site=s text=\"a \\\"b\\\" \\\\ c\\nd\" 1795773600123456789\n"},
-		{"bool", smartdeal.Reading{Site: "s", Device: "d", Quantity: "door", Kind: smartdeal.KindBool, Bool: true, Time: t0},
-			"telemetry,device=d,quantity=door,site=s flag=true 1795773600123456789\n"},
-		{"data", smartdeal.Reading{Site: "s", Device: "d", Quantity: "blob", Kind: smartdeal.KindData, Text: "AAEC", Time: t0},
-			"telemetry,device=d,quantity=blob,site=s text=\"AAEC\" 1795773600123456789\n"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			if err := tt.r.Validate(t0); err != nil {
-				t.Fatalf("test reading invalid: %v", err)
-			}
-			if got := string(AppendPoint(nil, &tt.r)); got != tt.want {
-				t.Fatalf("got  %q\nwant %q", got, tt.want)
-			}
-		})
-	}
-}
 
 func newStore(t *testing.T, in *testenv.Influx, db string, mod func(*Config)) *Store {
 	t.Helper()
@@ -83,7 +50,7 @@ func TestWriteAndQuery(t *testing.T) {
 	}
 	// Written twice: the second write is a redelivery and must collapse.
 	for range 2 {
-		if err := s.Write(ctx, AppendPoints(nil, rs)); err != nil {
+		if err := s.Write(ctx, influxschema.AppendPoints(nil, rs)); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -125,7 +92,7 @@ func TestWriteErrorClasses(t *testing.T) {
 		}
 		num := num
 		num.Time = t0.Add(time.Second)
-		err := s.Write(ctx, AppendPoints(nil, []smartdeal.Reading{num}))
+		err := s.Write(ctx, influxschema.AppendPoints(nil, []smartdeal.Reading{num}))
 		var we *WriteError
 		if !errors.As(err, &we) || !we.BadData() || we.Status != 400 {
 			t.Fatalf("err = %#v, want bad data 400", err)
@@ -133,7 +100,7 @@ func TestWriteErrorClasses(t *testing.T) {
 	})
 	t.Run("missing database is config", func(t *testing.T) {
 		s := newStore(t, in, "nosuchdb_x", nil)
-		err := s.Write(ctx, AppendPoints(nil, []smartdeal.Reading{num}))
+		err := s.Write(ctx, influxschema.AppendPoints(nil, []smartdeal.Reading{num}))
 		var we *WriteError
 		if !errors.As(err, &we) || !we.ConfigProblem() || we.Status != 404 {
 			t.Fatalf("err = %v, want config 404", err)
@@ -146,7 +113,7 @@ func TestWriteErrorClasses(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer s.Close()
-		err = s.Write(ctx, AppendPoints(nil, []smartdeal.Reading{num}))
+		err = s.Write(ctx, influxschema.AppendPoints(nil, []smartdeal.Reading{num}))
 		var we *WriteError
 		if !errors.As(err, &we) || we.Class != ClassRetryable || we.Status != 0 {
 			t.Fatalf("err = %v, want retryable network error", err)
@@ -186,7 +153,7 @@ func TestEnsureDatabase(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	if err := s.Write(ctx, AppendPoints(nil, []smartdeal.Reading{{Site: "s", Device: "d", Quantity: "q", Time: t0, Number: 1}})); err != nil {
+	if err := s.Write(ctx, influxschema.AppendPoints(nil, []smartdeal.Reading{{Site: "s", Device: "d", Quantity: "q", Time: t0, Number: 1}})); err != nil {
 		t.Fatalf("write after create: %v", err)
 	}
 }
@@ -212,20 +179,4 @@ func TestConfigValidate(t *testing.T) {
 	if err := DefaultConfig().Validate("influx"); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func BenchmarkAppendPoints(b *testing.B) {
-	rs := make([]smartdeal.Reading, 100)
-	for i := range rs {
-		rs[i] = smartdeal.Reading{Site: "nice", Device: fmt.Sprintf("dev-%d", i%10), Quantity: "temperature", Unit: "Cel",
-			Time: t0.Add(time.Duration(i) * time.Second), Number: 20 + math.Sin(float64(i))}
-	}
-	buf := AppendPoints(nil, rs)
-	b.SetBytes(int64(len(buf)))
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		buf = AppendPoints(buf[:0], rs)
-	}
-	b.ReportMetric(float64(b.N*len(rs))/b.Elapsed().Seconds(), "points/s")
 }

@@ -1,6 +1,6 @@
 // Package ingesttest holds helpers for the ingest service's end-to-end
-// tests: a QoS 1 publisher, a dead-letter collector, InfluxDB point counts
-// and Prometheus metric reading.
+// tests: a dead-letter collector, InfluxDB point counts and Prometheus metric
+// reading. The MQTT client is internal/mqtttest's.
 package ingesttest
 
 import (
@@ -20,39 +20,12 @@ import (
 	mqtt "github.com/eclipse/paho.mqtt.golang"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cd06/smartdeal/internal/mqtttest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
 
 // Base is the reading time of message 0; message i is at Base + i ms.
 var Base = time.Now().UTC().Add(-time.Hour).Truncate(time.Second)
-
-// Client connects a clean-session MQTT client for the test.
-func Client(t testing.TB, url, id string) mqtt.Client {
-	t.Helper()
-	opts := mqtt.NewClientOptions().AddBroker(url).SetClientID(id).SetCleanSession(true).
-		SetAutoReconnect(true).SetConnectRetry(false)
-	c := mqtt.NewClient(opts)
-	tok := c.Connect()
-	if !tok.WaitTimeout(10*time.Second) || tok.Error() != nil {
-		t.Fatalf("mqtt connect %s: %v", url, tok.Error())
-	}
-	t.Cleanup(func() { c.Disconnect(100) })
-	return c
-}
-
-// Publish sends payloads at QoS 1 and waits for every PUBACK.
-func Publish(t testing.TB, c mqtt.Client, topic string, payloads ...[]byte) {
-	t.Helper()
-	toks := make([]mqtt.Token, 0, len(payloads))
-	for _, p := range payloads {
-		toks = append(toks, c.Publish(topic, 1, false, p))
-	}
-	for _, tok := range toks {
-		if !tok.WaitTimeout(30*time.Second) || tok.Error() != nil {
-			t.Fatalf("publish %s: %v", topic, tok.Error())
-		}
-	}
-}
 
 // SenML returns a one-record SenML pack: quantity "seq" with value i at Base+i ms.
 func SenML(i int) []byte {
@@ -210,7 +183,7 @@ type DeadLetter struct {
 // CollectDeadLetters subscribes to smartdeal/v1/deadletter/#.
 func CollectDeadLetters(t testing.TB, url string) *DeadLetters {
 	t.Helper()
-	c := Client(t, url, fmt.Sprintf("dl-watch-%d", time.Now().UnixNano()))
+	c := mqtttest.Client(t, url, fmt.Sprintf("dl-watch-%d", time.Now().UnixNano()))
 	d := &DeadLetters{}
 	tok := c.Subscribe("smartdeal/v1/deadletter/#", 1, func(_ mqtt.Client, m mqtt.Message) {
 		var dl DeadLetter

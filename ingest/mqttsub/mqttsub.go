@@ -11,8 +11,6 @@ package mqttsub
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -25,6 +23,8 @@ import (
 	"time"
 
 	mqtt "github.com/eclipse/paho.mqtt.golang"
+
+	"github.com/cd06/smartdeal/internal/tlsfiles"
 )
 
 // Config configures the MQTT client.
@@ -158,7 +158,8 @@ func New(cfg Config, log *slog.Logger, handle func(mqtt.Message)) (*Client, erro
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
 	}
-	tlsConf, err := tlsConfig(cfg)
+	tlsConf, err := tlsfiles.Files{CA: cfg.CAFile, Cert: cfg.CertFile, Key: cfg.KeyFile, InsecureSkipVerify: cfg.InsecureSkipVerify,
+		CAKey: "mqtt.ca_file", CertKey: "mqtt.cert_file"}.Config()
 	if err != nil {
 		return nil, err
 	}
@@ -293,32 +294,6 @@ func (c *Client) Close(quiesce time.Duration) {
 	}
 	c.cli.Disconnect(uint(quiesce / time.Millisecond))
 	c.setState(false, errors.New("closed"))
-}
-
-func tlsConfig(cfg Config) (*tls.Config, error) {
-	if cfg.CAFile == "" && cfg.CertFile == "" && !cfg.InsecureSkipVerify {
-		return nil, nil
-	}
-	tc := &tls.Config{MinVersion: tls.VersionTLS12, InsecureSkipVerify: cfg.InsecureSkipVerify} //nolint:gosec // opt-in, tests only
-	if cfg.CAFile != "" {
-		pem, err := os.ReadFile(cfg.CAFile)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt.ca_file: %w", err)
-		}
-		pool := x509.NewCertPool()
-		if !pool.AppendCertsFromPEM(pem) {
-			return nil, fmt.Errorf("mqtt.ca_file %s: no PEM certificate found", cfg.CAFile)
-		}
-		tc.RootCAs = pool
-	}
-	if cfg.CertFile != "" {
-		cert, err := tls.LoadX509KeyPair(cfg.CertFile, cfg.KeyFile)
-		if err != nil {
-			return nil, fmt.Errorf("mqtt.cert_file: %w", err)
-		}
-		tc.Certificates = []tls.Certificate{cert}
-	}
-	return tc, nil
 }
 
 // redact drops credentials from a URL before it is logged.
