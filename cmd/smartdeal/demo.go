@@ -427,7 +427,7 @@ func demoUser(ctx context.Context, st demoStore, email, name string, role civic.
 	if civic.ErrorCode(err) != civic.ENOTFOUND {
 		return nil, err
 	}
-	hash, err := (api.PasswordParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}).Hash(rand.Text())
+	hash, err := api.DefaultPasswordParams().Hash(rand.Text())
 	if err != nil {
 		return nil, err
 	}

@@ -23,6 +23,15 @@ type PasswordParams struct {
 	Threads   uint8  // defaults to 1
 }
 
+// DefaultPasswordParams are the hashing costs every account gets unless
+// api.Config.Password says otherwise: argon2id m=19 MiB, t=2, p=1, the OWASP
+// minimum. The one place for them (bootstrap and demo accounts use it too).
+func DefaultPasswordParams() PasswordParams {
+	var p PasswordParams
+	_ = p.validate()
+	return p
+}
+
 func (p *PasswordParams) validate() error {
 	if p.MemoryKiB == 0 {
 		p.MemoryKiB = 19 * 1024

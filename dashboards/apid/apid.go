@@ -502,7 +502,7 @@ func bootstrap(ctx context.Context, store *sqlstore.Store, a AdminConfig, log *s
 			if password == "" {
 				password, generated = rand.Text(), true // 26 base32 characters, 130 bits
 			}
-			hash, err := (api.PasswordParams{MemoryKiB: 19 * 1024, Time: 2, Threads: 1}).Hash(password)
+			hash, err := api.DefaultPasswordParams().Hash(password)
 			if err != nil {
 				return err
 			}
