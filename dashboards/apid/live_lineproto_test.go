@@ -68,8 +68,6 @@ func TestLiveLineProtocol(t *testing.T) {
 	httpJSON(t, "POST", base+"/api/v1/sites", admin, map[string]any{"id": "var-estuaire", "name": "Estuaire du Var", "location": map[string]float64{"lat": 43.66, "lon": 7.2}}, 201, nil)
 	httpJSON(t, "POST", base+"/api/v1/devices", admin, map[string]any{"id": "level-7", "site_id": "var-estuaire", "kind": "sensor", "model": "Telegraf + sonde de niveau",
 		"quantities": []map[string]string{{"quantity": "water_level", "unit": "m"}}}, 201, nil)
-	httpJSON(t, "POST", base+"/api/v1/auth/signup", "", map[string]any{"email": "camille@example.fr", "name": "Camille", "password": "citoyenne-2026"}, 201, nil)
-	httpJSON(t, "POST", base+"/api/v1/auth/signin", "", map[string]any{"email": "camille@example.fr", "password": "citoyenne-2026"}, 200, &tok)
 	var campaigns []struct {
 		ID string `json:"id"`
 	}
@@ -80,7 +78,8 @@ func TestLiveLineProtocol(t *testing.T) {
 	var idea struct {
 		ID string `json:"id"`
 	}
-	httpJSON(t, "POST", base+"/api/v1/ideas", tok.Token, map[string]any{"campaign_id": campaigns[0].ID, "theme_id": "environnement-risques",
+	// The administrator proposes (a citizen would first confirm an address by mail: accounts_test.go).
+	httpJSON(t, "POST", base+"/api/v1/ideas", admin, map[string]any{"campaign_id": campaigns[0].ID, "theme_id": "environnement-risques",
 		"title": "Suivre la crue du Var en direct", "body": "Afficher le niveau de l'eau relevé par les sondes de l'estuaire.",
 		"estimated_cost_eur": 12000, "location": map[string]float64{"lat": 43.66, "lon": 7.2}}, 201, &idea)
 	httpJSON(t, "POST", base+"/api/v1/ideas/"+idea.ID+"/status", admin, map[string]any{"status": "published"}, 200, nil)
