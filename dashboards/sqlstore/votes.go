@@ -9,42 +9,56 @@ import (
 	"github.com/cd06/smartdeal/dashboards/civic"
 )
 
-// Vote adds userID's support to a proposal whose voting is open (status
-// published or shortlisted, campaign period running). The votes table's
-// primary key (proposal_id, user_id) makes a second vote a no-op, whatever
-// the concurrency: the insert is one statement with ON CONFLICT DO NOTHING.
+// Vote adds userID's support to a proposal whose voting is open at now
+// (civic.CheckVote: status published or shortlisted, campaign period
+// running). The rule decides on the proposal's status and campaign read in
+// the vote's transaction; on PostgreSQL the proposal row is held FOR SHARE
+// until it ends, so a concurrent status change waits for the vote and cannot
+// close voting between the check and the insert (SQLite transactions are
+// one writer at a time). The votes table's primary key (proposal_id,
+// user_id) makes a second vote a no-op, whatever the concurrency: the insert
+// is ON CONFLICT DO NOTHING.
 func (s *Store) Vote(ctx context.Context, proposalID, userID string, now time.Time) (bool, int, error) {
-	res, err := s.exec(ctx, s.db, `INSERT INTO votes (proposal_id, user_id, created)
-		SELECT p.id, ?, ? FROM proposals p JOIN campaigns c ON c.id = p.campaign_id
-		WHERE p.id = ? AND p.status IN (?, ?) AND c.starts <= ? AND c.ends > ?
-		ON CONFLICT (proposal_id, user_id) DO NOTHING`,
-		userID, ms(now), proposalID, string(civic.StatusPublished), string(civic.StatusShortlisted), ms(now), ms(now))
-	if err != nil {
-		return false, 0, fmt.Errorf("insert vote: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, 0, fmt.Errorf("insert vote: %w", err)
-	}
-	if n == 0 {
-		if err := s.votingOpen(ctx, proposalID, now); err != nil {
-			return false, 0, err
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.checkVote(ctx, tx, proposalID, now); err != nil {
+			return err
 		}
+		res, err := s.exec(ctx, tx, `INSERT INTO votes (proposal_id, user_id, created) VALUES (?, ?, ?)
+			ON CONFLICT (proposal_id, user_id) DO NOTHING`, proposalID, userID, ms(now))
+		if err != nil {
+			return fmt.Errorf("insert vote: %w", err)
+		}
+		if n, err = res.RowsAffected(); err != nil {
+			return fmt.Errorf("insert vote: %w", err)
+		}
+		return nil
+	})
+	if err != nil {
+		return false, 0, err
 	}
 	count, err := s.voteCount(ctx, proposalID)
 	return n > 0, count, err
 }
 
-// Unvote withdraws userID's support while voting is open.
+// Unvote withdraws userID's support while voting is open at now (as Vote
+// decides it).
 func (s *Store) Unvote(ctx context.Context, proposalID, userID string, now time.Time) (bool, int, error) {
-	if err := s.votingOpen(ctx, proposalID, now); err != nil {
+	var n int64
+	err := s.tx(ctx, func(tx *sql.Tx) error {
+		if err := s.checkVote(ctx, tx, proposalID, now); err != nil {
+			return err
+		}
+		res, err := s.exec(ctx, tx, `DELETE FROM votes WHERE proposal_id = ? AND user_id = ?`, proposalID, userID)
+		if err != nil {
+			return fmt.Errorf("delete vote: %w", err)
+		}
+		n, _ = res.RowsAffected()
+		return nil
+	})
+	if err != nil {
 		return false, 0, err
 	}
-	res, err := s.exec(ctx, s.db, `DELETE FROM votes WHERE proposal_id = ? AND user_id = ?`, proposalID, userID)
-	if err != nil {
-		return false, 0, fmt.Errorf("delete vote: %w", err)
-	}
-	n, _ := res.RowsAffected()
 	count, err := s.voteCount(ctx, proposalID)
 	return n > 0, count, err
 }
@@ -67,21 +81,22 @@ func (s *Store) voteCount(ctx context.Context, proposalID string) (int, error) {
 	return n, nil
 }
 
-func (s *Store) votingOpen(ctx context.Context, proposalID string, now time.Time) error {
+// checkVote loads, inside tx, the proposal's status and its campaign's
+// period, and asks civic.CheckVote; on PostgreSQL the proposal row stays
+// locked FOR SHARE until tx ends (see Vote).
+func (s *Store) checkVote(ctx context.Context, tx *sql.Tx, proposalID string, now time.Time) error {
+	lock := ""
+	if s.postgres {
+		lock = " FOR SHARE OF p"
+	}
 	var status string
 	var starts, ends int64
-	err := s.row(ctx, s.db, `SELECT p.status, c.starts, c.ends FROM proposals p JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = ?`,
+	err := s.row(ctx, tx, `SELECT p.status, c.starts, c.ends FROM proposals p JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = ?`+lock,
 		proposalID).Scan(&status, &starts, &ends)
 	if err != nil {
 		return notFound(err, "proposal")
 	}
-	if !civic.Status(status).VotingOpen() {
-		return civic.Errorf(civic.ECONFLICT, "voting is closed for a proposal in status %s", status)
-	}
-	if ms(now) < starts || ms(now) >= ends {
-		return civic.Errorf(civic.ECONFLICT, "the campaign is not open for voting")
-	}
-	return nil
+	return civic.CheckVote(civic.Status(status), &civic.Campaign{Starts: fromMS(starts), Ends: fromMS(ends)}, now)
 }
 
 const commentCols = `id, proposal_id, author_id, body, status, created, moderation_reason, moderation_note`
@@ -107,7 +122,8 @@ func scanComments(rows *sql.Rows) ([]*civic.Comment, error) {
 	return out, rows.Err()
 }
 
-// AddComment stores a comment waiting for moderation on a public proposal.
+// AddComment stores a comment waiting for moderation on a public proposal,
+// created at c.Created (now when zero).
 func (s *Store) AddComment(ctx context.Context, c *civic.Comment) error {
 	if err := c.Validate(); err != nil {
 		return err
@@ -119,7 +135,10 @@ func (s *Store) AddComment(ctx context.Context, c *civic.Comment) error {
 	if !p.Status.Public() {
 		return civic.Errorf(civic.ECONFLICT, "the proposal is not published")
 	}
-	c.ID, c.Status, c.Created = civic.NewID(), civic.CommentPending, time.Now().UTC()
+	if c.Created.IsZero() { // the caller's clock, if it gave one
+		c.Created = time.Now()
+	}
+	c.ID, c.Status, c.Created = civic.NewID(), civic.CommentPending, c.Created.UTC()
 	_, err = s.exec(ctx, s.db, `INSERT INTO comments (`+commentCols+`) VALUES (?, ?, ?, ?, ?, ?, '', '')`,
 		c.ID, c.ProposalID, c.AuthorID, c.Body, string(c.Status), ms(c.Created))
 	if err != nil {
@@ -216,8 +235,9 @@ func scanReviews(rows *sql.Rows) ([]*civic.Review, error) {
 	return out, rows.Err()
 }
 
-// PutReview stores (or replaces) an expert's review of a shortlisted or
-// under-review proposal.
+// PutReview stores (or replaces) an expert's review of a proposal whose
+// status is civic.Status.Reviewable (shortlisted or under review), dated
+// r.Created (now when zero).
 func (s *Store) PutReview(ctx context.Context, r *civic.Review) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -226,10 +246,13 @@ func (s *Store) PutReview(ctx context.Context, r *civic.Review) error {
 	if err != nil {
 		return err
 	}
-	if p.Status != civic.StatusShortlisted && p.Status != civic.StatusUnderReview {
+	if !p.Status.Reviewable() {
 		return civic.Errorf(civic.ECONFLICT, "only shortlisted or under-review proposals are reviewed (status is %s)", p.Status)
 	}
-	r.Created = time.Now().UTC()
+	if r.Created.IsZero() { // the caller's clock, if it gave one
+		r.Created = time.Now()
+	}
+	r.Created = r.Created.UTC()
 	_, err = s.exec(ctx, s.db, `INSERT INTO reviews (`+reviewCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (proposal_id, expert_id) DO UPDATE SET impact = excluded.impact, feasibility = excluded.feasibility,
 		cost = excluded.cost, comment = excluded.comment, created = excluded.created`,
