@@ -67,3 +67,14 @@ func CheckMissionStart(m *Mission, to MissionStatus, flying int) error {
 	}
 	return nil
 }
+
+// CheckAdminsLeft refuses (LastAdminError) to take the administrator role
+// from an account, by a demotion or an erasure, when it is an administrator
+// (admin) and no other is left (others counts the other administrators, as
+// the store read them, locked, in the change's transaction).
+func CheckAdminsLeft(admin bool, others int) error {
+	if admin && others == 0 {
+		return LastAdminError()
+	}
+	return nil
+}

@@ -55,6 +55,19 @@ func TestCanSee(t *testing.T) {
 	}
 }
 
+// TestCheckAdminsLeft: the last administrator keeps the role.
+func TestCheckAdminsLeft(t *testing.T) {
+	for _, tc := range []struct {
+		admin  bool
+		others int
+		want   string
+	}{{true, 0, civic.ECONFLICT}, {true, 1, ""}, {false, 0, ""}, {false, 3, ""}} {
+		if got := civic.ErrorCode(civic.CheckAdminsLeft(tc.admin, tc.others)); got != tc.want {
+			t.Errorf("admin %v, %d others: %q, want %q", tc.admin, tc.others, got, tc.want)
+		}
+	}
+}
+
 // TestMissionRules: an agent acts on their own missions; the crew of a new
 // mission; one active mission per drone.
 func TestMissionRules(t *testing.T) {

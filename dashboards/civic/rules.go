@@ -14,22 +14,13 @@ import (
 // transaction that stores the outcome, with the locks it takes) and stores
 // what the rule decided; the time is the caller's (the API's Deps.Now).
 // Where a rule must also be a SQL condition (a WHERE clause over many rows),
-// the SQL is built from the lists below (VotingStatuses, SpendingStatuses,
-// HiddenStatuses, PublicStatuses), never from a list of its own.
-
-// VotingStatuses lists the statuses for which Status.VotingOpen is true.
-func VotingStatuses() []Status { return statusesWhere(Status.VotingOpen) }
+// the SQL is built from the lists below (SpendingStatuses, ErasedStatuses,
+// ErasedCommentStatuses, and PublicStatuses for lists), never from a list of
+// its own.
 
 // SpendingStatuses lists the statuses for which Status.Spends is true: the
 // proposals whose estimated costs a campaign has committed.
 func SpendingStatuses() []Status { return statusesWhere(Status.Spends) }
-
-// HiddenStatuses lists the valid statuses for which Status.Public is false:
-// the proposals that were never public (waiting for moderation or refused by
-// it).
-func HiddenStatuses() []Status {
-	return statusesWhere(func(s Status) bool { return !s.Public() })
-}
 
 // ReviewableStatuses lists the statuses for which Status.Reviewable is true.
 func ReviewableStatuses() []Status { return statusesWhere(Status.Reviewable) }
@@ -73,6 +64,35 @@ func VotingOpenAt(st Status, c *Campaign, now time.Time) bool { return CheckVote
 // so that someone who signs up again cannot count twice.
 func ErasureKeepsSupport(st Status, c *Campaign, now time.Time) bool {
 	return !VotingOpenAt(st, c, now)
+}
+
+// KeptByErasure reports whether the erasure of its author's account keeps a
+// proposal in this status, without its author: one that was public stays
+// (others discussed and supported it); one that never was (waiting for
+// moderation, refused by it) is deleted.
+func (s Status) KeptByErasure() bool { return s.Public() }
+
+// ErasedStatuses lists the statuses for which KeptByErasure is false: the
+// proposals an erasure deletes with their author.
+func ErasedStatuses() []Status {
+	return statusesWhere(func(s Status) bool { return !s.KeptByErasure() })
+}
+
+// KeptByErasure reports whether the erasure of its author's account keeps a
+// comment in this state, without its author: an approved (public) one stays;
+// one pending or hidden by moderation was never public and is deleted.
+func (s CommentStatus) KeptByErasure() bool { return s == CommentApproved }
+
+// ErasedCommentStatuses lists the comment states for which KeptByErasure
+// is false.
+func ErasedCommentStatuses() []CommentStatus {
+	var out []CommentStatus
+	for _, s := range CommentStatuses {
+		if !s.KeptByErasure() {
+			out = append(out, s)
+		}
+	}
+	return out
 }
 
 // MaxStatusReason bounds the reason a status change carries, in bytes.

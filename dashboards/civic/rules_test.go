@@ -25,19 +25,21 @@ func TestStatusLists(t *testing.T) {
 		list []civic.Status
 		want []civic.Status
 	}{
-		{"voting", civic.VotingStatuses(), []civic.Status{civic.StatusPublished, civic.StatusShortlisted}},
 		{"spending", civic.SpendingStatuses(), []civic.Status{civic.StatusSelected, civic.StatusInProgress, civic.StatusRealized}},
-		{"hidden", civic.HiddenStatuses(), []civic.Status{civic.StatusSubmitted, civic.StatusRefused}},
+		{"erased with their author", civic.ErasedStatuses(), []civic.Status{civic.StatusSubmitted, civic.StatusRefused}},
 		{"reviewable", civic.ReviewableStatuses(), []civic.Status{civic.StatusShortlisted, civic.StatusUnderReview}},
 	} {
 		if !slices.Equal(tc.list, tc.want) {
 			t.Errorf("%s statuses %v, want %v", tc.name, tc.list, tc.want)
 		}
 	}
-	for _, st := range civic.Statuses {
-		if slices.Contains(civic.HiddenStatuses(), st) == slices.Contains(civic.PublicStatuses(), st) {
-			t.Errorf("%s is in both or neither of the public and hidden lists", st)
+	for _, st := range civic.Statuses { // erasure keeps exactly what was public
+		if slices.Contains(civic.ErasedStatuses(), st) == slices.Contains(civic.PublicStatuses(), st) {
+			t.Errorf("%s is in both or neither of the public and erased lists", st)
 		}
+	}
+	if got := civic.ErasedCommentStatuses(); !slices.Equal(got, []civic.CommentStatus{civic.CommentPending, civic.CommentHidden}) {
+		t.Errorf("erased comment states %v", got)
 	}
 }
 

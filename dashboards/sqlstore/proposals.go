@@ -358,9 +358,8 @@ func (s *Store) committed(ctx context.Context, q querier, campaignID string) (in
 }
 
 // statusIn is the SQL condition "col IN (…)" over statuses and its
-// arguments: the lists are civic's (PublicStatuses, VotingStatuses,
-// SpendingStatuses, HiddenStatuses), never written out in SQL. An empty list
-// matches nothing.
+// arguments: the lists are civic's (SpendingStatuses, ErasedStatuses…),
+// never written out in SQL. An empty list matches nothing.
 func statusIn(col string, statuses []civic.Status) (string, []any) {
 	if len(statuses) == 0 {
 		return "1 = 0", nil
@@ -371,6 +370,15 @@ func statusIn(col string, statuses []civic.Status) (string, []any) {
 		ph[i], args[i] = "?", string(st)
 	}
 	return col + " IN (" + strings.Join(ph, ", ") + ")", args
+}
+
+// commentStatusIn is statusIn for comment states.
+func commentStatusIn(col string, statuses []civic.CommentStatus) (string, []any) {
+	ss := make([]civic.Status, len(statuses))
+	for i, st := range statuses {
+		ss[i] = civic.Status(st)
+	}
+	return statusIn(col, ss)
 }
 
 // checkBudget loads, inside tx, what civic.CheckSelection needs: the

@@ -97,7 +97,7 @@ func (s *Store) SetUserRole(ctx context.Context, actor, userID string, role civi
 // PostgreSQL the administrators' rows are locked (FOR UPDATE) until tx ends:
 // a concurrent demotion waits, then no longer sees the account this one
 // demoted, and is refused. SQLite transactions are already one writer at a
-// time (BEGIN IMMEDIATE).
+// time (BEGIN IMMEDIATE). civic.CheckAdminsLeft decides on what it read.
 func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string) error {
 	lock := ""
 	if s.postgres {
@@ -123,10 +123,7 @@ func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string) erro
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("administrators: %w", err)
 	}
-	if target && others == 0 {
-		return civic.LastAdminError()
-	}
-	return nil
+	return civic.CheckAdminsLeft(target, others)
 }
 
 // DeleteUser erases an account at now (GDPR right to erasure, art. 17). What the
@@ -172,7 +169,9 @@ func (s *Store) DeleteUser(ctx context.Context, userID string, now time.Time) er
 		if err := s.keepErasedSupports(ctx, tx, userID, now); err != nil {
 			return err
 		}
-		hidden, hiddenArgs := statusIn("status", civic.HiddenStatuses())
+		// What was never public goes with its author (civic's KeptByErasure).
+		erased, erasedArgs := statusIn("status", civic.ErasedStatuses())
+		erasedComments, erasedCommentArgs := commentStatusIn("status", civic.ErasedCommentStatuses())
 		for _, st := range []struct {
 			q    string
 			args []any
@@ -184,9 +183,8 @@ func (s *Store) DeleteUser(ctx context.Context, userID string, now time.Time) er
 			// name no account until they are sent).
 			{`DELETE FROM notification_prefs WHERE user_id = ?`, []any{userID}},
 			{`DELETE FROM mail_outbox WHERE user_id = ? OR recipient = (SELECT email FROM users WHERE id = ?)`, []any{userID, userID}},
-			{`DELETE FROM comments WHERE author_id = ? AND status <> ?`, []any{userID, string(civic.CommentApproved)}},
-			// What was never public (awaiting or refused at moderation) goes with its author.
-			{`DELETE FROM proposals WHERE author_id = ? AND ` + hidden, append([]any{userID}, hiddenArgs...)},
+			{`DELETE FROM comments WHERE author_id = ? AND ` + erasedComments, append([]any{userID}, erasedCommentArgs...)},
+			{`DELETE FROM proposals WHERE author_id = ? AND ` + erased, append([]any{userID}, erasedArgs...)},
 			{`UPDATE proposals SET author_id = NULL WHERE author_id = ?`, []any{userID}},
 			{`UPDATE comments SET author_id = NULL WHERE author_id = ?`, []any{userID}},
 			{`UPDATE reviews SET expert_id = NULL WHERE expert_id = ?`, []any{userID}},

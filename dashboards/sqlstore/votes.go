@@ -151,7 +151,7 @@ func (s *Store) AddComment(ctx context.Context, c *civic.Comment) error {
 func (s *Store) Comments(ctx context.Context, proposalID string, all bool) ([]*civic.Comment, error) {
 	q := `SELECT ` + commentCols + ` FROM comments WHERE proposal_id = ?`
 	args := []any{proposalID}
-	if !all {
+	if !all { // the comments everyone reads (civic.CommentListed for a visitor)
 		q += ` AND status = ?`
 		args = append(args, string(civic.CommentApproved))
 	}
