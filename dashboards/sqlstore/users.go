@@ -214,13 +214,14 @@ func (s *Store) DeleteUser(ctx context.Context, userID string, now time.Time) er
 // of userID that civic.ErasureKeepsSupport keeps (voting closed at now) into
 // anonymous counts (proposals.erased_votes); the others are withdrawn with
 // the vote rows. The proposals are read with their campaign's period and, on
-// PostgreSQL, locked FOR UPDATE in id order, so no status change can move one
-// between the rule's decision and the count it stores (nor two erasures
-// deadlock on them).
+// PostgreSQL, locked in id order (FOR NO KEY UPDATE, the lock their UPDATE
+// takes: a status change waits, a vote of someone else does not), so no
+// status change can move one between the rule's decision and the count it
+// stores, nor two erasures deadlock on them.
 func (s *Store) keepErasedSupports(ctx context.Context, tx *sql.Tx, userID string, now time.Time) error {
 	lock := ""
 	if s.postgres {
-		lock = " FOR UPDATE OF p"
+		lock = " FOR NO KEY UPDATE OF p"
 	}
 	rows, err := s.query(ctx, tx, `SELECT p.id, p.status, c.starts, c.ends FROM votes v
 		JOIN proposals p ON p.id = v.proposal_id JOIN campaigns c ON c.id = p.campaign_id

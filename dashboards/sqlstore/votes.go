@@ -11,56 +11,74 @@ import (
 
 // Vote adds userID's support to a proposal whose voting is open at now
 // (civic.CheckVote: status published or shortlisted, campaign period
-// running). The rule decides on the proposal's status and campaign read in
-// the vote's transaction; on PostgreSQL the proposal row is held FOR SHARE
-// until it ends, so a concurrent status change waits for the vote and cannot
-// close voting between the check and the insert (SQLite transactions are
-// one writer at a time). The votes table's primary key (proposal_id,
-// user_id) makes a second vote a no-op, whatever the concurrency: the insert
-// is ON CONFLICT DO NOTHING.
+// running). The rule decides on the proposal's status as read; the insert
+// is then conditional on the proposal still having that status (one
+// INSERT … SELECT … WHERE status = <read status>, a compare-and-set as
+// SetStatus's update), so a status change that commits first makes it insert
+// nothing, and the rule decides again on the new status. The votes table's
+// primary key (proposal_id, user_id) makes a second vote a no-op, whatever
+// the concurrency: the insert is ON CONFLICT DO NOTHING.
 func (s *Store) Vote(ctx context.Context, proposalID, userID string, now time.Time) (bool, int, error) {
-	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.checkVote(ctx, tx, proposalID, now); err != nil {
-			return err
-		}
-		res, err := s.exec(ctx, tx, `INSERT INTO votes (proposal_id, user_id, created) VALUES (?, ?, ?)
-			ON CONFLICT (proposal_id, user_id) DO NOTHING`, proposalID, userID, ms(now))
-		if err != nil {
-			return fmt.Errorf("insert vote: %w", err)
-		}
-		if n, err = res.RowsAffected(); err != nil {
-			return fmt.Errorf("insert vote: %w", err)
-		}
-		return nil
+	n, err := s.guardedVote(ctx, proposalID, now, func(st civic.Status) (sql.Result, error) {
+		return s.exec(ctx, s.db, `INSERT INTO votes (proposal_id, user_id, created)
+			SELECT id, ?, ? FROM proposals WHERE id = ? AND status = ?
+			ON CONFLICT (proposal_id, user_id) DO NOTHING`, userID, ms(now), proposalID, string(st))
 	})
 	if err != nil {
-		return false, 0, err
+		return false, 0, fmt.Errorf("vote: %w", err)
 	}
 	count, err := s.voteCount(ctx, proposalID)
 	return n > 0, count, err
 }
 
-// Unvote withdraws userID's support while voting is open at now (as Vote
-// decides it).
+// Unvote withdraws userID's support while voting is open at now, decided
+// and guarded as Vote does.
 func (s *Store) Unvote(ctx context.Context, proposalID, userID string, now time.Time) (bool, int, error) {
-	var n int64
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		if err := s.checkVote(ctx, tx, proposalID, now); err != nil {
-			return err
-		}
-		res, err := s.exec(ctx, tx, `DELETE FROM votes WHERE proposal_id = ? AND user_id = ?`, proposalID, userID)
-		if err != nil {
-			return fmt.Errorf("delete vote: %w", err)
-		}
-		n, _ = res.RowsAffected()
-		return nil
+	n, err := s.guardedVote(ctx, proposalID, now, func(st civic.Status) (sql.Result, error) {
+		return s.exec(ctx, s.db, `DELETE FROM votes WHERE proposal_id = ? AND user_id = ?
+			AND EXISTS (SELECT 1 FROM proposals WHERE id = ? AND status = ?)`, proposalID, userID, proposalID, string(st))
 	})
 	if err != nil {
-		return false, 0, err
+		return false, 0, fmt.Errorf("withdraw vote: %w", err)
 	}
 	count, err := s.voteCount(ctx, proposalID)
 	return n > 0, count, err
+}
+
+// guardedVote reads the proposal's status and its campaign's period, asks
+// civic.CheckVote, and runs change, which must touch nothing unless the
+// proposal is still in the status read. When it changes nothing, the status
+// is read again: unchanged, there was nothing to change (a support already
+// given, or none to withdraw); changed, the rule decides again, at most
+// three times.
+func (s *Store) guardedVote(ctx context.Context, proposalID string, now time.Time, change func(civic.Status) (sql.Result, error)) (int64, error) {
+	var tried civic.Status
+	for range 3 {
+		var status string
+		var starts, ends int64
+		err := s.row(ctx, s.db, `SELECT p.status, c.starts, c.ends FROM proposals p JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = ?`,
+			proposalID).Scan(&status, &starts, &ends)
+		if err != nil {
+			return 0, notFound(err, "proposal")
+		}
+		st := civic.Status(status)
+		if err := civic.CheckVote(st, &civic.Campaign{Starts: fromMS(starts), Ends: fromMS(ends)}, now); err != nil {
+			return 0, err
+		}
+		if st == tried {
+			return 0, nil
+		}
+		res, err := change(st)
+		if err != nil {
+			return 0, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n > 0 {
+			return n, err
+		}
+		tried = st
+	}
+	return 0, civic.Errorf(civic.ECONFLICT, "the proposal changed meanwhile; reload and retry")
 }
 
 // HasVoted reports whether userID supports the proposal (shown to that user only).
@@ -79,24 +97,6 @@ func (s *Store) voteCount(ctx context.Context, proposalID string) (int, error) {
 		return 0, fmt.Errorf("count votes: %w", err)
 	}
 	return n, nil
-}
-
-// checkVote loads, inside tx, the proposal's status and its campaign's
-// period, and asks civic.CheckVote; on PostgreSQL the proposal row stays
-// locked FOR SHARE until tx ends (see Vote).
-func (s *Store) checkVote(ctx context.Context, tx *sql.Tx, proposalID string, now time.Time) error {
-	lock := ""
-	if s.postgres {
-		lock = " FOR SHARE OF p"
-	}
-	var status string
-	var starts, ends int64
-	err := s.row(ctx, tx, `SELECT p.status, c.starts, c.ends FROM proposals p JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = ?`+lock,
-		proposalID).Scan(&status, &starts, &ends)
-	if err != nil {
-		return notFound(err, "proposal")
-	}
-	return civic.CheckVote(civic.Status(status), &civic.Campaign{Starts: fromMS(starts), Ends: fromMS(ends)}, now)
 }
 
 const commentCols = `id, proposal_id, author_id, body, status, created, moderation_reason, moderation_note`
