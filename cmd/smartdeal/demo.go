@@ -46,7 +46,7 @@ type demoStore interface {
 	Campaigns(ctx context.Context) ([]*civic.Campaign, error)
 	CreateCampaign(ctx context.Context, c *civic.Campaign) error
 	CreateProposal(ctx context.Context, p *civic.Proposal) error
-	SetStatus(ctx context.Context, proposalID string, to civic.Status, actor *civic.User, reason string) (*civic.Proposal, error)
+	SetStatus(ctx context.Context, proposalID string, to civic.Status, actor *civic.User, reason string, now time.Time) (*civic.Proposal, error)
 	CreateLink(ctx context.Context, l *civic.Link) error
 	CreateMission(ctx context.Context, m *civic.Mission) error
 	Record(ctx context.Context, e civic.AuditEntry) error
@@ -367,7 +367,7 @@ func seedDemo(ctx context.Context, st demoStore, fleet []demoSite, o demoOptions
 			steps = append(steps, civic.StatusShortlisted)
 		}
 		for _, to := range steps {
-			if _, err := st.SetStatus(ctx, p.ID, to, admin, ""); err != nil {
+			if _, err := st.SetStatus(ctx, p.ID, to, admin, "", o.Now); err != nil {
 				return sum, fmt.Errorf("proposal %q → %s: %w", dp.Title, to, err)
 			}
 		}

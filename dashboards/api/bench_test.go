@@ -122,14 +122,14 @@ func BenchmarkVotes(b *testing.B) {
 func BenchmarkVotesPostgres(b *testing.B) {
 	const unreachable = 1 << 30
 	b.Run("limit=off", func(b *testing.B) {
-		benchVotes(b, newEnv(b, sqltest.Postgres(b), nil, api.Config{VoteLimit: -1}))
+		benchVotes(b, newEnv(b, sqltest.Postgres(b), nil, api.Config{VoteLimit: -1, ContributionLimit: -1}))
 	})
 	b.Run("limit=memory", func(b *testing.B) {
-		benchVotes(b, newEnv(b, sqltest.Postgres(b), nil, api.Config{VoteLimit: unreachable}))
+		benchVotes(b, newEnv(b, sqltest.Postgres(b), nil, api.Config{VoteLimit: unreachable, ContributionLimit: -1}))
 	})
 	b.Run("limit=sql", func(b *testing.B) {
 		pg := sqltest.Postgres(b)
-		benchVotes(b, newEnv(b, pg, nil, api.Config{VoteLimit: unreachable}, withLimiter(pg.Store.RateLimiter())))
+		benchVotes(b, newEnv(b, pg, nil, api.Config{VoteLimit: unreachable, ContributionLimit: -1}, withLimiter(pg.Store.RateLimiter())))
 	})
 }
 

@@ -96,7 +96,7 @@ func (s *Server) setMissionStatus(c *fiber.Ctx) error {
 		return err
 	}
 	u := caller(c).user
-	if u.Role == civic.RoleAgent && u.ID != m.AgentID {
+	if !civic.CanOperate(u, m) {
 		return civic.Errorf(civic.EFORBIDDEN, "only the mission's agent, a risk manager or an administrator may change it")
 	}
 	if err := civic.CheckMissionTransition(m.Status, r.Status); err != nil {

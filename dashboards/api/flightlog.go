@@ -50,7 +50,7 @@ func (s *Server) flightLog(c *fiber.Ctx) error {
 		return err
 	}
 	u := caller(c).user
-	if u.Role == civic.RoleAgent && u.ID != m.AgentID {
+	if !civic.CanOperate(u, m) {
 		return civic.Errorf(civic.EFORBIDDEN, "only the mission's agent, a risk manager or an administrator may upload its flight log")
 	}
 	if m.Status != civic.MissionActive && m.Status != civic.MissionCompleted {

@@ -335,7 +335,7 @@ func (s *Server) view(c *fiber.Ctx, cp *civic.Campaign) (campaignView, error) {
 	if err != nil {
 		return campaignView{}, err
 	}
-	return campaignView{Campaign: *cp, CommittedEUR: committed, RemainingEUR: cp.BudgetEUR - committed}, nil
+	return campaignView{Campaign: *cp, CommittedEUR: committed, RemainingEUR: cp.Remaining(committed)}, nil
 }
 
 func (s *Server) campaigns(c *fiber.Ctx) error {
@@ -367,7 +367,7 @@ func (s *Server) campaign(c *fiber.Ctx) error {
 }
 
 func (s *Server) shortlist(c *fiber.Ctx) error {
-	ids, err := s.store.Shortlist(ctx(c), c.Params("id"), caller(c).user)
+	ids, err := s.store.Shortlist(ctx(c), c.Params("id"), caller(c).user, s.now())
 	if err != nil {
 		return err
 	}

@@ -15,10 +15,9 @@ import (
 // lists, open data and counts show only these.
 var publicStatuses = civic.PublicStatuses()
 
-func isAdmin(c *fiber.Ctx) bool {
-	p := caller(c)
-	return p != nil && p.user.Role == civic.RoleAdmin
-}
+// isAdmin reports whether the caller moderates (civic.Moderator: the
+// administrators), and so sees what moderation hides.
+func isAdmin(c *fiber.Ctx) bool { return civic.Moderator(viewer(c)) }
 
 func (s *Server) ideas(c *fiber.Ctx) error {
 	f := civic.ProposalFilter{CampaignID: c.Query("campaign"), ThemeID: c.Query("theme"), Statuses: publicStatuses}
@@ -81,16 +80,12 @@ func (s *Server) submitProposal(c *fiber.Ctx, r proposalReq) (*civic.Proposal, e
 		if err != nil {
 			return nil, err
 		}
-		if !cp.Open(s.now()) {
-			return nil, civic.Errorf(civic.ECONFLICT, "campaign %s is not open for submissions (%s to %s)",
-				cp.ID, cp.Starts.Format(time.DateOnly), cp.Ends.Format(time.DateOnly))
-		}
-		if cp.Kind == civic.CampaignProjects && caller(c).user.Role != civic.RoleAdmin {
-			return nil, civic.Errorf(civic.EFORBIDDEN, "campaign %s is a call for organisations' projects: an administrator enters them", cp.ID)
+		if err := cp.CheckSubmission(caller(c).user.Role, s.now()); err != nil {
+			return nil, err
 		}
 	}
 	p := &civic.Proposal{CampaignID: r.CampaignID, ThemeID: r.ThemeID, Title: r.Title, Body: r.Body, Location: r.Location,
-		EstimatedCostEUR: r.EstimatedCostEUR, AuthorID: caller(c).user.ID}
+		EstimatedCostEUR: r.EstimatedCostEUR, AuthorID: caller(c).user.ID, Created: s.now()}
 	if err := s.store.CreateProposal(ctx(c), p); err != nil {
 		return nil, err
 	}
@@ -159,7 +154,7 @@ func (s *Server) changeStatus(c *fiber.Ctx, proposalID string, r statusReq) (*ci
 		if r.Reason != "" {
 			return nil, civic.FieldError("reason", "a moderation refusal takes reason_code and an optional note")
 		}
-		return s.store.RefuseProposal(ctx(c), proposalID, caller(c).user, civic.Moderation{Reason: r.ReasonCode, Note: r.Note})
+		return s.store.RefuseProposal(ctx(c), proposalID, caller(c).user, civic.Moderation{Reason: r.ReasonCode, Note: r.Note}, s.now())
 	}
 	if r.ReasonCode != "" {
 		return nil, civic.FieldError("reason_code", "only for a moderation refusal (status refused)")
@@ -167,7 +162,7 @@ func (s *Server) changeStatus(c *fiber.Ctx, proposalID string, r statusReq) (*ci
 	if r.Note != "" {
 		return nil, civic.FieldError("note", "only for a moderation refusal (status refused)")
 	}
-	p, err := s.store.SetStatus(ctx(c), proposalID, r.Status, caller(c).user, r.Reason)
+	p, err := s.store.SetStatus(ctx(c), proposalID, r.Status, caller(c).user, r.Reason, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -275,7 +270,7 @@ func (s *Server) addComment(c *fiber.Ctx) error {
 // moderators; ENOTFOUND for whoever may not see it. The JSON route and the
 // comment form share it.
 func (s *Server) postComment(c *fiber.Ctx, proposalID, body string) (*civic.Comment, error) {
-	cm := &civic.Comment{ProposalID: proposalID, AuthorID: caller(c).user.ID, Body: body}
+	cm := &civic.Comment{ProposalID: proposalID, AuthorID: caller(c).user.ID, Body: body, Created: s.now()}
 	if err := s.store.AddComment(ctx(c), cm); err != nil {
 		return nil, s.hideUnseen(c, proposalID, err)
 	}
@@ -344,7 +339,8 @@ func (s *Server) review(c *fiber.Ctx) error {
 // putReview stores the caller's review (a new one replaces theirs); the
 // JSON route and the review form share it.
 func (s *Server) putReview(c *fiber.Ctx, proposalID string, r reviewReq) (*civic.Review, error) {
-	rv := &civic.Review{ProposalID: proposalID, ExpertID: caller(c).user.ID, Impact: r.Impact, Feasibility: r.Feasibility, Cost: r.Cost, Comment: r.Comment}
+	rv := &civic.Review{ProposalID: proposalID, ExpertID: caller(c).user.ID, Impact: r.Impact, Feasibility: r.Feasibility, Cost: r.Cost, Comment: r.Comment,
+		Created: s.now()}
 	if err := s.store.PutReview(ctx(c), rv); err != nil {
 		return nil, s.hideUnseen(c, proposalID, err)
 	}

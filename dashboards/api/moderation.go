@@ -20,15 +20,18 @@ var moderationReasonFR = map[civic.ModerationReason]string{
 	civic.ReasonDuplicate: "doublon", civic.ReasonOther: "autre motif",
 }
 
-// canSee reports whether the caller may see p: everyone a public proposal;
-// its author and the administrators one that is not.
-func canSee(c *fiber.Ctx, p *civic.Proposal) bool {
-	if p.Status.Public() {
-		return true
+// viewer is the signed-in caller's account, nil for an anonymous visitor:
+// whom civic's visibility rules ask about.
+func viewer(c *fiber.Ctx) *civic.User {
+	if p := caller(c); p != nil {
+		return p.user
 	}
-	pr := caller(c)
-	return pr != nil && (pr.user.Role == civic.RoleAdmin || (p.AuthorID != "" && pr.user.ID == p.AuthorID))
+	return nil
 }
+
+// canSee reports whether the caller may see p (civic.CanSee): everyone a
+// public proposal; its author and the moderators one that is not.
+func canSee(c *fiber.Ctx, p *civic.Proposal) bool { return civic.CanSee(viewer(c), p) }
 
 // proposalFor loads proposal id if the caller may see it; one they may not
 // is ENOTFOUND with the store's words for an unknown id.
@@ -107,17 +110,14 @@ func (s *Server) hideProposalIDs(c *fiber.Ctx, m *civic.Mission, seen proposalCa
 	return nil
 }
 
-// seenComments keeps the comments the caller may read: approved ones, the
-// caller's own whatever their state (a hidden one with its moderation), and
-// for administrators all of them.
+// seenComments keeps the comments the caller may read (civic.CanSeeComment):
+// approved ones, the caller's own whatever their state (a hidden one with
+// its moderation), and for the moderators all of them.
 func seenComments(c *fiber.Ctx, cs []*civic.Comment) []*civic.Comment {
-	pr := caller(c)
-	if pr != nil && pr.user.Role == civic.RoleAdmin {
-		return cs
-	}
+	u := viewer(c)
 	out := make([]*civic.Comment, 0, len(cs))
 	for _, cm := range cs {
-		if cm.Status == civic.CommentApproved || (pr != nil && cm.AuthorID != "" && cm.AuthorID == pr.user.ID) {
+		if civic.CanSeeComment(u, cm) {
 			out = append(out, cm)
 		}
 	}

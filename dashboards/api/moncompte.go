@@ -54,7 +54,7 @@ func (s *Server) myActivity(c *fiber.Ctx) error {
 // path (DELETE /api/v1/me and the page /compte/suppression) and expires the
 // session cookie.
 func (s *Server) eraseAccount(c *fiber.Ctx) error {
-	if err := s.store.DeleteUser(ctx(c), caller(c).user.ID); err != nil {
+	if err := s.store.DeleteUser(ctx(c), caller(c).user.ID, s.now()); err != nil {
 		return err
 	}
 	s.clearCookie(c, SessionCookie)

@@ -283,7 +283,7 @@ func (s *Server) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	if err != nil {
 		return err
 	}
-	votingOpen := p.Status == civic.StatusPublished || p.Status == civic.StatusShortlisted
+	votingOpen := p.Status.VotingOpen()
 	here := "/idees/" + url.PathEscape(p.ID)
 	commentsPage, _ := strconv.Atoi(c.Query("commentaires")) // anything else: the first page
 	page := map[string]any{"Title": p.Title, "P": p, "Series": stats, "Charts": charts, "Missions": missions,

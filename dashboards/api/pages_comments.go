@@ -48,11 +48,8 @@ func (s *Server) commentForm() *pageForm {
 // comment just sent does not seem lost, or hidden by it, with the reason.
 // Nobody else's pending or hidden comments are shown.
 func (s *Server) commentViews(c *fiber.Ctx, proposalID string) ([]commentView, error) {
-	me := ""
-	if p := caller(c); p != nil {
-		me = p.user.ID
-	}
-	cs, err := s.store.Comments(ctx(c), proposalID, me != "")
+	me := viewer(c)
+	cs, err := s.store.Comments(ctx(c), proposalID, me != nil)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +57,7 @@ func (s *Server) commentViews(c *fiber.Ctx, proposalID string) ([]commentView, e
 	out := make([]commentView, 0, len(cs))
 	for _, cm := range cs {
 		pending, hidden := cm.Status == civic.CommentPending, cm.Status == civic.CommentHidden
-		if cm.Status != civic.CommentApproved && !((pending || hidden) && cm.AuthorID == me) {
+		if !civic.CommentListed(me, cm) {
 			continue
 		}
 		name, ok := names[cm.AuthorID]

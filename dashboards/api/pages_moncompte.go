@@ -219,8 +219,8 @@ func (s *Server) renderDeletion(c *fiber.Ctx, status int, ferr *formError) error
 	return s.render(c, "compte_suppression.html", data)
 }
 
-// erasureCounts are the numbers of the deletion page, split as the store's
-// erasure (DeleteUser) treats them.
+// erasureCounts are the numbers of the deletion page, split by civic's
+// erasure rules as the store's erasure (DeleteUser) applies them.
 type erasureCounts struct {
 	PublicProposals, HiddenProposals int // public ones stay without author; submitted and refused ones are deleted
 	OpenSupports, ClosedSupports     int // withdrawn while voting is open; counted anonymously once it has closed
@@ -230,21 +230,21 @@ type erasureCounts struct {
 func erasureOf(a *civic.Activity) erasureCounts {
 	var n erasureCounts
 	for _, p := range a.Proposals {
-		if p.Status.Public() {
+		if p.Status.KeptByErasure() {
 			n.PublicProposals++
 		} else {
 			n.HiddenProposals++
 		}
 	}
 	for _, sp := range a.Supports {
-		if sp.VotingOpen {
+		if sp.VotingOpen { // civic.ErasureKeepsSupport is its negation
 			n.OpenSupports++
 		} else {
 			n.ClosedSupports++
 		}
 	}
 	for _, c := range a.Comments {
-		if c.Status == civic.CommentApproved {
+		if c.Status.KeptByErasure() {
 			n.PublicComments++
 		} else {
 			n.HiddenComments++

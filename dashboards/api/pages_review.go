@@ -22,12 +22,10 @@ import (
 const reviewDeskPath = "/expertise"
 
 // awaitingReview are the statuses the desk lists: the proposals experts
-// may score (PutReview accepts these two only).
-var awaitingReview = []civic.Status{civic.StatusShortlisted, civic.StatusUnderReview}
+// may score (civic.Status.Reviewable, what PutReview accepts).
+var awaitingReview = civic.ReviewableStatuses()
 
-func reviewable(st civic.Status) bool {
-	return st == civic.StatusShortlisted || st == civic.StatusUnderReview
-}
+func reviewable(st civic.Status) bool { return st.Reviewable() }
 
 func reviewPath(id string) string { return reviewDeskPath + "/" + url.PathEscape(id) }
 

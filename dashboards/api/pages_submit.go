@@ -70,7 +70,7 @@ func (s *Server) openCampaigns(c *fiber.Ctx) ([]*civic.Campaign, error) {
 	var open []*civic.Campaign
 	now := s.now()
 	for _, cp := range all {
-		if cp.Kind == civic.CampaignIdeas && cp.Open(now) {
+		if cp.CheckSubmission(civic.RoleCitizen, now) == nil { // a call for citizen ideas, running
 			open = append(open, cp)
 		}
 	}

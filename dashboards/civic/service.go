@@ -61,7 +61,9 @@ type UserService interface {
 	CreateUser(ctx context.Context, u *User) error
 	UserByEmail(ctx context.Context, email string) (*User, error)
 	SetUserRole(ctx context.Context, actor, userID string, role Role) error
-	DeleteUser(ctx context.Context, userID string) error
+	// DeleteUser erases an account; now decides which of its supports stay
+	// as anonymous counts (ErasureKeepsSupport).
+	DeleteUser(ctx context.Context, userID string, now time.Time) error
 	ExportUser(ctx context.Context, userID string) (*Export, error)
 	CreateSession(ctx context.Context, s *Session) error
 	SessionUser(ctx context.Context, tokenHash string, now time.Time) (*Session, *User, error)
@@ -79,14 +81,18 @@ type ProposalService interface {
 	Proposal(ctx context.Context, id string) (*Proposal, error)
 	Proposals(ctx context.Context, f ProposalFilter) ([]*Proposal, error)
 	History(ctx context.Context, proposalID string) ([]*StatusChange, error)
-	// SetStatus applies one workflow step for actor; a selection that would
-	// exceed the campaign budget fails with EOVERBUDGET and Extra["over_by_eur"].
-	SetStatus(ctx context.Context, proposalID string, to Status, actor *User, reason string) (*Proposal, error)
+	// SetStatus applies one workflow step for actor at now (CheckReason,
+	// CheckTransition, Proposal.Apply); a selection that would exceed the
+	// campaign budget fails with EOVERBUDGET and Extra["over_by_eur"]
+	// (CheckSelection).
+	SetStatus(ctx context.Context, proposalID string, to Status, actor *User, reason string, now time.Time) (*Proposal, error)
 	// RefuseProposal is the moderation step to StatusRefused (SetStatus
 	// refuses it): the transition is checked as any other and m is stored
 	// with the proposal, its history and the audit log.
-	RefuseProposal(ctx context.Context, proposalID string, actor *User, m Moderation) (*Proposal, error)
-	Shortlist(ctx context.Context, campaignID string, actor *User) ([]string, error)
+	RefuseProposal(ctx context.Context, proposalID string, actor *User, m Moderation, now time.Time) (*Proposal, error)
+	// Shortlist applies the campaign's rule (civic.Shortlist) at now and
+	// returns the ids it shortlisted.
+	Shortlist(ctx context.Context, campaignID string, actor *User, now time.Time) ([]string, error)
 }
 
 // VoteService records supports. One per user per proposal, enforced by the store.

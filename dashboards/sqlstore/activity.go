@@ -42,15 +42,11 @@ func (s *Store) Activity(ctx context.Context, userID string, now time.Time) (*ci
 		return nil, fmt.Errorf("activity reasons: %w", err)
 	}
 	for _, p := range ps {
-		reason := reasons[p.ID]
-		if p.Status == civic.StatusRejected && p.RejectionReason != "" {
-			reason = p.RejectionReason
-		}
-		a.Proposals = append(a.Proposals, &civic.ActivityProposal{Proposal: *p, StatusReason: reason})
+		a.Proposals = append(a.Proposals, &civic.ActivityProposal{Proposal: *p, StatusReason: civic.StatusReason(p, reasons[p.ID])})
 	}
 
 	rows, err = s.query(ctx, s.db, `SELECT p.id, p.title, p.status, c.starts, c.ends, v.created,
-		(SELECT COUNT(*) FROM votes v2 WHERE v2.proposal_id = p.id)
+		(SELECT COUNT(*) FROM votes v2 WHERE v2.proposal_id = p.id) + p.erased_votes
 		FROM votes v JOIN proposals p ON p.id = v.proposal_id JOIN campaigns c ON c.id = p.campaign_id
 		WHERE v.user_id = ? ORDER BY v.created DESC, p.id LIMIT ?`, userID, civic.ActivityLimit)
 	if err != nil {
@@ -65,7 +61,7 @@ func (s *Store) Activity(ctx context.Context, userID string, now time.Time) (*ci
 			return nil, fmt.Errorf("scan support: %w", err)
 		}
 		sp.Status, sp.Supported = civic.Status(status), fromMS(created)
-		sp.VotingOpen = sp.Status.VotingOpen() && ms(now) >= starts && ms(now) < ends
+		sp.VotingOpen = civic.VotingOpenAt(sp.Status, &civic.Campaign{Starts: fromMS(starts), Ends: fromMS(ends)}, now)
 		a.Supports = append(a.Supports, &sp)
 	}
 	rows.Close()

@@ -51,7 +51,7 @@ func TestErasurePolicy(t *testing.T) {
 				}
 			}
 			f.move(t, mine.ID, f.admin, civic.StatusPublished)
-			if _, err := s.RefuseProposal(ctx, refused.ID, f.admin, civic.Moderation{Reason: civic.ReasonOffTopic}); err != nil {
+			if _, err := s.RefuseProposal(ctx, refused.ID, f.admin, civic.Moderation{Reason: civic.ReasonOffTopic}, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			approved := &civic.Comment{ProposalID: open.ID, AuthorID: u.ID, Body: "Publié"}
@@ -65,13 +65,13 @@ func TestErasurePolicy(t *testing.T) {
 				t.Fatal(err)
 			}
 
-			if err := s.DeleteUser(ctx, u.ID); err != nil {
+			if err := s.DeleteUser(ctx, u.ID, time.Now()); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.DeleteUser(ctx, f.expert.ID); err != nil {
+			if err := s.DeleteUser(ctx, f.expert.ID, time.Now()); err != nil {
 				t.Fatal(err)
 			}
-			if err := s.DeleteUser(ctx, u.ID); code(err) != civic.ENOTFOUND {
+			if err := s.DeleteUser(ctx, u.ID, time.Now()); code(err) != civic.ENOTFOUND {
 				t.Fatalf("second erasure: %v", err)
 			}
 
@@ -154,7 +154,7 @@ func TestLastAdmin(t *testing.T) {
 			f := newFixture(t, s, 0)
 			for _, err := range []error{
 				s.SetUserRole(ctx, f.admin.ID, f.admin.ID, civic.RoleCitizen),
-				s.DeleteUser(ctx, f.admin.ID),
+				s.DeleteUser(ctx, f.admin.ID, time.Now()),
 			} {
 				var ce *civic.Error
 				if !errors.As(err, &ce) || ce.Code != civic.ECONFLICT || ce.Extra["rule"] != "last_admin" ||
@@ -192,7 +192,7 @@ func TestLastAdmin(t *testing.T) {
 						if round%2 == 0 { // demotions, then erasures
 							errs[i] = stores[i].SetUserRole(ctx, ids[i], ids[i], civic.RoleCitizen)
 						} else {
-							errs[i] = stores[i].DeleteUser(ctx, ids[i])
+							errs[i] = stores[i].DeleteUser(ctx, ids[i], time.Now())
 						}
 					}()
 				}

@@ -171,7 +171,8 @@ func scanMission(r interface{ Scan(...any) error }) (*civic.Mission, error) {
 }
 
 // CreateMission stores a planned mission and its linked proposals. The drone
-// must be a registered drone of the mission's site and the agent an agent.
+// must be a registered drone of the mission's site and the agent an agent
+// (civic.Mission.CheckCrew decides on them as stored).
 func (s *Store) CreateMission(ctx context.Context, m *civic.Mission) error {
 	if err := m.Validate(); err != nil {
 		return err
@@ -184,25 +185,25 @@ func (s *Store) CreateMission(ctx context.Context, m *civic.Mission) error {
 		m.ProposalIDs = []string{}
 	}
 	return s.tx(ctx, func(tx *sql.Tx) error {
+		// The crew as stored (nil: unknown), for civic's rule (Mission.CheckCrew).
+		var drone *civic.Device
 		var kind, site string
-		if err := s.row(ctx, tx, `SELECT kind, site_id FROM devices WHERE id = ?`, m.DroneID).Scan(&kind, &site); err != nil {
-			if err == sql.ErrNoRows {
-				return civic.FieldError("drone_id", "unknown device")
-			}
+		switch err := s.row(ctx, tx, `SELECT kind, site_id FROM devices WHERE id = ?`, m.DroneID).Scan(&kind, &site); {
+		case err == nil:
+			drone = &civic.Device{ID: m.DroneID, Kind: civic.DeviceKind(kind), SiteID: site}
+		case err != sql.ErrNoRows:
 			return fmt.Errorf("check drone: %w", err)
 		}
-		if civic.DeviceKind(kind) != civic.DeviceDrone || site != m.SiteID {
-			return civic.FieldError("drone_id", "must be a drone registered at site %s", m.SiteID)
-		}
+		var agent *civic.User
 		var role string
-		if err := s.row(ctx, tx, `SELECT role FROM users WHERE id = ?`, m.AgentID).Scan(&role); err != nil {
-			if err == sql.ErrNoRows {
-				return civic.FieldError("agent_id", "unknown user")
-			}
+		switch err := s.row(ctx, tx, `SELECT role FROM users WHERE id = ?`, m.AgentID).Scan(&role); {
+		case err == nil:
+			agent = &civic.User{ID: m.AgentID, Role: civic.Role(role)}
+		case err != sql.ErrNoRows:
 			return fmt.Errorf("check agent: %w", err)
 		}
-		if civic.Role(role) != civic.RoleAgent {
-			return civic.FieldError("agent_id", "must be a field agent")
+		if err := m.CheckCrew(drone, agent); err != nil {
+			return err
 		}
 		_, err := s.exec(ctx, tx, `INSERT INTO missions (`+missionCols+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL, ?)`,
 			m.ID, m.Title, m.Kind, string(m.Area), ms(m.PlannedFrom), ms(m.PlannedTo), m.AgentID, m.SiteID, m.DroneID,
@@ -316,13 +317,13 @@ func (s *Store) SetMissionStatus(ctx context.Context, id string, to civic.Missio
 		if err := civic.CheckMissionTransition(m.Status, to); err != nil {
 			return err
 		}
-		if to == civic.MissionActive {
+		if to == civic.MissionActive { // the count civic.CheckMissionStart needs
 			var n int
 			if err := s.row(ctx, tx, `SELECT COUNT(*) FROM missions WHERE drone_id = ? AND status = ?`, m.DroneID, string(civic.MissionActive)).Scan(&n); err != nil {
 				return fmt.Errorf("active missions: %w", err)
 			}
-			if n > 0 {
-				return civic.Errorf(civic.ECONFLICT, "drone %s is already flying an active mission", m.DroneID)
+			if err := civic.CheckMissionStart(m, to, n); err != nil {
+				return err
 			}
 		}
 		col := "ended"

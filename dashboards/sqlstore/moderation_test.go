@@ -47,27 +47,27 @@ func testRefuse(t *testing.T, s *sqlstore.Store) {
 		{"note too long", civic.Moderation{Reason: civic.ReasonOther, Note: strings.Repeat("é", civic.MaxModerationNote+1)}, "note"},
 		{"control character", civic.Moderation{Reason: civic.ReasonOther, Note: "a\x00b"}, "note"},
 	} {
-		_, err := s.RefuseProposal(ctx, p.ID, f.admin, tc.m)
+		_, err := s.RefuseProposal(ctx, p.ID, f.admin, tc.m, time.Now())
 		var ce *civic.Error
 		if !errors.As(err, &ce) || ce.Code != civic.EINVALID || ce.Extra["field"] != tc.field {
 			t.Errorf("%s: %v, want invalid %s", tc.name, err, tc.field)
 		}
 	}
-	if _, err := s.SetStatus(ctx, p.ID, civic.StatusRefused, f.admin, note); code(err) != civic.EINVALID {
+	if _, err := s.SetStatus(ctx, p.ID, civic.StatusRefused, f.admin, note, time.Now()); code(err) != civic.EINVALID {
 		t.Fatalf("refusal without a reason code through SetStatus: %v", err)
 	}
 	// The step that used to publish a moderated proposal is gone.
-	if _, err := s.SetStatus(ctx, p.ID, civic.StatusRejected, f.admin, "hors sujet"); code(err) != civic.ECONFLICT {
+	if _, err := s.SetStatus(ctx, p.ID, civic.StatusRejected, f.admin, "hors sujet", time.Now()); code(err) != civic.ECONFLICT {
 		t.Fatalf("submitted -> rejected: %v, want conflict", err)
 	}
-	if _, err := s.RefuseProposal(ctx, p.ID, f.expert, civic.Moderation{Reason: civic.ReasonOffTopic}); code(err) != civic.EFORBIDDEN {
+	if _, err := s.RefuseProposal(ctx, p.ID, f.expert, civic.Moderation{Reason: civic.ReasonOffTopic}, time.Now()); code(err) != civic.EFORBIDDEN {
 		t.Fatalf("expert refusing: %v", err)
 	}
 	if got, _ := s.Proposal(ctx, p.ID); got.Status != civic.StatusSubmitted || got.Moderation != nil {
 		t.Fatalf("refused attempts changed the proposal: %+v", got)
 	}
 
-	got, err := s.RefuseProposal(ctx, p.ID, f.admin, civic.Moderation{Reason: civic.ReasonOffTopic, Note: "  " + note + " "})
+	got, err := s.RefuseProposal(ctx, p.ID, f.admin, civic.Moderation{Reason: civic.ReasonOffTopic, Note: "  " + note + " "}, time.Now())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,7 +75,7 @@ func testRefuse(t *testing.T, s *sqlstore.Store) {
 		*got.Moderation != (civic.Moderation{Reason: civic.ReasonOffTopic, Note: note}) || got.RejectionReason != "" {
 		t.Fatalf("refused proposal %+v (moderation %+v)", got, got.Moderation)
 	}
-	if _, err := s.RefuseProposal(ctx, p.ID, f.admin, civic.Moderation{Reason: civic.ReasonAbusive}); code(err) != civic.ECONFLICT {
+	if _, err := s.RefuseProposal(ctx, p.ID, f.admin, civic.Moderation{Reason: civic.ReasonAbusive}, time.Now()); code(err) != civic.ECONFLICT {
 		t.Fatalf("refusing twice: %v", err)
 	}
 	h, err := s.History(ctx, p.ID)
@@ -100,7 +100,7 @@ func testRefuse(t *testing.T, s *sqlstore.Store) {
 	if _, _, err := s.Vote(ctx, q.ID, f.citizens[1].ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
-	if got, err := s.RefuseProposal(ctx, q.ID, f.admin, civic.Moderation{Reason: civic.ReasonAbusive}); err != nil ||
+	if got, err := s.RefuseProposal(ctx, q.ID, f.admin, civic.Moderation{Reason: civic.ReasonAbusive}, time.Now()); err != nil ||
 		got.Status != civic.StatusRefused || got.Moderation.Reason != civic.ReasonAbusive || got.Moderation.Note != "" {
 		t.Fatalf("refusing a published proposal: %+v %v", got, err)
 	}
@@ -190,7 +190,7 @@ func testModerationMigration(t *testing.T, b sqltest.Backend) {
 	s := b.Store
 	f := newFixture(t, s, 1)
 	refused := f.proposal(t, 10, "securite")
-	if _, err := s.RefuseProposal(ctx, refused.ID, f.admin, civic.Moderation{Reason: civic.ReasonDuplicate}); err != nil {
+	if _, err := s.RefuseProposal(ctx, refused.ID, f.admin, civic.Moderation{Reason: civic.ReasonDuplicate}, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	legacy := f.proposal(t, 10, "securite")

@@ -114,7 +114,7 @@ func TestNotifications(t *testing.T) {
 			if n := rows(`SELECT COUNT(*) FROM mail_outbox WHERE user_id = ?`, gone.ID); n != 2 {
 				t.Fatalf("%d mails queued for the account about to be erased, want 2", n)
 			}
-			if err := s.DeleteUser(ctx, gone.ID); err != nil {
+			if err := s.DeleteUser(ctx, gone.ID, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			if n := pending(t, s); n != 3 { // shortlisted: author, fan; under review: fan
@@ -213,7 +213,7 @@ func TestNotifications(t *testing.T) {
 				t.Fatal(err)
 			}
 			set(author, true, false, time.Now())
-			if _, err := s.RefuseProposal(ctx, hidden.ID, f.admin, civic.Moderation{Reason: civic.ReasonOffTopic}); err != nil {
+			if _, err := s.RefuseProposal(ctx, hidden.ID, f.admin, civic.Moderation{Reason: civic.ReasonOffTopic}, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			if _, err := s.StatusMailFor(ctx, fan.ID, hidden.ID); code(err) != civic.ENOTFOUND {
@@ -280,10 +280,10 @@ func TestActivity(t *testing.T) {
 			f.move(t, published.ID, f.admin, civic.StatusPublished)
 			f.move(t, theirs.ID, f.admin, civic.StatusPublished)
 			f.move(t, refused.ID, f.admin, civic.StatusPublished)
-			if _, err := s.SetStatus(ctx, refused.ID, civic.StatusRejected, f.admin, "Hors du champ de l'appel."); err != nil {
+			if _, err := s.SetStatus(ctx, refused.ID, civic.StatusRejected, f.admin, "Hors du champ de l'appel.", time.Now()); err != nil {
 				t.Fatal(err)
 			}
-			if _, err := s.RefuseProposal(ctx, moderated.ID, f.admin, civic.Moderation{Reason: civic.ReasonDuplicate, Note: "Déjà proposée."}); err != nil {
+			if _, err := s.RefuseProposal(ctx, moderated.ID, f.admin, civic.Moderation{Reason: civic.ReasonDuplicate, Note: "Déjà proposée."}, time.Now()); err != nil {
 				t.Fatal(err)
 			}
 			for _, v := range []struct {

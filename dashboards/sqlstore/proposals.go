@@ -147,14 +147,18 @@ func scanProposal(r interface{ Scan(...any) error }) (*civic.Proposal, error) {
 	return &p, nil
 }
 
-// CreateProposal stores a new proposal in status submitted.
+// CreateProposal stores a new proposal in status submitted, created at
+// p.Created (now when zero).
 func (s *Store) CreateProposal(ctx context.Context, p *civic.Proposal) error {
 	if err := p.Validate(); err != nil {
 		return err
 	}
 	p.ID = civic.NewID()
 	p.Status = civic.StatusSubmitted
-	p.Created = time.Now().UTC()
+	if p.Created.IsZero() { // the caller's clock, if it gave one
+		p.Created = time.Now()
+	}
+	p.Created = p.Created.UTC()
 	p.Updated = p.Created
 	var lat, lon sql.NullFloat64
 	if p.Location != nil {
@@ -274,24 +278,21 @@ func (s *Store) History(ctx context.Context, proposalID string) ([]*civic.Status
 	return out, rows.Err()
 }
 
-// SetStatus moves a proposal one step in the workflow. The change is
-// conditional on the status read (optimistic check), so concurrent changes
-// cannot both apply. A selection checks the campaign budget in the same
-// transaction; on PostgreSQL the campaign row is locked so that two concurrent
-// selections cannot together exceed it (SQLite transactions are already
-// exclusive writers).
-func (s *Store) SetStatus(ctx context.Context, proposalID string, to civic.Status, actor *civic.User, reason string) (*civic.Proposal, error) {
-	if to == civic.StatusRefused {
-		return nil, civic.FieldError("reason_code", "required for a moderation refusal")
+// SetStatus moves a proposal one step in the workflow for actor at now. The
+// rules are civic's (CheckReason, CheckTransition, and CheckSelection when
+// the step EntersBudget); the store loads what they need and stores what
+// Proposal.Apply decided. The change is conditional on the status read
+// (optimistic check), so concurrent changes cannot both apply. A selection
+// sums the campaign's committed costs in the same transaction; on
+// PostgreSQL the campaign row is locked first (FOR UPDATE) so that two
+// concurrent selections cannot together exceed the budget (SQLite
+// transactions are already exclusive writers).
+func (s *Store) SetStatus(ctx context.Context, proposalID string, to civic.Status, actor *civic.User, reason string, now time.Time) (*civic.Proposal, error) {
+	reason, err := civic.CheckReason(to, reason)
+	if err != nil {
+		return nil, err
 	}
-	reason = strings.TrimSpace(reason)
-	if to == civic.StatusRejected && (reason == "" || len(reason) > 2000) {
-		return nil, civic.FieldError("reason", "a rejection needs a public reason (at most 2000 characters)")
-	}
-	if to != civic.StatusRejected && len(reason) > 2000 {
-		return nil, civic.FieldError("reason", "at most 2000 characters")
-	}
-	err := s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.tx(ctx, func(tx *sql.Tx) error {
 		p, err := scanProposal(s.row(ctx, tx, `SELECT `+proposalCols+` FROM proposals p WHERE p.id = ?`, proposalID))
 		if err != nil {
 			return notFound(err, "proposal")
@@ -299,12 +300,12 @@ func (s *Store) SetStatus(ctx context.Context, proposalID string, to civic.Statu
 		if err := civic.CheckTransition(p.Status, to, actor.Role); err != nil {
 			return err
 		}
-		if to == civic.StatusSelected {
+		if civic.EntersBudget(p.Status, to) {
 			if err := s.checkBudget(ctx, tx, p); err != nil {
 				return err
 			}
 		}
-		return s.applyStatus(ctx, tx, p, to, actor.ID, reason)
+		return s.applyChange(ctx, tx, p, p.Apply(to, actor.ID, reason, nil, now.UTC()))
 	})
 	if err != nil {
 		return nil, err
@@ -312,11 +313,12 @@ func (s *Store) SetStatus(ctx context.Context, proposalID string, to civic.Statu
 	return s.Proposal(ctx, proposalID)
 }
 
-// RefuseProposal is the moderation refusal: the proposal goes to refused
-// (from the statuses civic.Transitions allows, for the roles it names),
-// hidden from everyone but its author and the moderators, with m stored on
-// the proposal and in its history, and the audit entry naming the reason.
-func (s *Store) RefuseProposal(ctx context.Context, proposalID string, actor *civic.User, m civic.Moderation) (*civic.Proposal, error) {
+// RefuseProposal is the moderation refusal at now: the proposal goes to
+// refused (from the statuses civic.Transitions allows, for the roles it
+// names), hidden from everyone but its author and the moderators, with m
+// stored on the proposal and in its history, and the audit entry naming the
+// reason.
+func (s *Store) RefuseProposal(ctx context.Context, proposalID string, actor *civic.User, m civic.Moderation, now time.Time) (*civic.Proposal, error) {
 	if err := m.Validate(); err != nil {
 		return nil, err
 	}
@@ -328,7 +330,7 @@ func (s *Store) RefuseProposal(ctx context.Context, proposalID string, actor *ci
 		if err := civic.CheckTransition(p.Status, civic.StatusRefused, actor.Role); err != nil {
 			return err
 		}
-		return s.applyChange(ctx, tx, p, civic.StatusRefused, actor.ID, m.Note, &m)
+		return s.applyChange(ctx, tx, p, p.Apply(civic.StatusRefused, actor.ID, "", &m, now.UTC()))
 	})
 	if err != nil {
 		return nil, err
@@ -337,72 +339,85 @@ func (s *Store) RefuseProposal(ctx context.Context, proposalID string, actor *ci
 }
 
 // CommittedEUR is what a campaign has committed: the estimated costs of its
-// selected, in-progress and realized proposals (the sum the budget check uses).
+// proposals in civic.SpendingStatuses (the sum the budget check uses).
 func (s *Store) CommittedEUR(ctx context.Context, campaignID string) (int64, error) {
 	return s.committed(ctx, s.db, campaignID)
 }
 
+// committed sums in SQL (one aggregate, however many proposals) the costs of
+// a campaign's proposals whose status Spends; the statuses come from
+// civic.SpendingStatuses, the rule's one list.
 func (s *Store) committed(ctx context.Context, q querier, campaignID string) (int64, error) {
+	in, args := statusIn("status", civic.SpendingStatuses())
 	var spent int64
 	if err := s.row(ctx, q, `SELECT COALESCE(SUM(estimated_cost_eur), 0) FROM proposals
-		WHERE campaign_id = ? AND status IN (?, ?, ?)`, campaignID,
-		string(civic.StatusSelected), string(civic.StatusInProgress), string(civic.StatusRealized)).Scan(&spent); err != nil {
+		WHERE campaign_id = ? AND `+in, append([]any{campaignID}, args...)...).Scan(&spent); err != nil {
 		return 0, fmt.Errorf("campaign spending: %w", err)
 	}
 	return spent, nil
 }
 
+// statusIn is the SQL condition "col IN (…)" over statuses and its
+// arguments: the lists are civic's (SpendingStatuses, ErasedStatuses…),
+// never written out in SQL. An empty list matches nothing.
+func statusIn(col string, statuses []civic.Status) (string, []any) {
+	if len(statuses) == 0 {
+		return "1 = 0", nil
+	}
+	ph := make([]string, len(statuses))
+	args := make([]any, len(statuses))
+	for i, st := range statuses {
+		ph[i], args[i] = "?", string(st)
+	}
+	return col + " IN (" + strings.Join(ph, ", ") + ")", args
+}
+
+// commentStatusIn is statusIn for comment states.
+func commentStatusIn(col string, statuses []civic.CommentStatus) (string, []any) {
+	ss := make([]civic.Status, len(statuses))
+	for i, st := range statuses {
+		ss[i] = civic.Status(st)
+	}
+	return statusIn(col, ss)
+}
+
+// checkBudget loads, inside tx, what civic.CheckSelection needs: the
+// campaign (its row locked FOR UPDATE on PostgreSQL until tx ends, so a
+// concurrent selection waits and then sees this one's cost) and what it has
+// committed.
 func (s *Store) checkBudget(ctx context.Context, tx *sql.Tx, p *civic.Proposal) error {
 	lock := ""
 	if s.postgres {
 		lock = " FOR UPDATE"
 	}
-	var budget int64
-	if err := s.row(ctx, tx, `SELECT budget_eur FROM campaigns WHERE id = ?`+lock, p.CampaignID).Scan(&budget); err != nil {
+	c, err := scanCampaign(s.row(ctx, tx, `SELECT `+campaignCols+` FROM campaigns WHERE id = ?`+lock, p.CampaignID))
+	if err != nil {
 		return fmt.Errorf("campaign budget: %w", err)
 	}
 	spent, err := s.committed(ctx, tx, p.CampaignID)
 	if err != nil {
 		return err
 	}
-	if over := spent + p.EstimatedCostEUR - budget; over > 0 {
-		return &civic.Error{
-			Code: civic.EOVERBUDGET,
-			Message: fmt.Sprintf("selecting this proposal (%d €) would exceed the campaign budget of %d € by %d € (%d € already committed)",
-				p.EstimatedCostEUR, budget, over, spent),
-			Extra: map[string]any{"budget_eur": budget, "committed_eur": spent, "cost_eur": p.EstimatedCostEUR, "over_by_eur": over},
-		}
-	}
-	return nil
+	return civic.CheckSelection(c, spent, p.EstimatedCostEUR)
 }
 
-func (s *Store) applyStatus(ctx context.Context, tx *sql.Tx, p *civic.Proposal, to civic.Status, actor, reason string) error {
-	return s.applyChange(ctx, tx, p, to, actor, reason, nil)
-}
-
-// applyChange moves p to status to: the conditional update, the history
-// row and the audit entry; m is the moderation of a refusal (nil for any
-// other step, which keeps the proposal's).
-func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, p *civic.Proposal, to civic.Status, actor, reason string, m *civic.Moderation) error {
-	now := time.Now().UTC()
-	rejection := p.RejectionReason
-	if to == civic.StatusRejected {
-		rejection = reason
-	}
+// applyChange stores the step ch that Proposal.Apply made of p: the
+// conditional update (on the status ch left), the history row and the
+// audit entry.
+func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, p *civic.Proposal, ch civic.StatusChange) error {
 	var mod civic.Moderation
 	if p.Moderation != nil {
 		mod = *p.Moderation
 	}
-	detail, code := string(p.Status)+"->"+string(to), ""
-	if m != nil {
-		mod, code = *m, string(m.Reason)
-		detail += " reason_code=" + code
-		if m.Note != "" {
-			detail += " note=" + m.Note
+	detail := string(ch.From) + "->" + string(ch.To)
+	if ch.ReasonCode != "" {
+		detail += " reason_code=" + string(ch.ReasonCode)
+		if ch.Reason != "" {
+			detail += " note=" + ch.Reason
 		}
 	}
 	res, err := s.exec(ctx, tx, `UPDATE proposals SET status = ?, rejection_reason = ?, moderation_reason = ?, moderation_note = ?, updated = ?
-		WHERE id = ? AND status = ?`, string(to), rejection, string(mod.Reason), mod.Note, ms(now), p.ID, string(p.Status))
+		WHERE id = ? AND status = ?`, string(p.Status), p.RejectionReason, string(mod.Reason), mod.Note, ms(p.Updated), p.ID, string(ch.From))
 	if err != nil {
 		return fmt.Errorf("update status: %w", err)
 	}
@@ -411,28 +426,31 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, p *civic.Proposal, 
 	}
 	_, err = s.exec(ctx, tx, `INSERT INTO proposal_history (proposal_id, seq, from_status, to_status, by_user, reason, at, reason_code)
 		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM proposal_history WHERE proposal_id = ?), ?, ?, ?, ?, ?, ?)`,
-		p.ID, p.ID, string(p.Status), string(to), actor, reason, ms(now), code)
+		p.ID, p.ID, string(ch.From), string(ch.To), ch.By, ch.Reason, ms(ch.At), string(ch.ReasonCode))
 	if err != nil {
 		return fmt.Errorf("insert history: %w", err)
 	}
-	return s.audit(ctx, tx, actor, "proposal.status", p.ID, detail)
+	return s.audit(ctx, tx, ch.By, "proposal.status", p.ID, detail)
 }
 
-// Shortlist applies the campaign's rule (top N per theme and/or a vote
-// threshold) to its published proposals and returns the ids shortlisted.
-func (s *Store) Shortlist(ctx context.Context, campaignID string, actor *civic.User) ([]string, error) {
+// Shortlist applies the campaign's rule (civic.Shortlist: top N per theme
+// and/or a vote threshold) to its published proposals for actor at now,
+// and returns the ids shortlisted, in one transaction: each step is
+// conditional on the proposal being still published.
+func (s *Store) Shortlist(ctx context.Context, campaignID string, actor *civic.User, now time.Time) ([]string, error) {
 	c, err := s.Campaign(ctx, campaignID)
 	if err != nil {
 		return nil, err
 	}
-	if c.ShortlistTopN == 0 && c.ShortlistMinVotes == 0 {
-		return nil, civic.Errorf(civic.ECONFLICT, "campaign %s has no shortlist rule (shortlist_top_n or shortlist_min_votes)", c.ID)
+	if err := c.CheckShortlistRule(); err != nil {
+		return nil, err
 	}
 	if err := civic.CheckTransition(civic.StatusPublished, civic.StatusShortlisted, actor.Role); err != nil {
 		return nil, err
 	}
 	picked := []string{}
 	err = s.tx(ctx, func(tx *sql.Tx) error {
+		// Only the candidates are loaded (the rule ignores any other status).
 		rows, err := s.query(ctx, tx, `SELECT `+proposalCols+` FROM proposals p WHERE p.campaign_id = ? AND p.status = ?`,
 			c.ID, string(civic.StatusPublished))
 		if err != nil {
@@ -448,23 +466,11 @@ func (s *Store) Shortlist(ctx context.Context, campaignID string, actor *civic.U
 			ps = append(ps, p)
 		}
 		rows.Close()
-		sort.SliceStable(ps, func(i, j int) bool {
-			if ps[i].Votes != ps[j].Votes {
-				return ps[i].Votes > ps[j].Votes
-			}
-			return ps[i].Created.Before(ps[j].Created)
-		})
-		perTheme := map[string]int{}
-		for _, p := range ps {
-			take := c.ShortlistMinVotes > 0 && p.Votes >= c.ShortlistMinVotes
-			if c.ShortlistTopN > 0 && perTheme[p.ThemeID] < c.ShortlistTopN {
-				take = true
-			}
-			if !take {
-				continue
-			}
-			perTheme[p.ThemeID]++
-			if err := s.applyStatus(ctx, tx, p, civic.StatusShortlisted, actor.ID, "shortlist rule"); err != nil {
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("published proposals: %w", err)
+		}
+		for _, p := range civic.Shortlist(c, ps) {
+			if err := s.applyChange(ctx, tx, p, p.Apply(civic.StatusShortlisted, actor.ID, "shortlist rule", nil, now.UTC())); err != nil {
 				return err
 			}
 			picked = append(picked, p.ID)

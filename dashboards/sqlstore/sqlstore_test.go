@@ -61,7 +61,7 @@ func (f *fixture) proposal(t *testing.T, cost int64, theme string) *civic.Propos
 func (f *fixture) move(t *testing.T, id string, actor *civic.User, to ...civic.Status) {
 	t.Helper()
 	for _, st := range to {
-		if _, err := f.s.SetStatus(context.Background(), id, st, actor, "raison"); err != nil {
+		if _, err := f.s.SetStatus(context.Background(), id, st, actor, "raison", time.Now()); err != nil {
 			t.Fatalf("%s -> %s: %v", id, st, err)
 		}
 	}
@@ -103,21 +103,21 @@ func testWorkflow(t *testing.T, s *sqlstore.Store) {
 	ctx := context.Background()
 	f := newFixture(t, s, 2)
 	p := f.proposal(t, 1000, "securite")
-	if _, err := s.SetStatus(ctx, p.ID, civic.StatusPublished, f.citizens[0], ""); code(err) != civic.EFORBIDDEN {
+	if _, err := s.SetStatus(ctx, p.ID, civic.StatusPublished, f.citizens[0], "", time.Now()); code(err) != civic.EFORBIDDEN {
 		t.Fatalf("citizen publishing: %v", err)
 	}
 	if _, _, err := s.Vote(ctx, p.ID, f.citizens[1].ID, time.Now()); code(err) != civic.ECONFLICT {
 		t.Fatalf("vote on submitted: %v", err)
 	}
 	f.move(t, p.ID, f.admin, civic.StatusPublished)
-	if _, err := s.SetStatus(ctx, p.ID, civic.StatusSelected, f.admin, ""); code(err) != civic.ECONFLICT {
+	if _, err := s.SetStatus(ctx, p.ID, civic.StatusSelected, f.admin, "", time.Now()); code(err) != civic.ECONFLICT {
 		t.Fatalf("skip to selected: %v", err)
 	}
 	added, n, err := s.Vote(ctx, p.ID, f.citizens[1].ID, time.Now())
 	if err != nil || !added || n != 1 {
 		t.Fatalf("vote: %v %v %d", added, n, err)
 	}
-	picked, err := s.Shortlist(ctx, f.campaign.ID, f.admin)
+	picked, err := s.Shortlist(ctx, f.campaign.ID, f.admin, time.Now())
 	if err != nil || len(picked) != 1 || picked[0] != p.ID {
 		t.Fatalf("shortlist: %v %v", picked, err)
 	}
@@ -131,7 +131,7 @@ func testWorkflow(t *testing.T, s *sqlstore.Store) {
 	if rs, _ := s.Reviews(ctx, p.ID); len(rs) != 1 || rs[0].Impact != 5 {
 		t.Fatalf("reviews %+v", rs)
 	}
-	if _, err := s.SetStatus(ctx, p.ID, civic.StatusRejected, f.expert, ""); code(err) != civic.EINVALID {
+	if _, err := s.SetStatus(ctx, p.ID, civic.StatusRejected, f.expert, "", time.Now()); code(err) != civic.EINVALID {
 		t.Fatalf("reject without reason: %v", err)
 	}
 	f.move(t, p.ID, f.expert, civic.StatusSelected)
@@ -163,7 +163,7 @@ func testBudget(t *testing.T, s *sqlstore.Store) {
 		f.move(t, p.ID, f.admin, civic.StatusPublished, civic.StatusShortlisted, civic.StatusUnderReview)
 	}
 	f.move(t, big.ID, f.expert, civic.StatusSelected)
-	_, err := s.SetStatus(ctx, other.ID, civic.StatusSelected, f.expert, "")
+	_, err := s.SetStatus(ctx, other.ID, civic.StatusSelected, f.expert, "", time.Now())
 	var ce *civic.Error
 	if !errors.As(err, &ce) || ce.Code != civic.EOVERBUDGET || ce.Extra["over_by_eur"] != int64(100_000) {
 		t.Fatalf("over budget: %#v", err)
@@ -239,7 +239,7 @@ func testGDPR(t *testing.T, s *sqlstore.Store) {
 	if err != nil || len(ex.Proposals) != 1 || len(ex.Votes) != 1 || len(ex.Comments) != 1 || ex.User.Email != u.Email {
 		t.Fatalf("export %+v %v", ex, err)
 	}
-	if err := s.DeleteUser(ctx, u.ID); err != nil {
+	if err := s.DeleteUser(ctx, u.ID, time.Now()); err != nil {
 		t.Fatal(err)
 	}
 	if _, err := s.UserByID(ctx, u.ID); code(err) != civic.ENOTFOUND {

@@ -97,7 +97,7 @@ func (s *Store) SetUserRole(ctx context.Context, actor, userID string, role civi
 // PostgreSQL the administrators' rows are locked (FOR UPDATE) until tx ends:
 // a concurrent demotion waits, then no longer sees the account this one
 // demoted, and is refused. SQLite transactions are already one writer at a
-// time (BEGIN IMMEDIATE).
+// time (BEGIN IMMEDIATE). civic.CheckAdminsLeft decides on what it read.
 func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string) error {
 	lock := ""
 	if s.postgres {
@@ -123,13 +123,10 @@ func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string) erro
 	if err := rows.Err(); err != nil {
 		return fmt.Errorf("administrators: %w", err)
 	}
-	if target && others == 0 {
-		return civic.LastAdminError()
-	}
-	return nil
+	return civic.CheckAdminsLeft(target, others)
 }
 
-// DeleteUser erases an account (GDPR right to erasure, art. 17). What the
+// DeleteUser erases an account at now (GDPR right to erasure, art. 17). What the
 // person made public stays, without them; everything else about them goes:
 //
 //   - the account row and its sessions are deleted, and so are its e-mail
@@ -151,8 +148,7 @@ func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string) erro
 // The agent of a mission is refused (reassign first), and so is the last
 // administrator (civic.LastAdminError). On SQLite the bytes are then scrubbed
 // from the database file and its WAL (see scrub).
-func (s *Store) DeleteUser(ctx context.Context, userID string) error {
-	now := ms(time.Now())
+func (s *Store) DeleteUser(ctx context.Context, userID string, now time.Time) error {
 	err := s.tx(ctx, func(tx *sql.Tx) error {
 		var role string
 		if err := s.row(ctx, tx, `SELECT role FROM users WHERE id = ?`, userID).Scan(&role); err != nil {
@@ -170,15 +166,16 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 				return err
 			}
 		}
-		pub, short := string(civic.StatusPublished), string(civic.StatusShortlisted)
+		if err := s.keepErasedSupports(ctx, tx, userID, now); err != nil {
+			return err
+		}
+		// What was never public goes with its author (civic's KeptByErasure).
+		erased, erasedArgs := statusIn("status", civic.ErasedStatuses())
+		erasedComments, erasedCommentArgs := commentStatusIn("status", civic.ErasedCommentStatuses())
 		for _, st := range []struct {
 			q    string
 			args []any
 		}{
-			{`UPDATE proposals SET erased_votes = erased_votes + 1
-				WHERE id IN (SELECT proposal_id FROM votes WHERE user_id = ?)
-				AND NOT (status IN (?, ?) AND campaign_id IN (SELECT id FROM campaigns WHERE starts <= ? AND ends > ?))`,
-				[]any{userID, pub, short, now, now}},
 			{`DELETE FROM votes WHERE user_id = ?`, []any{userID}},
 			{`DELETE FROM sessions WHERE user_id = ?`, []any{userID}},
 			// E-mail preferences, and every mail waiting for the person: those
@@ -186,9 +183,8 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 			// name no account until they are sent).
 			{`DELETE FROM notification_prefs WHERE user_id = ?`, []any{userID}},
 			{`DELETE FROM mail_outbox WHERE user_id = ? OR recipient = (SELECT email FROM users WHERE id = ?)`, []any{userID, userID}},
-			{`DELETE FROM comments WHERE author_id = ? AND status <> ?`, []any{userID, string(civic.CommentApproved)}},
-			// What was never public (awaiting or refused at moderation) goes with its author.
-			{`DELETE FROM proposals WHERE author_id = ? AND status IN (?, ?)`, []any{userID, string(civic.StatusSubmitted), string(civic.StatusRefused)}},
+			{`DELETE FROM comments WHERE author_id = ? AND ` + erasedComments, append([]any{userID}, erasedCommentArgs...)},
+			{`DELETE FROM proposals WHERE author_id = ? AND ` + erased, append([]any{userID}, erasedArgs...)},
 			{`UPDATE proposals SET author_id = NULL WHERE author_id = ?`, []any{userID}},
 			{`UPDATE comments SET author_id = NULL WHERE author_id = ?`, []any{userID}},
 			{`UPDATE reviews SET expert_id = NULL WHERE expert_id = ?`, []any{userID}},
@@ -211,6 +207,53 @@ func (s *Store) DeleteUser(ctx context.Context, userID string) error {
 		return err
 	}
 	s.scrub(ctx)
+	return nil
+}
+
+// keepErasedSupports turns, inside the erasure's transaction, the supports
+// of userID that civic.ErasureKeepsSupport keeps (voting closed at now) into
+// anonymous counts (proposals.erased_votes); the others are withdrawn with
+// the vote rows. The proposals are read with their campaign's period and, on
+// PostgreSQL, locked in id order (FOR NO KEY UPDATE, the lock their UPDATE
+// takes: a status change waits, a vote of someone else does not), so no
+// status change can move one between the rule's decision and the count it
+// stores, nor two erasures deadlock on them.
+func (s *Store) keepErasedSupports(ctx context.Context, tx *sql.Tx, userID string, now time.Time) error {
+	lock := ""
+	if s.postgres {
+		lock = " FOR NO KEY UPDATE OF p"
+	}
+	rows, err := s.query(ctx, tx, `SELECT p.id, p.status, c.starts, c.ends FROM votes v
+		JOIN proposals p ON p.id = v.proposal_id JOIN campaigns c ON c.id = p.campaign_id
+		WHERE v.user_id = ? ORDER BY p.id`+lock, userID)
+	if err != nil {
+		return fmt.Errorf("erased supports: %w", err)
+	}
+	var kept []any
+	for rows.Next() {
+		var id, status string
+		var starts, ends int64
+		if err := rows.Scan(&id, &status, &starts, &ends); err != nil {
+			rows.Close()
+			return fmt.Errorf("scan support: %w", err)
+		}
+		if civic.ErasureKeepsSupport(civic.Status(status), &civic.Campaign{Starts: fromMS(starts), Ends: fromMS(ends)}, now) {
+			kept = append(kept, id)
+		}
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return fmt.Errorf("erased supports: %w", err)
+	}
+	const batch = 500 // bound the statement's parameters
+	for len(kept) > 0 {
+		n := min(batch, len(kept))
+		if _, err := s.exec(ctx, tx, `UPDATE proposals SET erased_votes = erased_votes + 1 WHERE id IN (?`+
+			strings.Repeat(", ?", n-1)+`)`, kept[:n]...); err != nil {
+			return fmt.Errorf("keep erased supports: %w", err)
+		}
+		kept = kept[n:]
+	}
 	return nil
 }
 

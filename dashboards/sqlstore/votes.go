@@ -9,44 +9,76 @@ import (
 	"github.com/cd06/smartdeal/dashboards/civic"
 )
 
-// Vote adds userID's support to a proposal whose voting is open (status
-// published or shortlisted, campaign period running). The votes table's
+// Vote adds userID's support to a proposal whose voting is open at now
+// (civic.CheckVote: status published or shortlisted, campaign period
+// running). The rule decides on the proposal's status as read; the insert
+// is then conditional on the proposal still having that status (one
+// INSERT … SELECT … WHERE status = <read status>, a compare-and-set as
+// SetStatus's update), so a status change that commits first makes it insert
+// nothing, and the rule decides again on the new status. The votes table's
 // primary key (proposal_id, user_id) makes a second vote a no-op, whatever
-// the concurrency: the insert is one statement with ON CONFLICT DO NOTHING.
+// the concurrency: the insert is ON CONFLICT DO NOTHING.
 func (s *Store) Vote(ctx context.Context, proposalID, userID string, now time.Time) (bool, int, error) {
-	res, err := s.exec(ctx, s.db, `INSERT INTO votes (proposal_id, user_id, created)
-		SELECT p.id, ?, ? FROM proposals p JOIN campaigns c ON c.id = p.campaign_id
-		WHERE p.id = ? AND p.status IN (?, ?) AND c.starts <= ? AND c.ends > ?
-		ON CONFLICT (proposal_id, user_id) DO NOTHING`,
-		userID, ms(now), proposalID, string(civic.StatusPublished), string(civic.StatusShortlisted), ms(now), ms(now))
+	n, err := s.guardedVote(ctx, proposalID, now, func(st civic.Status) (sql.Result, error) {
+		return s.exec(ctx, s.db, `INSERT INTO votes (proposal_id, user_id, created)
+			SELECT id, ?, ? FROM proposals WHERE id = ? AND status = ?
+			ON CONFLICT (proposal_id, user_id) DO NOTHING`, userID, ms(now), proposalID, string(st))
+	})
 	if err != nil {
-		return false, 0, fmt.Errorf("insert vote: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, 0, fmt.Errorf("insert vote: %w", err)
-	}
-	if n == 0 {
-		if err := s.votingOpen(ctx, proposalID, now); err != nil {
-			return false, 0, err
-		}
+		return false, 0, fmt.Errorf("vote: %w", err)
 	}
 	count, err := s.voteCount(ctx, proposalID)
 	return n > 0, count, err
 }
 
-// Unvote withdraws userID's support while voting is open.
+// Unvote withdraws userID's support while voting is open at now, decided
+// and guarded as Vote does.
 func (s *Store) Unvote(ctx context.Context, proposalID, userID string, now time.Time) (bool, int, error) {
-	if err := s.votingOpen(ctx, proposalID, now); err != nil {
-		return false, 0, err
-	}
-	res, err := s.exec(ctx, s.db, `DELETE FROM votes WHERE proposal_id = ? AND user_id = ?`, proposalID, userID)
+	n, err := s.guardedVote(ctx, proposalID, now, func(st civic.Status) (sql.Result, error) {
+		return s.exec(ctx, s.db, `DELETE FROM votes WHERE proposal_id = ? AND user_id = ?
+			AND EXISTS (SELECT 1 FROM proposals WHERE id = ? AND status = ?)`, proposalID, userID, proposalID, string(st))
+	})
 	if err != nil {
-		return false, 0, fmt.Errorf("delete vote: %w", err)
+		return false, 0, fmt.Errorf("withdraw vote: %w", err)
 	}
-	n, _ := res.RowsAffected()
 	count, err := s.voteCount(ctx, proposalID)
 	return n > 0, count, err
+}
+
+// guardedVote reads the proposal's status and its campaign's period, asks
+// civic.CheckVote, and runs change, which must touch nothing unless the
+// proposal is still in the status read. When it changes nothing, the status
+// is read again: unchanged, there was nothing to change (a support already
+// given, or none to withdraw); changed, the rule decides again, at most
+// three times.
+func (s *Store) guardedVote(ctx context.Context, proposalID string, now time.Time, change func(civic.Status) (sql.Result, error)) (int64, error) {
+	var tried civic.Status
+	for range 3 {
+		var status string
+		var starts, ends int64
+		err := s.row(ctx, s.db, `SELECT p.status, c.starts, c.ends FROM proposals p JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = ?`,
+			proposalID).Scan(&status, &starts, &ends)
+		if err != nil {
+			return 0, notFound(err, "proposal")
+		}
+		st := civic.Status(status)
+		if err := civic.CheckVote(st, &civic.Campaign{Starts: fromMS(starts), Ends: fromMS(ends)}, now); err != nil {
+			return 0, err
+		}
+		if st == tried {
+			return 0, nil
+		}
+		res, err := change(st)
+		if err != nil {
+			return 0, err
+		}
+		n, err := res.RowsAffected()
+		if err != nil || n > 0 {
+			return n, err
+		}
+		tried = st
+	}
+	return 0, civic.Errorf(civic.ECONFLICT, "the proposal changed meanwhile; reload and retry")
 }
 
 // HasVoted reports whether userID supports the proposal (shown to that user only).
@@ -65,23 +97,6 @@ func (s *Store) voteCount(ctx context.Context, proposalID string) (int, error) {
 		return 0, fmt.Errorf("count votes: %w", err)
 	}
 	return n, nil
-}
-
-func (s *Store) votingOpen(ctx context.Context, proposalID string, now time.Time) error {
-	var status string
-	var starts, ends int64
-	err := s.row(ctx, s.db, `SELECT p.status, c.starts, c.ends FROM proposals p JOIN campaigns c ON c.id = p.campaign_id WHERE p.id = ?`,
-		proposalID).Scan(&status, &starts, &ends)
-	if err != nil {
-		return notFound(err, "proposal")
-	}
-	if !civic.Status(status).VotingOpen() {
-		return civic.Errorf(civic.ECONFLICT, "voting is closed for a proposal in status %s", status)
-	}
-	if ms(now) < starts || ms(now) >= ends {
-		return civic.Errorf(civic.ECONFLICT, "the campaign is not open for voting")
-	}
-	return nil
 }
 
 const commentCols = `id, proposal_id, author_id, body, status, created, moderation_reason, moderation_note`
@@ -107,7 +122,8 @@ func scanComments(rows *sql.Rows) ([]*civic.Comment, error) {
 	return out, rows.Err()
 }
 
-// AddComment stores a comment waiting for moderation on a public proposal.
+// AddComment stores a comment waiting for moderation on a public proposal,
+// created at c.Created (now when zero).
 func (s *Store) AddComment(ctx context.Context, c *civic.Comment) error {
 	if err := c.Validate(); err != nil {
 		return err
@@ -119,7 +135,10 @@ func (s *Store) AddComment(ctx context.Context, c *civic.Comment) error {
 	if !p.Status.Public() {
 		return civic.Errorf(civic.ECONFLICT, "the proposal is not published")
 	}
-	c.ID, c.Status, c.Created = civic.NewID(), civic.CommentPending, time.Now().UTC()
+	if c.Created.IsZero() { // the caller's clock, if it gave one
+		c.Created = time.Now()
+	}
+	c.ID, c.Status, c.Created = civic.NewID(), civic.CommentPending, c.Created.UTC()
 	_, err = s.exec(ctx, s.db, `INSERT INTO comments (`+commentCols+`) VALUES (?, ?, ?, ?, ?, ?, '', '')`,
 		c.ID, c.ProposalID, c.AuthorID, c.Body, string(c.Status), ms(c.Created))
 	if err != nil {
@@ -132,7 +151,7 @@ func (s *Store) AddComment(ctx context.Context, c *civic.Comment) error {
 func (s *Store) Comments(ctx context.Context, proposalID string, all bool) ([]*civic.Comment, error) {
 	q := `SELECT ` + commentCols + ` FROM comments WHERE proposal_id = ?`
 	args := []any{proposalID}
-	if !all {
+	if !all { // the comments everyone reads (civic.CommentListed for a visitor)
 		q += ` AND status = ?`
 		args = append(args, string(civic.CommentApproved))
 	}
@@ -216,8 +235,9 @@ func scanReviews(rows *sql.Rows) ([]*civic.Review, error) {
 	return out, rows.Err()
 }
 
-// PutReview stores (or replaces) an expert's review of a shortlisted or
-// under-review proposal.
+// PutReview stores (or replaces) an expert's review of a proposal whose
+// status is civic.Status.Reviewable (shortlisted or under review), dated
+// r.Created (now when zero).
 func (s *Store) PutReview(ctx context.Context, r *civic.Review) error {
 	if err := r.Validate(); err != nil {
 		return err
@@ -226,10 +246,13 @@ func (s *Store) PutReview(ctx context.Context, r *civic.Review) error {
 	if err != nil {
 		return err
 	}
-	if p.Status != civic.StatusShortlisted && p.Status != civic.StatusUnderReview {
+	if !p.Status.Reviewable() {
 		return civic.Errorf(civic.ECONFLICT, "only shortlisted or under-review proposals are reviewed (status is %s)", p.Status)
 	}
-	r.Created = time.Now().UTC()
+	if r.Created.IsZero() { // the caller's clock, if it gave one
+		r.Created = time.Now()
+	}
+	r.Created = r.Created.UTC()
 	_, err = s.exec(ctx, s.db, `INSERT INTO reviews (`+reviewCols+`) VALUES (?, ?, ?, ?, ?, ?, ?)
 		ON CONFLICT (proposal_id, expert_id) DO UPDATE SET impact = excluded.impact, feasibility = excluded.feasibility,
 		cost = excluded.cost, comment = excluded.comment, created = excluded.created`,
