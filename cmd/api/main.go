@@ -1,6 +1,6 @@
 // Command api serves the SMART Deal civic API (Fiber): proposals, votes,
 // expert selection, missions, devices, measurements from InfluxDB, a live feed
-// fed from MQTT and open data. The service itself is dashboards/apid (the
+// fed from MQTT and open data. The service itself is cmd/internal/apid (the
 // all-in-one cmd/smartdeal runs the same); this command loads its
 // configuration. See docs/api.md.
 //
@@ -28,9 +28,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"github.com/cd06/smartdeal/cmd/internal/apid"
 	"github.com/cd06/smartdeal/cmd/internal/boot"
 	"github.com/cd06/smartdeal/dashboards/api"
-	"github.com/cd06/smartdeal/dashboards/apid"
 	"github.com/cd06/smartdeal/dashboards/mail"
 )
 

@@ -18,7 +18,7 @@ import (
 // TestRun starts the real program from SMARTDEAL_* variables with a real
 // Mosquitto and InfluxDB: it becomes ready, the configured administrator signs
 // in, the year's campaign exists, and cancelling the context stops it cleanly.
-// The service itself is tested in dashboards/apid (TestApp).
+// The service itself is tested in cmd/internal/apid (TestApp).
 func TestRun(t *testing.T) {
 	broker := testenv.StartMosquitto(t, testenv.MosquittoOptions{})
 	in := testenv.SharedInflux(t)

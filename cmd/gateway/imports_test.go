@@ -48,8 +48,8 @@ var clearOfWeb = []string{
 
 // adapters wrap one external system each (MQTT for the ingest, InfluxDB
 // writes, SQL, InfluxDB reads, HTTP). They never import each other, even
-// through another package: they meet in cmd/ (and, until it moves there, in
-// dashboards/apid, which is wiring).
+// through another package: they meet in cmd/ (cmd/internal/ingestd,
+// cmd/internal/bridged, cmd/internal/apid: the wiring).
 var adapters = []string{
 	"ingest/mqttsub",
 	"ingest/influxstore",
@@ -270,7 +270,7 @@ func TestImportRules(t *testing.T) {
 			if _, ok := adapterExceptions[[2]string{a, b}]; ok {
 				continue
 			}
-			broken("adapters do not import each other: they meet in cmd/ (wiring: cmd/internal/ingestd, cmd/internal/bridged, dashboards/apid)", a, abs(b))
+			broken("adapters do not import each other: they meet in cmd/ (wiring: cmd/internal/ingestd, cmd/internal/bridged, cmd/internal/apid)", a, abs(b))
 		}
 	}
 	for pair, why := range adapterExceptions {

@@ -89,7 +89,9 @@ func execute(ctx context.Context, cfg config, stderr io.Writer) (report, error) 
 	}
 	bucket := cfg.bucket
 	if bucket == "" {
-		db := fmt.Sprintf("loadgen_%d", time.Now().Unix())
+		// Nanoseconds: two runs within one second (the test's live then drain
+		// run) must not count each other's points.
+		db := fmt.Sprintf("loadgen_%d", time.Now().UnixNano())
 		if err := services.CreateDatabase(ctx, cfg.influxURL, db); err != nil {
 			return report{}, err
 		}

@@ -9,7 +9,7 @@
 //   - simulated gateways at a few Alpes-Maritimes sites, including a replay of
 //     real AtmoSud air-quality measurements,
 //   - simulated drones over MAVLink to an embedded bridge at the first site,
-//   - the civic API and pages (dashboards/apid), with demo data on a fresh
+//   - the civic API and pages (cmd/internal/apid), with demo data on a fresh
 //     database (demo.go: sites, devices, proposals linked to the simulated
 //     series, a mission; api.demo=false turns it off),
 //   - /healthz, /readyz and /metrics for all of it.

@@ -16,10 +16,10 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/cmd/internal/apid"
 	"github.com/cd06/smartdeal/cmd/internal/boot"
 	"github.com/cd06/smartdeal/cmd/internal/bridged"
 	"github.com/cd06/smartdeal/cmd/internal/ingestd"
-	"github.com/cd06/smartdeal/dashboards/apid"
 	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/devices"
 	"github.com/cd06/smartdeal/devices/drivers"

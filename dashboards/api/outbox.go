@@ -99,7 +99,7 @@ func newOutbox(s *Server, reg prometheus.Registerer) (*Outbox, error) {
 }
 
 // Outbox returns the mail worker; cmd/api and the all-in-one run it
-// (dashboards/apid), tests start it when they read the mail.
+// (cmd/internal/apid), tests start it when they read the mail.
 func (s *Server) Outbox() *Outbox { return s.outbox }
 
 // queue stores a mail for the worker and wakes it.
