@@ -17,30 +17,15 @@ import (
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
+	"github.com/cd06/smartdeal/internal/browsertest"
 )
 
-const chromiumPath = "/usr/bin/chromium"
-
-// browser starts Debian's headless Chromium for one test. A missing browser
-// is a failure, never a skip: the pages are only tested through it.
+// browser starts Debian's headless Chromium for one test (browsertest.New).
+// A missing browser is a failure, never a skip: the pages are only tested
+// through it.
 func browser(t *testing.T) context.Context {
 	t.Helper()
-	if _, err := os.Stat(chromiumPath); err != nil {
-		t.Fatalf("%s not found (%v): apt-get install chromium", chromiumPath, err)
-	}
-	opts := append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(chromiumPath),
-		chromedp.NoSandbox,
-		chromedp.Headless,
-		chromedp.Flag("disable-background-networking", true),
-		chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1024, 900),
-	)
-	actx, cancelAlloc := chromedp.NewExecAllocator(context.Background(), opts...)
-	bctx, cancelCtx := chromedp.NewContext(actx)
-	ctx, cancelTimeout := context.WithTimeout(bctx, 90*time.Second)
-	t.Cleanup(func() { cancelTimeout(); cancelCtx(); cancelAlloc() })
-	return ctx
+	return browsertest.New(t)
 }
 
 // browserNoScript is browser with JavaScript disabled: what a visitor

@@ -2,9 +2,6 @@
 // chromedp, with the options that work on the project's machines (see
 // /work/shared/LIBRARIES.md). A missing browser fails the test: pages are only
 // tested through it.
-//
-// dashboards/api's own tests still have their copy of this helper (browser in
-// pages_browser_test.go); it can call New once the web layer is split.
 package browsertest
 
 import (
