@@ -35,6 +35,26 @@ var leaves = map[string][]string{
 	"firmware-bridge/drone": {},
 }
 
+// inner are the module packages that are neither leaves nor adapters but
+// stay clear of every external system's client: they never import an
+// adapter, Fiber and its fasthttp, SQL, the InfluxDB client or an MQTT
+// client, not even transitively. The live feed (hub, telemetry into events,
+// device status) is one: the API writes its streams as SSE, the wiring
+// (cmd/internal/apid) feeds it from MQTT.
+var inner = []string{
+	"dashboards/live",
+}
+
+// clearOfClients is what the inner packages never import (the adapters are
+// added by the test).
+var clearOfClients = []string{
+	"github.com/gofiber/", "github.com/valyala/fasthttp",
+	"github.com/influxdata/influxdb-client-go",
+	"database/sql", "modernc.org/sqlite", "github.com/jackc/pgx", "github.com/lib/pq", "github.com/mattn/go-sqlite3",
+	"github.com/pressly/goose",
+	"github.com/eclipse/paho.mqtt.golang",
+}
+
 // clearOfWeb are the prefixes devices/ and firmware-bridge/ (the code that
 // runs on gateways and bridges) never import: the web layer, Fiber and its
 // fasthttp, the InfluxDB client, SQL.
@@ -232,6 +252,23 @@ func TestImportRules(t *testing.T) {
 			}
 			if !ok {
 				broken(fmt.Sprintf("the domain and the codecs import only the standard library (%s may also import %s)", short(abs(leaf)), allowedList(allowed)), leaf, d)
+			}
+		}
+	}
+
+	// 1b. The inner packages import no adapter and no external system's client.
+	forbidden := slices.Clone(clearOfClients)
+	for _, a := range adapters {
+		forbidden = append(forbidden, abs(a))
+	}
+	for _, p := range inner {
+		if pkgs[abs(p)] == nil {
+			t.Errorf("import rules name %s, which go list does not know: update the rules", p)
+			continue
+		}
+		for _, d := range deps(pkgs, abs(p)) {
+			if slices.Contains(forbidden, d) || hasPrefix(d, clearOfClients) {
+				broken("the inner packages (live) import no adapter, Fiber, SQL, InfluxDB or MQTT client: they meet those in cmd/", p, d)
 			}
 		}
 	}

@@ -24,6 +24,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/live"
 	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/dashboards/measure"
 )
@@ -44,7 +45,6 @@ type Store interface {
 	MissionsForProposal(ctx context.Context, proposalID string) ([]string, error)
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
 	CommittedEUR(ctx context.Context, campaignID string) (int64, error)
-	SetDeviceStatus(ctx context.Context, id, status string, seen time.Time) error
 	Ping(ctx context.Context) error
 }
 
@@ -285,7 +285,7 @@ type Server struct {
 	log        *slog.Logger
 	now        func() time.Time
 	app        *fiber.App
-	hub        *Hub
+	hub        *live.Hub
 	metrics    *metrics
 	routes     []*Route
 	flightLogs FlightLogImporter
@@ -301,7 +301,6 @@ type Server struct {
 	verifiers  []Verifier
 	streams    []pathPattern // routes whose handler reads the body (bodyguard.go)
 	formPosts  []pathPattern // routes posted by HTML forms
-	liveSlots  liveSlots     // open live streams (livecaps.go)
 	notify     *notifier
 }
 
@@ -329,7 +328,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Mail = &mail.LogSender{Log: deps.Logger}
 	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
-		now: deps.Now, hub: NewHub(deps.Logger), flightLogs: deps.FlightLogs, rate: deps.RateLimiter,
+		now: deps.Now, flightLogs: deps.FlightLogs, rate: deps.RateLimiter,
 		mail: deps.Mail, verifiers: deps.Verifiers, readRate: NewMemoryLimiter()}
 	s.SetPublicURL(cfg.PublicURL)
 	s.throttle, _ = deps.RateLimiter.(AccountThrottle)
@@ -353,8 +352,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if s.outbox, err = newOutbox(s, deps.Registry); err != nil {
 		return nil, err
 	}
-	s.hub.dropped = s.metrics.liveDropped.Inc
-	s.hub.gauge = s.metrics.liveClients.Set
+	s.hub = live.NewHub(live.Options{Log: deps.Logger, Limits: live.Limits{PerClient: cfg.LiveMaxPerClient, Total: cfg.LiveMaxStreams},
+		Dropped: s.metrics.liveDropped.Inc, Clients: func(n int) { s.metrics.liveClients.Set(float64(n)) }})
 	s.app = fiber.New(fiber.Config{
 		AppName:   "smartdeal-api",
 		Immutable: true, // fasthttp reuses request memory; params are kept
@@ -391,7 +390,7 @@ func (s *Server) PublicURL() string { return *s.publicURL.Load() }
 func (s *Server) App() *fiber.App { return s.app }
 
 // Hub returns the live-feed hub that MQTT telemetry is handed to.
-func (s *Server) Hub() *Hub { return s.hub }
+func (s *Server) Hub() *live.Hub { return s.hub }
 
 // Routes returns the route table (used by the OpenAPI test).
 func (s *Server) Routes() []*Route { return s.routes }

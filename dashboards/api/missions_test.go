@@ -164,29 +164,3 @@ func TestDeviceCredentialsMosquitto(t *testing.T) {
 		t.Fatal("the device's own publish never arrived")
 	}
 }
-
-// TestDeviceStatus: status messages update registered devices only.
-func TestDeviceStatus(t *testing.T) {
-	for _, b := range sqltest.Stores(t) {
-		t.Run(b.Name, func(t *testing.T) {
-			e := newEnv(t, b, nil, api.Config{})
-			e.field()
-			ctx := t.Context()
-			at := time.Now().UTC().Add(-time.Minute).Truncate(time.Millisecond)
-			e.srv.HandleStatus(ctx, "smartdeal/v1/var-estuaire/level-1/status", []byte(`{"state":"online","time":"`+at.Format(time.RFC3339Nano)+`","version":"1.2"}`))
-			e.srv.HandleStatus(ctx, "smartdeal/v1/var-estuaire/level-1/status", []byte(`{"state":"offline","time":"`+at.Add(-time.Hour).Format(time.RFC3339Nano)+`"}`)) // older: ignored
-			e.srv.HandleStatus(ctx, "smartdeal/v1/other-site/drone-1/status", []byte(`{"state":"offline"}`))                                                            // wrong site
-			e.srv.HandleStatus(ctx, "smartdeal/v1/var-estuaire/drone-1/status", []byte(`{"state":"exploded"}`))                                                         // malformed
-			var d civic.Device
-			e.call("GET", "/api/v1/devices/level-1", "", nil, 200, &d)
-			if d.Status != "online" || d.LastSeen == nil || !d.LastSeen.Equal(at) {
-				t.Fatalf("level-1 %+v", d)
-			}
-			var dr civic.Device
-			e.call("GET", "/api/v1/devices/drone-1", "", nil, 200, &dr)
-			if dr.Status != "unknown" || dr.LastSeen != nil {
-				t.Fatalf("drone-1 changed: %+v", dr)
-			}
-		})
-	}
-}

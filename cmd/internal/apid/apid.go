@@ -27,6 +27,7 @@ import (
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/live"
 	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/dashboards/measure"
 	"github.com/cd06/smartdeal/dashboards/sqlstore"
@@ -347,7 +348,8 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 		return nil, err
 	}
 	if a.feed != nil {
-		a.feed.hub, a.feed.srv = a.srv.Hub(), a.srv
+		a.feed.hub = a.srv.Hub()
+		a.feed.status = &live.StatusRecorder{Topics: topics, Store: a.store, Log: log.With("part", "status")}
 	}
 	if missing := cfg.Legal.Placeholders(); len(missing) > 0 {
 		log.Warn("legal pages show placeholders; set these keys before opening to the public", "keys", strings.Join(missing, ", "))

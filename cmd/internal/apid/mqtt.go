@@ -14,6 +14,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/api"
+	"github.com/cd06/smartdeal/dashboards/live"
 )
 
 // noBroker is the Publisher when no MQTT URL is configured.
@@ -30,15 +31,16 @@ type telemetryMsg struct {
 
 // mqttFeed is the API's MQTT side (paho): it publishes mission commands and
 // subscribes to every device's telemetry (QoS 0: the live feed is a view, the
-// ingest is the durable path) to feed the SSE hub. The paho callback only
+// ingest is the durable path) and status. Telemetry goes to the live hub,
+// status to the live status recorder (package live). The paho callback only
 // hands messages to a bounded queue; one goroutine decodes them.
 type mqttFeed struct {
 	client     mqtt.Client
 	url        string
 	topics     smartdeal.Topics
 	log        *slog.Logger
-	hub        *api.Hub
-	srv        *api.Server
+	hub        *live.Hub
+	status     *live.StatusRecorder
 	queue      chan telemetryMsg
 	done       chan struct{} // closed when the decoding goroutine ends
 	stopping   chan struct{} // closed before disconnecting
@@ -126,7 +128,7 @@ func (f *mqttFeed) start(ctx context.Context, grace time.Duration) bool {
 				return
 			case m := <-f.queue:
 				if strings.HasSuffix(m.topic, "/"+smartdeal.ChannelStatus) {
-					f.srv.HandleStatus(ctx, m.topic, m.payload)
+					f.status.HandleStatus(ctx, m.topic, m.payload)
 					continue
 				}
 				f.hub.HandleTelemetry(f.topics, m.topic, m.payload)
