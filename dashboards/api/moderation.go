@@ -3,6 +3,7 @@ package api
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 )
 
@@ -20,15 +21,18 @@ var moderationReasonFR = map[civic.ModerationReason]string{
 	civic.ReasonDuplicate: "doublon", civic.ReasonOther: "autre motif",
 }
 
-// canSee reports whether the caller may see p: everyone a public proposal;
-// its author and the administrators one that is not.
-func canSee(c *fiber.Ctx, p *civic.Proposal) bool {
-	if p.Status.Public() {
-		return true
+// viewer is who the views (package app) are gathered for: the signed-in
+// user, nil for an anonymous visitor.
+func viewer(c *fiber.Ctx) *civic.User {
+	if p := caller(c); p != nil {
+		return p.user
 	}
-	pr := caller(c)
-	return pr != nil && (pr.user.Role == civic.RoleAdmin || (p.AuthorID != "" && pr.user.ID == p.AuthorID))
+	return nil
 }
+
+// canSee reports whether the caller may see p (app.CanSee): everyone a
+// public proposal; its author and the administrators one that is not.
+func canSee(c *fiber.Ctx, p *civic.Proposal) bool { return app.CanSee(viewer(c), p) }
 
 // proposalFor loads proposal id if the caller may see it; one they may not
 // is ENOTFOUND with the store's words for an unknown id.
@@ -69,42 +73,6 @@ func (s *Server) hideUnseen(c *fiber.Ctx, proposalID string, err error) error {
 		return perr
 	}
 	return err
-}
-
-// proposalCache holds the proposals one request has looked up (nil: gone).
-type proposalCache map[string]*civic.Proposal
-
-func (s *Server) cachedProposal(c *fiber.Ctx, seen proposalCache, id string) (*civic.Proposal, error) {
-	if p, ok := seen[id]; ok {
-		return p, nil
-	}
-	p, err := s.store.Proposal(ctx(c), id)
-	if err != nil && civic.ErrorCode(err) != civic.ENOTFOUND {
-		return nil, err
-	}
-	seen[id] = p
-	return p, nil
-}
-
-// hideProposalIDs keeps in m.ProposalIDs the proposals the caller may see
-// (canSee): a mission does not give away the ids of proposals waiting for
-// moderation or refused by it. Administrators see them all.
-func (s *Server) hideProposalIDs(c *fiber.Ctx, m *civic.Mission, seen proposalCache) error {
-	if isAdmin(c) {
-		return nil
-	}
-	kept := make([]string, 0, len(m.ProposalIDs))
-	for _, id := range m.ProposalIDs {
-		p, err := s.cachedProposal(c, seen, id)
-		if err != nil {
-			return err
-		}
-		if p != nil && canSee(c, p) {
-			kept = append(kept, id)
-		}
-	}
-	m.ProposalIDs = kept
-	return nil
 }
 
 // seenComments keeps the comments the caller may read: approved ones, the
