@@ -204,8 +204,16 @@ func (c *Client) Read(ctx context.Context, r Reads) (*Results, error) {
 		return res, nil
 	}
 	eng, err := c.rangeEngine(ctx)
-	if err != nil {
-		res.RangesErr, res.LatestErr, res.TracksErr = fmt.Errorf("range: %w", err), fmt.Errorf("latest: %w", err), fmt.Errorf("track: %w", err)
+	if err != nil { // each kind asked for fails
+		if len(r.Ranges) > 0 {
+			res.RangesErr = fmt.Errorf("range: %w", err)
+		}
+		if len(r.Latest) > 0 {
+			res.LatestErr = fmt.Errorf("latest: %w", err)
+		}
+		if len(r.Tracks) > 0 {
+			res.TracksErr = fmt.Errorf("track: %w", err)
+		}
 		return res, nil
 	}
 	f := &fetched{ranges: map[string]*SeriesData{}, latest: map[SeriesKey]*Latest{}, tracks: map[trackID][]TrackPoint{}}
