@@ -3,10 +3,6 @@ package api_test
 import (
 	"fmt"
 	"log/slog"
-	"net/http"
-	"net/http/httptest"
-	"net/http/httputil"
-	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -20,23 +16,13 @@ import (
 )
 
 // countingInflux is a measurements client whose requests to InfluxDB go
-// through a proxy that counts them.
+// through a proxy that counts them (testenv.CountingProxy).
 func countingInflux(t *testing.T) (meas *measure.Client, in *testenv.Influx, db string, requests *atomic.Int64) {
 	t.Helper()
 	in = testenv.SharedInflux(t)
 	db = in.NewDatabase(t)
-	target, err := url.Parse(in.URL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	requests = &atomic.Int64{}
-	proxy := httputil.NewSingleHostReverseProxy(target)
-	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		requests.Add(1)
-		proxy.ServeHTTP(w, r)
-	}))
-	t.Cleanup(srv.Close)
-	meas, err = measure.New(measure.Config{URL: srv.URL, Bucket: db + "/autogen"}, slog.New(slog.DiscardHandler))
+	proxy, requests := testenv.CountingProxy(t, in.URL)
+	meas, err := measure.New(measure.Config{URL: proxy, Bucket: db + "/autogen"}, slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
