@@ -327,7 +327,7 @@ func finish(d *SeriesData) {
 // --- InfluxQL: one request, one statement per kind ---
 
 // readInfluxQL asks for everything in one request to /query: one statement
-// per range group, one for the latest readings, one for the tracks.
+// per range series, one for the latest readings, one for the tracks.
 func (c *Client) readInfluxQL(ctx context.Context, p *readPlan, groups []*rangeGroup, f *fetched) {
 	var stmts []string
 	var build error
@@ -345,9 +345,15 @@ func (c *Client) readInfluxQL(ctx context.Context, p *readPlan, groups []*rangeG
 		}
 		return d
 	}
-	groupAt := make([]int, len(groups))
+	// One statement per series: InfluxDB 1.8 runs them faster than one
+	// statement over all of them (WHERE (…) OR (…) GROUP BY the tags: 12.8
+	// ms against 7.8 for three week-long series at a minute), and the
+	// request stays one.
+	rangeAt := make([][]int, len(groups))
 	for i, g := range groups {
-		groupAt[i] = add(c.influxQLRange(g))
+		for _, k := range g.keys {
+			rangeAt[i] = append(rangeAt[i], add(c.influxQLRange(g, k)))
+		}
 	}
 	latestAt, tracksAt := -1, -1
 	now := time.Now()
@@ -389,27 +395,20 @@ func (c *Client) readInfluxQL(ctx context.Context, p *readPlan, groups []*rangeG
 		return
 	}
 	for i, g := range groups {
-		a := answers[groupAt[i]]
-		if a.err != nil {
-			f.rangesErr = a.err
-			continue
-		}
-		out := map[SeriesKey]*SeriesData{}
-		for _, k := range g.keys {
-			out[k] = g.newSeriesData(k)
-		}
 		stop := g.stop.UnixNano()
-		f.rangesErr = errors.Join(f.rangesErr, eachRow(a.series, func(sr *influxQLSeries, ns int64, v float64) {
-			d := out[SeriesKey{Site: sr.Tags["site"], Device: sr.Tags["device"], Quantity: sr.Tags["quantity"]}]
-			if d == nil {
-				return
+		for j, k := range g.keys {
+			a := answers[rangeAt[i][j]]
+			if a.err != nil {
+				f.rangesErr = a.err
+				continue
 			}
-			// InfluxQL stamps a window with its start, Range with its
-			// (clipped) end.
-			end := time.Unix(0, ns).Add(g.every).UnixNano()
-			d.Points = append(d.Points, Point{Time: time.Unix(0, min(end, stop)).UTC(), Value: v})
-		}))
-		for k, d := range out {
+			d := g.newSeriesData(k)
+			f.rangesErr = errors.Join(f.rangesErr, eachRow(a.series, func(_ *influxQLSeries, ns int64, v float64) {
+				// InfluxQL stamps a window with its start, Range with its
+				// (clipped) end.
+				end := time.Unix(0, ns).Add(g.every).UnixNano()
+				d.Points = append(d.Points, Point{Time: time.Unix(0, min(end, stop)).UTC(), Value: v})
+			}))
 			finish(d)
 			f.ranges[g.ids[k]] = d
 		}
@@ -656,7 +655,23 @@ func eachRow(series []influxQLSeries, fn func(sr *influxQLSeries, ns int64, v fl
 // readConcurrency bounds the Flux queries one Read runs at once.
 const readConcurrency = 4
 
+// readFlux reads each range group in at most readConcurrency queries (its
+// series shared among them: InfluxDB 1.8's Flux reads three week-long
+// series in 52 ms as three concurrent queries, 61–79 ms as one), the
+// latest readings in one and the tracks in one, all concurrently.
 func (c *Client) readFlux(ctx context.Context, p *readPlan, groups []*rangeGroup, f *fetched) {
+	var chunks []*rangeGroup
+	for _, g := range groups {
+		n := min(len(g.keys), readConcurrency)
+		for i := range n {
+			part := &rangeGroup{start: g.start, stop: g.stop, agg: g.agg, every: g.every, ids: g.ids}
+			for j := i; j < len(g.keys); j += n {
+				part.keys = append(part.keys, g.keys[j])
+			}
+			chunks = append(chunks, part)
+		}
+	}
+	groups = chunks
 	var g errgroup.Group // no failure cancels the others: each kind stands alone
 	g.SetLimit(readConcurrency)
 	got := make([]map[SeriesKey][]Point, len(groups))
@@ -730,11 +745,22 @@ func (c *Client) fluxRanges(ctx context.Context, g *rangeGroup) (map[SeriesKey][
 func (c *Client) fluxRaw(ctx context.Context, g *rangeGroup) (map[SeriesKey][]Point, error) {
 	// limit bounds the response (per table: one per series and unit or
 	// mission tag value); the raw CSV is decoded here, cheaper than
-	// FluxRecord maps. One series needs only its times and values.
-	cols := fluxColumnList("_time", "_value")
-	if len(g.keys) > 1 {
-		cols = fluxColumnList("_time", "_value", "site", "device", "quantity")
+	// FluxRecord maps. One series needs only its times and values, several
+	// the tags that tell them apart (each column costs on every row).
+	keep := []string{"_time", "_value"}
+	for _, tag := range []struct {
+		name string
+		of   func(SeriesKey) string
+	}{{"site", func(k SeriesKey) string { return k.Site }}, {"device", func(k SeriesKey) string { return k.Device }},
+		{"quantity", func(k SeriesKey) string { return k.Quantity }}} {
+		for _, k := range g.keys[1:] {
+			if tag.of(k) != tag.of(g.keys[0]) {
+				keep = append(keep, tag.name)
+				break
+			}
+		}
 	}
+	cols := fluxColumnList(keep...)
 	flux := c.fluxRangeFilter(g.start, g.stop, g.keys) + fmt.Sprintf("  |> limit(n: %d)\n  |> keep(columns: %s)", rawPointLimit+1, cols)
 	start, stop, ev := g.start.UnixNano(), g.stop.UnixNano(), int64(g.every)
 	first := floorDiv(start, ev) * ev
@@ -788,12 +814,14 @@ func (c *Client) fluxRaw(ctx context.Context, g *rangeGroup) (map[SeriesKey][]Po
 		if ti < 0 || vi < 0 || ti >= len(cols) || vi >= len(cols) {
 			continue // not a data table
 		}
-		k := g.keys[0]
-		if len(g.keys) > 1 {
-			if si < 0 || di < 0 || qi < 0 || max(si, di, qi) >= len(cols) {
-				continue
+		k := g.keys[0] // the tags the query did not keep are the same for all
+		for _, c := range []struct {
+			at  int
+			dst *string
+		}{{si, &k.Site}, {di, &k.Device}, {qi, &k.Quantity}} {
+			if c.at >= 0 && c.at < len(cols) {
+				*c.dst = cols[c.at]
 			}
-			k = SeriesKey{Site: cols[si], Device: cols[di], Quantity: cols[qi]}
 		}
 		if read[k]++; read[k] > rawPointLimit {
 			return nil, errTooManyPoints

@@ -89,14 +89,11 @@ func (c *Client) probeEngine(ctx context.Context) (engine, version string, err e
 	return EngineFlux, version, nil
 }
 
-// influxQLRange is the statement of a range group: one aggregate per window
-// and series.
-func (c *Client) influxQLRange(g *rangeGroup) (string, error) {
+// influxQLRange is the statement of one series of a range group: one
+// aggregate per window.
+func (c *Client) influxQLRange(g *rangeGroup, k SeriesKey) (string, error) {
 	dims := influxql.Dimensions{{Expr: &influxql.Call{Name: "time", Args: []influxql.Expr{&influxql.DurationLiteral{Val: g.every}}}}}
-	for _, t := range []string{"site", "device", "quantity"} {
-		dims = append(dims, &influxql.Dimension{Expr: &influxql.VarRef{Val: t}})
-	}
-	return c.influxQLStatement(string(g.agg), [][][][2]string{keyTags(g.keys)}, g.start, g.stop, dims, influxql.NoFill)
+	return c.influxQLStatement(string(g.agg), [][][][2]string{keyTags([]SeriesKey{k})}, g.start, g.stop, dims, influxql.NoFill)
 }
 
 // seriesInfluxQL lists the series with their last value (Series): last()
