@@ -139,6 +139,13 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	c := &Client{cfg: cfg, client: cl, query: cl.QueryAPI(cfg.Org), log: log,
 		http: &http.Client{Timeout: cfg.Timeout}, base: strings.TrimSuffix(cfg.URL, "/")}
 	c.db, c.rp, _ = strings.Cut(cfg.Bucket, "/")
+	// The query API builds its URL on first use and reads it without its
+	// lock: a data race when the first Flux queries run at once (as a
+	// Read's do). Build it now, with a query that never leaves: its context
+	// is already canceled.
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _ = c.query.QueryRaw(canceled, "", nil)
 	if cfg.CacheTTL > 0 {
 		c.cache = newRangeCache(cfg.CacheTTL, cfg.CacheEntries)
 	}
