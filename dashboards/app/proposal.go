@@ -90,9 +90,9 @@ type CommentPage struct {
 }
 
 // ProposalPage gathers proposal id's page for viewer: ENOTFOUND for a
-// proposal the viewer may not see (CanSee). The store is read with at most
-// eight statements and InfluxDB with one Read, whatever the number of
-// series, missions and comments; a failure to read the series fails the
+// proposal the viewer may not see (CanSee). The store is called at most
+// seven times (each method once) and the measurements once (Read),
+// whatever the number of series, missions and comments; a failure to read the series fails the
 // view, one to read the latest values or the tracks leaves them out.
 func (v *Views) ProposalPage(ctx context.Context, viewer *civic.User, id string, opts ProposalOptions) (*ProposalView, error) {
 	p, err := v.visibleProposal(ctx, viewer, id)
