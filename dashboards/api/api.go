@@ -23,14 +23,17 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/live"
 	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/dashboards/measure"
 )
 
-// Store is what the API needs from the relational store (sqlstore.Store).
+// Store is what the API needs from the relational store (sqlstore.Store):
+// what its views read (app.Store) and what its handlers write and check.
 type Store interface {
+	app.Store
 	civic.UserService
 	civic.ProposalService
 	civic.VoteService
@@ -42,17 +45,17 @@ type Store interface {
 	civic.NotificationService // status e-mails: consent, queueing and send-time checks (notify.go)
 	civic.ActivityService     // what "Mon compte" shows
 	UserByID(ctx context.Context, id string) (*civic.User, error)
-	MissionsForProposal(ctx context.Context, proposalID string) ([]string, error)
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
 	CommittedEUR(ctx context.Context, campaignID string) (int64, error)
 	Ping(ctx context.Context) error
 }
 
-// Measurements is what the API needs from InfluxDB (measure.Client).
+// Measurements is what the API needs from InfluxDB (measure.Client): what
+// its views read (app.Measurements) and the JSON routes' series.
 type Measurements interface {
+	app.Measurements
 	Series(ctx context.Context, f measure.Filter) ([]measure.Latest, error)
 	Range(ctx context.Context, q measure.RangeQuery) (*measure.SeriesData, error)
-	Track(ctx context.Context, site, device, mission string, start, stop time.Time) (*measure.Track, error)
 	Ping(ctx context.Context) error
 }
 
@@ -302,6 +305,7 @@ type Server struct {
 	streams    []pathPattern // routes whose handler reads the body (bodyguard.go)
 	formPosts  []pathPattern // routes posted by HTML forms
 	notify     *notifier
+	views      *app.Views // what pages and JSON routes show (package app)
 }
 
 // New builds the API.
@@ -330,6 +334,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
 		now: deps.Now, flightLogs: deps.FlightLogs, rate: deps.RateLimiter,
 		mail: deps.Mail, verifiers: deps.Verifiers, readRate: NewMemoryLimiter()}
+	s.views = app.New(deps.Store, deps.Measurements, deps.Now)
 	s.SetPublicURL(cfg.PublicURL)
 	s.throttle, _ = deps.RateLimiter.(AccountThrottle)
 	if s.throttle == nil {

@@ -1,7 +1,6 @@
 package api
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"time"
@@ -9,22 +8,27 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
 )
 
 func (s *Server) missions(c *fiber.Ctx) error {
-	ms, err := s.store.Missions(ctx(c))
+	mvs, _, err := s.views.Missions(ctx(c), viewer(c), 0)
 	if err != nil {
 		return err
 	}
-	seen := proposalCache{}
-	for _, m := range ms {
-		if err := s.hideProposalIDs(c, m, seen); err != nil {
-			return err
-		}
+	return c.JSON(missionsOf(mvs))
+}
+
+// missionsOf are the missions of views, their proposal ids those the
+// caller may see.
+func missionsOf(mvs []*app.MissionView) []*civic.Mission {
+	out := make([]*civic.Mission, len(mvs))
+	for i, mv := range mvs {
+		out[i] = mv.Mission
 	}
-	return c.JSON(ms)
+	return out
 }
 
 func (s *Server) createMission(c *fiber.Ctx) error {
@@ -48,14 +52,11 @@ func (s *Server) createMission(c *fiber.Ctx) error {
 }
 
 func (s *Server) mission(c *fiber.Ctx) error {
-	m, err := s.store.Mission(ctx(c), c.Params("id"))
+	mv, err := s.views.MissionView(ctx(c), viewer(c), c.Params("id"), app.MissionOptions{})
 	if err != nil {
 		return err
 	}
-	if err := s.hideProposalIDs(c, m, proposalCache{}); err != nil {
-		return err
-	}
-	return c.JSON(m)
+	return c.JSON(mv.Mission)
 }
 
 type missionStatusReq struct {
@@ -121,21 +122,23 @@ func (s *Server) setMissionStatus(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	if err := s.hideProposalIDs(c, out, proposalCache{}); err != nil {
+	mvs, err := s.views.MissionsSeen(ctx(c), viewer(c), []*civic.Mission{out})
+	if err != nil {
 		return err
 	}
-	return c.JSON(out)
+	return c.JSON(mvs[0].Mission)
 }
 
+// track is a mission's track: the view of the mission page (app.MissionView).
 func (s *Server) track(c *fiber.Ctx) error {
-	m, err := s.store.Mission(ctx(c), c.Params("id"))
+	mv, err := s.views.MissionView(ctx(c), viewer(c), c.Params("id"), app.MissionOptions{Track: true})
 	if err != nil {
 		return err
 	}
-	tr, err := s.missionTrack(ctx(c), m)
-	if err != nil {
-		return err
+	if mv.TrackErr != nil {
+		return mv.TrackErr
 	}
+	m, tr := mv.Mission, mv.Track
 	switch c.Query("format", "json") {
 	case "json":
 		return c.JSON(tr)
@@ -150,25 +153,6 @@ func (s *Server) track(c *fiber.Ctx) error {
 			"properties": map[string]any{"mission": m.ID, "device": m.DroneID, "duration_s": tr.DurationS, "distance_m": tr.DistanceM, "max_altitude_m": tr.MaxAltitudeM, "battery_used_pct": tr.BatteryUsedPct}})
 	}
 	return civic.FieldError("format", "want json or geojson")
-}
-
-// missionTrack is the track and flight summary of a mission: the drone's
-// fixes tagged with the mission from its start (else its planned start) to
-// its end (else now), a minute either side for clock skew. A mission that
-// has not flown gets an empty track without asking InfluxDB. The JSON route
-// and the pages share it so they cannot show different figures.
-func (s *Server) missionTrack(cx context.Context, m *civic.Mission) (*measure.Track, error) {
-	start, stop := m.PlannedFrom, s.now().UTC()
-	if m.Started != nil {
-		start = *m.Started
-	}
-	if m.Ended != nil {
-		stop = *m.Ended
-	}
-	if m.Status == civic.MissionPlanned || !stop.After(start) {
-		return &measure.Track{Site: m.SiteID, Device: m.DroneID, Mission: m.ID, Points: []measure.TrackPoint{}, Duration: "0s"}, nil
-	}
-	return s.meas.Track(cx, m.SiteID, m.DroneID, m.ID, start.Add(-time.Minute), stop.Add(time.Minute))
 }
 
 func (s *Server) sites(c *fiber.Ctx) error {

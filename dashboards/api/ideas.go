@@ -2,11 +2,10 @@ package api
 
 import (
 	"strconv"
-	"time"
 
 	"github.com/gofiber/fiber/v2"
-	"golang.org/x/sync/errgroup"
 
+	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
 )
@@ -357,139 +356,49 @@ type pageResp struct {
 	Missions []string              `json:"missions"`
 }
 
-// pageSeriesConcurrency bounds the Range queries one proposal page runs at once.
-const pageSeriesConcurrency = 4
-
-// linkedSeries fetches the series linked to a proposal over [start, stop)
-// concurrently (at most pageSeriesConcurrency at a time), capped at points each.
-func (s *Server) linkedSeries(c *fiber.Ctx, links []*civic.Link, start, stop time.Time, every time.Duration, points int) ([]*measure.SeriesData, error) {
-	out := make([]*measure.SeriesData, len(links))
-	g, cx := errgroup.WithContext(ctx(c)) // *fiber.Ctx is not for use from other goroutines
-	g.SetLimit(pageSeriesConcurrency)
-	for i, l := range links {
-		g.Go(func() (err error) {
-			out[i], err = s.meas.Range(cx, measure.RangeQuery{
-				SeriesKey: measure.SeriesKey{Site: l.SiteID, Device: l.DeviceID, Quantity: l.Quantity},
-				Start:     start, Stop: stop, Agg: measure.Mean, Every: every, MaxPoints: points})
-			return err
-		})
-	}
-	if err := g.Wait(); err != nil {
-		return nil, err
-	}
-	return out, nil
-}
-
-// maxPageLinks bounds the series a proposal page draws (JSON and HTML).
-const maxPageLinks = 12
-
-// pageLinks are the series links a proposal page draws, the first
-// maxPageLinks of them.
-func (s *Server) pageLinks(c *fiber.Ctx, proposalID string) ([]*civic.Link, error) {
-	links, err := s.store.Links(ctx(c), civic.LinkFilter{ProposalID: proposalID})
-	if err != nil {
-		return nil, err
-	}
-	return links[:min(len(links), maxPageLinks)], nil
-}
-
+// page is a proposal page's data: the view of the HTML page
+// (app.ProposalPage) without its details.
 func (s *Server) page(c *fiber.Ctx) error {
-	p, err := s.visibleProposal(c)
-	if err != nil {
-		return err
-	}
 	points, err := intQuery(c, "points", s.cfg.PageSeriesPoints, 2, measure.MaxPointsLimit)
 	if err != nil {
 		return err
 	}
-	links, err := s.pageLinks(c, p.ID)
+	v, err := s.views.ProposalPage(ctx(c), viewer(c), c.Params("id"), app.ProposalOptions{Span: s.cfg.PageRange, Points: points})
 	if err != nil {
 		return err
 	}
-	// Ending on the current minute keeps the query text stable for a minute,
-	// so the measurements cache (if enabled) serves repeated views.
-	stop := s.now().UTC().Truncate(time.Minute)
-	series, err := s.linkedSeries(c, links, stop.Add(-s.cfg.PageRange), stop, 0, points)
-	if err != nil {
-		return err
+	series := make([]*measure.SeriesData, len(v.Series))
+	for i, sr := range v.Series {
+		series[i] = sr.Data
 	}
-	missions, err := s.store.MissionsForProposal(ctx(c), p.ID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(pageResp{Proposal: p, Votes: p.Votes, Links: links, Series: series, Missions: missions})
-}
-
-type seriesStats struct {
-	measure.SeriesKey
-	Count int      `json:"count"`
-	Min   *float64 `json:"min,omitempty"`
-	Max   *float64 `json:"max,omitempty"`
-	Mean  *float64 `json:"mean,omitempty"`
-	Last  *float64 `json:"last,omitempty"`
+	return c.JSON(pageResp{Proposal: v.Proposal, Votes: v.Proposal.Votes, Links: v.Links, Series: series, Missions: v.MissionIDs})
 }
 
 type evidenceResp struct {
 	Proposal *civic.Proposal   `json:"proposal"`
-	Series   []seriesStats     `json:"series"`
+	Series   []app.Stats       `json:"series"`
 	Missions []*civic.Mission  `json:"missions"`
 	Reviews  []*civic.Review   `json:"reviews"`
 	Extra    map[string]string `json:"extra,omitempty"`
 }
 
-// evidenceSpan is how far back the reviewers' statistics look.
-const evidenceSpan = 30 * 24 * time.Hour
-
 // evidence gives reviewers the linked series' statistics over 30 days (from
-// hourly means) and the missions flown for the proposal.
+// hourly means) and the missions flown for the proposal: the view of the
+// review page (app.Evidence).
 func (s *Server) evidence(c *fiber.Ctx) error {
-	p, err := s.visibleProposal(c)
+	ev, err := s.views.Evidence(ctx(c), viewer(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	resp, err := s.gatherEvidence(c, p)
-	if err != nil {
-		return err
+	resp := evidenceResp{Proposal: ev.Proposal, Series: make([]app.Stats, 0, len(ev.Series)), Missions: ev.Missions,
+		Reviews: make([]*civic.Review, 0, len(ev.Reviews))}
+	for _, sr := range ev.Series {
+		resp.Series = append(resp.Series, sr.Stats)
+	}
+	for _, r := range ev.Reviews {
+		resp.Reviews = append(resp.Reviews, r.Review)
 	}
 	return c.JSON(resp)
-}
-
-// gatherEvidence collects what reviewers see of a proposal; the JSON route
-// and the review page (/expertise/{id}) share it, so both show the same
-// numbers.
-func (s *Server) gatherEvidence(c *fiber.Ctx, p *civic.Proposal) (evidenceResp, error) {
-	links, err := s.store.Links(ctx(c), civic.LinkFilter{ProposalID: p.ID})
-	if err != nil {
-		return evidenceResp{}, err
-	}
-	stop := s.now().UTC().Truncate(time.Minute)
-	data, err := s.linkedSeries(c, links, stop.Add(-evidenceSpan), stop, time.Hour, 24*30+2)
-	if err != nil {
-		return evidenceResp{}, err
-	}
-	resp := evidenceResp{Proposal: p, Series: []seriesStats{}, Missions: []*civic.Mission{}}
-	for _, d := range data {
-		resp.Series = append(resp.Series, statsOf(d))
-	}
-	ids, err := s.store.MissionsForProposal(ctx(c), p.ID)
-	if err != nil {
-		return evidenceResp{}, err
-	}
-	seen := proposalCache{}
-	for _, id := range ids {
-		m, err := s.store.Mission(ctx(c), id)
-		if err != nil {
-			return evidenceResp{}, err
-		}
-		if err := s.hideProposalIDs(c, m, seen); err != nil {
-			return evidenceResp{}, err
-		}
-		resp.Missions = append(resp.Missions, m)
-	}
-	if resp.Reviews, err = s.store.Reviews(ctx(c), p.ID); err != nil {
-		return evidenceResp{}, err
-	}
-	return resp, nil
 }
 
 type nearbyDevice struct {

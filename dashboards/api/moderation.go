@@ -74,42 +74,6 @@ func (s *Server) hideUnseen(c *fiber.Ctx, proposalID string, err error) error {
 	return err
 }
 
-// proposalCache holds the proposals one request has looked up (nil: gone).
-type proposalCache map[string]*civic.Proposal
-
-func (s *Server) cachedProposal(c *fiber.Ctx, seen proposalCache, id string) (*civic.Proposal, error) {
-	if p, ok := seen[id]; ok {
-		return p, nil
-	}
-	p, err := s.store.Proposal(ctx(c), id)
-	if err != nil && civic.ErrorCode(err) != civic.ENOTFOUND {
-		return nil, err
-	}
-	seen[id] = p
-	return p, nil
-}
-
-// hideProposalIDs keeps in m.ProposalIDs the proposals the caller may see
-// (canSee): a mission does not give away the ids of proposals waiting for
-// moderation or refused by it. Administrators see them all.
-func (s *Server) hideProposalIDs(c *fiber.Ctx, m *civic.Mission, seen proposalCache) error {
-	if isAdmin(c) {
-		return nil
-	}
-	kept := make([]string, 0, len(m.ProposalIDs))
-	for _, id := range m.ProposalIDs {
-		p, err := s.cachedProposal(c, seen, id)
-		if err != nil {
-			return err
-		}
-		if p != nil && canSee(c, p) {
-			kept = append(kept, id)
-		}
-	}
-	m.ProposalIDs = kept
-	return nil
-}
-
 // seenComments keeps the comments the caller may read (civic.CanSeeComment):
 // approved ones, the caller's own whatever their state (a hidden one with
 // its moderation), and for the moderators all of them.

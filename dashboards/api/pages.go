@@ -2,7 +2,6 @@ package api
 
 import (
 	"bytes"
-	"context"
 	"embed"
 	"html/template"
 	"net/url"
@@ -13,6 +12,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
 )
@@ -108,7 +108,7 @@ func (s *Server) render(c *fiber.Ctx, name string, data map[string]any) error {
 	data["Nonce"] = nonce
 	if _, ok := data["Session"]; !ok {
 		// Pages that do not set it (error pages) still show who is signed in.
-		if se, err := s.pageSession(c, ""); err == nil && se != nil {
+		if se, err := s.pageSession(c); err == nil && se != nil {
 			data["Session"] = se
 		}
 	}
@@ -143,26 +143,19 @@ type pageSession struct {
 	CanVote    bool // a citizen
 	CanPropose bool // may submit proposals: the roles of POST /api/v1/ideas
 	CanReview  bool // sees the review desk: the roles of GET /api/v1/ideas/{id}/evidence
-	Voted      bool
+	Voted      bool // supports the proposal of the page (app.ProposalView.Supported)
 	Verified   bool // the account's address is verified
 	Assured    bool // its assurance level is enough to support (AccountConfig.SupportAssurance)
 }
 
-func (s *Server) pageSession(c *fiber.Ctx, proposalID string) (*pageSession, error) {
+func (s *Server) pageSession(c *fiber.Ctx) (*pageSession, error) {
 	p := caller(c)
 	if p == nil || p.session.Kind != civic.SessionCookie {
 		return nil, nil
 	}
-	ps := &pageSession{Name: p.user.Name, CSRF: p.session.CSRF, Role: p.user.Role, CanVote: p.user.Role == civic.RoleCitizen,
+	return &pageSession{Name: p.user.Name, CSRF: p.session.CSRF, Role: p.user.Role, CanVote: p.user.Role == civic.RoleCitizen,
 		CanPropose: p.user.Role.In(citizenish...), CanReview: p.user.Role.In(reviewers...),
-		Verified: p.user.EmailVerified != nil, Assured: p.user.Level() >= s.cfg.Accounts.SupportAssurance}
-	if ps.CanVote && proposalID != "" {
-		var err error
-		if ps.Voted, err = s.store.HasVoted(ctx(c), proposalID, p.user.ID); err != nil {
-			return nil, err
-		}
-	}
-	return ps, nil
+		Verified: p.user.EmailVerified != nil, Assured: p.user.Level() >= s.cfg.Accounts.SupportAssurance}, nil
 }
 
 func (s *Server) ideasPage(c *fiber.Ctx) error {
@@ -170,7 +163,7 @@ func (s *Server) ideasPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	se, err := s.pageSession(c, "")
+	se, err := s.pageSession(c)
 	if err != nil {
 		return err
 	}
@@ -188,39 +181,22 @@ type missionView struct {
 	MaxAltitude, Battery string
 }
 
-const pageMissionsMax = 10
+func missionViewOf(m app.Mission) missionView {
+	v := missionView{Mission: m.Mission, Kind: missionKind(m.Kind), Status: missionStatusFR[m.Status],
+		Window: "du " + frTime(m.PlannedFrom) + " au " + frTime(m.PlannedTo), Flown: m.Flown}
+	if m.Track != nil { // the figures of GET /missions/{id}/track
+		f := summarizeFlight(m.Track)
+		v.Track, v.Duration, v.Distance, v.MaxAltitude, v.Battery = m.Track, f.Duration, f.Distance, f.MaxAltitude, f.Battery
+	}
+	return v
+}
 
-func (s *Server) missionViews(c *fiber.Ctx, proposalID string) ([]missionView, error) {
-	ids, err := s.store.MissionsForProposal(ctx(c), proposalID)
-	if err != nil {
-		return nil, err
+// missionKind names a mission kind in French (an unknown one as it is).
+func missionKind(k string) string {
+	if n, ok := missionKindFR[k]; ok {
+		return n
 	}
-	if len(ids) > pageMissionsMax {
-		ids = ids[:pageMissionsMax]
-	}
-	out := make([]missionView, 0, len(ids))
-	for _, id := range ids {
-		m, err := s.store.Mission(ctx(c), id)
-		if err != nil {
-			return nil, err
-		}
-		v := missionView{Mission: m, Kind: missionKindFR[m.Kind], Status: missionStatusFR[m.Status],
-			Window: "du " + frTime(m.PlannedFrom) + " au " + frTime(m.PlannedTo)}
-		if v.Kind == "" {
-			v.Kind = m.Kind
-		}
-		if m.Started != nil {
-			v.Flown = true
-			// The code of GET /missions/{id}/track. A failing InfluxDB
-			// leaves the summary out; the rest of the page still renders.
-			if tr, err := s.missionTrack(ctx(c), m); err == nil {
-				f := summarizeFlight(tr)
-				v.Track, v.Duration, v.Distance, v.MaxAltitude, v.Battery = tr, f.Duration, f.Distance, f.MaxAltitude, f.Battery
-			}
-		}
-		out = append(out, v)
-	}
-	return out, nil
+	return k
 }
 
 func (s *Server) ideaPage(c *fiber.Ctx) error { return s.renderIdea(c, fiber.StatusOK, ideaForm{}) }
@@ -232,65 +208,41 @@ type ideaForm struct {
 	Comment string // the comment being written
 }
 
-// renderIdea renders a proposal page; a refused form shows it again with
-// its error (f) and status.
+// renderIdea renders a proposal page (app.ProposalPage, the view of the
+// JSON route too); a refused form shows it again with its error (f) and
+// status.
 func (s *Server) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
-	p, err := s.visibleProposal(c)
-	if err != nil {
-		return err
-	}
-	links, err := s.pageLinks(c, p.ID)
-	if err != nil {
-		return err
-	}
-	stop := s.now().UTC().Truncate(time.Minute)
-	start := stop.Add(-s.cfg.PageRange)
-	// The latest readings are fetched alongside the ranges, not after them.
-	latest := make(chan []*measure.Latest, 1)
-	go func(cx context.Context) { latest <- s.latestValues(cx, links, s.cfg.PageRange) }(ctx(c))
-	data, err := s.linkedSeries(c, links, start, stop, 0, s.cfg.PageSeriesPoints)
-	lasts := <-latest
-	if err != nil {
-		return err
-	}
-	units := map[string]map[string]string{} // device → quantity → unit
-	stats := make([]seriesStats, 0, len(data))
-	charts := make([]chartView, 0, len(data))
-	for i, d := range data {
-		stats = append(stats, statsOf(d))
-		if _, ok := units[d.Device]; !ok {
-			units[d.Device] = map[string]string{}
-			if dev, err := s.store.Device(ctx(c), d.Device); err == nil {
-				for _, q := range dev.Quantities {
-					units[d.Device][q.Quantity] = q.Unit
-				}
-			} else if civic.ErrorCode(err) != civic.ENOTFOUND {
-				return err
-			}
-		}
-		charts = append(charts, buildChart(i+1, d, units[d.Device][d.Quantity]))
-		charts[i].Live = buildLive(d.SeriesKey, unitName(units[d.Device][d.Quantity]), lasts[i], s.now())
-	}
-	missions, err := s.missionViews(c, p.ID)
-	if err != nil {
-		return err
-	}
-	comments, err := s.commentViews(c, p.ID)
-	if err != nil {
-		return err
-	}
-	se, err := s.pageSession(c, p.ID)
-	if err != nil {
-		return err
-	}
-	votingOpen := p.Status.VotingOpen()
-	here := "/idees/" + url.PathEscape(p.ID)
 	commentsPage, _ := strconv.Atoi(c.Query("commentaires")) // anything else: the first page
+	v, err := s.views.ProposalPage(ctx(c), viewer(c), c.Params("id"), app.ProposalOptions{Span: s.cfg.PageRange,
+		Points: s.cfg.PageSeriesPoints, Detail: true, CommentsPage: commentsPage})
+	if err != nil {
+		return err
+	}
+	p, now := v.Proposal, s.now()
+	stats := make([]app.Stats, 0, len(v.Series))
+	charts := make([]chartView, 0, len(v.Series))
+	for i, sr := range v.Series {
+		stats = append(stats, sr.Stats)
+		charts = append(charts, buildChart(i+1, sr.Data, sr.Unit))
+		charts[i].Live = buildLive(sr.Data.SeriesKey, unitName(sr.Unit), sr.Latest, now)
+	}
+	missions := make([]missionView, 0, len(v.Missions))
+	for _, m := range v.Missions {
+		missions = append(missions, missionViewOf(m))
+	}
+	se, err := s.pageSession(c)
+	if err != nil {
+		return err
+	}
+	if se != nil && se.CanVote {
+		se.Voted = v.Supported
+	}
+	here := "/idees/" + url.PathEscape(p.ID)
 	page := map[string]any{"Title": p.Title, "P": p, "Series": stats, "Charts": charts, "Missions": missions,
-		"Session": se, "VotingOpen": votingOpen, "Public": p.Status.Public(), "Refused": p.Status == civic.StatusRefused, "Comments": pageComments(comments, commentsPage, here), "CommentDraft": f.Comment,
+		"Session": se, "VotingOpen": v.VotingOpen, "Public": p.Status.Public(), "Refused": p.Status == civic.StatusRefused, "Comments": commentsOf(v.Comments, here), "CommentDraft": f.Comment,
 		"Interactive": true, "Here": here, "SignIn": signInView{Retour: here},
-		"Start": start.Format(time.RFC3339), "Stop": stop.Format(time.RFC3339), "Range": frSpan(s.cfg.PageRange),
-		"RangeFrom": frTime(start), "RangeTo": frTime(stop)}
+		"Start": v.Start.Format(time.RFC3339), "Stop": v.Stop.Format(time.RFC3339), "Range": frSpan(s.cfg.PageRange),
+		"RangeFrom": frTime(v.Start), "RangeTo": frTime(v.Stop)}
 	if f.Error != nil {
 		page["Error"] = f.Error
 	}
@@ -307,25 +259,4 @@ func frSpan(d time.Duration) string {
 		return "24 heures"
 	}
 	return frDuration(d)
-}
-
-func statsOf(d *measure.SeriesData) seriesStats {
-	st := seriesStats{SeriesKey: d.SeriesKey, Count: len(d.Points)}
-	var sum float64
-	for i, pt := range d.Points {
-		v := pt.Value
-		if i == 0 || v < *st.Min {
-			st.Min = &v
-		}
-		if i == 0 || v > *st.Max {
-			st.Max = &v
-		}
-		sum += v
-		st.Last = &v
-	}
-	if st.Count > 0 {
-		m := sum / float64(st.Count)
-		st.Mean = &m
-	}
-	return st
 }

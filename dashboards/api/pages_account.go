@@ -347,7 +347,7 @@ func (s *Server) renderSecurity(c *fiber.Ctx, status int, msg, field, email stri
 			v.Verifiers = append(v.Verifiers, verifierView{Label: vf.Label(), URL: vf.StartURL(u)})
 		}
 	}
-	se, err := s.pageSession(c, "")
+	se, err := s.pageSession(c)
 	if err != nil {
 		return err
 	}

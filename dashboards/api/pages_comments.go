@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 )
 
@@ -42,54 +43,8 @@ func (s *Server) commentForm() *pageForm {
 	}}
 }
 
-// commentViews lists a proposal's approved comments with their authors'
-// names (an erased account's comments stay, signed "Anonyme"), and, for a
-// signed-in visitor, their own comments still waiting for moderation, so a
-// comment just sent does not seem lost, or hidden by it, with the reason.
-// Nobody else's pending or hidden comments are shown.
-func (s *Server) commentViews(c *fiber.Ctx, proposalID string) ([]commentView, error) {
-	me := viewer(c)
-	cs, err := s.store.Comments(ctx(c), proposalID, me != nil)
-	if err != nil {
-		return nil, err
-	}
-	names := map[string]string{}
-	out := make([]commentView, 0, len(cs))
-	for _, cm := range cs {
-		pending, hidden := cm.Status == civic.CommentPending, cm.Status == civic.CommentHidden
-		if !civic.CommentListed(me, cm) {
-			continue
-		}
-		name, ok := names[cm.AuthorID]
-		if !ok {
-			name = "Anonyme"
-			if cm.AuthorID != "" {
-				u, err := s.store.UserByID(ctx(c), cm.AuthorID)
-				switch {
-				case err == nil:
-					name = u.Name
-				case civic.ErrorCode(err) != civic.ENOTFOUND:
-					return nil, err
-				}
-			}
-			names[cm.AuthorID] = name
-		}
-		v := commentView{ID: cm.ID, Author: name, Body: cm.Body, Date: frDate(cm.Created),
-			ISO: cm.Created.UTC().Format(time.RFC3339), Pending: pending, Hidden: hidden}
-		if m := cm.Moderation; hidden && m != nil { // comments hidden before reasons were kept have none
-			v.Reason, v.Note = moderationReasonFR[m.Reason], m.Note
-		}
-		out = append(out, v)
-	}
-	return out, nil
-}
-
-// commentsPerPage bounds the comments one proposal page lists.
-const commentsPerPage = 50
-
-// commentPage is one page of a proposal's comments: approved ones, oldest
-// first, and on the last page the visitor's own comments awaiting
-// moderation or hidden by it.
+// commentPage is the page of comments a proposal page lists
+// (app.CommentPage) in French, with links to the neighbouring pages.
 type commentPage struct {
 	Items       []commentView
 	Published   int // approved comments in all
@@ -97,32 +52,33 @@ type commentPage struct {
 	Prev, Next  string // links to the neighbouring pages, "" at the ends
 }
 
-// pageComments cuts views (approved and own pending or hidden, oldest
-// first) into the requested page (1-based; out of range falls back to the
-// nearest).
-func pageComments(views []commentView, page int, here string) commentPage {
-	var approved, pending []commentView
-	for _, v := range views {
-		if v.Pending || v.Hidden {
-			pending = append(pending, v)
-		} else {
-			approved = append(approved, v)
+// commentsOf words a page of comments: an erased account's comments stay,
+// signed "Anonyme"; the visitor's own waiting for moderation are marked
+// (Pending), those hidden by it carry the reason in French and the
+// moderator's note.
+func commentsOf(cp app.CommentPage, here string) commentPage {
+	out := commentPage{Items: make([]commentView, 0, len(cp.Items)), Published: cp.Published, Page: cp.Page, Pages: cp.Pages}
+	for _, cm := range cp.Items {
+		name := cm.Author
+		if name == "" {
+			name = "Anonyme"
 		}
-	}
-	cp := commentPage{Published: len(approved), Pages: max(1, (len(approved)+commentsPerPage-1)/commentsPerPage)}
-	cp.Page = min(max(page, 1), cp.Pages)
-	cp.Items = approved[(cp.Page-1)*commentsPerPage : min(cp.Page*commentsPerPage, len(approved))]
-	if cp.Page == cp.Pages {
-		cp.Items = append(cp.Items, pending...)
+		pending, hidden := cm.Status == civic.CommentPending, cm.Status == civic.CommentHidden
+		v := commentView{ID: cm.ID, Author: name, Body: cm.Body, Date: frDate(cm.Created),
+			ISO: cm.Created.UTC().Format(time.RFC3339), Pending: pending, Hidden: hidden}
+		if m := cm.Moderation; hidden && m != nil { // comments hidden before reasons were kept have none
+			v.Reason, v.Note = moderationReasonFR[m.Reason], m.Note
+		}
+		out.Items = append(out.Items, v)
 	}
 	link := func(n int) string { return here + "?commentaires=" + strconv.Itoa(n) + "#commentaires" }
 	if cp.Page > 1 {
-		cp.Prev = link(cp.Page - 1)
+		out.Prev = link(cp.Page - 1)
 	}
 	if cp.Page < cp.Pages {
-		cp.Next = link(cp.Page + 1)
+		out.Next = link(cp.Page + 1)
 	}
-	return cp
+	return out
 }
 
 var monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}

@@ -1,19 +1,15 @@
 package api
 
 import (
-	"context"
 	"strconv"
 	"time"
 
-	"golang.org/x/sync/errgroup"
-
-	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
 )
 
 // Latest values on a proposal page. The page renders each linked series'
-// latest raw reading (not the window mean the chart and table show) in
-// words; the page's script then keeps that line current from the live feed
+// latest raw reading (app.Series.Latest: not the window mean the chart and
+// table show) in words; the page's script then keeps that line current from the live feed
 // (/api/v1/live), so the page is complete without JavaScript and only
 // fresher with it.
 
@@ -24,34 +20,6 @@ type liveView struct {
 	Value string // "12,4 µg/m³", empty when there is no reading
 	When  string // "à 20 h 05", or "le 26 novembre 2026 à 20 h 05" when not today
 	ISO   string // the reading's time, RFC 3339 UTC: <time datetime>, and the script ignores older events
-}
-
-// latestValues fetches the latest reading of each linked series within the
-// page's range, at most pageSeriesConcurrency queries at a time. It never
-// fails the page: a series whose query fails has no latest value (nil), as
-// the mission summary goes missing when its track cannot be read.
-func (s *Server) latestValues(cx context.Context, links []*civic.Link, lookback time.Duration) []*measure.Latest {
-	out := make([]*measure.Latest, len(links))
-	var g errgroup.Group // no error cancels the others: each series stands alone
-	g.SetLimit(pageSeriesConcurrency)
-	for i, l := range links {
-		g.Go(func() error {
-			ls, err := s.meas.Series(cx, measure.Filter{Site: l.SiteID, Device: l.DeviceID, Quantity: l.Quantity, Lookback: lookback})
-			if err != nil {
-				return nil
-			}
-			// One row per unit tag: a unit changed within the range gives
-			// two, and the newest wins.
-			for j := range ls {
-				if out[i] == nil || ls[j].Time.After(out[i].Time) {
-					out[i] = &ls[j]
-				}
-			}
-			return nil
-		})
-	}
-	_ = g.Wait()
-	return out
 }
 
 // buildLive words the latest value of a series; unit is the French unit of

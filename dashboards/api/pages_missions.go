@@ -10,13 +10,14 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
 )
 
 // The public-service mission pages (/missions, /missions/{id}): what the
 // drones flew for the territory, readable without JavaScript. The figures
-// come from the code of the JSON routes (store.Missions, missionTrack), so
+// come from the views of the JSON routes (app.Missions, app.MissionView), so
 // the pages and GET /api/v1/missions/{id}/track cannot disagree. The track is
 // drawn server-side as an inline SVG over the mission's area, with a text
 // alternative and a table of fixes for readers who cannot see it.
@@ -61,54 +62,34 @@ type missionRow struct {
 	Hidden               int // linked proposals waiting for moderation the visitor may not see
 }
 
-// missionRows dresses missions for the pages; proposals are looked up once
-// per request however many missions share them.
-func (s *Server) missionRows(c *fiber.Ctx, ms []*civic.Mission) ([]missionRow, error) {
-	seen := proposalCache{}
-	out := make([]missionRow, 0, len(ms))
-	for _, m := range ms {
-		r := missionRow{Mission: m, Kind: missionKindFR[m.Kind], Status: missionStatusFR[m.Status],
-			Window: "du " + frTime(m.PlannedFrom) + " au " + frTime(m.PlannedTo)}
-		if r.Kind == "" {
-			r.Kind = m.Kind
+// missionRowOf dresses a mission's view for the pages.
+func missionRowOf(mv *app.MissionView) missionRow {
+	m := mv.Mission
+	r := missionRow{Mission: m, Kind: missionKind(m.Kind), Status: missionStatusFR[m.Status],
+		Window: "du " + frTime(m.PlannedFrom) + " au " + frTime(m.PlannedTo), Hidden: mv.Waiting}
+	for _, p := range mv.Proposals {
+		lp := linkedProposal{ID: p.ID, Title: p.Title}
+		if !p.Status.Public() {
+			lp.Status = statusFR[p.Status]
 		}
-		for _, id := range m.ProposalIDs {
-			p, err := s.cachedProposal(c, seen, id)
-			if err != nil {
-				return nil, err
-			}
-			switch {
-			case p == nil: // erased since: nothing to link to
-			case p.Status.Public():
-				r.Proposals = append(r.Proposals, linkedProposal{ID: p.ID, Title: p.Title})
-			case canSee(c, p):
-				r.Proposals = append(r.Proposals, linkedProposal{ID: p.ID, Title: p.Title, Status: statusFR[p.Status]})
-			case p.Status == civic.StatusSubmitted:
-				r.Hidden++
-			}
-		}
-		out = append(out, r)
+		r.Proposals = append(r.Proposals, lp)
 	}
-	return out, nil
+	return r
 }
 
 // pageMissionsListMax bounds the list page; the JSON route has them all.
 const pageMissionsListMax = 100
 
 func (s *Server) missionsPage(c *fiber.Ctx) error {
-	ms, err := s.store.Missions(ctx(c)) // newest planned window first
+	mvs, total, err := s.views.Missions(ctx(c), viewer(c), pageMissionsListMax) // newest planned window first
 	if err != nil {
 		return err
 	}
-	total := len(ms)
-	if len(ms) > pageMissionsListMax {
-		ms = ms[:pageMissionsListMax]
+	rows := make([]missionRow, 0, len(mvs))
+	for _, mv := range mvs {
+		rows = append(rows, missionRowOf(mv))
 	}
-	rows, err := s.missionRows(c, ms)
-	if err != nil {
-		return err
-	}
-	se, err := s.pageSession(c, "")
+	se, err := s.pageSession(c)
 	if err != nil {
 		return err
 	}
@@ -116,15 +97,12 @@ func (s *Server) missionsPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) missionPage(c *fiber.Ctx) error {
-	m, err := s.store.Mission(ctx(c), c.Params("id"))
+	mv, err := s.views.MissionView(ctx(c), viewer(c), c.Params("id"), app.MissionOptions{Track: true})
 	if err != nil {
 		return err
 	}
-	rows, err := s.missionRows(c, []*civic.Mission{m})
-	if err != nil {
-		return err
-	}
-	page := map[string]any{"Title": "Mission : " + m.Title, "M": rows[0], "Flown": m.Started != nil, "Planned": m.Status == civic.MissionPlanned}
+	m := mv.Mission
+	page := map[string]any{"Title": "Mission : " + m.Title, "M": missionRowOf(mv), "Flown": m.Started != nil, "Planned": m.Status == civic.MissionPlanned}
 	if m.Started != nil {
 		page["Started"] = frTime(*m.Started)
 	}
@@ -134,15 +112,15 @@ func (s *Server) missionPage(c *fiber.Ctx) error {
 	if m.Started != nil {
 		// A failing InfluxDB costs the drawing, not the page: the mission's
 		// details are in the database and still worth reading.
-		if tr, err := s.missionTrack(ctx(c), m); err != nil {
-			s.log.Warn("mission page: track", "mission", m.ID, "err", err)
+		if mv.TrackErr != nil {
+			s.log.Warn("mission page: track", "mission", m.ID, "err", mv.TrackErr)
 			page["TrackDown"] = true
 		} else {
-			page["Summary"] = summarizeFlight(tr)
-			page["Track"] = buildTrackDrawing(m, tr)
+			page["Summary"] = summarizeFlight(mv.Track)
+			page["Track"] = buildTrackDrawing(m, mv.Track)
 		}
 	}
-	se, err := s.pageSession(c, "")
+	se, err := s.pageSession(c)
 	if err != nil {
 		return err
 	}

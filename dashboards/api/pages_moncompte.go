@@ -111,7 +111,7 @@ func (s *Server) renderAccount(c *fiber.Ctx, status int, ferr *formError) error 
 	if err != nil {
 		return err
 	}
-	se, err := s.pageSession(c, "")
+	se, err := s.pageSession(c)
 	if err != nil {
 		return err
 	}
@@ -206,7 +206,7 @@ func (s *Server) renderDeletion(c *fiber.Ctx, status int, ferr *formError) error
 	if err != nil {
 		return err
 	}
-	se, err := s.pageSession(c, "")
+	se, err := s.pageSession(c)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
 )
@@ -15,8 +16,8 @@ import (
 // The review desk (/expertise): the committee's pages, without JavaScript.
 // Experts score shortlisted proposals on the published criteria while they
 // see the evidence; administrators take the committee's decision. Every
-// number and every write goes through the code of the JSON routes
-// (gatherEvidence, putReview, changeStatus), so the pages can neither show
+// number and every write goes through the code of the JSON routes (the view
+// app.Evidence, putReview, changeStatus), so the pages can neither show
 // other figures nor store anything the API would refuse.
 
 const reviewDeskPath = "/expertise"
@@ -161,7 +162,7 @@ func (s *Server) reviewDesk(c *fiber.Ctx) error {
 		awaiting += len(ps)
 		desk = append(desk, dc)
 	}
-	se, err := s.pageSession(c, "")
+	se, err := s.pageSession(c)
 	if err != nil {
 		return err
 	}
@@ -221,41 +222,27 @@ func (s *Server) reviewPage(c *fiber.Ctx) error {
 // reviews, and the forms the visitor's role allows. A refused form shows it
 // again with its error (ferr), what was typed (d) and status.
 func (s *Server) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *formError) error {
-	p, err := s.visibleProposal(c)
+	ev, err := s.views.Evidence(ctx(c), viewer(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
-	ev, err := s.gatherEvidence(c, p)
-	if err != nil {
-		return err
-	}
-	keys := make([]measure.SeriesKey, 0, len(ev.Series))
-	for _, st := range ev.Series {
-		keys = append(keys, st.SeriesKey)
-	}
-	units, err := s.deviceUnits(c, keys)
-	if err != nil {
-		return err
-	}
+	p := ev.Proposal
 	series := make([]evidenceRow, 0, len(ev.Series))
-	for _, st := range ev.Series {
-		u := unitName(units[st.Device][st.Quantity])
+	for _, sr := range ev.Series {
+		st, u := sr.Stats, unitName(sr.Unit)
 		series = append(series, evidenceRow{SeriesKey: st.SeriesKey, Name: quantityName(st.Quantity), Unit: u, Count: st.Count,
 			Min: withUnit(st.Min, u), Mean: withUnit(st.Mean, u), Max: withUnit(st.Max, u), Last: withUnit(st.Last, u)})
 	}
 	missions := make([]evidenceMission, 0, len(ev.Missions))
 	for _, m := range ev.Missions {
-		v := evidenceMission{Mission: m, Kind: missionKindFR[m.Kind], Status: missionStatusFR[m.Status],
-			Window: "du " + frTime(m.PlannedFrom) + " au " + frTime(m.PlannedTo), Flown: m.Started != nil}
-		if v.Kind == "" {
-			v.Kind = m.Kind
-		}
-		missions = append(missions, v)
+		missions = append(missions, evidenceMission{Mission: m, Kind: missionKind(m.Kind), Status: missionStatusFR[m.Status],
+			Window: "du " + frTime(m.PlannedFrom) + " au " + frTime(m.PlannedTo), Flown: m.Started != nil})
 	}
 	me := caller(c).user
-	reviews, mine, err := s.reviewEntries(c, ev.Reviews, me.ID)
-	if err != nil {
-		return err
+	reviews, mine := reviewEntries(ev.Reviews, me.ID)
+	rs := make([]*civic.Review, len(ev.Reviews))
+	for i, r := range ev.Reviews {
+		rs[i] = r.Review
 	}
 	canScore := me.Role == civic.RoleExpert && reviewable(p.Status)
 	canDecide := me.Role == civic.RoleAdmin && reviewable(p.Status)
@@ -274,7 +261,7 @@ func (s *Server) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *fo
 	if err != nil {
 		return err
 	}
-	se, err := s.pageSession(c, "")
+	se, err := s.pageSession(c)
 	if err != nil {
 		return err
 	}
@@ -282,11 +269,10 @@ func (s *Server) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *fo
 	if l := p.Location; l != nil {
 		place = "latitude " + frDegrees(l.Lat) + ", longitude " + frDegrees(l.Lon)
 	}
-	stop := s.now().UTC().Truncate(time.Minute)
 	page := map[string]any{"Place": place, "Title": "Expertise : " + p.Title, "P": p, "Series": series, "Missions": missions,
-		"Reviews": reviews, "Scores": summarize(ev.Reviews, me.ID), "Mine": mine != nil, "Session": se,
+		"Reviews": reviews, "Scores": summarize(rs, me.ID), "Mine": mine != nil, "Session": se,
 		"CanScore": canScore, "IsExpert": me.Role == civic.RoleExpert, "CanDecide": canDecide, "Criteria": criteriaView(d), "Draft": d, "Campaign": budget,
-		"EvidenceFrom": frTime(stop.Add(-evidenceSpan)), "EvidenceTo": frTime(stop), "Here": reviewPath(p.ID)}
+		"EvidenceFrom": frTime(ev.Start), "EvidenceTo": frTime(ev.Stop), "Here": reviewPath(p.ID)}
 	if canDecide {
 		if p.Status == civic.StatusShortlisted {
 			page["Choices"] = []string{"expertiser", "rejeter"}
@@ -313,48 +299,23 @@ func criteriaView(d *reviewDraft) []criterionView {
 	return out
 }
 
-// reviewEntries names the reviewers of a proposal (the reviews are those of
-// GET /ideas/{id}/reviews) and returns the visitor's own review, if any.
-func (s *Server) reviewEntries(c *fiber.Ctx, rs []*civic.Review, me string) ([]reviewEntry, *civic.Review, error) {
+// reviewEntries lists the reviews of a proposal (those of GET
+// /ideas/{id}/reviews) with their experts' names, and returns the visitor's
+// own review, if any.
+func reviewEntries(rs []app.Review, me string) ([]reviewEntry, *civic.Review) {
 	out := make([]reviewEntry, 0, len(rs))
 	var mine *civic.Review
 	for _, r := range rs {
-		name := "Compte supprimé"
-		switch u, err := s.store.UserByID(ctx(c), r.ExpertID); {
-		case err == nil:
-			name = u.Name
-		case civic.ErrorCode(err) != civic.ENOTFOUND:
-			return nil, nil, err
+		name := r.Expert
+		if name == "" {
+			name = "Compte supprimé"
 		}
 		if r.ExpertID == me {
-			mine = r
+			mine = r.Review
 		}
-		out = append(out, reviewEntry{Review: r, Expert: name, Date: frDate(r.Created), ISO: r.Created.UTC().Format(time.RFC3339), Mine: r.ExpertID == me})
+		out = append(out, reviewEntry{Review: r.Review, Expert: name, Date: frDate(r.Created), ISO: r.Created.UTC().Format(time.RFC3339), Mine: r.ExpertID == me})
 	}
-	return out, mine, nil
-}
-
-// deviceUnits reads the registered unit of each series' device quantity
-// (device → quantity → unit); unregistered devices have none.
-func (s *Server) deviceUnits(c *fiber.Ctx, keys []measure.SeriesKey) (map[string]map[string]string, error) {
-	units := map[string]map[string]string{}
-	for _, k := range keys {
-		if _, ok := units[k.Device]; ok {
-			continue
-		}
-		units[k.Device] = map[string]string{}
-		dev, err := s.store.Device(ctx(c), k.Device)
-		if civic.ErrorCode(err) == civic.ENOTFOUND {
-			continue
-		}
-		if err != nil {
-			return nil, err
-		}
-		for _, q := range dev.Quantities {
-			units[k.Device][q.Quantity] = q.Unit
-		}
-	}
-	return units, nil
+	return out, mine
 }
 
 // frDegrees writes decimal degrees with a decimal comma, to the metre or so.

@@ -95,7 +95,7 @@ func (s *Server) renderProposalForm(c *fiber.Ctx, status int, v proposalView, ms
 			v.Field = "" // no list to focus: the message takes the focus
 		}
 	}
-	se, err := s.pageSession(c, "")
+	se, err := s.pageSession(c)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package measure
 
 import (
+	"errors"
 	"sync"
 	"time"
 )
@@ -34,42 +35,57 @@ func newRangeCache(ttl time.Duration, max int) *rangeCache {
 	return &rangeCache{ttl: ttl, max: max, entries: map[string]cacheEntry{}, flight: map[string]*call{}}
 }
 
-// get returns the cached result for key, or runs fn once for all concurrent
-// callers of the same key and caches a successful result.
-func (c *rangeCache) get(key string, fn func() (*SeriesData, error)) (*SeriesData, error) {
+// claim looks keys up (distinct ones). Entries still fresh come back in
+// hits; keys another caller is fetching come back in waits, whose done
+// channel closes once it has; the others are this caller's to fetch (mine),
+// and it must complete them before it waits for anything, so that callers
+// waiting on each other's keys never wait forever.
+func (c *rangeCache) claim(keys []string) (hits map[string]*SeriesData, waits map[string]*call, mine []string) {
+	now := time.Now()
+	hits, waits = map[string]*SeriesData{}, map[string]*call{}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for _, key := range keys {
+		if e, ok := c.entries[key]; ok && now.Before(e.expires) {
+			hits[key] = e.data
+			continue
+		}
+		if cl, ok := c.flight[key]; ok {
+			waits[key] = cl
+			continue
+		}
+		c.flight[key] = &call{done: make(chan struct{})}
+		mine = append(mine, key)
+	}
+	return hits, waits, mine
+}
+
+// complete ends the fetch of the claimed keys: with err, or with each one's
+// data, cached for the TTL.
+func (c *rangeCache) complete(mine []string, data map[string]*SeriesData, err error) {
 	now := time.Now()
 	c.mu.Lock()
-	if e, ok := c.entries[key]; ok && now.Before(e.expires) {
-		c.mu.Unlock()
-		return e.data, nil
-	}
-	if cl, ok := c.flight[key]; ok {
-		c.mu.Unlock()
-		<-cl.done
-		return cl.data, cl.err
-	}
-	cl := &call{done: make(chan struct{})}
-	c.flight[key] = cl
-	c.mu.Unlock()
-
-	cl.data, cl.err = fn()
-
-	c.mu.Lock()
-	delete(c.flight, key)
-	if cl.err == nil {
-		if len(c.entries) >= c.max {
-			for k, e := range c.entries {
-				if !now.Before(e.expires) {
-					delete(c.entries, k)
+	defer c.mu.Unlock()
+	for _, key := range mine {
+		cl := c.flight[key]
+		delete(c.flight, key)
+		cl.data, cl.err = data[key], err
+		if err == nil && cl.data == nil {
+			cl.err = errors.New("range: no answer") // cannot happen: every key fetched has an answer
+		}
+		if cl.err == nil {
+			if len(c.entries) >= c.max {
+				for k, e := range c.entries {
+					if !now.Before(e.expires) {
+						delete(c.entries, k)
+					}
+				}
+				if len(c.entries) >= c.max {
+					c.entries = map[string]cacheEntry{}
 				}
 			}
-			if len(c.entries) >= c.max {
-				c.entries = map[string]cacheEntry{}
-			}
+			c.entries[key] = cacheEntry{data: cl.data, expires: now.Add(c.ttl)}
 		}
-		c.entries[key] = cacheEntry{data: cl.data, expires: time.Now().Add(c.ttl)}
+		close(cl.done)
 	}
-	c.mu.Unlock()
-	close(cl.done)
-	return cl.data, cl.err
 }

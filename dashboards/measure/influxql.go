@@ -11,8 +11,6 @@ import (
 	"strings"
 	"sync"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/influxdata/influxql"
 
@@ -92,49 +90,11 @@ func (c *Client) probeEngine(ctx context.Context) (engine, version string, err e
 	return EngineFlux, version, nil
 }
 
-// influxQLRange is the statement of a Range: one aggregate per window.
-func (c *Client) influxQLRange(q RangeQuery, agg Aggregate, every time.Duration) (string, error) {
-	return c.influxQLSelect(string(agg), [][2]string{{influxschema.TagSite, q.Site}, {influxschema.TagDevice, q.Device}, {influxschema.TagQuantity, q.Quantity}},
-		q.Start, q.Stop, influxql.Dimensions{{Expr: &influxql.Call{Name: "time", Args: []influxql.Expr{&influxql.DurationLiteral{Val: every}}}}})
-}
-
-// influxQLSelect builds `SELECT fn(value) FROM db.rp.measurement WHERE tag =
-// value AND … AND time >= start AND time < stop GROUP BY dims fill(none)` as
-// an AST printed by the influxql package, so values (already validated) and
-// times can only ever be literals. Text InfluxQL cannot hold in a string
-// literal (NUL, control characters, invalid UTF-8: the influxql printer
-// writes a CR raw, which its own scanner refuses) is refused, whatever the
-// caller checked before.
-func (c *Client) influxQLSelect(fn string, tags [][2]string, start, stop time.Time, dims influxql.Dimensions) (string, error) {
-	literals := []string{c.db, c.rp, influxschema.Measurement}
-	for _, kv := range tags {
-		literals = append(literals, kv[1])
-	}
-	for _, s := range literals {
-		if !utf8.ValidString(s) || strings.ContainsFunc(s, unicode.IsControl) || strings.ContainsRune(s, utf8.RuneError) {
-			return "", fmt.Errorf("%q cannot be an InfluxQL literal: %w", trunc(s), ErrBadParam)
-		}
-	}
-	and := func(a, b influxql.Expr) influxql.Expr {
-		if a == nil {
-			return b
-		}
-		return &influxql.BinaryExpr{Op: influxql.AND, LHS: a, RHS: b}
-	}
-	var cond influxql.Expr
-	for _, kv := range tags {
-		cond = and(cond, &influxql.BinaryExpr{Op: influxql.EQ, LHS: &influxql.VarRef{Val: kv[0], Type: influxql.Tag}, RHS: &influxql.StringLiteral{Val: kv[1]}})
-	}
-	cond = and(cond, &influxql.BinaryExpr{Op: influxql.GTE, LHS: &influxql.VarRef{Val: "time"}, RHS: &influxql.IntegerLiteral{Val: start.UnixNano()}})
-	cond = and(cond, &influxql.BinaryExpr{Op: influxql.LT, LHS: &influxql.VarRef{Val: "time"}, RHS: &influxql.IntegerLiteral{Val: stop.UnixNano()}})
-	stmt := &influxql.SelectStatement{
-		Fields:     influxql.Fields{{Expr: &influxql.Call{Name: fn, Args: []influxql.Expr{&influxql.VarRef{Val: influxschema.FieldValue}}}}},
-		Sources:    influxql.Sources{&influxql.Measurement{Database: c.db, RetentionPolicy: c.rp, Name: influxschema.Measurement}},
-		Condition:  cond,
-		Dimensions: dims,
-		Fill:       influxql.NoFill,
-	}
-	return stmt.String(), nil
+// influxQLRange is the statement of one series of a range group: one
+// aggregate per window.
+func (c *Client) influxQLRange(g *rangeGroup, k SeriesKey) (string, error) {
+	dims := influxql.Dimensions{{Expr: &influxql.Call{Name: "time", Args: []influxql.Expr{&influxql.DurationLiteral{Val: g.every}}}}}
+	return c.influxQLStatement(string(g.agg), [][][][2]string{keyTags([]SeriesKey{k})}, g.start, g.stop, dims, influxql.NoFill)
 }
 
 // seriesInfluxQL lists the series with their last value (Series): last()
@@ -147,13 +107,17 @@ func (c *Client) seriesInfluxQL(ctx context.Context, f Filter, now time.Time) ([
 			tags = append(tags, kv)
 		}
 	}
+	var match [][][][2]string
+	if len(tags) > 0 {
+		match = [][][][2]string{{tags}}
+	}
 	var dims influxql.Dimensions
 	for _, t := range seriesTags {
 		dims = append(dims, &influxql.Dimension{Expr: &influxql.VarRef{Val: t}})
 	}
 	// The stop bound keeps the statement's time range closed; a minute
 	// ahead tolerates clocks a little off, as Flux's now() does not.
-	stmt, err := c.influxQLSelect("last", tags, now.Add(-f.Lookback), now.Add(time.Minute), dims)
+	stmt, err := c.influxQLStatement("last", match, now.Add(-f.Lookback), now.Add(time.Minute), dims, influxql.NoFill)
 	if err != nil {
 		return nil, err
 	}
@@ -241,28 +205,6 @@ func eachValue(series []influxQLSeries, fn func(sr *influxQLSeries, sec int64, v
 		}
 	}
 	return nil
-}
-
-// rangeInfluxQL aggregates in InfluxDB with InfluxQL. Its buckets are the
-// same as the Go fold's: aligned on the Unix epoch, clipped to [Start, Stop),
-// empty ones left out; InfluxQL stamps a bucket with its start, Range with
-// its (clipped) end.
-func (c *Client) rangeInfluxQL(ctx context.Context, q RangeQuery, agg Aggregate, every time.Duration) ([]Point, error) {
-	stmt, err := c.influxQLRange(q, agg, every)
-	if err != nil {
-		return nil, err
-	}
-	series, err := c.runInfluxQL(ctx, stmt)
-	if err != nil {
-		return nil, err
-	}
-	stop := q.Stop.UnixNano()
-	pts := []Point{}
-	err = eachValue(series, func(_ *influxQLSeries, sec int64, v float64) {
-		end := time.Unix(sec, 0).Add(every).UnixNano()
-		pts = append(pts, Point{Time: time.Unix(0, min(end, stop)).UTC(), Value: v})
-	})
-	return pts, err
 }
 
 // authorize sets the credentials of Config.Token: "user:password" as HTTP

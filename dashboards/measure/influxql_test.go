@@ -28,7 +28,7 @@ func FuzzInfluxQLRange(f *testing.F) {
 	start := time.Date(2026, 11, 1, 0, 0, 0, 0, time.UTC)
 	f.Fuzz(func(t *testing.T, site, device, quantity string) {
 		q := RangeQuery{SeriesKey: SeriesKey{Site: site, Device: device, Quantity: quantity}, Start: start, Stop: start.Add(time.Hour)}
-		text, err := c.influxQLRange(q, Max, time.Minute)
+		text, err := c.influxQLRange(&rangeGroup{start: q.Start, stop: q.Stop, agg: Max, every: time.Minute}, q.SeriesKey)
 		if err != nil {
 			// Refused text (NUL, control characters, invalid UTF-8) never
 			// passes the identifier checks Range makes first either.

@@ -26,7 +26,6 @@ import (
 	"net/http"
 	"net/url"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -134,6 +133,13 @@ func New(cfg Config, log *slog.Logger) (*Client, error) {
 	c := &Client{cfg: cfg, client: cl, query: cl.QueryAPI(cfg.Org), log: log,
 		http: &http.Client{Timeout: cfg.Timeout}, base: strings.TrimSuffix(cfg.URL, "/")}
 	c.db, c.rp, _ = strings.Cut(cfg.Bucket, "/")
+	// The query API builds its URL on first use and reads it without its
+	// lock: a data race when the first Flux queries run at once (as a
+	// Read's do). Build it now, with a query that never leaves: its context
+	// is already canceled.
+	canceled, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, _ = c.query.QueryRaw(canceled, "", nil)
 	if cfg.CacheTTL > 0 {
 		c.cache = newRangeCache(cfg.CacheTTL, cfg.CacheEntries)
 	}
@@ -378,56 +384,16 @@ func (c *Client) checkRange(start, stop time.Time) error {
 }
 
 // Range returns one series over a range, aggregated per window and capped at
-// MaxPoints points.
+// MaxPoints points: a Read of one range.
 func (c *Client) Range(ctx context.Context, q RangeQuery) (*SeriesData, error) {
-	if err := q.SeriesKey.Validate(); err != nil {
-		return nil, err
-	}
-	if err := c.checkRange(q.Start, q.Stop); err != nil {
-		return nil, err
-	}
-	agg, err := ParseAggregate(string(q.Agg))
+	res, err := c.Read(ctx, Reads{Ranges: []RangeQuery{q}})
 	if err != nil {
 		return nil, err
 	}
-	if q.MaxPoints == 0 {
-		q.MaxPoints = DefaultMaxPoints
+	if res.RangesErr != nil {
+		return nil, res.RangesErr
 	}
-	if q.MaxPoints < 2 || q.MaxPoints > MaxPointsLimit {
-		return nil, fmt.Errorf("max points must be in [2, %d]: %w", MaxPointsLimit, ErrBadParam)
-	}
-	if q.Every < 0 {
-		return nil, fmt.Errorf("every must be positive: %w", ErrBadParam)
-	}
-	every := q.Window()
-	key := c.from(fluxTime(q.Start), fluxTime(q.Stop)) +
-		" and r." + influxschema.TagSite + " == " + fluxString(q.Site) + " and r." + influxschema.TagDevice + " == " + fluxString(q.Device) +
-		" and r." + influxschema.TagQuantity + " == " + fluxString(q.Quantity) + ")\n"
-	eng, err := c.rangeEngine(ctx)
-	if err != nil {
-		return nil, fmt.Errorf("range: %w", err)
-	}
-	if c.cache == nil {
-		return c.rangeQuery(ctx, q, agg, every, key, eng)
-	}
-	// The cache key is the query as InfluxDB runs it: the range in UTC, the
-	// aggregate and the window. Every spelling of the same query shares one
-	// entry: times with another offset or precision, "5m" or "300s", and
-	// every point cap that gives the same window (points=999 and 1000 over a
-	// week), which a client varying ?points would otherwise use to miss the
-	// cache on every request. The cap then trims each caller's copy of a
-	// result longer than it (which the window it sets never gives).
-	shared := q
-	shared.MaxPoints = MaxPointsLimit // trimmed per caller below
-	d, err := c.cache.get(fmt.Sprintf("%s\n%d\n%s", agg, int64(every/time.Second), key), func() (*SeriesData, error) {
-		return c.rangeQuery(ctx, shared, agg, every, key, eng)
-	})
-	if err != nil || len(d.Points) <= q.MaxPoints {
-		return d, err
-	}
-	trimmed := *d // the cached entry is shared: trim a copy
-	trimmed.Points = d.Points[len(d.Points)-q.MaxPoints:]
-	return &trimmed, nil
+	return res.Ranges[0], nil
 }
 
 // RawPointLimit is the most raw points Range reads to aggregate in Go. Past
@@ -448,142 +414,10 @@ var rawDialect = func() *domain.Dialect {
 	return &domain.Dialect{Header: &header, Delimiter: &delim, Annotations: &[]domain.DialectAnnotations{}}
 }()
 
-// rangeQuery aggregates the series into the windows of Flux's
-// aggregateWindow(every, fn, createEmpty: false): aligned on the Unix epoch,
-// clipped to [Start, Stop), each stamped with its (clipped) stop. InfluxQL
-// does it in InfluxDB; with Flux the raw points are folded in Go (InfluxDB
-// 1.8's aggregateWindow costs ~4× a raw fetch), and past RawPointLimit Flux's
-// server-side aggregateWindow takes over.
-func (c *Client) rangeQuery(ctx context.Context, q RangeQuery, agg Aggregate, every time.Duration, filter, eng string) (*SeriesData, error) {
-	out := &SeriesData{SeriesKey: q.SeriesKey, Start: q.Start.UTC(), Stop: q.Stop.UTC(), Agg: agg, Every: every.String(), Points: []Point{}}
-	var pts []Point
-	var err error
-	if eng == EngineInfluxQL {
-		pts, err = c.rangeInfluxQL(ctx, q, agg, every)
-	} else {
-		pts, err = c.rangeRaw(ctx, q, agg, every, filter)
-	}
-	if errors.Is(err, errTooManyPoints) {
-		c.log.Info("range over the raw point limit, aggregating in InfluxDB", "site", q.Site, "device", q.Device,
-			"quantity", q.Quantity, "start", out.Start, "stop", out.Stop, "limit", rawPointLimit)
-		pts, err = c.rangeServer(ctx, agg, every, filter)
-	}
-	if err != nil {
-		return nil, fmt.Errorf("range: %w", err)
-	}
-	out.Points = pts
-	sort.Slice(out.Points, func(i, j int) bool { return out.Points[i].Time.Before(out.Points[j].Time) })
-	if len(out.Points) > q.MaxPoints {
-		out.Points = out.Points[len(out.Points)-q.MaxPoints:]
-	}
-	return out, nil
-}
-
 type window struct {
 	n                   int
 	sum, min, max, last float64
 	lastT               int64
-}
-
-func (c *Client) rangeRaw(ctx context.Context, q RangeQuery, agg Aggregate, every time.Duration, filter string) ([]Point, error) {
-	// limit bounds the response (per table: one per unit/mission tag value);
-	// the raw CSV is decoded here, cheaper than FluxRecord maps.
-	flux := filter + fmt.Sprintf("  |> limit(n: %d)\n  |> keep(columns: [\"_time\", \"_value\"])", rawPointLimit+1)
-	start, stop, ev := q.Start.UnixNano(), q.Stop.UnixNano(), int64(every)
-	first := floorDiv(start, ev) * ev
-	wins := make([]window, (stop-first+ev-1)/ev)
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	body, err := c.query.QueryRaw(ctx, flux, rawDialect)
-	if err != nil {
-		c.log.Warn("flux query failed", "err", err)
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	read, ti, vi, header, isErr := 0, -1, -1, true, false
-	for len(body) > 0 {
-		line := body
-		if i := strings.IndexByte(body, '\n'); i >= 0 {
-			line, body = body[:i], body[i+1:]
-		} else {
-			body = ""
-		}
-		line = strings.TrimSuffix(line, "\r")
-		if line == "" || line[0] == '#' {
-			header = true // a new table with its own header follows
-			continue
-		}
-		cols := strings.Split(line, ",")
-		if header {
-			header, ti, vi, isErr = false, -1, -1, false
-			for i, col := range cols {
-				switch col {
-				case "_time":
-					ti = i
-				case "_value":
-					vi = i
-				case "error":
-					isErr = true
-				}
-			}
-			continue
-		}
-		if isErr {
-			return nil, fmt.Errorf("%w: %s", ErrUnavailable, trunc(line))
-		}
-		if ti < 0 || vi < 0 || ti >= len(cols) || vi >= len(cols) {
-			continue // not a data table
-		}
-		if read++; read > rawPointLimit {
-			return nil, errTooManyPoints
-		}
-		v, err := strconv.ParseFloat(cols[vi], 64)
-		if err != nil {
-			continue
-		}
-		tm, err := time.Parse(time.RFC3339Nano, cols[ti])
-		if err != nil {
-			continue
-		}
-		t := tm.UnixNano()
-		if t < start || t >= stop {
-			continue
-		}
-		w := &wins[(t-first)/ev]
-		if w.n == 0 {
-			w.sum, w.min, w.max, w.last, w.lastT = v, v, v, v, t
-		} else {
-			w.sum += v
-			w.min = math.Min(w.min, v)
-			w.max = math.Max(w.max, v)
-			if t >= w.lastT {
-				w.last, w.lastT = v, t
-			}
-		}
-		w.n++
-	}
-	pts := []Point{}
-	for i, w := range wins {
-		if w.n == 0 {
-			continue
-		}
-		end := first + int64(i+1)*ev
-		if end > stop {
-			end = stop
-		}
-		p := Point{Time: time.Unix(0, end).UTC()}
-		switch agg {
-		case Min:
-			p.Value = w.min
-		case Max:
-			p.Value = w.max
-		case Last:
-			p.Value = w.last
-		default:
-			p.Value = w.sum / float64(w.n)
-		}
-		pts = append(pts, p)
-	}
-	return pts, nil
 }
 
 func floorDiv(a, b int64) int64 {
@@ -592,27 +426,6 @@ func floorDiv(a, b int64) int64 {
 		q--
 	}
 	return q
-}
-
-// rangeServer aggregates in InfluxDB.
-func (c *Client) rangeServer(ctx context.Context, agg Aggregate, every time.Duration, filter string) ([]Point, error) {
-	var b strings.Builder
-	b.WriteString(filter)
-	// Merge tables split by the unit or mission tags into one series.
-	b.WriteString("  |> group(columns: " + fluxColumns(influxschema.TagSite, influxschema.TagDevice, influxschema.TagQuantity) + ")\n")
-	if agg == Last {
-		b.WriteString("  |> sort(columns: [\"_time\"])\n")
-	}
-	fmt.Fprintf(&b, "  |> aggregateWindow(every: %ds, fn: %s, createEmpty: false)\n", int64(every/time.Second), agg)
-	b.WriteString("  |> keep(columns: [\"_time\", \"_value\"])")
-	pts := []Point{}
-	err := c.each(ctx, b.String(), func(r *query.FluxRecord) bool {
-		if v, ok := toFloat(r.Value()); ok {
-			pts = append(pts, Point{Time: r.Time().UTC(), Value: v})
-		}
-		return true
-	})
-	return pts, err
 }
 
 // TrackPoint is one position of a drone.
@@ -644,38 +457,14 @@ type Track struct {
 // (great-circle), maximum altitude (relative altitude when reported) and
 // battery used (first minus last battery_remaining).
 func (c *Client) Track(ctx context.Context, site, device, mission string, start, stop time.Time) (*Track, error) {
-	if !smartdeal.ValidID(site) || !smartdeal.ValidID(device) || !smartdeal.ValidID(mission) {
-		return nil, fmt.Errorf("site, device or mission: %w", ErrBadParam)
-	}
-	if err := c.checkRange(start, stop); err != nil {
+	res, err := c.Read(ctx, Reads{Tracks: []TrackQuery{{Site: site, Device: device, Mission: mission, Start: start, Stop: stop}}})
+	if err != nil {
 		return nil, err
 	}
-	q := c.from(fluxTime(start), fluxTime(stop)) +
-		" and r." + influxschema.TagSite + " == " + fluxString(site) + " and r." + influxschema.TagDevice + " == " + fluxString(device) +
-		" and r." + influxschema.TagMission + " == " + fluxString(mission) +
-		" and (r." + influxschema.TagQuantity + " == \"latitude\" or r." + influxschema.TagQuantity + " == \"longitude\" or r." + influxschema.TagQuantity + " == \"altitude\"" +
-		" or r." + influxschema.TagQuantity + " == \"relative_altitude\" or r." + influxschema.TagQuantity + " == \"battery_remaining\"))\n" +
-		"  |> keep(columns: " + fluxColumns("_time", "_value", influxschema.TagQuantity) + ")\n  |> group()\n" +
-		"  |> pivot(rowKey: [\"_time\"], columnKey: " + fluxColumns(influxschema.TagQuantity) + ", valueColumn: \"_value\")\n" +
-		"  |> sort(columns: [\"_time\"])"
-	tr := &Track{Site: site, Device: device, Mission: mission, Points: []TrackPoint{}}
-	err := c.each(ctx, q, func(r *query.FluxRecord) bool {
-		vals := r.Values()
-		lat, ok1 := toFloat(vals["latitude"])
-		lon, ok2 := toFloat(vals["longitude"])
-		if !ok1 || !ok2 {
-			return true
-		}
-		p := TrackPoint{Time: r.Time().UTC(), Lat: lat, Lon: lon}
-		p.Altitude, p.RelativeAltitude, p.Battery = optFloat(vals["altitude"]), optFloat(vals["relative_altitude"]), optFloat(vals["battery_remaining"])
-		tr.Points = append(tr.Points, p)
-		return true
-	})
-	if err != nil {
-		return nil, fmt.Errorf("track: %w", err)
+	if res.TracksErr != nil {
+		return nil, res.TracksErr
 	}
-	tr.summarise()
-	return tr, nil
+	return res.Tracks[0], nil
 }
 
 func (tr *Track) summarise() {

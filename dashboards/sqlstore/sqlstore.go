@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -28,10 +29,11 @@ var migrations embed.FS
 
 // Store implements the civic services on SQLite or PostgreSQL.
 type Store struct {
-	db       *sql.DB
-	postgres bool
-	log      *slog.Logger
-	stmts    stmtCache
+	db         *sql.DB
+	postgres   bool
+	log        *slog.Logger
+	stmts      stmtCache
+	statements atomic.Int64 // run so far (Statements)
 }
 
 var (
@@ -162,6 +164,10 @@ func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 // DB returns the underlying pool (tests and benchmarks).
 func (s *Store) DB() *sql.DB { return s.db }
 
+// Statements reports how many SQL statements the store has run through
+// its methods since it was opened: tests count what a page costs.
+func (s *Store) Statements() int64 { return s.statements.Load() }
+
 // Postgres reports whether the store runs on PostgreSQL.
 func (s *Store) Postgres() bool { return s.postgres }
 
@@ -193,6 +199,7 @@ func (s *Store) rebind(q string) string {
 }
 
 func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
+	s.statements.Add(1)
 	if st := s.prepared(ctx, q, query); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
@@ -200,6 +207,7 @@ func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) 
 }
 
 func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
+	s.statements.Add(1)
 	if st := s.prepared(ctx, q, query); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
@@ -207,6 +215,7 @@ func (s *Store) query(ctx context.Context, q querier, query string, args ...any)
 }
 
 func (s *Store) row(ctx context.Context, q querier, query string, args ...any) *sql.Row {
+	s.statements.Add(1)
 	if st := s.prepared(ctx, q, query); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
