@@ -105,8 +105,7 @@ func (s *Store) UsersByIDs(ctx context.Context, ids []string) ([]*civic.User, er
 }
 
 // ProposalMissions returns the missions linked to a proposal, by id, each
-// with all its linked proposals: two statements however many there are
-// (MissionsForProposal lists their ids only).
+// with all its linked proposals: two statements however many there are.
 func (s *Store) ProposalMissions(ctx context.Context, proposalID string) ([]*civic.Mission, error) {
 	rows, err := s.query(ctx, s.db, `SELECT `+missionCols+` FROM missions
 		WHERE id IN (SELECT mission_id FROM mission_proposals WHERE proposal_id = ?) ORDER BY id`, proposalID)

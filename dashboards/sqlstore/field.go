@@ -288,24 +288,6 @@ func (s *Store) Missions(ctx context.Context) ([]*civic.Mission, error) {
 	return out, links.Err()
 }
 
-// MissionsForProposal lists the ids of missions linked to a proposal.
-func (s *Store) MissionsForProposal(ctx context.Context, proposalID string) ([]string, error) {
-	rows, err := s.query(ctx, s.db, `SELECT mission_id FROM mission_proposals WHERE proposal_id = ? ORDER BY mission_id`, proposalID)
-	if err != nil {
-		return nil, fmt.Errorf("proposal missions: %w", err)
-	}
-	defer rows.Close()
-	out := []string{}
-	for rows.Next() {
-		var id string
-		if err := rows.Scan(&id); err != nil {
-			return nil, fmt.Errorf("scan: %w", err)
-		}
-		out = append(out, id)
-	}
-	return out, rows.Err()
-}
-
 // SetMissionStatus moves a mission (planned → active → completed | aborted),
 // stamping started and ended.
 func (s *Store) SetMissionStatus(ctx context.Context, id string, to civic.MissionStatus, actor string, now time.Time) (*civic.Mission, error) {
