@@ -1,16 +1,12 @@
 package apid
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/mail"
@@ -32,16 +28,7 @@ func TestAccountMail(t *testing.T) {
 	cfg.Mail = mail.Config{Host: mp.SMTPHost, Port: mp.SMTPPort, TLS: mail.TLSNone}
 	adminPW := strings.Repeat("é", 150)
 	cfg.Admin = AdminConfig{Email: "admin-" + civic.NewID() + "@departement06.fr", Password: adminPW}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var logs testenv.LogBuffer
-	app, err := New(ctx, cfg, slog.New(slog.NewTextHandler(&logs, nil)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + app.Addr()
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
+	base, _, _ := runApp(t, cfg)
 
 	var in struct {
 		Token string      `json:"token"`
@@ -66,14 +53,5 @@ func TestAccountMail(t *testing.T) {
 	httpJSON(t, "POST", base+"/api/v1/auth/verify", "", map[string]any{"token": tok[1]}, 200, &u)
 	if u.EmailVerified == nil || u.Email != email {
 		t.Fatalf("verified %+v", u)
-	}
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("Run did not return")
 	}
 }

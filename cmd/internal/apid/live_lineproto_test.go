@@ -4,7 +4,6 @@ import (
 	"bufio"
 	"context"
 	"fmt"
-	"log/slog"
 	"net/http"
 	"path/filepath"
 	"strings"
@@ -12,7 +11,6 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cd06/smartdeal/internal/browsertest"
 	"github.com/cd06/smartdeal/internal/mqtttest"
@@ -35,29 +33,10 @@ func TestLiveLineProtocol(t *testing.T) {
 	cfg.Influx.Bucket = db + "/autogen"
 	cfg.MQTT.URL = broker.URL()
 	cfg.Admin = AdminConfig{Email: "admin@departement06.fr", Password: "administrateur-2026"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	var stderr testenv.LogBuffer
-	app, err := New(ctx, cfg, slog.New(slog.NewTextHandler(&stderr, nil)), prometheus.NewRegistry())
-	if err != nil {
-		t.Fatal(err)
-	}
-	base := "http://" + app.Addr()
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	defer func() {
-		cancel()
-		select {
-		case err := <-done:
-			if err != nil {
-				t.Errorf("Run: %v", err)
-			}
-		case <-time.After(15 * time.Second):
-			t.Errorf("Run did not return after cancel; log:\n%s", stderr.String())
-		}
-	}()
+	ctx := context.Background()
+	base, app, stderr := runApp(t, cfg)
 	testenv.Eventually(t, 20*time.Second, func() bool { return app.Ready(ctx) == nil },
-		"app not ready: %v; log:\n%s", lazy(func() string { return fmt.Sprint(app.Ready(ctx)) }), &stderr)
+		"app not ready: %v; log:\n%s", lazy(func() string { return fmt.Sprint(app.Ready(ctx)) }), stderr)
 
 	// A river-level sensor read by a Telegraf agent, linked to a published proposal.
 	var tok struct {

@@ -1,9 +1,7 @@
 package apid
 
 import (
-	"context"
 	"fmt"
-	"log/slog"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -29,15 +27,7 @@ func TestRunSendsStatusMails(t *testing.T) {
 	cfg.MQTT.URL = ""
 	cfg.Admin = AdminConfig{Email: "admin." + civic.NewID() + "@example.fr", Password: "administrateur-2026"}
 	cfg.Mail = mail.Config{Host: mp.SMTPHost, Port: mp.SMTPPort, TLS: mail.TLSNone, From: "SMART Deal <no-reply@cd06.test>"}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	app, err := New(ctx, cfg, slog.New(slog.DiscardHandler), nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan error, 1)
-	go func() { done <- app.Run(ctx) }()
-	base := "http://" + app.Addr()
+	base, _, _ := runApp(t, cfg)
 
 	var in struct {
 		Token string `json:"token"`
@@ -63,13 +53,4 @@ func TestRunSendsStatusMails(t *testing.T) {
 		t.Errorf("links not on %s:\n%s", base, got.Text)
 	}
 
-	cancel()
-	select {
-	case err := <-done:
-		if err != nil {
-			t.Fatalf("Run: %v", err)
-		}
-	case <-time.After(15 * time.Second):
-		t.Fatal("Run did not return")
-	}
 }
