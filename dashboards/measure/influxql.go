@@ -3,11 +3,9 @@ package measure
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net/http"
-	"net/url"
 	"strings"
 	"sync"
 	"time"
@@ -121,90 +119,27 @@ func (c *Client) seriesInfluxQL(ctx context.Context, f Filter, now time.Time) ([
 	if err != nil {
 		return nil, err
 	}
-	series, err := c.runInfluxQL(ctx, stmt)
+	answers, err := c.runStatements(ctx, []string{stmt})
 	if err != nil {
 		return nil, err
 	}
+	if answers[0].err != nil {
+		return nil, answers[0].err
+	}
 	out := []Latest{}
-	err = eachValue(series, func(sr *influxQLSeries, sec int64, v float64) {
+	err = eachRow(answers[0].series, func(sr *influxQLSeries, ns int64, v float64) {
 		out = append(out, Latest{Series: smartdeal.Series{Site: sr.Tags[influxschema.TagSite], Device: sr.Tags[influxschema.TagDevice],
-			Quantity: sr.Tags[influxschema.TagQuantity], Unit: sr.Tags[influxschema.TagUnit]}, Time: time.Unix(sec, 0).UTC(), Value: v})
+			Quantity: sr.Tags[influxschema.TagQuantity], Unit: sr.Tags[influxschema.TagUnit]},
+			Time: time.Unix(0, ns).UTC().Truncate(time.Second), Value: v}) // whole seconds, as this list always gave
 	})
 	return out, err
 }
 
-// influxQLSeries is one series of a /query answer (epoch=s).
+// influxQLSeries is one series of a /query answer.
 type influxQLSeries struct {
 	Tags    map[string]string `json:"tags"`
 	Columns []string          `json:"columns"`
 	Values  [][]json.Number   `json:"values"`
-}
-
-// influxQLResponse is the JSON answer of /query.
-type influxQLResponse struct {
-	Results []struct {
-		Series []influxQLSeries `json:"series"`
-		Error  string           `json:"error"`
-	} `json:"results"`
-	Error string `json:"error"`
-}
-
-// runInfluxQL posts one statement to /query and returns its series.
-func (c *Client) runInfluxQL(ctx context.Context, stmt string) ([]influxQLSeries, error) {
-	form := url.Values{"db": {c.db}, "epoch": {"s"}, "q": {stmt}}
-	if c.rp != "" {
-		form.Set("rp", c.rp)
-	}
-	ctx, cancel := context.WithTimeout(ctx, c.cfg.Timeout)
-	defer cancel()
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/query", strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, fmt.Errorf("influxql: %w", err)
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	c.authorize(req)
-	resp, err := c.http.Do(req)
-	if err != nil {
-		c.log.Warn("influxql query failed", "err", err)
-		return nil, fmt.Errorf("%w: %w", ErrUnavailable, err)
-	}
-	defer resp.Body.Close()
-	var out influxQLResponse
-	dec := json.NewDecoder(io.LimitReader(resp.Body, 64<<20))
-	dec.UseNumber()
-	if err := dec.Decode(&out); err != nil {
-		return nil, fmt.Errorf("%w: influxql answer (%s): %w", ErrUnavailable, resp.Status, err)
-	}
-	if out.Error != "" || resp.StatusCode >= 300 {
-		return nil, fmt.Errorf("%w: influxql (%s): %s", ErrUnavailable, resp.Status, trunc(out.Error))
-	}
-	var series []influxQLSeries
-	for _, r := range out.Results {
-		if r.Error != "" {
-			return nil, fmt.Errorf("%w: influxql: %s", ErrUnavailable, trunc(r.Error))
-		}
-		series = append(series, r.Series...)
-	}
-	return series, nil
-}
-
-// eachValue calls fn with every [time (s), value] row of the series,
-// skipping null values.
-func eachValue(series []influxQLSeries, fn func(sr *influxQLSeries, sec int64, v float64)) error {
-	for i := range series {
-		for _, row := range series[i].Values {
-			if len(row) != 2 || row[1] == "" {
-				continue
-			}
-			sec, err1 := row[0].Int64()
-			v, err2 := row[1].Float64()
-			if err := errors.Join(err1, err2); err != nil {
-				return fmt.Errorf("%w: influxql row %v: %w", ErrUnavailable, row, err)
-			}
-			fn(&series[i], sec, v)
-		}
-	}
-	return nil
 }
 
 // authorize sets the credentials of Config.Token: "user:password" as HTTP
