@@ -278,3 +278,35 @@ func TestEveryFixImported(t *testing.T) {
 		t.Fatalf("%d longitudes for %d GLOBAL_POSITION_INT", got, fixes)
 	}
 }
+
+// TestSimulatorBatteryCells: the simulator's BATTERY_STATUS (a 3S pack)
+// gives three cells and a temperature; without a battery monitor, none.
+func TestSimulatorBatteryCells(t *testing.T) {
+	data, _, _ := flight(t, dronesim.Config{SystemID: 1}, 20*time.Second)
+	rs, _, err := tlog.Import(context.Background(), bytes.NewReader(data), tlog.Options{Site: "nice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for n := 1; n <= 3; n++ {
+		c := byQuantity(rs, "drone-1", drone.BatteryCellQuantity(n))
+		if len(c) == 0 || c[0].Unit != "V" || c[0].Number < 3.5 || c[0].Number > 4.2 {
+			t.Fatalf("cell %d: %v", n, c)
+		}
+	}
+	if c := byQuantity(rs, "drone-1", drone.BatteryCellQuantity(4)); len(c) != 0 {
+		t.Fatalf("a fourth cell: %v", c)
+	}
+	if temp := byQuantity(rs, "drone-1", drone.QBatteryTemperature); len(temp) == 0 || temp[0].Number != 25 {
+		t.Fatalf("temperature %v", temp)
+	}
+	data, _, _ = flight(t, dronesim.Config{SystemID: 1, NoBattery: true}, 10*time.Second)
+	rs, _, err = tlog.Import(context.Background(), bytes.NewReader(data), tlog.Options{Site: "nice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if strings.HasPrefix(r.Quantity, "battery_") {
+			t.Fatalf("a battery reading without a monitor: %+v", r)
+		}
+	}
+}
