@@ -15,6 +15,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	bridge "github.com/cd06/smartdeal/firmware-bridge"
+	"github.com/cd06/smartdeal/firmware-bridge/bridgetest"
 	"github.com/cd06/smartdeal/firmware-bridge/drone"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 	"github.com/cd06/smartdeal/firmware-bridge/tlog"
@@ -254,6 +255,19 @@ func FuzzImport(f *testing.F) {
 	f.Add(data[:len(data)/3])
 	f.Add(append([]byte("garbage\xfd\xfe"), data[:500]...))
 	f.Add([]byte{})
+	// hand-serialised frames (bridgetest): MAVLink 1 with extension bytes,
+	// BATTERY_STATUS, a GCS and a radio, a raw stream without timestamps
+	var l rawLog
+	l.heartbeat(start, 4, true)
+	l.add(start, 4, 1, bridgetest.IDSysStatus, bridgetest.CRCSysStatus, bridgetest.SysStatusPayload(12400, 1650, 90, true), true)
+	l.add(start, 4, 1, bridgetest.IDBatteryStatus, bridgetest.CRCBatteryStatus, bridgetest.BatteryStatusPayload(0, []uint16{4100, 4100}, 2500, 100, 90, true), false)
+	l.add(start, 51, 68, bridgetest.IDRadioStatus, bridgetest.CRCRadioStatus, bridgetest.RadioStatusPayload(1, 2, 3, 4, 5, 6, 7), false)
+	l.add(start, 255, 190, bridgetest.IDHeartbeat, bridgetest.CRCHeartbeat, bridgetest.HeartbeatPayload(6, 8, 0, 0, 4), false)
+	f.Add(l.Bytes())
+	raw := rawLog{stream: true}
+	raw.heartbeat(start, 1, false)
+	raw.position(start, 1, 43.7, true)
+	f.Add(raw.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rs, st, err := tlog.Import(context.Background(), bytes.NewReader(b), tlog.Options{Site: "nice", Rates: zeroRates()})
 		if st.Bytes > int64(len(b)) || st.SkippedBytes > int64(len(b)) {
@@ -270,6 +284,15 @@ func FuzzImport(f *testing.F) {
 			if err := r.Validate(time.Date(2100, 1, 2, 0, 0, 0, 0, time.UTC)); err != nil {
 				t.Fatalf("invalid reading %+v: %v", r, err)
 			}
+		}
+		if st.Readings != len(rs) {
+			t.Fatalf("stats.readings %d for %d readings", st.Readings, len(rs))
+		}
+		if st.Truncated != nil && (te == nil || st.Truncated.Offset != te.Offset) {
+			t.Fatalf("truncation %+v without its error %v", st.Truncated, err)
+		}
+		if errors.Is(err, tlog.ErrNotTlog) && len(rs) != 0 {
+			t.Fatalf("refused as not a tlog, yet %d readings", len(rs))
 		}
 	})
 }
