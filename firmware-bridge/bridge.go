@@ -406,8 +406,6 @@ func (b *Bridge) frame(e *gomavlib.EventFrame) {
 	if !b.tracker.Seen(now, fr, &b.out) {
 		return
 	}
-	b.channels[e.Channel] = sysid
-	b.vehicleCh[sysid] = e.Channel
 	if msg != nil {
 		if ack, ok := msg.(*ardupilotmega.MessageCommandAck); ok {
 			if ack.Command == common.MAV_CMD_SET_MESSAGE_INTERVAL {
@@ -415,6 +413,12 @@ func (b *Bridge) frame(e *gomavlib.EventFrame) {
 			}
 		}
 		b.tracker.Handle(now, sysid, compid, msg, &b.out)
+	}
+	// only a vehicle names its channel: a radio or a GCS on the same link
+	// must not decide how the bridge signs its heartbeats there
+	if b.tracker.IsVehicle(sysid) {
+		b.channels[e.Channel] = sysid
+		b.vehicleCh[sysid] = e.Channel
 	}
 	b.flush()
 }
@@ -544,6 +548,7 @@ var streamMessages = []struct {
 	{30, GroupAttitude}, // ATTITUDE
 	{24, GroupGPS},      // GPS_RAW_INT
 	{1, GroupBattery},   // SYS_STATUS
+	{147, GroupBattery}, // BATTERY_STATUS
 	{42, GroupMission},  // MISSION_CURRENT
 }
 

@@ -63,6 +63,18 @@ var dialectRW = func() *dialect.ReadWriter {
 	return rw
 }()
 
+// v1Size is the MAVLink 1 payload size of every message of the dialect: its
+// base fields, without the MAVLink 2 extensions.
+var v1Size = func() map[uint32]int {
+	sizes := make(map[uint32]int, len(ardupilotmega.Dialect.Messages))
+	for _, m := range ardupilotmega.Dialect.Messages {
+		if mp := dialectRW.GetMessage(m.GetID()); mp != nil {
+			sizes[m.GetID()] = len(mp.Write(m, false).Payload)
+		}
+	}
+	return sizes
+}()
+
 // Decoder checks raw frames (checksum, per-vehicle signature) and decodes their
 // messages with the ardupilotmega dialect. It is not safe for concurrent use.
 type Decoder struct {
@@ -120,7 +132,14 @@ func (d *Decoder) Decode(fr frame.Frame) (message.Message, error) {
 		return nil, fmt.Errorf("message %d: %w", raw.ID, ErrChecksum)
 	}
 	_, isV2 := fr.(*frame.V2Frame)
-	msg, err := mp.Read(&message.MessageRaw{ID: raw.ID, Payload: raw.Payload}, isV2)
+	payload := raw.Payload
+	if n := v1Size[raw.ID]; !isV2 && len(payload) > n {
+		// Some third-party senders put the extension fields in MAVLink 1
+		// frames too (SYS_STATUS of 43 bytes, BATTERY_STATUS of 54); the CRC
+		// covers them, but MAVLink 1 has no extensions: read the base.
+		payload = payload[:n]
+	}
+	msg, err := mp.Read(&message.MessageRaw{ID: raw.ID, Payload: payload}, isV2)
 	if err != nil {
 		return nil, fmt.Errorf("message %d: %w: %w", raw.ID, ErrUndecodable, err)
 	}

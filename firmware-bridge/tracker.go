@@ -20,7 +20,7 @@ const (
 	GroupPosition = "position" // GLOBAL_POSITION_INT: latitude … heading
 	GroupAttitude = "attitude" // ATTITUDE: roll, pitch, yaw
 	GroupGPS      = "gps"      // GPS_RAW_INT: gps_fix_type, satellites, gps_hdop
-	GroupBattery  = "battery"  // SYS_STATUS: battery_voltage, battery_current, battery_remaining
+	GroupBattery  = "battery"  // SYS_STATUS, BATTERY_STATUS: battery_voltage, battery_current, battery_remaining, battery_temperature, battery_cell_N
 	GroupMission  = "mission"  // MISSION_CURRENT: mission_item (also on every change)
 	GroupStatus   = "status"   // HEARTBEAT: armed, flight_mode (also on every change)
 	GroupLink     = "link"     // link_quality, packets_lost over the window
@@ -90,9 +90,17 @@ type vehicle struct {
 	windowLost   uint64
 	batteryLevel int // 0 ok, 1 low sent, 2 critical sent
 	missionItem  int // last published, -1 none
-	gcs          bool
-	hasGPI       bool
-	lastGPI      time.Time
+	// confirmed: an autopilot heartbeat was seen. Until then the system id is
+	// not a vehicle (a GCS that speaks before it beats, a telemetry radio):
+	// no readings, no events, not listed.
+	confirmed bool
+	gcs       bool // it beat as a ground station: never a vehicle
+	// the battery as each message reports it; the state takes SYS_STATUS's
+	// values and BATTERY_STATUS's where SYS_STATUS has none
+	sys, bat  batteryValues
+	batteryID int // the BATTERY_STATUS id read (the lowest seen), -1 none yet
+	hasGPI    bool
+	lastGPI   time.Time
 }
 
 // NewTracker returns a Tracker with cfg's defaults filled in.
@@ -183,7 +191,7 @@ func (t *Tracker) Mission(device string) string { return t.missions[device] }
 func (t *Tracker) Vehicles() []drone.State {
 	out := make([]drone.State, 0, len(t.vehicles))
 	for _, v := range t.vehicles {
-		if !v.gcs {
+		if v.confirmed {
 			out = append(out, v.State)
 		}
 	}
@@ -194,7 +202,7 @@ func (t *Tracker) Vehicles() []drone.State {
 // Vehicle returns the state of one system id.
 func (t *Tracker) Vehicle(sysid uint8) (drone.State, bool) {
 	v, ok := t.vehicles[sysid]
-	if !ok || v.gcs {
+	if !ok || !v.confirmed {
 		return drone.State{}, false
 	}
 	return v.State, true
@@ -208,7 +216,7 @@ func (t *Tracker) vehicle(sysid uint8, now time.Time) *vehicle {
 			State: drone.State{SystemID: sysid, Device: dev, FirstSeen: now, LinkUp: true,
 				Mission: t.missions[dev]},
 			seq: make(map[uint8]uint8), seqKnown: make(map[uint8]bool),
-			lastOut: make(map[string]time.Time), missionItem: -1,
+			lastOut: make(map[string]time.Time), missionItem: -1, batteryID: -1,
 		}
 		t.vehicles[sysid] = v
 	}
@@ -220,7 +228,7 @@ func (t *Tracker) vehicle(sysid uint8, now time.Time) *vehicle {
 func (t *Tracker) Starved(now time.Time, d time.Duration) []uint8 {
 	var out []uint8
 	for id, v := range t.vehicles {
-		if v.gcs || !v.LinkUp || v.LastHeartbeat.IsZero() || now.Sub(v.LastHeartbeat) > d {
+		if !v.confirmed || !v.LinkUp || now.Sub(v.LastHeartbeat) > d {
 			continue
 		}
 		if now.Sub(v.lastGPI) > d && now.Sub(v.FirstSeen) > d {
@@ -234,7 +242,7 @@ func (t *Tracker) Starved(now time.Time, d time.Duration) []uint8 {
 // Tick checks link timeouts at now and emits link_lost events.
 func (t *Tracker) Tick(now time.Time, out *Output) {
 	for _, v := range t.vehicles {
-		if v.gcs || !v.LinkUp || now.Sub(v.LastSeen) <= t.cfg.LinkTimeout {
+		if !v.confirmed || !v.LinkUp || now.Sub(v.LastSeen) <= t.cfg.LinkTimeout {
 			continue
 		}
 		t.linkLost(v, now, out)
@@ -257,7 +265,10 @@ func (t *Tracker) event(v *vehicle, at time.Time, typ, sev, msg string, data map
 }
 
 // Seen records a frame's arrival for link accounting without decoding it
-// (frames with unknown message ids still prove the link is up).
+// (frames with unknown message ids still prove the link is up). It returns
+// false for a system that is not tracked (ignored, or a ground station);
+// Handle then has nothing to do. A system id is a vehicle only once Handle
+// has seen its autopilot's heartbeat (IsVehicle).
 func (t *Tracker) Seen(now time.Time, fr frame.Frame, out *Output) bool {
 	sysid := fr.GetSystemID()
 	if t.ignore[sysid] {
@@ -267,11 +278,13 @@ func (t *Tracker) Seen(now time.Time, fr frame.Frame, out *Output) bool {
 	if v.gcs {
 		return false
 	}
-	if !v.LastSeen.IsZero() && v.LinkUp && now.Sub(v.LastSeen) > t.cfg.LinkTimeout {
+	// the link of a system that is not (yet) a vehicle is not followed: no
+	// link_lost for a radio or a GCS
+	if v.confirmed && !v.LastSeen.IsZero() && v.LinkUp && now.Sub(v.LastSeen) > t.cfg.LinkTimeout {
 		// a log or a stalled loop: the silence happened even if no tick saw it
 		t.linkLost(v, v.LastSeen.Add(t.cfg.LinkTimeout), out)
 	}
-	if !v.LinkUp {
+	if v.confirmed && !v.LinkUp {
 		down := now.Sub(v.LastSeen)
 		v.LinkUp = true
 		out.Events = append(out.Events, t.event(v, now, drone.EventLinkRegained, drone.SeverityInfo,
@@ -303,17 +316,50 @@ func (t *Tracker) Seen(now time.Time, fr frame.Frame, out *Output) bool {
 	return true
 }
 
+// IsVehicle reports whether sysid is a vehicle: its autopilot's heartbeat was seen.
+func (t *Tracker) IsVehicle(sysid uint8) bool {
+	v, ok := t.vehicles[sysid]
+	return ok && v.confirmed
+}
+
 func (t *Tracker) due(v *vehicle, group string, now time.Time, force bool) bool {
+	return t.dueAs(v, group, group, now, force)
+}
+
+// dueAs decimates under key at group's rate: two messages of one group
+// (SYS_STATUS, BATTERY_STATUS) each keep their own pace.
+func (t *Tracker) dueAs(v *vehicle, key, group string, now time.Time, force bool) bool {
 	r := t.rate(group)
 	if r < 0 {
 		return false
 	}
-	last, ok := v.lastOut[group]
+	last, ok := v.lastOut[key]
 	if !force && ok && now.Sub(last) < r && !now.Before(last) {
 		return false
 	}
-	v.lastOut[group] = now
+	v.lastOut[key] = now
 	return true
+}
+
+type batteryValues struct {
+	voltage, current, remaining drone.Float
+}
+
+func pick(a, b drone.Float) drone.Float {
+	if a.Valid {
+		return a
+	}
+	return b
+}
+
+// mergeBattery sets the state's battery from both messages.
+func (t *Tracker) mergeBattery(v *vehicle, now time.Time, out *Output) {
+	v.BatteryVoltage = pick(v.sys.voltage, v.bat.voltage)
+	v.BatteryCurrent = pick(v.sys.current, v.bat.current)
+	v.BatteryRemaining = pick(v.sys.remaining, v.bat.remaining)
+	if v.BatteryRemaining.Valid {
+		t.battery(v, now, out)
+	}
 }
 
 type readingBuilder struct {
@@ -371,9 +417,8 @@ func (t *Tracker) groupReadings(v *vehicle, group string, now time.Time, out *Ou
 		b.num(drone.QSatellites, drone.UnitCount, v.Satellites)
 		b.num(drone.QGPSHDOP, "", v.HDOP)
 	case GroupBattery:
-		b.num(drone.QBatteryVoltage, drone.UnitVolt, v.BatteryVoltage)
-		b.num(drone.QBatteryCurrent, drone.UnitAmpere, v.BatteryCurrent)
-		b.num(drone.QBatteryRemaining, drone.UnitPercent, v.BatteryRemaining)
+		t.packReadings(b)
+		t.cellReadings(b)
 	case GroupMission:
 		b.num(drone.QMissionItem, "", v.MissionItem)
 	case GroupStatus:
@@ -389,6 +434,21 @@ func (t *Tracker) groupReadings(v *vehicle, group string, now time.Time, out *Ou
 			b.num(drone.QPacketsLost, drone.UnitCount, known(float64(v.windowLost)))
 		}
 		v.windowRx, v.windowLost = 0, 0
+	}
+}
+
+// packReadings are the battery's voltage, current and remaining.
+func (t *Tracker) packReadings(b readingBuilder) {
+	b.num(drone.QBatteryVoltage, drone.UnitVolt, b.v.BatteryVoltage)
+	b.num(drone.QBatteryCurrent, drone.UnitAmpere, b.v.BatteryCurrent)
+	b.num(drone.QBatteryRemaining, drone.UnitPercent, b.v.BatteryRemaining)
+}
+
+// cellReadings are what only BATTERY_STATUS tells: temperature and cells.
+func (t *Tracker) cellReadings(b readingBuilder) {
+	b.num(drone.QBatteryTemperature, drone.UnitCelsius, b.v.BatteryTemperature)
+	for i, c := range b.v.BatteryCells {
+		b.num(drone.BatteryCellQuantity(i+1), drone.UnitVolt, known(c))
 	}
 }
 
@@ -408,7 +468,7 @@ func (t *Tracker) positionValid(v *vehicle) bool {
 func (t *Tracker) Snapshot(device string, now time.Time, out *Output) bool {
 	found := false
 	for _, v := range t.vehicles {
-		if v.gcs || v.Device != device {
+		if !v.confirmed || v.Device != device {
 			continue
 		}
 		found = true
@@ -428,6 +488,12 @@ func (t *Tracker) Handle(now time.Time, sysid, compid uint8, msg message.Message
 	v, ok := t.vehicles[sysid]
 	if !ok || v.gcs || t.ignore[sysid] {
 		return
+	}
+	if !v.confirmed {
+		if hb, ok := msg.(*ardupilotmega.MessageHeartbeat); ok {
+			t.heartbeat(v, compid, hb, now, out)
+		}
+		return // not a vehicle yet: a GCS before its heartbeat, a radio … say nothing
 	}
 	switch m := msg.(type) {
 	case *ardupilotmega.MessageHeartbeat:
@@ -482,24 +548,31 @@ func (t *Tracker) Handle(now time.Time, sysid, compid uint8, msg message.Message
 			t.groupReadings(v, GroupGPS, now, out)
 		}
 	case *ardupilotmega.MessageSysStatus:
-		if m.VoltageBattery == 0 || m.VoltageBattery == math.MaxUint16 {
-			v.BatteryVoltage.Clear()
-		} else {
-			v.BatteryVoltage.Set(float64(m.VoltageBattery) / 1000)
+		v.sys = batteryValues{}
+		if m.VoltageBattery != 0 && m.VoltageBattery != math.MaxUint16 {
+			v.sys.voltage.Set(float64(m.VoltageBattery) / 1000)
 		}
-		if m.CurrentBattery < 0 {
-			v.BatteryCurrent.Clear()
-		} else {
-			v.BatteryCurrent.Set(float64(m.CurrentBattery) / 100)
+		if m.CurrentBattery >= 0 {
+			v.sys.current.Set(float64(m.CurrentBattery) / 100)
 		}
-		if m.BatteryRemaining < 0 || m.BatteryRemaining > 100 {
-			v.BatteryRemaining.Clear()
-		} else {
-			v.BatteryRemaining.Set(float64(m.BatteryRemaining))
-			t.battery(v, now, out)
+		if m.BatteryRemaining >= 0 && m.BatteryRemaining <= 100 {
+			v.sys.remaining.Set(float64(m.BatteryRemaining))
 		}
+		t.mergeBattery(v, now, out)
 		if t.due(v, GroupBattery, now, false) {
-			t.groupReadings(v, GroupBattery, now, out)
+			t.packReadings(readingBuilder{t, v, now, out})
+		}
+	case *ardupilotmega.MessageBatteryStatus:
+		if !t.batteryStatus(v, m) {
+			break
+		}
+		t.mergeBattery(v, now, out)
+		if t.dueAs(v, "battery_status", GroupBattery, now, false) {
+			b := readingBuilder{t, v, now, out}
+			if !v.sys.voltage.Valid || !v.sys.current.Valid || !v.sys.remaining.Valid {
+				t.packReadings(b) // BATTERY_STATUS fills what SYS_STATUS lacks
+			}
+			t.cellReadings(b)
 		}
 	case *ardupilotmega.MessageMissionCurrent:
 		changed := int(m.Seq) != v.missionItem
@@ -517,6 +590,59 @@ func (t *Tracker) Handle(now time.Time, sysid, compid uint8, msg message.Message
 	if t.due(v, GroupLink, now, false) && v.windowRx+v.windowLost >= 1 {
 		t.groupReadings(v, GroupLink, now, out)
 	}
+}
+
+// batteryStatus reads a BATTERY_STATUS of the vehicle's main battery (the
+// lowest id it reports) and reports whether it was that battery.
+func (t *Tracker) batteryStatus(v *vehicle, m *ardupilotmega.MessageBatteryStatus) bool {
+	if id := int(m.Id); v.batteryID < 0 || id < v.batteryID {
+		v.batteryID = id
+	} else if id != v.batteryID {
+		return false // another battery: not the one the platform follows
+	}
+	v.bat = batteryValues{}
+	var cells []float64
+	for i := 0; i < len(m.Voltages)+len(m.VoltagesExt); i++ {
+		var mv uint16
+		if i < len(m.Voltages) {
+			mv = m.Voltages[i]
+		} else {
+			mv = m.VoltagesExt[i-len(m.Voltages)] // 0: no such cell
+		}
+		if mv == 0 || mv == math.MaxUint16 {
+			break
+		}
+		cells = append(cells, float64(mv)/1000)
+	}
+	switch {
+	case len(cells) == 1:
+		// no cell monitoring: voltages[0] is the whole pack
+		v.bat.voltage.Set(cells[0])
+		cells = nil
+	case len(cells) == 2 && m.Voltages[0] == math.MaxUint16-1:
+		// a pack above 65.534 V: the rest of its voltage is in voltages[1]
+		v.bat.voltage.Set(cells[0] + cells[1])
+		cells = nil
+	case len(cells) > 1:
+		sum := 0.0
+		for _, c := range cells {
+			sum += c
+		}
+		v.bat.voltage.Set(math.Round(sum*1000) / 1000)
+	}
+	v.BatteryCells = cells // a new slice each time: copies of the state keep theirs
+	if m.Temperature == math.MaxInt16 {
+		v.BatteryTemperature.Clear()
+	} else {
+		v.BatteryTemperature.Set(float64(m.Temperature) / 100)
+	}
+	if m.CurrentBattery >= 0 {
+		v.bat.current.Set(float64(m.CurrentBattery) / 100)
+	}
+	if m.BatteryRemaining >= 0 && m.BatteryRemaining <= 100 {
+		v.bat.remaining.Set(float64(m.BatteryRemaining))
+	}
+	return true
 }
 
 func (t *Tracker) gpsKnownBad(v *vehicle) bool {
@@ -542,15 +668,18 @@ func (t *Tracker) battery(v *vehicle, now time.Time, out *Output) {
 
 func (t *Tracker) heartbeat(v *vehicle, compid uint8, m *ardupilotmega.MessageHeartbeat, now time.Time, out *Output) {
 	if uint8(m.Type) == drone.TypeGCS {
-		if v.LastHeartbeat.IsZero() {
+		if !v.confirmed {
 			v.gcs = true // another ground station on the network: not a vehicle
 		}
 		return
 	}
-	if uint8(m.Autopilot) == drone.AutopilotInvalid {
-		return // a camera, gimbal or companion computer of the vehicle
+	if uint8(m.Autopilot) == drone.AutopilotInvalid || !drone.IsVehicleType(uint8(m.Type)) {
+		return // a camera, gimbal, radio or companion computer, not an autopilot
 	}
-	first := v.LastHeartbeat.IsZero()
+	first := !v.confirmed
+	if first {
+		v.confirmed, v.LinkUp, v.FirstSeen = true, true, now
+	}
 	v.LastHeartbeat = now
 	v.Type = drone.TypeName(uint8(m.Type))
 	v.Autopilot = drone.AutopilotName(uint8(m.Autopilot))

@@ -92,12 +92,25 @@ func TestTrackerValuesAndSentinels(t *testing.T) {
 			map[string]float64{"gps_fix_type": 0, "satellites": math.NaN(), "gps_hdop": math.NaN()}, nil},
 		{"attitude", &ardupilotmega.MessageAttitude{Roll: 0.1, Pitch: -0.2, Yaw: 3},
 			map[string]float64{"roll": 0.1, "pitch": -0.2, "yaw": 3}, map[string]string{"roll": "rad"}},
+		{"battery status", &ardupilotmega.MessageBatteryStatus{Voltages: [10]uint16{4100, 4050, 4000, 65535, 65535, 65535, 65535, 65535, 65535, 65535},
+			Temperature: -520, CurrentBattery: 830, BatteryRemaining: 42},
+			map[string]float64{"battery_cell_1": 4.1, "battery_cell_2": 4.05, "battery_cell_3": 4, "battery_cell_4": math.NaN(),
+				"battery_temperature": -5.2, "battery_voltage": 12.15, "battery_current": 8.3, "battery_remaining": 42},
+			map[string]string{"battery_cell_1": "V", "battery_temperature": "Cel", "battery_voltage": "V"}},
+		{"battery status without cells nor temperature", &ardupilotmega.MessageBatteryStatus{Voltages: [10]uint16{11800, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535, 65535},
+			Temperature: math.MaxInt16, CurrentBattery: -1, BatteryRemaining: -1},
+			map[string]float64{"battery_voltage": 11.8, "battery_cell_1": math.NaN(), "battery_temperature": math.NaN(),
+				"battery_current": math.NaN(), "battery_remaining": math.NaN()}, nil},
+		{"battery status with 12 cells", &ardupilotmega.MessageBatteryStatus{Voltages: [10]uint16{3700, 3700, 3700, 3700, 3700, 3700, 3700, 3700, 3700, 3700},
+			VoltagesExt: [4]uint16{3710, 3720, 0, 0}, Temperature: math.MaxInt16, CurrentBattery: -1, BatteryRemaining: -1},
+			map[string]float64{"battery_cell_10": 3.7, "battery_cell_11": 3.71, "battery_cell_12": 3.72, "battery_cell_13": math.NaN(), "battery_voltage": 44.43}, nil},
 		{"mission item", &ardupilotmega.MessageMissionCurrent{Seq: 7},
 			map[string]float64{"mission_item": 7}, nil},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
 			f := newFeeder(bridge.TrackerConfig{Rates: every})
+			f.feed(t, t0, 1, &ardupilotmega.MessageHeartbeat{Type: 2, Autopilot: 3}) // a vehicle: its autopilot beats
 			out := f.feed(t, t0, 1, c.msg)
 			for q, want := range c.want {
 				r, ok := find(out.Readings, q)
@@ -208,6 +221,9 @@ func TestTrackerSequenceGaps(t *testing.T) {
 		}
 		fr, _ := enc.Frame(hb, true, nil, t0)
 		tr.Seen(t0.Add(time.Duration(i)*10*time.Millisecond), fr, &out)
+		if i == 0 {
+			tr.Handle(t0, 1, 1, hb, &out) // the autopilot's heartbeat makes system 1 a vehicle
+		}
 	}
 	// another component has its own sequence
 	cam := bridge.Encoder{SystemID: 1, ComponentID: 100}

@@ -138,21 +138,15 @@ func (v *Views) MissionsSeen(ctx context.Context, viewer *civic.User, ms []*civi
 }
 
 // trackQuery is where mission m's track is: the drone's fixes tagged with
-// the mission from its start (else its planned start) to its end (else
-// now), a minute either side for clock skew. ok is false for a mission
-// that has not flown (planned, or an empty window): its track is empty.
+// the mission within its flight window (civic.Mission.FlightWindow, which
+// the flight-log upload keeps to). ok is false for a mission that has not
+// flown (planned, or an empty window): its track is empty.
 func trackQuery(m *civic.Mission, now time.Time) (q measure.TrackQuery, ok bool) {
-	start, stop := m.PlannedFrom, now
-	if m.Started != nil {
-		start = *m.Started
-	}
-	if m.Ended != nil {
-		stop = *m.Ended
-	}
-	if m.Status == civic.MissionPlanned || !stop.After(start) {
+	start, stop, ok := m.FlightWindow(now)
+	if !ok {
 		return q, false
 	}
-	return measure.TrackQuery{Site: m.SiteID, Device: m.DroneID, Mission: m.ID, Start: start.Add(-time.Minute), Stop: stop.Add(time.Minute)}, true
+	return measure.TrackQuery{Site: m.SiteID, Device: m.DroneID, Mission: m.ID, Start: start, Stop: stop}, true
 }
 
 // emptyTrack is the track of a mission that has not flown.

@@ -41,6 +41,26 @@ type Mission struct {
 	Created     time.Time       `json:"created"`
 }
 
+// FlightWindow is where a mission's flight data lies, the span of its track
+// and of the flight logs it takes: from the earlier of its start and its
+// planned start (a log recorded before the agent pressed start belongs to
+// it; live telemetry carries the mission only from the start) to its end,
+// else now, a minute either side for clock skew. ok is false for a mission
+// that has not flown (planned, or an empty window).
+func (m *Mission) FlightWindow(now time.Time) (start, stop time.Time, ok bool) {
+	start, stop = m.PlannedFrom, now
+	if m.Started != nil && m.Started.Before(start) {
+		start = *m.Started
+	}
+	if m.Ended != nil {
+		stop = *m.Ended
+	}
+	if m.Status == MissionPlanned || !stop.After(start) {
+		return start, stop, false
+	}
+	return start.Add(-time.Minute), stop.Add(time.Minute), true
+}
+
 // Validate checks a new mission's fields, including its GeoJSON area.
 func (m *Mission) Validate() error {
 	if m.ID != "" && !smartdeal.ValidID(m.ID) {

@@ -188,6 +188,7 @@ type fetched struct {
 	latest    map[SeriesKey]*Latest
 	latestErr error
 	tracks    map[trackID][]TrackPoint // in time order
+	batteries map[trackID][]Point      // battery_remaining of each track, in time order
 	tracksErr error
 }
 
@@ -217,7 +218,8 @@ func (c *Client) Read(ctx context.Context, r Reads) (*Results, error) {
 		}
 		return res, nil
 	}
-	f := &fetched{ranges: map[string]*SeriesData{}, latest: map[SeriesKey]*Latest{}, tracks: map[trackID][]TrackPoint{}}
+	f := &fetched{ranges: map[string]*SeriesData{}, latest: map[SeriesKey]*Latest{}, tracks: map[trackID][]TrackPoint{},
+		batteries: map[trackID][]Point{}}
 	// The cache: entries found are used, keys another request is fetching
 	// are waited for once this one has fetched its own, the rest are
 	// fetched here (and completed for those waiting on them).
@@ -293,21 +295,41 @@ func (c *Client) Read(ctx context.Context, r Reads) (*Results, error) {
 		res.TracksErr = fmt.Errorf("track: %w", f.tracksErr)
 	} else {
 		for i, t := range r.Tracks {
-			res.Tracks[i] = trackOf(t, f.tracks[trackID{t.Site, t.Device, t.Mission}])
+			id := trackID{t.Site, t.Device, t.Mission}
+			res.Tracks[i] = trackOf(t, f.tracks[id], f.batteries[id])
 		}
 	}
 	return res, nil
 }
 
-// trackOf is t's track: the fixes of its series within its window.
-func trackOf(t TrackQuery, pts []TrackPoint) *Track {
+// trackOf is t's track: the fixes of its series within its window, each
+// with the battery level last read at or before it (the bridge sends
+// positions and battery in different messages, at different times), and
+// the summary over its battery series (bats, in time order).
+func trackOf(t TrackQuery, pts []TrackPoint, bats []Point) *Track {
 	tr := &Track{Site: t.Site, Device: t.Device, Mission: t.Mission, Points: []TrackPoint{}}
-	for _, p := range pts {
-		if !p.Time.Before(t.Start) && p.Time.Before(t.Stop) {
-			tr.Points = append(tr.Points, p)
+	in := func(at time.Time) bool { return !at.Before(t.Start) && at.Before(t.Stop) }
+	var battery []Point
+	for _, b := range bats {
+		if in(b.Time) {
+			battery = append(battery, b)
 		}
 	}
-	tr.summarise()
+	next := 0
+	var level *float64
+	for _, p := range pts {
+		if !in(p.Time) {
+			continue
+		}
+		for next < len(battery) && !battery[next].Time.After(p.Time) {
+			v := battery[next].Value
+			level = &v
+			next++
+		}
+		p.Battery = level
+		tr.Points = append(tr.Points, p)
+	}
+	tr.summarise(battery)
 	return tr
 }
 
@@ -449,6 +471,10 @@ func (f *fetched) pivotTracks(series []influxQLSeries) error {
 	fixes := map[trackID]map[int64]*trackRow{}
 	err := eachRow(series, func(sr *influxQLSeries, ns int64, v float64) {
 		id := trackID{sr.Tags[influxschema.TagSite], sr.Tags[influxschema.TagDevice], sr.Tags[influxschema.TagMission]}
+		if sr.Tags[influxschema.TagQuantity] == "battery_remaining" {
+			f.batteries[id] = append(f.batteries[id], Point{Time: time.Unix(0, ns).UTC(), Value: v})
+			return
+		}
 		byTime := fixes[id]
 		if byTime == nil {
 			byTime = map[int64]*trackRow{}
@@ -474,12 +500,15 @@ func (f *fetched) pivotTracks(series []influxQLSeries) error {
 		sort.Slice(pts, func(i, j int) bool { return pts[i].Time.Before(pts[j].Time) })
 		f.tracks[id] = pts
 	}
+	for _, bats := range f.batteries {
+		sort.Slice(bats, func(i, j int) bool { return bats[i].Time.Before(bats[j].Time) })
+	}
 	return nil
 }
 
 // trackRow is one instant of a track, quantity by quantity.
 type trackRow struct {
-	lat, lon, alt, relAlt, battery *float64
+	lat, lon, alt, relAlt *float64
 }
 
 func (r *trackRow) set(quantity string, v float64) {
@@ -492,8 +521,6 @@ func (r *trackRow) set(quantity string, v float64) {
 		r.alt = &v
 	case "relative_altitude":
 		r.relAlt = &v
-	case "battery_remaining":
-		r.battery = &v
 	}
 }
 
@@ -501,7 +528,7 @@ func (r *trackRow) point(t time.Time) (TrackPoint, bool) {
 	if r.lat == nil || r.lon == nil {
 		return TrackPoint{}, false
 	}
-	return TrackPoint{Time: t, Lat: *r.lat, Lon: *r.lon, Altitude: r.alt, RelativeAltitude: r.relAlt, Battery: r.battery}, true
+	return TrackPoint{Time: t, Lat: *r.lat, Lon: *r.lon, Altitude: r.alt, RelativeAltitude: r.relAlt}, true
 }
 
 // keyTags are the tag conditions of series keys, one set per key.
@@ -949,8 +976,13 @@ func (c *Client) fluxTracks(ctx context.Context, p *readPlan, f *fetched) error 
 		"  |> pivot(rowKey: [\"_time\"], columnKey: [\"quantity\"], valueColumn: \"_value\")\n" +
 		"  |> sort(columns: [\"_time\"])"
 	got := map[trackID][]TrackPoint{}
+	bats := map[trackID][]Point{}
 	err := c.each(ctx, q, func(r *query.FluxRecord) bool {
 		vals := r.Values()
+		if b, ok := toFloat(vals["battery_remaining"]); ok {
+			id := trackID{str(vals[influxschema.TagSite]), str(vals[influxschema.TagDevice]), str(vals[influxschema.TagMission])}
+			bats[id] = append(bats[id], Point{Time: r.Time().UTC(), Value: b})
+		}
 		lat, ok1 := toFloat(vals["latitude"])
 		lon, ok2 := toFloat(vals["longitude"])
 		if !ok1 || !ok2 {
@@ -958,7 +990,7 @@ func (c *Client) fluxTracks(ctx context.Context, p *readPlan, f *fetched) error 
 		}
 		id := trackID{str(vals[influxschema.TagSite]), str(vals[influxschema.TagDevice]), str(vals[influxschema.TagMission])}
 		pt := TrackPoint{Time: r.Time().UTC(), Lat: lat, Lon: lon}
-		pt.Altitude, pt.RelativeAltitude, pt.Battery = optFloat(vals["altitude"]), optFloat(vals["relative_altitude"]), optFloat(vals["battery_remaining"])
+		pt.Altitude, pt.RelativeAltitude = optFloat(vals["altitude"]), optFloat(vals["relative_altitude"])
 		got[id] = append(got[id], pt)
 		return true
 	})
@@ -967,6 +999,9 @@ func (c *Client) fluxTracks(ctx context.Context, p *readPlan, f *fetched) error 
 	}
 	for id, pts := range got {
 		f.tracks[id] = pts
+	}
+	for id, b := range bats {
+		f.batteries[id] = b // sorted: the rows come sorted on _time
 	}
 	return nil
 }

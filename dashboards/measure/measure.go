@@ -455,7 +455,9 @@ type Track struct {
 // Track returns the positions a drone reported with the mission tag between
 // start and stop, and the flight summary: duration, distance flown
 // (great-circle), maximum altitude (relative altitude when reported) and
-// battery used (first minus last battery_remaining).
+// battery used (first minus last battery_remaining of the mission's battery
+// series within the window, whatever the times of the fixes). Each point
+// carries the battery level last read at or before it.
 func (c *Client) Track(ctx context.Context, site, device, mission string, start, stop time.Time) (*Track, error) {
 	res, err := c.Read(ctx, Reads{Tracks: []TrackQuery{{Site: site, Device: device, Mission: mission, Start: start, Stop: stop}}})
 	if err != nil {
@@ -467,7 +469,13 @@ func (c *Client) Track(ctx context.Context, site, device, mission string, start,
 	return res.Tracks[0], nil
 }
 
-func (tr *Track) summarise() {
+// summarise fills the summary; battery is the battery series over the
+// track's window, in time order.
+func (tr *Track) summarise(battery []Point) {
+	if len(battery) > 0 {
+		used := battery[0].Value - battery[len(battery)-1].Value
+		tr.BatteryUsedPct = &used
+	}
 	if len(tr.Points) == 0 {
 		tr.Duration = "0s"
 		return
@@ -475,7 +483,6 @@ func (tr *Track) summarise() {
 	first, last := tr.Points[0], tr.Points[len(tr.Points)-1]
 	d := last.Time.Sub(first.Time)
 	tr.Duration, tr.DurationS = d.String(), d.Seconds()
-	var firstBat, lastBat *float64
 	for i, p := range tr.Points {
 		if i > 0 {
 			prev := tr.Points[i-1]
@@ -489,18 +496,8 @@ func (tr *Track) summarise() {
 			v := *alt
 			tr.MaxAltitudeM = &v
 		}
-		if p.Battery != nil {
-			if firstBat == nil {
-				firstBat = p.Battery
-			}
-			lastBat = p.Battery
-		}
 	}
 	tr.DistanceM = math.Round(tr.DistanceM*10) / 10
-	if firstBat != nil && lastBat != nil {
-		used := *firstBat - *lastBat
-		tr.BatteryUsedPct = &used
-	}
 }
 
 func haversine(lat1, lon1, lat2, lon2 float64) float64 {

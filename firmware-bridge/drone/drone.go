@@ -31,11 +31,13 @@ const (
 	QBatteryVoltage   = "battery_voltage"   // "V"
 	QBatteryCurrent   = "battery_current"   // "A"
 	QBatteryRemaining = "battery_remaining" // "%EL"
-	QMissionItem      = "mission_item"      // "" (sequence number of the item in progress)
-	QLinkQuality      = "link_quality"      // "/" (received / expected frames, 0…1)
-	QPacketsLost      = "packets_lost"      // "count" (lost in the window, from sequence gaps)
-	QArmed            = "armed"             // boolean
-	QFlightMode       = "flight_mode"       // text, e.g. "AUTO", "RTL"
+	// QBatteryTemperature is BATTERY_STATUS's temperature: "Cel".
+	QBatteryTemperature = "battery_temperature"
+	QMissionItem        = "mission_item" // "" (sequence number of the item in progress)
+	QLinkQuality        = "link_quality" // "/" (received / expected frames, 0…1)
+	QPacketsLost        = "packets_lost" // "count" (lost in the window, from sequence gaps)
+	QArmed              = "armed"        // boolean
+	QFlightMode         = "flight_mode"  // text, e.g. "AUTO", "RTL"
 )
 
 // SenML units used by the drone quantities.
@@ -50,7 +52,16 @@ const (
 	UnitAmpere  = "A"
 	UnitPercent = "%EL"
 	UnitRatio   = "/"
+	UnitCelsius = "Cel"
 )
+
+// MaxBatteryCells is the number of cells BATTERY_STATUS can report (10 in
+// voltages, 4 more in the MAVLink 2 extension voltages_ext).
+const MaxBatteryCells = 14
+
+// BatteryCellQuantity is the quantity of cell n (1-based) of the main
+// battery: "battery_cell_1" … "battery_cell_14", in "V".
+func BatteryCellQuantity(n int) string { return fmt.Sprintf("battery_cell_%d", n) }
 
 // Float is an optional number: Valid is false while the autopilot has not sent
 // it, or has sent its "unknown" sentinel (UINT16_MAX, -1, no fix…).
@@ -86,10 +97,12 @@ type State struct {
 	GPSFixType          Float // MAVLink GPS_FIX_TYPE: 0 no GPS, 1 no fix, 2 2D, 3 3D
 	Satellites          Float
 	HDOP                Float
-	BatteryVoltage      Float // volts
-	BatteryCurrent      Float // amperes
-	BatteryRemaining    Float // percent
-	MissionItem         Float // sequence number of the current mission item
+	BatteryVoltage      Float     // volts
+	BatteryCurrent      Float     // amperes
+	BatteryRemaining    Float     // percent
+	BatteryTemperature  Float     // °C, from BATTERY_STATUS
+	BatteryCells        []float64 // volts per cell, from BATTERY_STATUS (nil: not reported)
+	MissionItem         Float     // sequence number of the current mission item
 	Mission             string
 	FramesReceived      uint64 // frames accepted from this vehicle
 	FramesLost          uint64 // frames missing from sequence gaps

@@ -42,3 +42,15 @@ func TestNames(t *testing.T) {
 		t.Fatal("Clear")
 	}
 }
+
+func TestIsVehicleType(t *testing.T) {
+	for typ, want := range map[uint8]bool{0: false, 1: true, 2: true, 5: false, 6: false, 10: true, 13: true, 18: false,
+		20: true, 26: false, 27: false, 30: false, 43: true} {
+		if IsVehicleType(typ) != want {
+			t.Errorf("IsVehicleType(%d) = %v, want %v", typ, !want, want)
+		}
+	}
+	if BatteryCellQuantity(1) != "battery_cell_1" || BatteryCellQuantity(MaxBatteryCells) != "battery_cell_14" {
+		t.Fatal(BatteryCellQuantity(1), BatteryCellQuantity(MaxBatteryCells))
+	}
+}

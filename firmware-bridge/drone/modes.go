@@ -25,6 +25,25 @@ const (
 	baseModeSafetyArmed = 128
 )
 
+// IsVehicleType reports whether a MAV_TYPE is a vehicle (something that
+// flies, drives or sails), not a ground station, antenna tracker, gimbal,
+// camera, ADS-B receiver, companion computer or other peripheral, nor the
+// "generic" 0 a component sends when it is none of them.
+func IsVehicleType(t uint8) bool {
+	switch t {
+	case 0, // MAV_TYPE_GENERIC
+		5,       // ANTENNA_TRACKER
+		TypeGCS, // GCS
+		18,      // ONBOARD_CONTROLLER
+		26, 27,  // GIMBAL, ADSB
+		30, 31, 32, 33, 34, // CAMERA, CHARGING_STATION, FLARM, SERVO, ODID
+		36, 37, 38, 39, 40, 41, // BATTERY, PARACHUTE, LOG, OSD, IMU, GPS
+		42, 44: // WINCH, ILLUMINATOR
+		return false
+	}
+	return true
+}
+
 // Armed reports whether a heartbeat's base_mode has MAV_MODE_FLAG_SAFETY_ARMED.
 func Armed(baseMode uint8) bool { return baseMode&baseModeSafetyArmed != 0 }
 

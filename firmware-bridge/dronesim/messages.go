@@ -19,16 +19,18 @@ const (
 	msgGlobalPosition = 33
 	msgMissionCurrent = 42
 	msgVfrHud         = 74
+	msgBatteryStatus  = 147
 	msgStatustext     = 253
 )
 
 // streamOf maps REQUEST_DATA_STREAM ids to the messages they carry, as ArduPilot does.
 var streamOf = map[ardupilotmega.MAV_DATA_STREAM][]uint32{
-	ardupilotmega.MAV_DATA_STREAM_ALL:             {msgSysStatus, msgGPSRawInt, msgAttitude, msgGlobalPosition, msgMissionCurrent, msgVfrHud},
+	ardupilotmega.MAV_DATA_STREAM_ALL:             {msgSysStatus, msgGPSRawInt, msgAttitude, msgGlobalPosition, msgMissionCurrent, msgVfrHud, msgBatteryStatus},
 	ardupilotmega.MAV_DATA_STREAM_EXTENDED_STATUS: {msgSysStatus, msgGPSRawInt, msgMissionCurrent},
 	ardupilotmega.MAV_DATA_STREAM_POSITION:        {msgGlobalPosition},
 	ardupilotmega.MAV_DATA_STREAM_EXTRA1:          {msgAttitude},
 	ardupilotmega.MAV_DATA_STREAM_EXTRA2:          {msgVfrHud},
+	ardupilotmega.MAV_DATA_STREAM_EXTRA3:          {msgBatteryStatus},
 }
 
 type schedule struct {
@@ -50,7 +52,7 @@ func (s *Sim) initSchedule() {
 		for _, id := range []uint32{msgGlobalPosition, msgAttitude} {
 			s.sched.interval[id] = fast
 		}
-		for _, id := range []uint32{msgSysStatus, msgGPSRawInt, msgMissionCurrent, msgVfrHud} {
+		for _, id := range []uint32{msgSysStatus, msgGPSRawInt, msgMissionCurrent, msgVfrHud, msgBatteryStatus} {
 			s.sched.interval[id] = slow
 		}
 	}
@@ -96,7 +98,7 @@ func (s *Sim) Messages() []message.Message {
 	s.initSchedule()
 	now := s.st.Time
 	var out []message.Message
-	for _, id := range []uint32{msgHeartbeat, msgGlobalPosition, msgAttitude, msgVfrHud, msgGPSRawInt, msgSysStatus, msgMissionCurrent} {
+	for _, id := range []uint32{msgHeartbeat, msgGlobalPosition, msgAttitude, msgVfrHud, msgGPSRawInt, msgSysStatus, msgBatteryStatus, msgMissionCurrent} {
 		iv, ok := s.sched.interval[id]
 		if !ok || iv <= 0 {
 			continue
@@ -170,6 +172,23 @@ func (s *Sim) message(id uint32) message.Message {
 			m.VoltageBattery, m.CurrentBattery, m.BatteryRemaining = math.MaxUint16, -1, -1
 		} else {
 			m.VoltageBattery = uint16(math.Round((10.5 + 2.1*st.Battery/100) * 1000))
+			m.CurrentBattery = int16(boolInt(st.Armed)*1700 + 80)
+			m.BatteryRemaining = int8(math.Round(st.Battery))
+		}
+		return m
+	case msgBatteryStatus:
+		// a 3S pack, its cells balanced, as ArduPilot reports a monitored one
+		m := &ardupilotmega.MessageBatteryStatus{BatteryFunction: ardupilotmega.MAV_BATTERY_FUNCTION_ALL,
+			Type: ardupilotmega.MAV_BATTERY_TYPE_LIPO, CurrentConsumed: -1, EnergyConsumed: -1}
+		for i := range m.Voltages {
+			m.Voltages[i] = math.MaxUint16
+		}
+		if s.cfg.NoBattery {
+			m.Temperature, m.CurrentBattery, m.BatteryRemaining = math.MaxInt16, -1, -1
+		} else {
+			cell := uint16(math.Round((10.5 + 2.1*st.Battery/100) * 1000 / 3))
+			m.Voltages[0], m.Voltages[1], m.Voltages[2] = cell, cell, cell
+			m.Temperature = int16(2500 + boolInt(st.Armed)*800)
 			m.CurrentBattery = int16(boolInt(st.Armed)*1700 + 80)
 			m.BatteryRemaining = int8(math.Round(st.Battery))
 		}

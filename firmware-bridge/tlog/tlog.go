@@ -10,6 +10,16 @@
 // and 2 frames mixed, signed and unsigned, from any number of systems and
 // components, and counts what it skipped. A log cut short returns everything
 // read up to the damage and an *Error giving the byte offset of the cut entry.
+//
+// What is not a .tlog is refused (ErrNotTlog, ErrNoFrames) rather than
+// imported with made-up times: a raw MAVLink stream (no timestamps: entries
+// would only be found where frame bytes happen to look like one, so almost
+// none follows the previous one), timestamps that jump back, a binary whose
+// "frames" have message ids no dialect knows (their CRC cannot be checked:
+// such frames are kept only right after a checked one).
+//
+// An import keeps every message (no decimation, see ImportRates): a flight
+// log is the record of the flight.
 package tlog
 
 import (
@@ -53,8 +63,8 @@ type Options struct {
 	// (optional) device id per system id; defaults to "drone-<sysid>".
 	Devices map[uint8]string
 	// (optional) publication interval per message group, as the live bridge
-	// (see bridge.Groups); missing groups use bridge.DefaultRates; 0 keeps
-	// every message.
+	// (see bridge.Groups); missing groups use ImportRates; 0 keeps every
+	// message.
 	Rates map[string]time.Duration
 	// (optional) MAVLink 2 signing keys per system id: frames of those systems
 	// that are not signed with the key are refused and counted.
@@ -71,22 +81,36 @@ type Options struct {
 
 // Stats describe what an import read.
 type Stats struct {
-	Bytes          int64     `json:"bytes"`
-	Frames         int       `json:"frames"` // frames accepted
-	MAVLink1       int       `json:"mavlink1"`
-	MAVLink2       int       `json:"mavlink2"`
-	Signed         int       `json:"signed"`
-	Unknown        int       `json:"unknown"`         // frames with a message id outside the dialect (kept for link accounting)
-	BadChecksum    int       `json:"bad_checksum"`    // candidate frames whose CRC failed (resynchronised)
-	SigningRefused int       `json:"signing_refused"` // frames refused by a configured signing key
-	Undecodable    int       `json:"undecodable"`
-	SkippedBytes   int64     `json:"skipped_bytes"` // bytes that were not part of any accepted entry
-	FirstSkip      int64     `json:"first_skip"`    // offset of the first skipped byte, -1 if none
-	Readings       int       `json:"readings"`
-	Events         int       `json:"events"`
-	Systems        []uint8   `json:"systems"`
-	Start          time.Time `json:"start"`
-	End            time.Time `json:"end"`
+	Bytes          int64 `json:"bytes"`
+	Frames         int   `json:"frames"` // frames accepted
+	MAVLink1       int   `json:"mavlink1"`
+	MAVLink2       int   `json:"mavlink2"`
+	Signed         int   `json:"signed"`
+	Unknown        int   `json:"unknown"`         // frames with a message id outside the dialect (kept for link accounting)
+	BadChecksum    int   `json:"bad_checksum"`    // candidate frames whose CRC failed (resynchronised)
+	SigningRefused int   `json:"signing_refused"` // frames refused by a configured signing key
+	Undecodable    int   `json:"undecodable"`
+	SkippedBytes   int64 `json:"skipped_bytes"` // bytes that were not part of any accepted entry
+	FirstSkip      int64 `json:"first_skip"`    // offset of the first skipped byte, -1 if none
+	Resyncs        int   `json:"resyncs"`       // accepted entries that did not follow the previous one (after skipped bytes)
+	Backwards      int   `json:"backwards"`     // entries dated more than a second before the previous one
+	Readings       int   `json:"readings"`      // readings returned, also when the log is cut
+	Events         int   `json:"events"`
+	// Systems are the MAVLink system ids heard; Vehicles those that are
+	// vehicles (an autopilot's heartbeat), as JSON lists of numbers.
+	Systems   []int       `json:"systems"`
+	Vehicles  []int       `json:"vehicles"`
+	Truncated *Truncation `json:"truncated,omitempty"` // set when the log is cut or damaged
+	Start     time.Time   `json:"start"`
+	End       time.Time   `json:"end"`
+}
+
+// ImportRates are the publication intervals of an import: every message of
+// every group, but the link quality over 5 s windows as the live bridge
+// computes it (a ratio per frame would say nothing).
+var ImportRates = map[string]time.Duration{
+	bridge.GroupPosition: 0, bridge.GroupAttitude: 0, bridge.GroupGPS: 0, bridge.GroupBattery: 0,
+	bridge.GroupMission: 0, bridge.GroupStatus: 0, bridge.GroupLink: bridge.DefaultRates[bridge.GroupLink],
 }
 
 const (
@@ -111,24 +135,45 @@ func Import(ctx context.Context, r io.Reader, opts Options) ([]smartdeal.Reading
 	if opts.MaxReadings <= 0 {
 		opts.MaxReadings = 10_000_000
 	}
-	s := &scanner{br: bufio.NewReaderSize(r, 64<<10), stats: Stats{FirstSkip: -1}, check: bridge.NewDecoder(nil)}
+	s := &scanner{br: bufio.NewReaderSize(r, 64<<10), stats: Stats{FirstSkip: -1}, check: bridge.NewDecoder(nil), lastEnd: -1}
 	s.fbuf = bufio.NewReaderSize(&s.fsrc, 512)
 	s.fr = &frame.Reader{BufByteReader: s.fbuf}
 	if err := s.fr.Initialize(); err != nil {
 		return nil, Stats{}, err
 	}
 	dec := bridge.NewDecoder(opts.Keys)
-	tr := bridge.NewTracker(bridge.TrackerConfig{Site: opts.Site, Devices: opts.Devices, Rates: opts.Rates,
+	rates := make(map[string]time.Duration, len(ImportRates))
+	for g, r := range ImportRates {
+		rates[g] = r
+	}
+	for g, r := range opts.Rates {
+		rates[g] = r
+	}
+	tr := bridge.NewTracker(bridge.TrackerConfig{Site: opts.Site, Devices: opts.Devices, Rates: rates,
 		LinkTimeout: opts.LinkTimeout})
 	var (
 		readings []smartdeal.Reading
 		out      bridge.Output
 		systems  = map[uint8]bool{}
 	)
+	// stop ends the import with err: the readings so far, unless the file
+	// turns out not to be a tlog at all.
+	stop := func(err error) ([]smartdeal.Reading, Stats, error) {
+		st := s.finish(systems, tr, len(readings))
+		if bad := s.notTlog(); bad != nil {
+			st.Readings = 0
+			return nil, st, bad
+		}
+		var te *Error
+		if errors.As(err, &te) && errors.Is(err, ErrTruncated) {
+			st.Truncated = &Truncation{Offset: te.Offset}
+		}
+		return readings, st, err
+	}
 	for n := 0; ; n++ {
 		if n%4096 == 0 {
 			if err := ctx.Err(); err != nil {
-				return readings, s.finish(systems), &Error{Offset: s.off, Err: err}
+				return stop(&Error{Offset: s.off, Err: err})
 			}
 		}
 		ts, fr, err := s.next()
@@ -136,7 +181,7 @@ func Import(ctx context.Context, r io.Reader, opts Options) ([]smartdeal.Reading
 			break
 		}
 		if err != nil {
-			return readings, s.finish(systems), err
+			return stop(err)
 		}
 		if err := dec.Verify(fr); err != nil {
 			s.stats.SigningRefused++
@@ -172,27 +217,47 @@ func Import(ctx context.Context, r io.Reader, opts Options) ([]smartdeal.Reading
 			}
 		}
 		if len(readings) > opts.MaxReadings {
-			return readings, s.finish(systems), &Error{Offset: s.off,
-				Err: fmt.Errorf("more than %d readings", opts.MaxReadings)}
+			return stop(&Error{Offset: s.off, Err: fmt.Errorf("more than %d readings", opts.MaxReadings)})
 		}
 	}
-	st := s.finish(systems)
-	st.Readings = len(readings)
-	if st.Frames == 0 {
-		return readings, st, &Error{Offset: 0, Err: ErrNoFrames}
+	if s.stats.Frames == 0 {
+		return stop(&Error{Offset: 0, Err: ErrNoFrames})
 	}
-	return readings, st, nil
+	return stop(nil)
+}
+
+// notTlog is the reason the entries read are not those of a .tlog, or nil.
+// A real log's entries follow each other, each dated after the previous
+// one; a damaged stretch costs a resynchronisation or two. A raw MAVLink
+// stream has an entry only where frame bytes happen to look like a
+// timestamp: nearly every accepted entry comes after skipped bytes.
+func (s *scanner) notTlog() error {
+	st := &s.stats
+	if st.Frames == 0 {
+		return nil
+	}
+	limit := 2 + st.Frames/20
+	switch {
+	case st.Resyncs > limit:
+		return &Error{Offset: 0, Err: fmt.Errorf("%w: %d of %d frames found only after skipped bytes (a raw MAVLink stream without tlog timestamps?)",
+			ErrNotTlog, st.Resyncs, st.Frames)}
+	case st.Backwards > limit:
+		return &Error{Offset: 0, Err: fmt.Errorf("%w: %d of %d timestamps go back in time", ErrNotTlog, st.Backwards, st.Frames)}
+	}
+	return nil
 }
 
 type scanner struct {
-	br     *bufio.Reader
-	off    int64 // offset of br's next byte
-	lastTS uint64
-	stats  Stats
-	fsrc   bytes.Reader
-	fbuf   *bufio.Reader
-	fr     *frame.Reader
-	check  *bridge.Decoder
+	br      *bufio.Reader
+	off     int64 // offset of br's next byte
+	lastEnd int64 // offset after the last accepted entry, -1 before the first
+	known   int   // accepted frames of a known message (their CRC was checked)
+	lastTS  uint64
+	stats   Stats
+	fsrc    bytes.Reader
+	fbuf    *bufio.Reader
+	fr      *frame.Reader
+	check   *bridge.Decoder
 }
 
 func (s *scanner) count(fr frame.Frame) {
@@ -207,14 +272,19 @@ func (s *scanner) count(fr frame.Frame) {
 	}
 }
 
-func (s *scanner) finish(systems map[uint8]bool) Stats {
+func (s *scanner) finish(systems map[uint8]bool, tr *bridge.Tracker, readings int) Stats {
 	st := s.stats
 	st.Bytes = s.off
-	st.Systems = st.Systems[:0]
+	st.Readings = readings
+	st.Systems = []int{}
 	for id := range systems {
-		st.Systems = append(st.Systems, id)
+		st.Systems = append(st.Systems, int(id))
 	}
-	sort.Slice(st.Systems, func(i, j int) bool { return st.Systems[i] < st.Systems[j] })
+	sort.Ints(st.Systems)
+	st.Vehicles = []int{}
+	for _, v := range tr.Vehicles() {
+		st.Vehicles = append(st.Vehicles, int(v.SystemID))
+	}
 	return st
 }
 
@@ -309,15 +379,32 @@ func (s *scanner) next() (time.Time, frame.Frame, error) {
 			s.skip(1)
 			continue
 		}
-		// a candidate with a known message id must pass its checksum, or it was a false start
-		if _, err := s.check.Decode(fr); err != nil && !errors.Is(err, bridge.ErrUnknownMessage) {
+		// a candidate with a known message id must pass its checksum, or it
+		// was a false start; one with an unknown id cannot be checked, so it
+		// is an entry only right after a checked one
+		_, err = s.check.Decode(fr)
+		switch {
+		case errors.Is(err, bridge.ErrUnknownMessage):
+			if s.known == 0 || s.off != s.lastEnd {
+				s.skip(1)
+				continue
+			}
+		case err != nil:
 			if errors.Is(err, bridge.ErrChecksum) {
 				s.stats.BadChecksum++
 			}
 			s.skip(1)
 			continue
+		default:
+			s.known++
+		}
+		if s.off != s.lastEnd {
+			s.stats.Resyncs++
 		}
 		ts := binary.BigEndian.Uint64(b[:8])
+		if s.lastTS != 0 && ts+1_000_000 < s.lastTS {
+			s.stats.Backwards++
+		}
 		s.lastTS = ts
 		t := time.UnixMicro(int64(ts)).UTC()
 		if s.stats.Start.IsZero() || t.Before(s.stats.Start) {
@@ -328,6 +415,7 @@ func (s *scanner) next() (time.Time, frame.Frame, error) {
 		}
 		_, _ = s.br.Discard(n)
 		s.off += int64(n)
+		s.lastEnd = s.off
 		return t, fr, nil
 	}
 }
@@ -338,3 +426,11 @@ func need(n int) string {
 	}
 	return fmt.Sprint(n)
 }
+
+// Truncation says where a log was cut.
+type Truncation struct {
+	Offset int64 `json:"offset"`
+}
+
+// ErrNotTlog means the file holds MAVLink but is not a .tlog.
+var ErrNotTlog = errors.New("not a .tlog")

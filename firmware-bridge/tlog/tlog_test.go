@@ -15,6 +15,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	bridge "github.com/cd06/smartdeal/firmware-bridge"
+	"github.com/cd06/smartdeal/firmware-bridge/bridgetest"
 	"github.com/cd06/smartdeal/firmware-bridge/drone"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 	"github.com/cd06/smartdeal/firmware-bridge/tlog"
@@ -62,7 +63,7 @@ func TestRoundTripFromSimulator(t *testing.T) {
 	if st.Frames != len(entries) || st.SkippedBytes != 0 || st.Bytes != int64(len(data)) {
 		t.Fatalf("stats %+v, want %d frames, no skip, %d bytes", st, len(entries), len(data))
 	}
-	want := expected(entries, 3, nil)
+	want := expected(entries, 3, tlog.ImportRates) // every message: an upload is not decimated
 	if len(readings) != len(want) || len(readings) == 0 {
 		t.Fatalf("got %d readings, want %d", len(readings), len(want))
 	}
@@ -172,14 +173,17 @@ func TestMessyLog(t *testing.T) {
 		log.Write(entry(t, cam, at, &ardupilotmega.MessageHeartbeat{Type: 30, Autopilot: 8}, true, key))
 		good += 5
 		if i == 10 {
-			bad := entry(t, v1, at, pos(1), false, nil)
-			bad[len(bad)-1] ^= 0xff // wrong CRC
-			log.Write(bad)
-			log.WriteString("\x00\x01noise") // a corrupted stretch
+			// an unknown id is kept right after a checked frame (its CRC
+			// cannot be checked, so never after skipped bytes)
 			unknown := entry(t, &bridge.Encoder{SystemID: 5, ComponentID: 1}, at, hb, true, nil)
 			unknown[8+8] = 0x7f // message id 0x7f00 (32512) is in no dialect
 			log.Write(unknown)
 			good++
+			bad := entry(t, v1, at, pos(1), false, nil)
+			bad[len(bad)-1] ^= 0xff // wrong CRC
+			log.Write(bad)
+			log.WriteString("\x00\x01noise") // a corrupted stretch
+			log.Write(unknown)               // after skipped bytes: not an entry
 		}
 	}
 	var events []drone.Event
@@ -251,6 +255,19 @@ func FuzzImport(f *testing.F) {
 	f.Add(data[:len(data)/3])
 	f.Add(append([]byte("garbage\xfd\xfe"), data[:500]...))
 	f.Add([]byte{})
+	// hand-serialised frames (bridgetest): MAVLink 1 with extension bytes,
+	// BATTERY_STATUS, a GCS and a radio, a raw stream without timestamps
+	var l rawLog
+	l.heartbeat(start, 4, true)
+	l.add(start, 4, 1, bridgetest.IDSysStatus, bridgetest.CRCSysStatus, bridgetest.SysStatusPayload(12400, 1650, 90, true), true)
+	l.add(start, 4, 1, bridgetest.IDBatteryStatus, bridgetest.CRCBatteryStatus, bridgetest.BatteryStatusPayload(0, []uint16{4100, 4100}, 2500, 100, 90, true), false)
+	l.add(start, 51, 68, bridgetest.IDRadioStatus, bridgetest.CRCRadioStatus, bridgetest.RadioStatusPayload(1, 2, 3, 4, 5, 6, 7), false)
+	l.add(start, 255, 190, bridgetest.IDHeartbeat, bridgetest.CRCHeartbeat, bridgetest.HeartbeatPayload(6, 8, 0, 0, 4), false)
+	f.Add(l.Bytes())
+	raw := rawLog{stream: true}
+	raw.heartbeat(start, 1, false)
+	raw.position(start, 1, 43.7, true)
+	f.Add(raw.Bytes())
 	f.Fuzz(func(t *testing.T, b []byte) {
 		rs, st, err := tlog.Import(context.Background(), bytes.NewReader(b), tlog.Options{Site: "nice", Rates: zeroRates()})
 		if st.Bytes > int64(len(b)) || st.SkippedBytes > int64(len(b)) {
@@ -267,6 +284,15 @@ func FuzzImport(f *testing.F) {
 			if err := r.Validate(time.Date(2100, 1, 2, 0, 0, 0, 0, time.UTC)); err != nil {
 				t.Fatalf("invalid reading %+v: %v", r, err)
 			}
+		}
+		if st.Readings != len(rs) {
+			t.Fatalf("stats.readings %d for %d readings", st.Readings, len(rs))
+		}
+		if st.Truncated != nil && (te == nil || st.Truncated.Offset != te.Offset) {
+			t.Fatalf("truncation %+v without its error %v", st.Truncated, err)
+		}
+		if errors.Is(err, tlog.ErrNotTlog) && len(rs) != 0 {
+			t.Fatalf("refused as not a tlog, yet %d readings", len(rs))
 		}
 	})
 }
