@@ -9,6 +9,7 @@ import (
 
 	"github.com/paulmach/orb"
 	"github.com/paulmach/orb/geojson"
+	"github.com/paulmach/orb/simplify"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
 )
@@ -19,6 +20,11 @@ const GeoJSONType = "application/geo+json"
 // MapDocumentVersion is the version of the map document's schema
 // (docs/map.md); a change that breaks map.js increments it.
 const MapDocumentVersion = 1
+
+// TrackTolerance is how far (in degrees, ~3 m) a track drawn on the map
+// may stray from the fixes: Douglas–Peucker drops the fixes of straight
+// legs, which a survey's transects are mostly made of.
+const TrackTolerance = 0.00003
 
 // MapDocument is the map document map.js reads (docs/map.md): GeoJSON
 // feature collections per layer, with what the filters and the legend need.
@@ -108,11 +114,12 @@ func (v *MapView) Document() *MapDocument {
 			for _, p := range t.Points {
 				line = append(line, orb.Point{p.Lon, p.Lat})
 			}
-			f := geojson.NewFeature(line)
+			f := geojson.NewFeature(simplify.DouglasPeucker(TrackTolerance).LineString(line))
 			f.ID = ms.ID + "/track"
 			f.Properties = props("track")
 			f.Properties["distance_m"] = math.Round(t.DistanceM)
 			f.Properties["duration_s"] = t.DurationS
+			f.Properties["fixes"] = len(t.Points)
 			doc.Missions.Append(f)
 		}
 	}
