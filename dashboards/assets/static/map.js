@@ -64,7 +64,9 @@ function readHash() {
 //   links      URL templates {proposal, mission, site, device} with {id}
 //   cluster    clustering on (default true when L.markerClusterGroup is there)
 //   view       {lat, lon, zoom} when the URL has none (default the département)
-// It returns {map, counts(), setFilter(name, value), setLayer(name, on), close()}.
+// It returns {map, counts(), setFilter(name, value), setLayer(name, on), close()};
+// the container carries the counts shown per layer as data-proposals,
+// data-sensors, data-missions and data-drones, and data-pret="oui" once drawn.
 export function createMap(container, data, options = {}) {
   const links = Object.assign({}, DEFAULT_LINKS, options.links || {});
   const state = Object.assign({ layers: Object.keys(LAYERS), campagne: "", theme: "", statut: "", grandeur: "" }, readHash());
@@ -122,7 +124,7 @@ export function createMap(container, data, options = {}) {
     const h = el("p", "bulle-titre");
     h.append(link(links.proposal, f.id, p.title));
     box.append(h, el("p", "", th.name), el("p", "", "Statut : " + status), el("p", "", p.votes + (p.votes > 1 ? " soutiens" : " soutien")));
-    const m = marker([lat, lon], icon("proposition statut-" + safeClass(p.status), String(th.n)), "Proposition : " + p.title + " (" + status + ")", box);
+    const m = marker([lat, lon], icon("proposition statut-" + safeClass(p.status), String(th.n)), "Proposition, thème " + th.n + " : " + p.title + " (" + status + ")", box);
     items.proposals.push({ m, p });
   }
 
@@ -147,7 +149,7 @@ export function createMap(container, data, options = {}) {
     if (ul.children.length) box.append(ul); else box.append(el("p", "", "Aucune valeur récente."));
     const cls = "capteur etat-" + st + (atmo ? " atmo-" + atmo : "");
     const glyph = atmo ? String(atmo) : st === "online" ? "✓" : st === "offline" ? "✕" : "?";
-    const label = "Capteur " + f.id + " : " + DEVICE_STATE[st] + (atmo ? ", indice ATMO " + ATMO[atmo] : "");
+    const label = "Capteur " + f.id + " : " + DEVICE_STATE[st] + (atmo ? ", indice ATMO " + atmo + " : " + ATMO[atmo] : "");
     items.sensors.push({ m: marker([lat, lon], icon(cls, glyph), label, box), p });
   }
 
@@ -177,6 +179,7 @@ export function createMap(container, data, options = {}) {
     const m = marker([d.lat, d.lon], icon("drone", "✈"), "Drone " + d.device + " en vol", box);
     const trail = L.polyline([[d.lat, d.lon]], { className: "trace-directe", interactive: false });
     const dr = { m, trail, pos, lat: d.lat, lon: d.lon, time: d.time ? Date.parse(d.time) : 0, pending: {} };
+    m.on("add", () => { const e = m.getElement(); if (e) { e.dataset.lat = String(dr.lat); e.dataset.lon = String(dr.lon); e.dataset.drone = key; } });
     drones.set(key, dr);
     items.drones.push({ m, trail, d });
   }
@@ -203,6 +206,9 @@ export function createMap(container, data, options = {}) {
       }
     }
     status.textContent = summary();
+    // The counts, for tests and for the page's text alternative.
+    const c = counts();
+    for (const name of Object.keys(c)) container.dataset[name] = String(c[name]);
   };
 
   const counts = () => {
@@ -311,6 +317,8 @@ export function createMap(container, data, options = {}) {
     const ll = [dr.lat, dr.lon];
     dr.m.setLatLng(ll);
     dr.trail.addLatLng(ll);
+    const e = dr.m.getElement();
+    if (e) { e.dataset.lat = String(dr.lat); e.dataset.lon = String(dr.lon); }
     dr.pos.textContent = "Position : " + num.format(dr.lat) + ", " + num.format(dr.lon) + " (" + when.format(new Date(t)) + ")";
   };
   const onReading = (ev) => {
@@ -359,5 +367,6 @@ export function createMap(container, data, options = {}) {
   };
   render();
   writeHash();
+  container.dataset.pret = "oui";
   return api;
 }
