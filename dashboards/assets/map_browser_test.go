@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/cd06/smartdeal/dashboards/assets"
 	"github.com/cd06/smartdeal/dashboards/assets/maptest"
@@ -243,9 +244,36 @@ func TestBrowserMap(t *testing.T) {
 	send("longitude", 7.32, "2026-12-06T10:00:10Z")
 	testenv.Eventually(t, 5*time.Second, func() bool { return where() == [2]float64{43.72, 7.32} }, "drone at %v, want 43.72, 7.32", where())
 
+	// The port's cluster is reachable by keyboard, named, and Enter spreads
+	// it (at most twice: zoom in, then spiderfy at the last zoom).
+	if n := count(".marker-cluster[tabindex='0'] .hors-ecran"); n != 1 {
+		t.Errorf("%d named, focusable clusters", n)
+	}
+	for range 2 {
+		if count(".leaflet-marker-icon.capteur") == 4 {
+			break
+		}
+		if err := chromedp.Do(ctx, chromedp.Evaluate[chromedp.Void](`void document.querySelector(".marker-cluster").focus()`), chromedp.KeyEvent(kb.Enter)); err != nil {
+			t.Fatal(err)
+		}
+		testenv.Eventually(t, 5*time.Second, func() bool { return count(".leaflet-marker-icon.capteur") > 2 || count(".marker-cluster") == 1 }, "cluster")
+		time.Sleep(500 * time.Millisecond) // the zoom animation
+	}
+	if n := count(".leaflet-marker-icon.capteur"); n < 3 {
+		t.Errorf("after Enter on the cluster: %d sensor markers", n)
+	}
+	if _, err := maptest.PopupFromKeyboard(ctx, ".leaflet-marker-icon.capteur.atmo-2"); err != nil {
+		t.Errorf("the port's air sensor: %v", err)
+	}
+
 	if v, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`window.cspViolations`)); err != nil || len(v) != 0 {
 		t.Errorf("CSP violations %v %v", v, err)
 	}
+	// axe reads colours as shown: wait for the popup's fade-in to end.
+	testenv.Eventually(t, 3*time.Second, func() bool {
+		op, _ := chromedp.Run(ctx, chromedp.Evaluate[string](`getComputedStyle(document.querySelector(".leaflet-popup")).opacity`))
+		return op == "1"
+	}, "popup still fading")
 	res, err := axe.Run(ctx, axe.WCAG21AA)
 	if err != nil {
 		t.Fatal(err)

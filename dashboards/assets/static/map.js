@@ -72,7 +72,10 @@ export function createMap(container, data, options = {}) {
   const state = Object.assign({ layers: Object.keys(LAYERS), campagne: "", theme: "", statut: "", grandeur: "" }, readHash());
   const view = state.view || options.view || { lat: 43.93, lon: 7.15, zoom: 9 };
   const maxZoom = options.tiles ? options.tiles.maxZoom || 19 : 16;
-  const map = L.map(container, { keyboard: true, maxZoom, minZoom: 7, zoomControl: true, attributionControl: true });
+  // Visitors who asked for less motion get no fades and no zoom animations.
+  const still = typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;
+  const map = L.map(container, { keyboard: true, maxZoom, minZoom: 7, zoomControl: true, attributionControl: true,
+    fadeAnimation: !still, zoomAnimation: !still, markerZoomAnimation: !still });
   map.setView([view.lat, view.lon], view.zoom);
   container.setAttribute("aria-label", "Carte des propositions, capteurs et missions");
   container.setAttribute("role", "region");
@@ -94,7 +97,15 @@ export function createMap(container, data, options = {}) {
   }
 
   const useCluster = options.cluster !== false && typeof L.markerClusterGroup === "function";
-  const group = () => (useCluster ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40 }) : L.layerGroup());
+  // A cluster is a marker too (Tab, then Enter zooms in or spreads it);
+  // its text says what it is, not only a number.
+  const clusterIcon = (c) => {
+    const n = c.getChildCount();
+    const size = n < 10 ? "small" : n < 100 ? "medium" : "large";
+    return L.divIcon({ className: "marker-cluster marker-cluster-" + size, iconSize: [40, 40],
+      html: "<div><span>" + n + "<span class=\"hors-ecran\"> repères regroupés, Entrée pour les déplier</span></span></div>" });
+  };
+  const group = () => (useCluster ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40, iconCreateFunction: clusterIcon }) : L.layerGroup());
   const layers = { proposals: group(), sensors: group(), missions: L.featureGroup(), drones: L.layerGroup() };
   const items = { proposals: [], sensors: [], missions: [], drones: [] };
 
