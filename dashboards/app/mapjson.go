@@ -103,8 +103,8 @@ func (v *MapView) Document() *MapDocument {
 			return geojson.Properties{"kind": kind, "mission": ms.ID, "title": ms.Title, "mission_kind": ms.Kind,
 				"status": string(ms.Status), "site": ms.SiteID, "drone": ms.DroneID}
 		}
-		if g, err := geojson.UnmarshalGeometry(ms.Area); err == nil && g.Geometry() != nil {
-			f := geojson.NewFeature(g.Geometry())
+		if g := areaGeometry(ms.Area); g != nil {
+			f := geojson.NewFeature(g)
 			f.ID = ms.ID
 			f.Properties = props("area")
 			doc.Missions.Append(f)
@@ -174,6 +174,19 @@ func ProposalFeatures(ps []*civic.Proposal) *geojson.FeatureCollection {
 func EncodeProposalsGeoJSON(w io.Writer, v *MapView) error {
 	if err := json.NewEncoder(w).Encode(ProposalFeatures(v.Proposals)); err != nil {
 		return fmt.Errorf("proposals GeoJSON: %w", err)
+	}
+	return nil
+}
+
+// areaGeometry is a mission's area: a GeoJSON Polygon, or a Feature whose
+// geometry is one (civic.ValidatePolygon takes both); nil for anything
+// else, which the map leaves out.
+func areaGeometry(raw json.RawMessage) orb.Geometry {
+	if g, err := geojson.UnmarshalGeometry(raw); err == nil && g.Geometry() != nil {
+		return g.Geometry()
+	}
+	if f, err := geojson.UnmarshalFeature(raw); err == nil && f.Geometry != nil {
+		return f.Geometry
 	}
 	return nil
 }

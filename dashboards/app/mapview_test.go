@@ -9,6 +9,7 @@ import (
 	"maps"
 	"net/url"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -450,4 +451,48 @@ func FuzzParseMapFilter(f *testing.F) {
 			t.Fatalf("accepted %+v", mf)
 		}
 	})
+}
+
+// TestMapDocument: a mission's area given as a Feature is drawn, a broken
+// one and a one-fix track are left out, a proposal without a location is
+// not a feature, and nothing is null where map.js expects a list.
+func TestMapDocument(t *testing.T) {
+	now := time.Date(2026, 12, 6, 10, 0, 0, 0, time.UTC)
+	poly := `{"type":"Polygon","coordinates":[[[7.2,43.6],[7.3,43.6],[7.3,43.7],[7.2,43.6]]]}`
+	v := &app.MapView{Generated: now,
+		Proposals: []*civic.Proposal{{ID: "a", Title: "Sans lieu", Status: civic.StatusPublished}, {ID: "b", Title: "Ici", Status: civic.StatusPublished, Location: &civic.Point{Lat: 43.7, Lon: 7.2}}},
+		Missions: []app.MapMission{
+			{Mission: &civic.Mission{ID: "feature", Area: json.RawMessage(`{"type":"Feature","properties":{},"geometry":` + poly + `}`)}},
+			{Mission: &civic.Mission{ID: "broken", Area: json.RawMessage(`{"type":"Polygon","coordinates":"x"}`)},
+				Track: &measure.Track{Points: []measure.TrackPoint{{Time: now, Lat: 43.7, Lon: 7.2}}}},
+		}}
+	var buf bytes.Buffer
+	if err := app.EncodeMap(&buf, v); err != nil {
+		t.Fatal(err)
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(buf.Bytes(), &doc); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"campaigns", "themes", "drones"} {
+		if string(doc[k]) != "[]" {
+			t.Errorf("%s: %s", k, doc[k])
+		}
+	}
+	if _, ok := doc["partial"]; ok {
+		t.Error("partial without an error")
+	}
+	if fc := parseGeoJSON(t, doc["proposals"]); len(fc.Features) != 1 || fc.Features[0].ID != "b" {
+		t.Errorf("proposals %s", doc["proposals"])
+	}
+	if fc := parseGeoJSON(t, doc["missions"]); len(fc.Features) != 1 || fc.Features[0].ID != "feature" {
+		t.Errorf("missions %s", doc["missions"])
+	}
+	if fc := parseGeoJSON(t, doc["sensors"]); len(fc.Features) != 0 {
+		t.Errorf("sensors %s", doc["sensors"])
+	}
+	buf.Reset()
+	if err := app.EncodeProposalsGeoJSON(&buf, &app.MapView{}); err != nil || !strings.Contains(buf.String(), `"features":[]`) {
+		t.Errorf("empty open data %s %v", buf.String(), err)
+	}
 }

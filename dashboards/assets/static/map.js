@@ -273,6 +273,7 @@ export function createMap(container, data, options = {}) {
     s.append(new Option("Toutes", ""));
     for (const [v, t] of opts) s.append(new Option(t, v));
     s.value = state[key];
+    if (s.value !== state[key]) state[key] = ""; // a value the data does not have (an old or edited link)
     s.addEventListener("change", () => api.setFilter(key, s.value));
     selects[key] = s;
     wrap.append(lb, s);
