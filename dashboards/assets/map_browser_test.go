@@ -107,6 +107,9 @@ func TestBrowserMap(t *testing.T) {
 	if c := counts(); c != (maptest.Counts{Proposals: 3, Sensors: 4, Missions: 3, Drones: 1}) {
 		t.Fatalf("counts %+v", c)
 	}
+	if s, _ := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(".carte-resume"))); s != "Affichés : 3 propositions, 4 capteurs, 3 zones et vols, 1 drone en vol." {
+		t.Errorf("summary %q", s)
+	}
 	// The two sensors of the port share its position: one cluster of 2.
 	testenv.Eventually(t, 5*time.Second, func() bool {
 		return count(".leaflet-marker-icon.proposition") == 3 && count(".leaflet-marker-icon.capteur") == 2 && count(".marker-cluster") == 1 &&

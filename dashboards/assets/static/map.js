@@ -229,7 +229,10 @@ export function createMap(container, data, options = {}) {
   };
   const summary = () => {
     const c = counts();
-    return "Affichés : " + c.proposals + " propositions, " + c.sensors + " capteurs, " + c.missions + " zones et vols, " + c.drones + " drones en vol.";
+    // French: 0 and 1 take the singular.
+    const n = (k, one, many) => k + " " + (k > 1 ? many : one);
+    return "Affichés : " + n(c.proposals, "proposition", "propositions") + ", " + n(c.sensors, "capteur", "capteurs") + ", " +
+      n(c.missions, "zone ou vol", "zones et vols") + ", " + n(c.drones, "drone en vol", "drones en vol") + ".";
   };
 
   // The URL keeps the view, the layers and the filters (replaceState: the
@@ -245,7 +248,8 @@ export function createMap(container, data, options = {}) {
   map.on("moveend", writeHash);
 
   // Controls: a real form (labels, fieldset), outside the map.
-  const form = options.controls || el("form", "carte-filtres");
+  const form = options.controls || el("form");
+  form.classList.add("carte-filtres");
   form.setAttribute("aria-label", "Filtres de la carte");
   form.addEventListener("submit", (ev) => ev.preventDefault());
   const layerSet = el("fieldset", "carte-couches");
