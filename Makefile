@@ -6,7 +6,7 @@ PKGS     ?= ./...
 # CI and the test command run the race detector; a full run takes a while on 2 cores.
 TESTFLAGS ?= -race -count=1 -timeout 60m
 
-.PHONY: run test lint fuzz bench build build-arm loadgen clean axe
+.PHONY: run test lint fuzz bench build build-arm loadgen clean axe assets basemap
 
 run:
 	$(GO) run ./cmd/smartdeal
@@ -64,3 +64,22 @@ axe:
 
 clean:
 	rm -rf bin .run
+
+# The map's front end (dashboards/assets): the pinned npm packages' files the
+# map loads, copied into static/vendor (committed, so go build needs no npm).
+ASSETS_DIR = dashboards/assets
+assets:
+	cd $(ASSETS_DIR) && npm ci --no-audit --no-fund
+	rm -rf $(ASSETS_DIR)/static/vendor && mkdir -p $(ASSETS_DIR)/static/vendor/leaflet/images $(ASSETS_DIR)/static/vendor/markercluster
+	cp $(ASSETS_DIR)/node_modules/leaflet/dist/leaflet.js $(ASSETS_DIR)/node_modules/leaflet/dist/leaflet.css $(ASSETS_DIR)/node_modules/leaflet/LICENSE $(ASSETS_DIR)/static/vendor/leaflet/
+	cp $(ASSETS_DIR)/node_modules/leaflet/dist/images/*.png $(ASSETS_DIR)/static/vendor/leaflet/images/
+	cp $(ASSETS_DIR)/node_modules/leaflet.markercluster/dist/leaflet.markercluster.js $(ASSETS_DIR)/node_modules/leaflet.markercluster/dist/MarkerCluster.css \
+	   $(ASSETS_DIR)/node_modules/leaflet.markercluster/dist/MarkerCluster.Default.css $(ASSETS_DIR)/node_modules/leaflet.markercluster/MIT-LICENCE.txt $(ASSETS_DIR)/static/vendor/markercluster/
+	$(GO) test -count=1 -run 'TestVendored|TestBudget' ./$(ASSETS_DIR)
+
+# The offline base map and the commune gazetteer (static/basemap-06.geojson,
+# static/communes-06.json), derived by cmd/basemap; see docs/map.md for SRC.
+BASEMAP_SHA256 = eda4ff9e2d35a6c24d9d0f12dbcb2f6faeb3e2fa6f114ef80d22aa586dc3524e
+basemap:
+	cd $(ASSETS_DIR) && npm ci --no-audit --no-fund
+	$(GO) run ./cmd/basemap -contours $(SRC) -sha256 $(BASEMAP_SHA256) -communes $(ASSETS_DIR)/node_modules/@etalab/decoupage-administratif/data/communes.json -out $(ASSETS_DIR)/static

@@ -123,7 +123,7 @@ func (c *countingMeasurements) reset() (reads int) {
 // world is a store and an InfluxDB database with a campaign, people, a site
 // with a drone, and the views over them (counted).
 type world struct {
-	t                     *testing.T
+	t                     testing.TB
 	st                    *sqlstore.Store
 	store                 *countingStore
 	meas                  *countingMeasurements
@@ -149,7 +149,7 @@ func newWorld(t *testing.T, b sqltest.Backend, engine string) *world {
 	return newWorldOn(t, b, meas, in, db)
 }
 
-func newWorldOn(t *testing.T, b sqltest.Backend, meas app.Measurements, in *testenv.Influx, db string) *world {
+func newWorldOn(t testing.TB, b sqltest.Backend, meas app.Measurements, in *testenv.Influx, db string) *world {
 	t.Helper()
 	ctx := context.Background()
 	w := &world{t: t, st: b.Store, store: &countingStore{Store: b.Store, calls: map[string]int{}}, meas: &countingMeasurements{Measurements: meas},
