@@ -1,0 +1,579 @@
+package alerting
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/base32"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/atmo"
+)
+
+// Config tunes the service; zero values take the defaults (Validate).
+type Config struct {
+	// TopicPrefix of the platform's topics (optional) defaults to smartdeal/v1.
+	TopicPrefix string `koanf:"topic_prefix"`
+	// Lateness: an alert whose condition was met longer ago than this when
+	// it is recorded belongs to the past (optional) defaults to 2m.
+	Lateness time.Duration `koanf:"lateness"`
+	// Sweep is how often no-data, offline-held and ATMO rules are evaluated
+	// without a reading (optional) defaults to 30s.
+	Sweep time.Duration `koanf:"sweep"`
+	// RulesRefresh is how often the rules are read again from the store
+	// (optional) defaults to 5s: rules changed by the API or another
+	// replica take effect within it.
+	RulesRefresh time.Duration `koanf:"rules_refresh"`
+	// Webhooks are URLs every alert change is POSTed to (optional).
+	Webhooks []string `koanf:"webhooks"`
+	// WebhookSecret signs the webhooks' bodies (HMAC-SHA256, header
+	// X-SmartDeal-Signature); required with Webhooks.
+	WebhookSecret string `koanf:"webhook_secret"`
+	// WebhookTimeout bounds one POST (optional) defaults to 10s.
+	WebhookTimeout time.Duration `koanf:"webhook_timeout"`
+	// MailInterval is the storm grouping: at most one mail per rule and
+	// address per interval (optional) defaults to 15m.
+	MailInterval time.Duration `koanf:"mail_interval"`
+	// PublicURL is the web address the mails link to (optional) defaults to
+	// http://127.0.0.1:8080.
+	PublicURL string `koanf:"public_url"`
+	// Poll is how often the delivery worker looks for due notifications
+	// besides its own wake-ups (optional) defaults to 1s.
+	Poll time.Duration `koanf:"poll"`
+	// RetryBase and RetryMax: the wait after a failed delivery, doubled
+	// per attempt (optional) default to 1s and 5m.
+	RetryBase time.Duration `koanf:"retry_base"`
+	RetryMax  time.Duration `koanf:"retry_max"`
+	// MaxAttempts before a delivery goes to the dead letters (optional)
+	// defaults to 10.
+	MaxAttempts int `koanf:"max_attempts"`
+	// Lease is how long a worker holds the deliveries it took (optional)
+	// defaults to 1m; a worker killed meanwhile leaves them to another.
+	Lease time.Duration `koanf:"lease"`
+}
+
+// DefaultConfig is the configuration of a local run.
+func DefaultConfig() Config {
+	c := Config{}
+	_ = c.Validate()
+	return c
+}
+
+// Validate fills the defaults and checks the config; errors name the key
+// under alerts.
+func (c *Config) Validate() error {
+	def := func(v *time.Duration, d time.Duration) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	if c.TopicPrefix == "" {
+		c.TopicPrefix = smartdeal.DefaultTopicPrefix
+	}
+	def(&c.Lateness, 2*time.Minute)
+	def(&c.Sweep, 30*time.Second)
+	def(&c.RulesRefresh, 5*time.Second)
+	def(&c.WebhookTimeout, 10*time.Second)
+	def(&c.MailInterval, 15*time.Minute)
+	def(&c.Poll, time.Second)
+	def(&c.RetryBase, time.Second)
+	def(&c.RetryMax, 5*time.Minute)
+	def(&c.Lease, time.Minute)
+	if c.MaxAttempts == 0 {
+		c.MaxAttempts = 10
+	}
+	if c.PublicURL == "" {
+		c.PublicURL = "http://127.0.0.1:8080"
+	}
+	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
+	switch {
+	case c.Lateness < time.Second:
+		return errors.New("alerts.lateness: at least 1s")
+	case c.Sweep < 10*time.Millisecond || c.RulesRefresh < 10*time.Millisecond || c.Poll < 10*time.Millisecond:
+		return errors.New("alerts.sweep, alerts.rules_refresh, alerts.poll: at least 10ms")
+	case c.RetryBase < 10*time.Millisecond || c.RetryMax < c.RetryBase:
+		return errors.New("alerts.retry_base: at least 10ms, and alerts.retry_max at least alerts.retry_base")
+	case c.MaxAttempts < 1:
+		return errors.New("alerts.max_attempts: at least 1")
+	case c.Lease < time.Second:
+		return errors.New("alerts.lease: at least 1s")
+	case len(c.Webhooks) > 0 && c.WebhookSecret == "":
+		return errors.New("alerts.webhook_secret: required with alerts.webhooks")
+	}
+	for i, u := range c.Webhooks {
+		if !strings.HasPrefix(u, "http://") && !strings.HasPrefix(u, "https://") {
+			return fmt.Errorf("alerts.webhooks[%d]: want an http:// or https:// URL", i)
+		}
+	}
+	return nil
+}
+
+// Deps are the service's adapters, passed by the wiring.
+type Deps struct {
+	Store Store
+	// Measurements (optional): without it no window is rebuilt, and
+	// no-data and ATMO rules are not evaluated.
+	Measurements Measurements
+	// Publisher (optional): without it MQTT deliveries wait.
+	Publisher Publisher
+	// Mailer (optional): without it no mail is queued.
+	Mailer Mailer
+	// HTTP (optional) defaults to a client with WebhookTimeout.
+	HTTP *http.Client
+	Log  *slog.Logger
+	// Now (optional) defaults to time.Now.
+	Now func() time.Time
+}
+
+// Service evaluates the rules and manages the alerts: the evaluator's
+// entry points (HandleReadings, HandleStatus, Sweep, Run) and the API that
+// pages and JSON handlers call (Rules, CreateRule, Preview, Alerts,
+// Acknowledge, Close, History, Atmo…).
+type Service struct {
+	cfg    Config
+	d      Deps
+	log    *slog.Logger
+	topics smartdeal.Topics
+
+	mu      sync.RWMutex
+	rules   []*Rule
+	byQty   map[string][]*Rule // above, below, rate, no_data rules by quantity
+	offline []*Rule
+	atmo    []*Rule
+	loaded  time.Time
+
+	// statuses are the devices' last statuses (every replica sees them:
+	// the status subscription is not shared), for the sweep of offline
+	// rules held past their hold without a new status message.
+	stMu     sync.Mutex
+	statuses map[[2]string]bool
+
+	wake    chan struct{}
+	seq     atomic.Int64
+	metrics Metrics
+}
+
+// Metrics counts what the service did (exported by the wiring).
+type Metrics struct {
+	Readings, Evaluations, Fired, Cleared, Conflicts, Late, Errors atomic.Int64
+	Delivered, DeliveryFailures, DeadLetters                      atomic.Int64
+}
+
+// New returns a service; Run starts its loops.
+func New(cfg Config, d Deps) (*Service, error) {
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if d.Store == nil {
+		return nil, errors.New("alerting: a store is required")
+	}
+	if d.Log == nil {
+		d.Log = slog.New(slog.DiscardHandler)
+	}
+	if d.Now == nil {
+		d.Now = time.Now
+	}
+	if d.HTTP == nil {
+		d.HTTP = &http.Client{Timeout: cfg.WebhookTimeout}
+	}
+	s := &Service{cfg: cfg, d: d, log: d.Log, topics: smartdeal.Topics{Prefix: cfg.TopicPrefix}, wake: make(chan struct{}, 1),
+		statuses: map[[2]string]bool{}}
+	s.seq.Store(d.Now().UnixNano())
+	return s, nil
+}
+
+// Metrics returns the service's counters.
+func (s *Service) Metrics() *Metrics { return &s.metrics }
+
+// NewID returns a random identifier: 16 lowercase letters and digits, safe
+// in a topic and a URL.
+func NewID() string {
+	var b [10]byte
+	_, _ = rand.Read(b[:])
+	return strings.ToLower(base32.StdEncoding.WithPadding(base32.NoPadding).EncodeToString(b[:]))
+}
+
+// LoadRules reads the rules from the store now (Run does it every
+// RulesRefresh).
+func (s *Service) LoadRules(ctx context.Context) error {
+	rules, err := s.d.Store.AlertRules(ctx)
+	if err != nil {
+		return err
+	}
+	byQty := map[string][]*Rule{}
+	var offline, at []*Rule
+	for _, r := range rules {
+		if !r.Enabled {
+			continue
+		}
+		switch r.Kind {
+		case Offline:
+			offline = append(offline, r)
+		case Atmo:
+			at = append(at, r)
+		default:
+			byQty[r.Quantity] = append(byQty[r.Quantity], r)
+		}
+	}
+	s.mu.Lock()
+	s.rules, s.byQty, s.offline, s.atmo, s.loaded = rules, byQty, offline, at, s.d.Now()
+	s.mu.Unlock()
+	return nil
+}
+
+func (s *Service) rulesFor(quantity string) []*Rule {
+	s.mu.RLock()
+	defer s.mu.RUnlock()
+	return s.byQty[quantity]
+}
+
+// HandleReadings evaluates decoded readings (telemetry.Decoder's) against
+// the rules watching their series. Each reading is judged at its own time.
+// It returns the first error; the other readings are still evaluated.
+func (s *Service) HandleReadings(ctx context.Context, rs []smartdeal.Reading) error {
+	var first error
+	for i := range rs {
+		r := &rs[i]
+		if r.Kind != smartdeal.KindNumber {
+			continue
+		}
+		s.metrics.Readings.Add(1)
+		for _, rule := range s.rulesFor(r.Quantity) {
+			if !rule.Matches(r.Site, r.Device, r.Quantity) {
+				continue
+			}
+			v := r.Number
+			if rule.Kind == NoData {
+				v = 0 // a reading ends a silence
+			}
+			series := smartdeal.Series{Site: r.Site, Device: r.Device, Quantity: r.Quantity, Unit: r.Unit}
+			for lv := range rule.Levels {
+				if err := s.evaluate(ctx, rule, lv, series, Sample{Time: r.Time, Value: v}); err != nil && first == nil {
+					first = err
+				}
+			}
+		}
+	}
+	return first
+}
+
+// StatusQuantity is the quantity of an Offline alert's series.
+const StatusQuantity = "status"
+
+// HandleStatus evaluates a device's retained status (online or offline at
+// at) against the offline rules watching it.
+func (s *Service) HandleStatus(ctx context.Context, site, device string, offline bool, at time.Time) error {
+	s.stMu.Lock()
+	s.statuses[[2]string{site, device}] = offline
+	s.stMu.Unlock()
+	s.mu.RLock()
+	rules := s.offline
+	s.mu.RUnlock()
+	v := 0.0
+	if offline {
+		v = 1
+	}
+	var first error
+	for _, rule := range rules {
+		if !rule.Matches(site, device, "") {
+			continue
+		}
+		for lv := range rule.Levels {
+			err := s.evaluate(ctx, rule, lv, smartdeal.Series{Site: site, Device: device, Quantity: StatusQuantity}, Sample{Time: at, Value: v})
+			if err != nil && first == nil {
+				first = err
+			}
+		}
+	}
+	return first
+}
+
+// evaluate runs one sample of one key through Step against the stored
+// state, and writes the new state with its alert change by compare-and-set:
+// another replica's write in between makes it read and decide again.
+func (s *Service) evaluate(ctx context.Context, r *Rule, level int, series smartdeal.Series, smp Sample) error {
+	k := Key{RuleID: r.ID, Series: SeriesKey(series.Site, series.Device, series.Quantity), Level: level}
+	for attempt := 0; attempt < 8; attempt++ {
+		s.metrics.Evaluations.Add(1)
+		st, version, err := s.d.Store.AlertState(ctx, k)
+		if err != nil {
+			s.metrics.Errors.Add(1)
+			return err
+		}
+		if version == 0 {
+			if r.Kind == NoData && smp.Value == 0 {
+				return nil // a reading of a series never silent: nothing to keep
+			}
+			st = s.rebuild(ctx, r, level, series, smp.Time)
+		}
+		next, ev := Step(r, level, st, smp)
+		if ev.Type == Late {
+			s.metrics.Late.Add(1)
+			if r.Kind != Rate {
+				return nil
+			}
+		}
+		if version != 0 && ev.Type == None && sameEdge(st, next) && r.Kind != Rate {
+			return nil // nothing that another replica needs to know
+		}
+		now := s.d.Now()
+		var ch *Change
+		switch ev.Type {
+		case Fire:
+			a := s.newAlert(r, level, series, ev, now)
+			next.AlertID = a.ID
+			ch = &Change{Open: a}
+			ch.Deliveries, err = s.deliveries(ctx, a, "fired", now, true)
+			if err != nil {
+				return err
+			}
+		case Clear:
+			if st.AlertID != "" {
+				a, err := s.d.Store.Alert(ctx, st.AlertID)
+				if err != nil {
+					return err
+				}
+				end := ev.To
+				a.Status, a.ConditionEnd, a.ClearedAt, a.Version = Cleared, &end, &now, a.Version+1
+				ch = &Change{ClearID: a.ID, ConditionEnd: ev.To, Recorded: now}
+				ch.Deliveries, err = s.deliveries(ctx, a, "cleared", now, false)
+				if err != nil {
+					return err
+				}
+			}
+		}
+		_, err = s.d.Store.ApplyAlertState(ctx, k, version, next, ch)
+		if errors.Is(err, ErrConflict) {
+			s.metrics.Conflicts.Add(1)
+			continue
+		}
+		if err != nil {
+			s.metrics.Errors.Add(1)
+			return err
+		}
+		switch ev.Type {
+		case Fire:
+			s.metrics.Fired.Add(1)
+			s.log.Info("alert fired", "rule", r.ID, "series", k.Series, "severity", r.Levels[level].Severity, "alert", next.AlertID,
+				"value", ev.Value, "at", ev.To, "past", ch.Open.Past)
+			s.poke()
+		case Clear:
+			s.metrics.Cleared.Add(1)
+			s.log.Info("alert cleared", "rule", r.ID, "series", k.Series, "alert", st.AlertID, "at", ev.To)
+			s.poke()
+		}
+		return nil
+	}
+	s.metrics.Errors.Add(1)
+	return fmt.Errorf("alert state %s: %w after 8 attempts", k, ErrConflict)
+}
+
+// sameEdge reports whether two states differ only in what a later sample
+// would recompute (Last, Peak): such a step is not written.
+func sameEdge(a, b State) bool {
+	return a.Phase == b.Phase && a.Since.Equal(b.Since) && a.AlertID == b.AlertID
+}
+
+// rebuild starts the state of a key that has none (a new rule, a new
+// series, the first start) from InfluxDB: the samples of the window before
+// t, so that a rate or a run already held is not forgotten.
+func (s *Service) rebuild(ctx context.Context, r *Rule, level int, series smartdeal.Series, t time.Time) State {
+	var st State
+	span := r.Hold
+	if r.Kind == Rate {
+		span = r.Window
+	}
+	if s.d.Measurements == nil || span <= 0 || (r.Kind != Rate && r.Kind != Above && r.Kind != Below) {
+		return st
+	}
+	samples, err := s.d.Measurements.Samples(ctx, series.Site, series.Device, series.Quantity, t.Add(-span), t, 0)
+	if err != nil {
+		s.log.Warn("alerts: window not rebuilt from InfluxDB", "rule", r.ID, "series", series, "err", err)
+		return st
+	}
+	for _, smp := range samples {
+		if !smp.Time.Before(t) {
+			break
+		}
+		var ev Event
+		st, ev = Step(r, level, st, smp)
+		if ev.Type == Fire {
+			// Beyond for the whole hold before t: the sample at t fires
+			// (from the run's start); the window does not fire by itself.
+			st.Phase = Pending
+		}
+	}
+	return st
+}
+
+// newAlert is the alert a Fire opens.
+func (s *Service) newAlert(r *Rule, level int, series smartdeal.Series, ev Event, now time.Time) *Alert {
+	return &Alert{
+		ID: NewID(), RuleID: r.ID, RuleName: r.Name, Kind: r.Kind, Severity: r.Levels[level].Severity, Series: series,
+		Status: Active, Threshold: r.Levels[level].Threshold, Value: ev.Value, Peak: ev.Peak,
+		From: ev.From.UTC(), FiredAt: ev.To.UTC(), Recorded: now.UTC(), Past: now.Sub(ev.To) > s.cfg.Lateness, Version: 1,
+	}
+}
+
+// Sweep evaluates what has no reading to trigger it: the silence of the
+// series of no-data rules (their newest reading in InfluxDB), the offline
+// devices held past their rule's hold, and the day's ATMO index of the
+// sites of ATMO rules.
+func (s *Service) Sweep(ctx context.Context) error {
+	now := s.d.Now()
+	var errs []error
+	s.stMu.Lock()
+	var down [][2]string
+	for dev, off := range s.statuses {
+		if off {
+			down = append(down, dev)
+		}
+	}
+	s.stMu.Unlock()
+	for _, dev := range down {
+		if err := s.HandleStatus(ctx, dev[0], dev[1], true, now); err != nil {
+			errs = append(errs, err)
+		}
+	}
+	if s.d.Measurements == nil {
+		return errors.Join(errs...)
+	}
+	s.mu.RLock()
+	var silent []*Rule
+	for _, rs := range s.byQty {
+		for _, r := range rs {
+			if r.Kind == NoData {
+				silent = append(silent, r)
+			}
+		}
+	}
+	atmoRules := s.atmo
+	s.mu.RUnlock()
+	for _, r := range silent {
+		latest, err := s.d.Measurements.Latest(ctx, r.Site, r.Device, r.Quantity, max(4*r.Hold, 24*time.Hour))
+		if err != nil {
+			errs = append(errs, fmt.Errorf("no-data rule %s: %w", r.ID, err))
+			continue
+		}
+		for _, l := range latest {
+			silence := now.Sub(l.Time)
+			if silence < 0 {
+				silence = 0
+			}
+			series := smartdeal.Series{Site: l.Site, Device: l.Device, Quantity: l.Quantity, Unit: l.Unit}
+			for lv := range r.Levels {
+				if silence < r.Hold {
+					// Not silent: only a state that exists can change.
+					if _, v, err := s.d.Store.AlertState(ctx, Key{RuleID: r.ID, Series: SeriesKey(l.Site, l.Device, l.Quantity), Level: lv}); err != nil || v == 0 {
+						continue
+					}
+				}
+				if err := s.evaluate(ctx, r, lv, series, Sample{Time: now, Value: silence.Seconds()}); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	sites := map[string]*atmo.Index{}
+	for _, r := range atmoRules {
+		list := []string{r.Site}
+		if r.Site == "" {
+			var err error
+			if list, err = s.atmoSites(ctx); err != nil {
+				errs = append(errs, err)
+				continue
+			}
+		}
+		for _, site := range list {
+			x, ok := sites[site]
+			if !ok {
+				var err error
+				if x, err = s.d.Measurements.Atmo(ctx, site, now, now); err != nil {
+					errs = append(errs, fmt.Errorf("atmo %s: %w", site, err))
+					continue
+				}
+				sites[site] = x
+			}
+			if x == nil || !x.Class.Valid() {
+				continue
+			}
+			for lv := range r.Levels {
+				if err := s.evaluate(ctx, r, lv, smartdeal.Series{Site: site, Quantity: AtmoQuantity}, Sample{Time: now, Value: float64(x.Class)}); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// AtmoQuantity is the quantity of an ATMO alert's series (its device is
+// empty: the index is a site's).
+const AtmoQuantity = "atmo"
+
+// atmoSites are the sites with a pollutant series in the last two days.
+func (s *Service) atmoSites(ctx context.Context) ([]string, error) {
+	seen := map[string]bool{}
+	var out []string
+	for _, p := range atmo.Pollutants {
+		latest, err := s.d.Measurements.Latest(ctx, "", "", string(p), 48*time.Hour)
+		if err != nil {
+			return nil, fmt.Errorf("atmo sites: %w", err)
+		}
+		for _, l := range latest {
+			if !seen[l.Site] {
+				seen[l.Site] = true
+				out = append(out, l.Site)
+			}
+		}
+	}
+	return out, nil
+}
+
+// Run refreshes the rules, sweeps and delivers the notifications until ctx
+// ends, then returns nil.
+func (s *Service) Run(ctx context.Context) error {
+	if err := s.LoadRules(ctx); err != nil && ctx.Err() == nil {
+		s.log.Warn("alerts: rules not loaded; retrying", "err", err)
+	}
+	var wg sync.WaitGroup
+	wg.Add(2)
+	go func() { defer wg.Done(); s.deliverLoop(ctx) }()
+	go func() {
+		defer wg.Done()
+		rules := time.NewTicker(s.cfg.RulesRefresh)
+		sweep := time.NewTicker(s.cfg.Sweep)
+		defer rules.Stop()
+		defer sweep.Stop()
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-rules.C:
+				if err := s.LoadRules(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("alerts: rules not reloaded", "err", err)
+				}
+			case <-sweep.C:
+				if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
+					s.log.Warn("alerts: sweep", "err", err)
+				}
+			}
+		}
+	}()
+	wg.Wait()
+	return nil
+}
+
+func (s *Service) poke() {
+	select {
+	case s.wake <- struct{}{}:
+	default:
+	}
+}
