@@ -21,7 +21,9 @@ import (
 func (s *Service) Rules(ctx context.Context) ([]*Rule, error) { return s.d.Store.AlertRules(ctx) }
 
 // Rule returns one rule.
-func (s *Service) Rule(ctx context.Context, id string) (*Rule, error) { return s.d.Store.AlertRule(ctx, id) }
+func (s *Service) Rule(ctx context.Context, id string) (*Rule, error) {
+	return s.d.Store.AlertRule(ctx, id)
+}
 
 // CreateRule validates and stores a new rule (its ID, times and author are
 // set here) and reloads the rules.
@@ -83,10 +85,14 @@ func (s *Service) announce(ctx context.Context, a *Alert, event string) {
 
 // Alerts lists alerts, the newest first (AlertFilter{Open: true}: the
 // active and acknowledged ones).
-func (s *Service) Alerts(ctx context.Context, f AlertFilter) ([]*Alert, error) { return s.d.Store.Alerts(ctx, f) }
+func (s *Service) Alerts(ctx context.Context, f AlertFilter) ([]*Alert, error) {
+	return s.d.Store.Alerts(ctx, f)
+}
 
 // Alert returns one alert.
-func (s *Service) Alert(ctx context.Context, id string) (*Alert, error) { return s.d.Store.Alert(ctx, id) }
+func (s *Service) Alert(ctx context.Context, id string) (*Alert, error) {
+	return s.d.Store.Alert(ctx, id)
+}
 
 // History returns an alert's transitions, the firing first.
 func (s *Service) History(ctx context.Context, id string) ([]Transition, error) {

@@ -68,7 +68,9 @@ func (s *Service) AlertTopic(a *Alert) string {
 }
 
 // AlertsFilter matches every alert topic.
-func (s *Service) AlertsFilter() string { return strings.TrimSuffix(s.cfg.TopicPrefix, "/") + "/alerts/#" }
+func (s *Service) AlertsFilter() string {
+	return strings.TrimSuffix(s.cfg.TopicPrefix, "/") + "/alerts/#"
+}
 
 // Link is the page of an alert (served by the web layer).
 func (s *Service) Link(id string) string { return s.cfg.PublicURL + "/alertes/" + id }

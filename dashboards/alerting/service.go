@@ -163,7 +163,7 @@ type Service struct {
 // Metrics counts what the service did (exported by the wiring).
 type Metrics struct {
 	Readings, Evaluations, Fired, Cleared, Conflicts, Late, Errors atomic.Int64
-	Delivered, DeliveryFailures, DeadLetters                      atomic.Int64
+	Delivered, DeliveryFailures, DeadLetters                       atomic.Int64
 }
 
 // New returns a service; Run starts its loops.

@@ -67,7 +67,7 @@ func TestAlertRulesAndStates(t *testing.T) {
 				t.Errorf("second insert: %v", err)
 			}
 			a := &alerting.Alert{ID: alerting.NewID(), RuleID: r.ID, RuleName: r.Name, Kind: r.Kind, Severity: alerting.Orange,
-				Series: smartdeal.Series{Site: "breil-sur-roya", Device: "river", Quantity: "water_level", Unit: "m"},
+				Series:    smartdeal.Series{Site: "breil-sur-roya", Device: "river", Quantity: "water_level", Unit: "m"},
 				Threshold: 2.5, Value: 2.7, Peak: 2.8, From: time.Unix(100, 0).UTC(), FiredAt: time.Unix(700, 0).UTC(), Recorded: time.Unix(701, 0).UTC()}
 			fire := &alerting.Change{Open: a, Deliveries: []alerting.Delivery{{ID: alerting.NewID(), Seq: 1, Channel: alerting.ChannelMQTT, Target: "t/1",
 				AlertIDs: []string{a.ID}, Payload: []byte(`{}`), Created: time.Now(), Next: time.Now()}}}
