@@ -19,8 +19,9 @@ import (
 
 // Config tunes the service; zero values take the defaults (Validate).
 type Config struct {
-	// TopicPrefix of the platform's topics (optional) defaults to smartdeal/v1.
-	TopicPrefix string `koanf:"topic_prefix"`
+	// TopicPrefix of the platform's topics (optional) defaults to
+	// smartdeal/v1; the wiring sets the broker's (mqtt.topic_prefix).
+	TopicPrefix string `koanf:"-"`
 	// Lateness: an alert whose condition was met longer ago than this when
 	// it is recorded belongs to the past (optional) defaults to 2m.
 	Lateness time.Duration `koanf:"lateness"`
@@ -162,6 +163,8 @@ type Service struct {
 
 // Metrics counts what the service did (exported by the wiring).
 type Metrics struct {
+	// Readings counts the numeric readings evaluated (after their
+	// evaluation).
 	Readings, Evaluations, Fired, Cleared, Conflicts, Late, Errors atomic.Int64
 	Delivered, DeliveryFailures, DeadLetters                       atomic.Int64
 }
@@ -244,7 +247,6 @@ func (s *Service) HandleReadings(ctx context.Context, rs []smartdeal.Reading) er
 		if r.Kind != smartdeal.KindNumber {
 			continue
 		}
-		s.metrics.Readings.Add(1)
 		for _, rule := range s.rulesFor(r.Quantity) {
 			if !rule.Matches(r.Site, r.Device, r.Quantity) {
 				continue
@@ -260,6 +262,7 @@ func (s *Service) HandleReadings(ctx context.Context, rs []smartdeal.Reading) er
 				}
 			}
 		}
+		s.metrics.Readings.Add(1) // once evaluated: tests wait on it
 	}
 	return first
 }
