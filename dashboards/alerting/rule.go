@@ -273,7 +273,9 @@ type Alert struct {
 	Series smartdeal.Series `json:"series"`
 	Status Status           `json:"status"`
 	// Threshold is the level's threshold when it fired, Value the reading
-	// that fired it, Peak the furthest beyond the threshold seen since.
+	// that fired it, Peak the furthest beyond the threshold among the
+	// triggering readings (From to FiredAt; later readings are not
+	// written, see docs/alerts.md).
 	Threshold float64 `json:"threshold"`
 	Value     float64 `json:"value"`
 	Peak      float64 `json:"peak"`

@@ -378,10 +378,12 @@ func (s *Service) evaluate(ctx context.Context, r *Rule, level int, series smart
 	return fmt.Errorf("alert state %s: %w after 8 attempts", k, ErrConflict)
 }
 
-// sameEdge reports whether two states differ only in what a later sample
-// would recompute (Last, Peak): such a step is not written.
+// sameEdge reports whether two states differ only in what nobody reads
+// later (Last, the peak of an open alert): such a step is not written.
 func sameEdge(a, b State) bool {
-	return a.Phase == b.Phase && a.Since.Equal(b.Since) && a.AlertID == b.AlertID
+	// A pending run's peak is written as it grows: the alert reports the
+	// furthest of its triggering readings whichever replica fires it.
+	return a.Phase == b.Phase && a.Since.Equal(b.Since) && a.AlertID == b.AlertID && (a.Phase != Pending || a.Peak == b.Peak)
 }
 
 // rebuild starts the state of a key that has none (a new rule, a new
