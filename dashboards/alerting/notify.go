@@ -53,24 +53,14 @@ func VerifySignature(secret string, body []byte, header string) bool {
 	return hmac.Equal([]byte(Sign(secret, body)), []byte(header))
 }
 
-// AlertTopic is the retained topic of an alert's key:
-// {prefix}/alerts/{site}/{device}/{quantity}/{rule}/{severity}, "_" for an
-// empty part (an ATMO alert has no device).
+// AlertTopic is the retained topic of an alert's key
+// (smartdeal.Topics.Alert): {prefix}/alerts/{site}/{device}/{quantity}/{rule}/{severity}.
 func (s *Service) AlertTopic(a *Alert) string {
-	part := func(v string) string {
-		if v == "" || strings.ContainsAny(v, "/+#") {
-			return "_"
-		}
-		return v
-	}
-	return strings.TrimSuffix(s.cfg.TopicPrefix, "/") + "/alerts/" + part(a.Series.Site) + "/" + part(a.Series.Device) + "/" +
-		part(a.Series.Quantity) + "/" + part(a.RuleID) + "/" + part(string(a.Severity))
+	return s.topics.Alert(a.Series.Site, a.Series.Device, a.Series.Quantity, a.RuleID, string(a.Severity))
 }
 
 // AlertsFilter matches every alert topic.
-func (s *Service) AlertsFilter() string {
-	return strings.TrimSuffix(s.cfg.TopicPrefix, "/") + "/alerts/#"
-}
+func (s *Service) AlertsFilter() string { return s.topics.AlertsFilter() }
 
 // Link is the page of an alert (served by the web layer).
 func (s *Service) Link(id string) string { return s.cfg.PublicURL + "/alertes/" + id }
