@@ -259,7 +259,7 @@ func (s *Service) Preview(ctx context.Context, r *Rule, start, stop time.Time, e
 	}
 	p.Series = len(series)
 	for _, l := range series {
-		samples, err := s.d.Measurements.Samples(ctx, l.Site, l.Device, l.Quantity, start, stop, every)
+		samples, err := s.d.Measurements.Samples(ctx, l.Site, l.Device, l.Quantity, start, stop, every, AggLast)
 		if err != nil {
 			return nil, err
 		}

@@ -32,6 +32,12 @@ type Config struct {
 	// (optional) defaults to 5s: rules changed by the API or another
 	// replica take effect within it.
 	RulesRefresh time.Duration `koanf:"rules_refresh"`
+	// StateCache lets a replica decide from its own copy of an evaluation
+	// state for this long before reading the store again (optional; 0, the
+	// default, reads the store for every reading a rule matches). Every
+	// transition is still a compare-and-set on the stored version; what a
+	// stale copy can miss is said in docs/alerts.md.
+	StateCache time.Duration `koanf:"state_cache"`
 	// Webhooks are URLs every alert change is POSTed to (optional).
 	Webhooks []string `koanf:"webhooks"`
 	// WebhookSecret signs the webhooks' bodies (HMAC-SHA256, header
@@ -95,6 +101,8 @@ func (c *Config) Validate() error {
 	}
 	c.PublicURL = strings.TrimSuffix(c.PublicURL, "/")
 	switch {
+	case c.StateCache < 0 || c.StateCache > time.Minute:
+		return errors.New("alerts.state_cache: 0 to 1m")
 	case c.Lateness < time.Second:
 		return errors.New("alerts.lateness: at least 1s")
 	case c.Sweep < 10*time.Millisecond || c.RulesRefresh < 10*time.Millisecond || c.Poll < 10*time.Millisecond:
@@ -156,6 +164,9 @@ type Service struct {
 	stMu     sync.Mutex
 	statuses map[[2]string]bool
 
+	cacheMu sync.Mutex
+	cache   map[Key]cachedState
+
 	wake    chan struct{}
 	seq     atomic.Int64
 	metrics Metrics
@@ -187,7 +198,7 @@ func New(cfg Config, d Deps) (*Service, error) {
 		d.HTTP = &http.Client{Timeout: cfg.WebhookTimeout}
 	}
 	s := &Service{cfg: cfg, d: d, log: d.Log, topics: smartdeal.Topics{Prefix: cfg.TopicPrefix}, wake: make(chan struct{}, 1),
-		statuses: map[[2]string]bool{}}
+		statuses: map[[2]string]bool{}, cache: map[Key]cachedState{}}
 	s.seq.Store(d.Now().UnixNano())
 	return s, nil
 }
@@ -305,16 +316,19 @@ func (s *Service) evaluate(ctx context.Context, r *Rule, level int, series smart
 	k := Key{RuleID: r.ID, Series: SeriesKey(series.Site, series.Device, series.Quantity), Level: level}
 	for attempt := 0; attempt < 8; attempt++ {
 		s.metrics.Evaluations.Add(1)
-		st, version, err := s.d.Store.AlertState(ctx, k)
-		if err != nil {
-			s.metrics.Errors.Add(1)
-			return err
-		}
-		if version == 0 {
-			if r.Kind == NoData && smp.Value == 0 {
-				return nil // a reading of a series never silent: nothing to keep
+		st, version, cached := s.cached(k, attempt)
+		if !cached {
+			var err error
+			if st, version, err = s.d.Store.AlertState(ctx, k); err != nil {
+				s.metrics.Errors.Add(1)
+				return err
 			}
-			st = s.rebuild(ctx, r, level, series, smp.Time)
+			if version == 0 {
+				if r.Kind == NoData && smp.Value == 0 {
+					return nil // a reading of a series never silent: nothing to keep
+				}
+				st = s.rebuild(ctx, r, level, series, smp.Time)
+			}
 		}
 		next, ev := Step(r, level, st, smp)
 		if ev.Type == Late {
@@ -323,9 +337,16 @@ func (s *Service) evaluate(ctx context.Context, r *Rule, level int, series smart
 				return nil
 			}
 		}
-		if version != 0 && ev.Type == None && sameEdge(st, next) && r.Kind != Rate {
+		if ev.Type == Fire {
+			if next, ev = s.verifyRun(ctx, r, level, series, next, ev); ev.Type != Fire {
+				s.log.Info("alerts: run broken by a reading another replica saw; not firing", "rule", r.ID, "series", k.Series, "since", next.Since)
+			}
+		}
+		if ev.Type == None && sameEdge(st, next) && r.Kind != Rate && (version != 0 || cached) {
+			s.keep(k, next, version, cached)
 			return nil // nothing that another replica needs to know
 		}
+		var err error
 		now := s.d.Now()
 		var ch *Change
 		switch ev.Type {
@@ -352,15 +373,18 @@ func (s *Service) evaluate(ctx context.Context, r *Rule, level int, series smart
 				}
 			}
 		}
-		_, err = s.d.Store.ApplyAlertState(ctx, k, version, next, ch)
+		newVersion, err := s.d.Store.ApplyAlertState(ctx, k, version, next, ch)
 		if errors.Is(err, ErrConflict) {
 			s.metrics.Conflicts.Add(1)
+			s.forget(k)
 			continue
 		}
 		if err != nil {
 			s.metrics.Errors.Add(1)
+			s.forget(k)
 			return err
 		}
+		s.keep(k, next, newVersion, false)
 		switch ev.Type {
 		case Fire:
 			s.metrics.Fired.Add(1)
@@ -376,6 +400,108 @@ func (s *Service) evaluate(ctx context.Context, r *Rule, level int, series smart
 	}
 	s.metrics.Errors.Add(1)
 	return fmt.Errorf("alert state %s: %w after 8 attempts", k, ErrConflict)
+}
+
+// cachedState is a replica's copy of a stored state (StateCache).
+type cachedState struct {
+	st      State
+	version int64
+	read    time.Time // when it was read or written in the store
+}
+
+// cached returns the replica's copy of k's state when it is fresh enough;
+// a retry (attempt > 0) always reads the store.
+func (s *Service) cached(k Key, attempt int) (State, int64, bool) {
+	if s.cfg.StateCache <= 0 || attempt > 0 {
+		return State{}, 0, false
+	}
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	c, ok := s.cache[k]
+	if !ok || s.d.Now().Sub(c.read) > s.cfg.StateCache {
+		return State{}, 0, false
+	}
+	return c.st, c.version, true
+}
+
+// keep records st as the replica's copy of k: read now from the store
+// (fromCache false), or stepped from a copy, which keeps its age.
+func (s *Service) keep(k Key, st State, version int64, fromCache bool) {
+	if s.cfg.StateCache <= 0 {
+		return
+	}
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	read := s.d.Now()
+	if c, ok := s.cache[k]; ok && fromCache {
+		read = c.read
+	}
+	s.cache[k] = cachedState{st: st, version: version, read: read}
+}
+
+func (s *Service) forget(k Key) {
+	if s.cfg.StateCache <= 0 {
+		return
+	}
+	s.cacheMu.Lock()
+	delete(s.cache, k)
+	s.cacheMu.Unlock()
+}
+
+// expireCache drops the copies too old to be used (Run, every sweep).
+func (s *Service) expireCache() {
+	s.cacheMu.Lock()
+	defer s.cacheMu.Unlock()
+	now := s.d.Now()
+	for k, c := range s.cache {
+		if now.Sub(c.read) > s.cfg.StateCache {
+			delete(s.cache, k)
+		}
+	}
+}
+
+// verifyRun checks a threshold run held for its rule's hold against the
+// readings InfluxDB has (the ingest writes every replica's share) before it
+// fires: with a shared subscription this replica saw only some of the
+// series' readings, and a dip another replica saw ends the run. The run
+// then restarts after the last reading not beyond the threshold, and fires
+// only if it still lasts the hold. When InfluxDB cannot answer the run
+// fires on what the store knows.
+func (s *Service) verifyRun(ctx context.Context, r *Rule, level int, series smartdeal.Series, st State, ev Event) (State, Event) {
+	if s.d.Measurements == nil || r.Hold <= 0 || (r.Kind != Above && r.Kind != Below) {
+		return st, ev
+	}
+	agg := AggMin
+	if r.Kind == Below {
+		agg = AggMax
+	}
+	samples, err := s.d.Measurements.Samples(ctx, series.Site, series.Device, series.Quantity, ev.From, ev.To.Add(time.Nanosecond), 0, agg)
+	if err != nil {
+		s.log.Warn("alerts: run not checked against InfluxDB; firing on the stored state", "rule", r.ID, "err", err)
+		return st, ev
+	}
+	l := r.Levels[level]
+	var broken time.Time
+	for _, smp := range samples {
+		// A window is stamped with its end: its readings are before it.
+		if beyond, _ := judge(r.Kind, l, smp.Value); !beyond && smp.Time.Before(ev.To) {
+			broken = smp.Time
+		}
+	}
+	if broken.IsZero() {
+		return st, ev
+	}
+	since := broken
+	if !since.After(ev.From) {
+		return st, ev
+	}
+	if ev.To.Sub(since) >= r.Hold {
+		ev.From = since
+		st.Since = since
+		return st, ev
+	}
+	st.Phase, st.Since = Pending, since
+	return st, Event{Value: ev.Value}
 }
 
 // sameEdge reports whether two states differ only in what nobody reads
@@ -398,7 +524,7 @@ func (s *Service) rebuild(ctx context.Context, r *Rule, level int, series smartd
 	if s.d.Measurements == nil || span <= 0 || (r.Kind != Rate && r.Kind != Above && r.Kind != Below) {
 		return st
 	}
-	samples, err := s.d.Measurements.Samples(ctx, series.Site, series.Device, series.Quantity, t.Add(-span), t, 0)
+	samples, err := s.d.Measurements.Samples(ctx, series.Site, series.Device, series.Quantity, t.Add(-span), t, 0, AggLast)
 	if err != nil {
 		s.log.Warn("alerts: window not rebuilt from InfluxDB", "rule", r.ID, "series", series, "err", err)
 		return st
@@ -566,6 +692,7 @@ func (s *Service) Run(ctx context.Context) error {
 					s.log.Warn("alerts: rules not reloaded", "err", err)
 				}
 			case <-sweep.C:
+				s.expireCache()
 				if err := s.Sweep(ctx); err != nil && ctx.Err() == nil {
 					s.log.Warn("alerts: sweep", "err", err)
 				}

@@ -159,13 +159,21 @@ type Latest struct {
 	Time                         time.Time
 }
 
+// Aggregates of Measurements.Samples.
+const (
+	AggLast = "last"
+	AggMin  = "min"
+	AggMax  = "max"
+)
+
 // Measurements is what the service reads from InfluxDB (the wiring adapts
 // dashboards/measure): the series with their newest reading (no-data
-// sweeps, rebuilding windows), a series' values over a range (windows at
-// start, previews), and a site's ATMO index.
+// sweeps, previews), a series' values over a range, aggregated per every
+// (0: the reader's finest) with agg (windows rebuilt at start, a run
+// checked before it fires, previews), and a site's ATMO index.
 type Measurements interface {
 	Latest(ctx context.Context, site, device, quantity string, lookback time.Duration) ([]Latest, error)
-	Samples(ctx context.Context, site, device, quantity string, start, stop time.Time, every time.Duration) ([]Sample, error)
+	Samples(ctx context.Context, site, device, quantity string, start, stop time.Time, every time.Duration, agg string) ([]Sample, error)
 	Atmo(ctx context.Context, site string, day, now time.Time) (*atmo.Index, error)
 }
 

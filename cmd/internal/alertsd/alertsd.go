@@ -364,9 +364,13 @@ func (r reader) Latest(ctx context.Context, site, device, quantity string, lookb
 	return out, nil
 }
 
-func (r reader) Samples(ctx context.Context, site, device, quantity string, start, stop time.Time, every time.Duration) ([]alerting.Sample, error) {
+func (r reader) Samples(ctx context.Context, site, device, quantity string, start, stop time.Time, every time.Duration, agg string) ([]alerting.Sample, error) {
+	a, err := measure.ParseAggregate(agg)
+	if err != nil {
+		return nil, err
+	}
 	d, err := r.c.Range(ctx, measure.RangeQuery{SeriesKey: measure.SeriesKey{Site: site, Device: device, Quantity: quantity},
-		Start: start, Stop: stop, Agg: measure.Last, Every: every, MaxPoints: measure.MaxPointsLimit})
+		Start: start, Stop: stop, Agg: a, Every: every, MaxPoints: measure.MaxPointsLimit})
 	if err != nil {
 		return nil, err
 	}
