@@ -517,11 +517,14 @@ func sameEdge(a, b State) bool {
 // t, so that a rate or a run already held is not forgotten.
 func (s *Service) rebuild(ctx context.Context, r *Rule, level int, series smartdeal.Series, t time.Time) State {
 	var st State
-	span := r.Hold
+	// Twice the hold (at least a minute more): a run that began before
+	// t-hold is what makes t fire. The reader stamps a window with its end,
+	// so a rebuilt run starts up to one window late.
+	span := 2*r.Hold + time.Minute
 	if r.Kind == Rate {
 		span = r.Window
 	}
-	if s.d.Measurements == nil || span <= 0 || (r.Kind != Rate && r.Kind != Above && r.Kind != Below) {
+	if s.d.Measurements == nil || (r.Kind != Rate && r.Hold <= 0) || (r.Kind != Rate && r.Kind != Above && r.Kind != Below) {
 		return st
 	}
 	samples, err := s.d.Measurements.Samples(ctx, series.Site, series.Device, series.Quantity, t.Add(-span), t, 0, AggLast)

@@ -259,3 +259,153 @@ func events(rec *mqtttest.Recorder, topic string) []string {
 	}
 	return out
 }
+
+func writeLines(t *testing.T, influxURL, bucket string, lines ...string) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodPost, influxURL+"/api/v2/write?bucket="+bucket+"&precision=ms", strings.NewReader(strings.Join(lines, "\n")))
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatalf("influx write: %v", err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusNoContent {
+		t.Fatalf("influx write: %s %s", resp.Status, body)
+	}
+}
+
+func line(site, device, quantity string, at time.Time, v float64) string {
+	return "telemetry,site=" + site + ",device=" + device + ",quantity=" + quantity + ",unit=x value=" + strconv.FormatFloat(v, 'f', -1, 64) +
+		" " + strconv.FormatInt(at.UnixMilli(), 10)
+}
+
+// TestEvaluatorKinds runs one evaluator against real Mosquitto, InfluxDB
+// and SQLite with a rule of each other kind: a retained offline status held
+// past its hold fires (by the sweep) and "online" clears it; a series silent
+// in InfluxDB for longer than its hold fires, its next reading clears it; a
+// river rising 0.3 m within a minute fires a rate rule; the day's ATMO index
+// of a site (O3 at 120 µg/m³: dégradé) fires an ATMO rule; a run the
+// evaluator saw whole but that InfluxDB shows broken by a dip (a reading
+// another replica took) does not fire until it lasts the hold again; a rule
+// whose state is new rebuilds its window from InfluxDB and fires on the
+// first reading it gets.
+func TestEvaluatorKinds(t *testing.T) {
+	e := newEnv(t)
+	ctx := context.Background()
+	b := sqltest.SQLite(t)
+	cfg := e.config(b.DSN, "alerts-kinds", "http://127.0.0.1:1/unused")
+	cfg.Alerts.Webhooks, cfg.Alerts.Sweep = nil, 200*time.Millisecond
+	app := start(t, cfg)
+	svc := app.Service()
+	ptr := func(v float64) *float64 { return &v }
+	rules := map[string]*alerting.Rule{
+		"offline": {Name: "hors ligne", Enabled: true, Site: "off-site", Kind: alerting.Offline, Hold: time.Second, Levels: []alerting.Level{{Severity: alerting.Jaune}}},
+		"nodata":  {Name: "muet", Enabled: true, Site: "quiet-site", Quantity: "pm10", Kind: alerting.NoData, Hold: 5 * time.Minute, Levels: []alerting.Level{{Severity: alerting.Jaune}}},
+		"rate": {Name: "montée", Enabled: true, Site: "rate-site", Quantity: "water_level", Kind: alerting.Rate, Window: time.Minute,
+			Levels: []alerting.Level{{Severity: alerting.Rouge, Threshold: 0.25, Clear: ptr(0.1)}}},
+		"atmo":    {Name: "air", Enabled: true, Site: "air-site", Kind: alerting.Atmo, Levels: []alerting.Level{{Severity: alerting.Orange, Threshold: 3}}},
+		"verify":  {Name: "vérifiée", Enabled: true, Site: "verify-site", Quantity: "water_level", Kind: alerting.Above, Hold: 10 * time.Second, Levels: []alerting.Level{{Severity: alerting.Orange, Threshold: 2.5}}},
+		"rebuild": {Name: "reconstruite", Enabled: true, Site: "rebuild-site", Quantity: "water_level", Kind: alerting.Above, Hold: 8 * time.Second, Levels: []alerting.Level{{Severity: alerting.Orange, Threshold: 2.5}}},
+	}
+	for _, r := range rules {
+		if err := svc.CreateRule(ctx, "test", r); err != nil {
+			t.Fatal(err)
+		}
+	}
+	alerts := func(name string) []*alerting.Alert {
+		as, err := svc.Alerts(ctx, alerting.AlertFilter{RuleID: rules[name].ID})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return as
+	}
+	pub := mqtttest.Client(t, e.broker, "kinds-gateway")
+	send := func(site string, at time.Time, v float64) {
+		t.Helper()
+		dev := site + "-dev"
+		payload, err := senml.EncodeReadings(site, dev, []smartdeal.Reading{{Site: site, Device: dev, Quantity: "water_level", Unit: "m", Time: at, Kind: smartdeal.KindNumber, Number: v}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := svc.Metrics().Readings.Load()
+		mqtttest.Publish(t, pub, smartdeal.Topics{}.Telemetry(site, dev), payload)
+		testenv.Eventually(t, 10*time.Second, func() bool { return svc.Metrics().Readings.Load() > before }, "reading not evaluated")
+	}
+	now := time.Now().Truncate(time.Second)
+
+	// Data in InfluxDB first: the silent series, the air, the dip, the run.
+	base := now.Add(-40 * time.Second)
+	var ls []string
+	ls = append(ls, line("quiet-site", "quiet-dev", "pm10", now.Add(-10*time.Minute), 12), line("air-site", "air-dev", "o3", now.Add(-30*time.Second), 120),
+		line("verify-site", "verify-site-dev", "water_level", base, 2.6), line("verify-site", "verify-site-dev", "water_level", base.Add(5*time.Second), 2.0),
+		line("verify-site", "verify-site-dev", "water_level", base.Add(6*time.Second), 2.6))
+	for i := range 10 {
+		ls = append(ls, line("rebuild-site", "rebuild-site-dev", "water_level", base.Add(time.Duration(i)*time.Second), 2.6))
+	}
+	writeLines(t, e.influx, e.bucket, ls...)
+
+	t.Run("offline", func(t *testing.T) {
+		st := func(state string) []byte {
+			return []byte(`{"state":"` + state + `","time":"` + time.Now().UTC().Format(time.RFC3339Nano) + `"}`)
+		}
+		tok := pub.Publish(smartdeal.Topics{}.Device("off-site", "off-gw", smartdeal.ChannelStatus), 1, true, st("offline"))
+		tok.Wait()
+		testenv.Eventually(t, 10*time.Second, func() bool { return len(alerts("offline")) == 1 }, "offline held 1s did not fire")
+		a := alerts("offline")[0]
+		if a.Series.Device != "off-gw" || a.Series.Quantity != alerting.StatusQuantity || a.Kind != alerting.Offline {
+			t.Errorf("offline alert %+v", a)
+		}
+		pub.Publish(smartdeal.Topics{}.Device("off-site", "off-gw", smartdeal.ChannelStatus), 1, true, st("online")).Wait()
+		testenv.Eventually(t, 10*time.Second, func() bool { return alerts("offline")[0].Status == alerting.Cleared }, "online did not clear")
+	})
+	t.Run("no data", func(t *testing.T) {
+		testenv.Eventually(t, 10*time.Second, func() bool { return len(alerts("nodata")) == 1 }, "ten silent minutes did not fire")
+		a := alerts("nodata")[0]
+		if !a.From.Equal(now.Add(-10*time.Minute)) || a.Series.Device != "quiet-dev" {
+			t.Errorf("no-data alert %+v (from: the last reading)", a)
+		}
+		payload, _ := senml.EncodeReadings("quiet-site", "quiet-dev", []smartdeal.Reading{{Site: "quiet-site", Device: "quiet-dev", Quantity: "pm10", Unit: "ug/m3",
+			Time: time.Now(), Kind: smartdeal.KindNumber, Number: 14}})
+		mqtttest.Publish(t, pub, smartdeal.Topics{}.Telemetry("quiet-site", "quiet-dev"), payload)
+		testenv.Eventually(t, 10*time.Second, func() bool { return alerts("nodata")[0].Status == alerting.Cleared }, "a reading did not clear")
+	})
+	t.Run("rate", func(t *testing.T) {
+		for i, v := range []float64{1.0, 1.1, 1.3} {
+			send("rate-site", base.Add(time.Duration(i)*10*time.Second), v)
+		}
+		as := alerts("rate")
+		if len(as) != 1 || as[0].Value < 0.299 || as[0].Value > 0.301 || !as[0].FiredAt.Equal(base.Add(20*time.Second)) {
+			t.Fatalf("rate alerts %+v", as)
+		}
+	})
+	t.Run("atmo", func(t *testing.T) {
+		testenv.Eventually(t, 10*time.Second, func() bool { return len(alerts("atmo")) == 1 }, "ATMO dégradé did not fire")
+		a := alerts("atmo")[0]
+		if a.Value != 3 || a.Series.Site != "air-site" || a.Series.Quantity != alerting.AtmoQuantity {
+			t.Errorf("atmo alert %+v", a)
+		}
+		x, err := svc.Atmo(ctx, "air-site", time.Now())
+		if err != nil || x.Class != 3 || !x.Provisional || !x.Partial || x.Dominant[0] != "o3" {
+			t.Errorf("index %+v %v", x, err)
+		}
+	})
+	t.Run("run checked against InfluxDB", func(t *testing.T) {
+		send("verify-site", base, 2.6)
+		send("verify-site", base.Add(12*time.Second), 2.7) // held 12 s here, but InfluxDB shows a dip at 5 s
+		if as := alerts("verify"); len(as) != 0 {
+			t.Fatalf("fired through a dip: %+v", as)
+		}
+		send("verify-site", base.Add(17*time.Second), 2.7) // 11 s after the dip
+		as := alerts("verify")
+		if len(as) != 1 || !as[0].From.Equal(base.Add(6*time.Second)) || !as[0].FiredAt.Equal(base.Add(17*time.Second)) {
+			t.Fatalf("alerts %+v: want one, from the end of the dip", as)
+		}
+	})
+	t.Run("window rebuilt from InfluxDB", func(t *testing.T) {
+		send("rebuild-site", base.Add(10*time.Second), 2.7)
+		as := alerts("rebuild")
+		if len(as) != 1 || !as[0].FiredAt.Equal(base.Add(10*time.Second)) || as[0].From.Before(base) || as[0].From.After(base.Add(time.Second)) {
+			t.Fatalf("alerts %+v: want one firing on the first reading, the run from InfluxDB", as)
+		}
+	})
+}
