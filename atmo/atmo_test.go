@@ -193,3 +193,23 @@ func TestComputeRawReadings(t *testing.T) {
 		t.Errorf("no2 %+v", s)
 	}
 }
+
+// FuzzParseClass: whatever the text, ParseClass gives a valid class or an
+// error, and a class's label and number parse back to it.
+func FuzzParseClass(f *testing.F) {
+	for _, s := range []string{"1", "6", "0", "7", "bon", "dégradé", "degrade", "très mauvais", "extrêmement mauvais", "", "\xff", "-1"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		c, err := atmo.ParseClass(s)
+		if err != nil {
+			return
+		}
+		if !c.Valid() {
+			t.Fatalf("ParseClass(%q) = %d, not a class", s, c)
+		}
+		if back, err := atmo.ParseClass(c.Label()); err != nil || back != c {
+			t.Fatalf("label %q of %d parses to %d, %v", c.Label(), c, back, err)
+		}
+	})
+}
