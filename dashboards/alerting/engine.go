@@ -39,7 +39,8 @@ type State struct {
 	Last time.Time `json:"last"`
 	// AlertID is the open alert (Firing).
 	AlertID string `json:"alert_id,omitempty"`
-	// Window holds the raw samples of a Rate rule's window, in time order.
+	// Window holds a Rate rule's window: WindowBuckets buckets at most, in
+	// time order (addWindow).
 	Window []Sample `json:"window,omitempty"`
 }
 
@@ -68,10 +69,6 @@ type Event struct {
 	Value, First, Peak float64
 }
 
-// MaxWindowSamples bounds a Rate rule's window in the state: older samples
-// go first when a series is faster than that.
-const MaxWindowSamples = 512
-
 // Step evaluates one sample of the key (r, level) and returns the new state
 // and what happened. It is deterministic and pure: time is the sample's.
 // Samples older than st.Last are Late (for Rate they still join the window,
@@ -80,7 +77,7 @@ func Step(r *Rule, level int, st State, s Sample) (State, Event) {
 	l := r.Levels[level]
 	v := s.Value
 	if r.Kind == Rate {
-		st.Window = addWindow(st.Window, s, r.Window)
+		st.Window = addWindow(st.Window, s, r.Window, l.Threshold > 0)
 		if !st.Last.IsZero() && s.Time.Before(st.Last) {
 			return st, Event{Type: Late}
 		}
@@ -158,30 +155,46 @@ func further(k Kind, l Level, a, b float64) float64 {
 	return math.Max(a, b)
 }
 
-// addWindow inserts s in time order and drops what is older than window
-// before the newest sample.
-func addWindow(w []Sample, s Sample, window time.Duration) []Sample {
-	i := sort.Search(len(w), func(i int) bool { return w[i].Time.After(s.Time) })
-	if i > 0 && w[i-1].Time.Equal(s.Time) {
-		w[i-1] = s // a redelivered reading
-	} else {
+// WindowBuckets is how many buckets a Rate rule's window keeps: the state
+// stays small (it is written at every reading) whatever the series' rate,
+// at the cost of a resolution of Window/WindowBuckets at the window's far
+// end.
+const WindowBuckets = 64
+
+// addWindow folds s into the window's buckets (Window/WindowBuckets wide,
+// stamped with their start, holding the lowest value for a rise, the highest
+// for a fall) and drops the buckets wholly older than window before the
+// newest sample.
+func addWindow(w []Sample, s Sample, window time.Duration, rise bool) []Sample {
+	width := window / WindowBuckets
+	if width <= 0 {
+		width = 1
+	}
+	start := s.Time.Truncate(width)
+	i := sort.Search(len(w), func(i int) bool { return !w[i].Time.Before(start) })
+	switch {
+	case i < len(w) && w[i].Time.Equal(start):
+		if (rise && s.Value < w[i].Value) || (!rise && s.Value > w[i].Value) {
+			w[i].Value = s.Value
+		}
+	default:
 		w = append(w, Sample{})
 		copy(w[i+1:], w[i:])
-		w[i] = s
+		w[i] = Sample{Time: start, Value: s.Value}
 	}
 	cut := w[len(w)-1].Time.Add(-window)
-	j := sort.Search(len(w), func(i int) bool { return !w[i].Time.Before(cut) })
-	if n := len(w) - j; n > MaxWindowSamples {
-		j = len(w) - MaxWindowSamples
+	j := 0
+	for j < len(w) && !w[j].Time.Add(width).After(cut) {
+		j++
 	}
 	if j > 0 {
-		w = append(w[:0:0], w[j:]...)
+		w = append(w[:0], w[j:]...)
 	}
 	return w
 }
 
-// change is the rise of s over the lowest sample of the window (rise), or
-// its fall under the highest (negative), over the samples up to s.
+// change is the rise of s over the lowest value of the window (rise), or
+// its fall under the highest (negative), over the buckets up to s.
 func change(w []Sample, s Sample, rise bool) float64 {
 	ref := s.Value
 	for _, x := range w {

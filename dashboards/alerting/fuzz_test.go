@@ -53,7 +53,7 @@ func FuzzRule(f *testing.F) {
 				case ev.Type == Fire && ev.From.After(ev.To):
 					t.Fatalf("fire from %s after %s", ev.From, ev.To)
 				}
-				if len(st.Window) > MaxWindowSamples {
+				if len(st.Window) > WindowBuckets+1 {
 					t.Fatalf("window of %d samples", len(st.Window))
 				}
 			}

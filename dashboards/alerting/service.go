@@ -253,14 +253,22 @@ func (s *Service) rulesFor(quantity string) []*Rule {
 // It returns the first error; the other readings are still evaluated.
 func (s *Service) HandleReadings(ctx context.Context, rs []smartdeal.Reading) error {
 	var first error
+	var now time.Time
 	for i := range rs {
 		r := &rs[i]
 		if r.Kind != smartdeal.KindNumber {
 			continue
 		}
+		var key string
 		for _, rule := range s.rulesFor(r.Quantity) {
 			if !rule.Matches(r.Site, r.Device, r.Quantity) {
 				continue
+			}
+			if key == "" {
+				key = SeriesKey(r.Site, r.Device, r.Quantity)
+				if now.IsZero() {
+					now = s.d.Now()
+				}
 			}
 			v := r.Number
 			if rule.Kind == NoData {
@@ -268,7 +276,7 @@ func (s *Service) HandleReadings(ctx context.Context, rs []smartdeal.Reading) er
 			}
 			series := smartdeal.Series{Site: r.Site, Device: r.Device, Quantity: r.Quantity, Unit: r.Unit}
 			for lv := range rule.Levels {
-				if err := s.evaluate(ctx, rule, lv, series, Sample{Time: r.Time, Value: v}); err != nil && first == nil {
+				if err := s.evaluateKey(ctx, now, rule, lv, series, key, Sample{Time: r.Time, Value: v}); err != nil && first == nil {
 					first = err
 				}
 			}
@@ -313,10 +321,16 @@ func (s *Service) HandleStatus(ctx context.Context, site, device string, offline
 // state, and writes the new state with its alert change by compare-and-set:
 // another replica's write in between makes it read and decide again.
 func (s *Service) evaluate(ctx context.Context, r *Rule, level int, series smartdeal.Series, smp Sample) error {
-	k := Key{RuleID: r.ID, Series: SeriesKey(series.Site, series.Device, series.Quantity), Level: level}
+	return s.evaluateKey(ctx, s.d.Now(), r, level, series, SeriesKey(series.Site, series.Device, series.Quantity), smp)
+}
+
+// evaluateKey is evaluate with the series' key made and the time read
+// once per reading (time.Now is not free on every machine).
+func (s *Service) evaluateKey(ctx context.Context, now time.Time, r *Rule, level int, series smartdeal.Series, seriesKey string, smp Sample) error {
+	k := Key{RuleID: r.ID, Series: seriesKey, Level: level}
 	for attempt := 0; attempt < 8; attempt++ {
 		s.metrics.Evaluations.Add(1)
-		st, version, cached := s.cached(k, attempt)
+		st, version, cached := s.cached(k, attempt, now)
 		if !cached {
 			var err error
 			if st, version, err = s.d.Store.AlertState(ctx, k); err != nil {
@@ -343,11 +357,11 @@ func (s *Service) evaluate(ctx context.Context, r *Rule, level int, series smart
 			}
 		}
 		if ev.Type == None && sameEdge(st, next) && r.Kind != Rate && (version != 0 || cached) {
-			s.keep(k, next, version, cached)
+			s.keep(k, next, version, cached, now)
 			return nil // nothing that another replica needs to know
 		}
 		var err error
-		now := s.d.Now()
+		now = s.d.Now()
 		var ch *Change
 		switch ev.Type {
 		case Fire:
@@ -384,7 +398,7 @@ func (s *Service) evaluate(ctx context.Context, r *Rule, level int, series smart
 			s.forget(k)
 			return err
 		}
-		s.keep(k, next, newVersion, false)
+		s.keep(k, next, newVersion, false, now)
 		switch ev.Type {
 		case Fire:
 			s.metrics.Fired.Add(1)
@@ -411,14 +425,14 @@ type cachedState struct {
 
 // cached returns the replica's copy of k's state when it is fresh enough;
 // a retry (attempt > 0) always reads the store.
-func (s *Service) cached(k Key, attempt int) (State, int64, bool) {
+func (s *Service) cached(k Key, attempt int, now time.Time) (State, int64, bool) {
 	if s.cfg.StateCache <= 0 || attempt > 0 {
 		return State{}, 0, false
 	}
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
 	c, ok := s.cache[k]
-	if !ok || s.d.Now().Sub(c.read) > s.cfg.StateCache {
+	if !ok || now.Sub(c.read) > s.cfg.StateCache {
 		return State{}, 0, false
 	}
 	return c.st, c.version, true
@@ -426,13 +440,13 @@ func (s *Service) cached(k Key, attempt int) (State, int64, bool) {
 
 // keep records st as the replica's copy of k: read now from the store
 // (fromCache false), or stepped from a copy, which keeps its age.
-func (s *Service) keep(k Key, st State, version int64, fromCache bool) {
+func (s *Service) keep(k Key, st State, version int64, fromCache bool, now time.Time) {
 	if s.cfg.StateCache <= 0 {
 		return
 	}
 	s.cacheMu.Lock()
 	defer s.cacheMu.Unlock()
-	read := s.d.Now()
+	read := now
 	if c, ok := s.cache[k]; ok && fromCache {
 		read = c.read
 	}
