@@ -7,11 +7,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	mqtt "github.com/eclipse/paho.mqtt.golang"
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/cmd/internal/alertsd"
@@ -408,4 +411,60 @@ func TestEvaluatorKinds(t *testing.T) {
 			t.Fatalf("alerts %+v: want one firing on the first reading, the run from InfluxDB", as)
 		}
 	})
+}
+
+// BenchmarkReadingToAlertPublished measures, on real Mosquitto, InfluxDB
+// and SQLite with one evaluator, the time from a reading's publish to the
+// retained alert message it causes (fired, then cleared by the next
+// reading): p50 and p95 per transition.
+func BenchmarkReadingToAlertPublished(b *testing.B) {
+	broker := testenv.StartMosquitto(b, testenv.MosquittoOptions{})
+	in := testenv.SharedInflux(b)
+	e := env{broker: broker.URL(), influx: in.URL, bucket: in.NewDatabase(b) + "/autogen", mail: testenv.SharedMailpit(b)}
+	cfg := e.config(sqltest.SQLite(b).DSN, "alerts-bench", "http://127.0.0.1:1/unused")
+	cfg.Alerts.Webhooks = nil
+	ctx, cancel := context.WithCancel(context.Background())
+	app, err := alertsd.New(ctx, cfg, slog.New(slog.DiscardHandler), nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- app.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	testenv.Eventually(b, 10*time.Second, func() bool { return app.BrokerReady(ctx) == nil }, "not subscribed")
+	rule := &alerting.Rule{Name: "bench", Enabled: true, Quantity: "water_level", Kind: alerting.Above, Levels: []alerting.Level{{Severity: alerting.Rouge, Threshold: 3}}}
+	if err := app.Service().CreateRule(ctx, "bench", rule); err != nil {
+		b.Fatal(err)
+	}
+	got := make(chan time.Time, 16)
+	sub := mqtttest.Client(b, broker.URL(), "bench-follower")
+	sub.Subscribe(smartdeal.DefaultTopicPrefix+"/alerts/#", 1, func(_ mqtt.Client, m mqtt.Message) {
+		if !m.Retained() {
+			got <- time.Now()
+		}
+	}).Wait()
+	pub := mqtttest.Client(b, broker.URL(), "bench-gateway")
+	var lat []time.Duration
+	base := time.Now()
+	b.ResetTimer()
+	for i := range b.N {
+		v := 3.5
+		if i%2 == 1 {
+			v = 2.0
+		}
+		payload, _ := senml.EncodeReadings(site, device, []smartdeal.Reading{{Site: site, Device: device, Quantity: "water_level", Unit: "m",
+			Time: base.Add(time.Duration(i) * time.Millisecond), Kind: smartdeal.KindNumber, Number: v}})
+		sent := time.Now()
+		pub.Publish(smartdeal.Topics{}.Telemetry(site, device), 1, false, payload).Wait()
+		select {
+		case at := <-got:
+			lat = append(lat, at.Sub(sent))
+		case <-time.After(10 * time.Second):
+			b.Fatalf("reading %d: no alert message", i)
+		}
+	}
+	b.StopTimer()
+	slices.Sort(lat)
+	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
+	b.ReportMetric(float64(lat[len(lat)*95/100].Microseconds())/1000, "p95-ms")
 }
