@@ -137,9 +137,9 @@ func judge(k Kind, l Level, v float64) (beyond, cleared bool) {
 		}
 		return v >= l.Threshold, v < c
 	case NoData:
-		// The sample is the silence in seconds (the threshold is Hold's);
-		// a reading (0) clears.
-		return v >= l.Threshold, v <= 0
+		// The sample is the silence in seconds (the threshold is Hold's):
+		// a reading (0), or a sweep that finds a recent one, clears.
+		return v >= l.Threshold, v < l.Threshold
 	case Offline:
 		return v >= 1, v < 1
 	default: // Above, Atmo

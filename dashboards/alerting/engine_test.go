@@ -157,3 +157,48 @@ func TestRuleValidate(t *testing.T) {
 		t.Error("Matches")
 	}
 }
+
+func TestMailText(t *testing.T) {
+	end := t0.Add(20 * time.Minute)
+	a := &Alert{ID: "a1", RuleName: "Crue de la Roya", Kind: Above, Severity: Orange, Status: Active, Threshold: 2.5, Value: 2.75,
+		From: t0, FiredAt: t0.Add(10 * time.Minute), Recorded: t0.Add(10 * time.Minute)}
+	a.Series.Site, a.Series.Device, a.Series.Quantity, a.Series.Unit = "breil-sur-roya", "river-1", "water_level", "m"
+	link := func(id string) string { return "https://smartdeal.example/alertes/" + id }
+	m := MailText("rm@x", []*Alert{a}, link, t0)
+	for _, want := range []string{"Vigilance orange (en cours)", "2,75 m, au-dessus du seuil de 2,5 m", "2 mars 2026 à 11 h 10",
+		"https://smartdeal.example/alertes/a1", "du 2 mars 2026 à 11 h 00 au 2 mars 2026 à 11 h 10"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("mail lacks %q:\n%s", want, m.Text)
+		}
+	}
+	if m.Subject != "Alerte vigilance orange — Crue de la Roya (breil-sur-roya)" {
+		t.Errorf("subject %q", m.Subject)
+	}
+	// A storm: one mail, every alert, the worst level in the subject; a
+	// past alert says so.
+	b := *a
+	b.ID, b.Severity, b.Past, b.Status, b.ConditionEnd = "a2", Rouge, true, Cleared, &end
+	m = MailText("rm@x", []*Alert{a, &b}, link, t0)
+	for _, want := range []string{"a déclenché 2 alertes", "alertes/a1", "alertes/a2", "appartient au passé", "Fin de la condition le 2 mars 2026 à 11 h 20"} {
+		if !strings.Contains(m.Text, want) {
+			t.Errorf("storm mail lacks %q:\n%s", want, m.Text)
+		}
+	}
+	if m.Subject != "2 alertes, jusqu'à vigilance rouge — Crue de la Roya" {
+		t.Errorf("storm subject %q", m.Subject)
+	}
+	if s := MailText("rm@x", []*Alert{&b}, link, t0).Subject; !strings.HasPrefix(s, "Alerte passée (vigilance rouge)") {
+		t.Errorf("past subject %q", s)
+	}
+}
+
+func TestSignature(t *testing.T) {
+	body := []byte(`{"event":"fired"}`)
+	sig := Sign("k", body)
+	if !strings.HasPrefix(sig, "sha256=") || len(sig) != 7+64 || !VerifySignature("k", body, sig) {
+		t.Errorf("signature %q", sig)
+	}
+	if VerifySignature("other", body, sig) || VerifySignature("k", []byte(`{"event":"cleared"}`), sig) || VerifySignature("k", body, "") {
+		t.Error("a wrong key, body or header verified")
+	}
+}

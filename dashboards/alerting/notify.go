@@ -121,10 +121,23 @@ func (s *Service) deliverLoop(ctx context.Context) {
 	}
 }
 
+// channels are those this process can deliver: webhooks always, MQTT
+// with a publisher, mail with a mailer.
+func (s *Service) channels() []string {
+	ch := []string{ChannelWebhook}
+	if s.d.Publisher != nil {
+		ch = append(ch, ChannelMQTT)
+	}
+	if s.d.Mailer != nil {
+		ch = append(ch, ChannelMail)
+	}
+	return ch
+}
+
 // DeliverDue makes one attempt at every due delivery.
 func (s *Service) DeliverDue(ctx context.Context) {
 	for ctx.Err() == nil {
-		ds, err := s.d.Store.ClaimDeliveries(ctx, s.d.Now(), s.cfg.Lease, deliveryBatch)
+		ds, err := s.d.Store.ClaimDeliveries(ctx, s.d.Now(), s.cfg.Lease, deliveryBatch, s.channels())
 		if err != nil {
 			if ctx.Err() == nil {
 				s.log.Warn("alerts: cannot read due deliveries", "err", err)

@@ -117,8 +117,9 @@ type DeliveryStore interface {
 	// ClaimDeliveries takes due deliveries for lease (a conditional update
 	// each, so two workers never both take one); of one channel and target
 	// only the oldest undelivered is due, so retained MQTT states and
-	// webhooks go out in order.
-	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*Delivery, error)
+	// webhooks go out in order. Only the channels given are taken (a
+	// process without an MQTT client leaves those to the evaluator).
+	ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int, channels []string) ([]*Delivery, error)
 	// FinishDelivery records an attempt: delivered (err nil), dead (the
 	// last attempt failed) or due again at next.
 	FinishDelivery(ctx context.Context, id string, err error, next time.Time, dead bool) error

@@ -441,12 +441,23 @@ func scanDeliveries(rows *sql.Rows) ([]*alerting.Delivery, error) {
 // ClaimDeliveries takes the due deliveries, the oldest of each channel and
 // target only, each by a conditional update on the next_attempt it was read
 // with.
-func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int) ([]*alerting.Delivery, error) {
+func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.Duration, limit int, channels []string) ([]*alerting.Delivery, error) {
+	var has [3]string // mqtt, webhook, mail; "" for a channel not taken
+	for _, c := range channels {
+		switch c {
+		case alerting.ChannelMQTT:
+			has[0] = c
+		case alerting.ChannelWebhook:
+			has[1] = c
+		case alerting.ChannelMail:
+			has[2] = c
+		}
+	}
 	rows, err := s.query(ctx, s.db, `SELECT `+deliveryColumns+` FROM alert_deliveries d
-		WHERE delivered IS NULL AND dead IS NULL AND next_attempt <= ?
+		WHERE delivered IS NULL AND dead IS NULL AND next_attempt <= ? AND channel IN (?, ?, ?)
 		AND NOT EXISTS (SELECT 1 FROM alert_deliveries o WHERE o.channel = d.channel AND o.target = d.target
 			AND o.delivered IS NULL AND o.dead IS NULL AND o.seq < d.seq)
-		ORDER BY next_attempt LIMIT ?`, ms(now), limit)
+		ORDER BY next_attempt LIMIT ?`, ms(now), has[0], has[1], has[2], limit)
 	if err != nil {
 		return nil, fmt.Errorf("due deliveries: %w", err)
 	}

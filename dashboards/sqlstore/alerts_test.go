@@ -4,7 +4,11 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -154,6 +158,7 @@ func TestAlertDeliveries(t *testing.T) {
 				return alerting.Delivery{ID: fmt.Sprint("d", seq), Seq: seq, Channel: channel, Target: target, RuleID: "r1", AlertIDs: []string{alert},
 					Payload: []byte(fmt.Sprint(seq)), Created: now, Next: now}
 			}
+			chans := []string{alerting.ChannelMQTT, alerting.ChannelWebhook, alerting.ChannelMail}
 			if err := s.EnqueueDeliveries(ctx, []alerting.Delivery{
 				mk(1, alerting.ChannelMQTT, "a/1", "x"), mk(2, alerting.ChannelMQTT, "a/1", "x"), mk(3, alerting.ChannelWebhook, "http://h", "x"),
 			}); err != nil {
@@ -163,12 +168,12 @@ func TestAlertDeliveries(t *testing.T) {
 			var claimed []*alerting.Delivery
 			var wg sync.WaitGroup
 			for _, st := range []interface {
-				ClaimDeliveries(context.Context, time.Time, time.Duration, int) ([]*alerting.Delivery, error)
+				ClaimDeliveries(context.Context, time.Time, time.Duration, int, []string) ([]*alerting.Delivery, error)
 			}{s, other} {
 				wg.Add(1)
 				go func() {
 					defer wg.Done()
-					ds, err := st.ClaimDeliveries(ctx, now, time.Minute, 10)
+					ds, err := st.ClaimDeliveries(ctx, now, time.Minute, 10, chans)
 					if err != nil {
 						t.Error(err)
 					}
@@ -189,17 +194,17 @@ func TestAlertDeliveries(t *testing.T) {
 			if err := s.FinishDelivery(ctx, "d1", errors.New("broker down"), now.Add(time.Second), false); err != nil {
 				t.Fatal(err)
 			}
-			if ds, _ := s.ClaimDeliveries(ctx, now.Add(500*time.Millisecond), time.Minute, 10); len(ds) != 0 {
+			if ds, _ := s.ClaimDeliveries(ctx, now.Add(500*time.Millisecond), time.Minute, 10, chans); len(ds) != 0 {
 				t.Errorf("claimed %d before the retry", len(ds))
 			}
-			ds, _ := s.ClaimDeliveries(ctx, now.Add(2*time.Second), time.Minute, 10)
+			ds, _ := s.ClaimDeliveries(ctx, now.Add(2*time.Second), time.Minute, 10, chans)
 			if len(ds) != 1 || ds[0].ID != "d1" || ds[0].Attempts != 2 {
 				t.Fatalf("retry %+v", ds)
 			}
 			if err := s.FinishDelivery(ctx, "d1", nil, time.Time{}, false); err != nil {
 				t.Fatal(err)
 			}
-			ds, _ = s.ClaimDeliveries(ctx, now.Add(2*time.Second), time.Minute, 10)
+			ds, _ = s.ClaimDeliveries(ctx, now.Add(2*time.Second), time.Minute, 10, chans)
 			if len(ds) != 1 || ds[0].ID != "d2" || string(ds[0].Payload) != "2" {
 				t.Fatalf("after d1: %+v", ds)
 			}
@@ -227,7 +232,7 @@ func TestAlertDeliveries(t *testing.T) {
 			if last, err := s.LastMail(ctx, "r1", "rm@x"); err != nil || !last.Equal(now.Add(time.Minute)) {
 				t.Errorf("last mail %s %v", last, err)
 			}
-			ds, _ = s.ClaimDeliveries(ctx, now.Add(2*time.Minute), time.Minute, 10)
+			ds, _ = s.ClaimDeliveries(ctx, now.Add(2*time.Minute), time.Minute, 10, chans)
 			if len(ds) != 1 || len(ds[0].AlertIDs) != 2 || ds[0].AlertIDs[1] != "a2" {
 				t.Fatalf("grouped mail %+v", ds)
 			}
@@ -331,6 +336,91 @@ func TestAlertServiceOnStore(t *testing.T) {
 				t.Errorf("%d MQTT deliveries (want 5), mails %+v (want one of two alerts)", len(mq), mails)
 			}
 		})
+	}
+}
+
+// TestAlertWebhookDeadLetter: a webhook receiver that always fails gets
+// max_attempts attempts with backoff, then the delivery is a dead letter
+// kept with its last error; the retained MQTT message (no publisher here)
+// waits for a process that can publish it.
+func TestAlertWebhookDeadLetter(t *testing.T) {
+	for _, b := range sqltest.Stores(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			var hits atomic.Int64
+			srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				hits.Add(1)
+				http.Error(w, "en panne", http.StatusBadGateway)
+			}))
+			defer srv.Close()
+			svc, err := alerting.New(alerting.Config{Webhooks: []string{srv.URL}, WebhookSecret: "k", RetryBase: 10 * time.Millisecond,
+				RetryMax: 20 * time.Millisecond, MaxAttempts: 3}, alerting.Deps{Store: b.Store})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := riverRule()
+			r.Hold = 0
+			if err := svc.CreateRule(ctx, "test", r); err != nil {
+				t.Fatal(err)
+			}
+			if err := svc.HandleReadings(ctx, []smartdeal.Reading{reading(0, 2.6)}); err != nil {
+				t.Fatal(err)
+			}
+			deadline := time.Now().Add(10 * time.Second)
+			for time.Now().Before(deadline) {
+				svc.DeliverDue(ctx)
+				ds, _ := b.Store.Deliveries(ctx, alerting.ChannelWebhook, 10)
+				if len(ds) == 1 && ds[0].Dead != nil {
+					if ds[0].Attempts != 3 || hits.Load() != 3 || !strings.Contains(ds[0].LastError, "502") {
+						t.Errorf("dead letter %+v after %d POSTs", ds[0], hits.Load())
+					}
+					if n := svc.Metrics().DeadLetters.Load(); n != 1 {
+						t.Errorf("dead letters metric %d", n)
+					}
+					// Without a publisher the MQTT message is left for a
+					// process that has one, untouched.
+					if mq, _ := b.Store.Deliveries(ctx, alerting.ChannelMQTT, 10); len(mq) != 1 || mq[0].Attempts != 0 || mq[0].Dead != nil {
+						t.Errorf("MQTT delivery %+v", mq)
+					}
+					return
+				}
+				time.Sleep(10 * time.Millisecond)
+			}
+			t.Fatalf("no dead letter after %d POSTs", hits.Load())
+		})
+	}
+}
+
+// TestAlertStateCache: with the replica's state cache, one replica takes
+// the same decisions as without, and reads the store less.
+func TestAlertStateCache(t *testing.T) {
+	b := sqltest.SQLite(t)
+	ctx := context.Background()
+	var statements []int64
+	for _, cache := range []time.Duration{0, time.Minute} {
+		svc, err := alerting.New(alerting.Config{StateCache: cache}, alerting.Deps{Store: b.Store})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := riverRule()
+		if err := svc.CreateRule(ctx, "test", r); err != nil {
+			t.Fatal(err)
+		}
+		before := b.Store.Statements()
+		for _, rd := range []smartdeal.Reading{reading(0, 2.6), reading(5, 2.7), reading(10, 2.8), reading(11, 2.7), reading(12, 2.4),
+			reading(13, 2.45), reading(15, 2.2), reading(16, 2.1), reading(17, 2.0), reading(20, 2.6), reading(30, 2.7)} {
+			if err := svc.HandleReadings(ctx, []smartdeal.Reading{rd}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		statements = append(statements, b.Store.Statements()-before)
+		all, _ := svc.Alerts(ctx, alerting.AlertFilter{RuleID: r.ID})
+		if len(all) != 2 || all[1].Status != alerting.Cleared || all[0].Status != alerting.Active {
+			t.Errorf("cache %s: alerts %+v", cache, all)
+		}
+	}
+	if statements[1] >= statements[0] {
+		t.Errorf("statements without cache %d, with %d", statements[0], statements[1])
 	}
 }
 

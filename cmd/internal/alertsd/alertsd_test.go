@@ -3,6 +3,7 @@ package alertsd_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net"
@@ -402,6 +403,23 @@ func TestEvaluatorKinds(t *testing.T) {
 		as := alerts("verify")
 		if len(as) != 1 || !as[0].From.Equal(base.Add(6*time.Second)) || !as[0].FiredAt.Equal(base.Add(17*time.Second)) {
 			t.Fatalf("alerts %+v: want one, from the end of the dip", as)
+		}
+	})
+	t.Run("preview", func(t *testing.T) {
+		// "Try it": the verify rule, with no hold, over InfluxDB's values
+		// (the three written, the dip between): fires at the first, clears
+		// at the dip, fires again.
+		r := *rules["verify"]
+		r.Hold = 0
+		p, err := svc.Preview(ctx, &r, base.Add(-time.Minute), now, time.Second)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p.Series != 1 || len(p.Firings) != 2 || p.Firings[0].Until == nil || p.Firings[1].Until != nil || p.Firings[0].Severity != alerting.Orange {
+			t.Fatalf("preview %+v", p)
+		}
+		if _, err := svc.Preview(ctx, rules["offline"], base, now, 0); !errors.Is(err, alerting.ErrInvalid) {
+			t.Errorf("offline preview: %v", err)
 		}
 	})
 	t.Run("window rebuilt from InfluxDB", func(t *testing.T) {
