@@ -309,6 +309,7 @@ func TestEvaluatorKinds(t *testing.T) {
 			Levels: []alerting.Level{{Severity: alerting.Rouge, Threshold: 0.25, Clear: ptr(0.1)}}},
 		"atmo":    {Name: "air", Enabled: true, Site: "air-site", Kind: alerting.Atmo, Levels: []alerting.Level{{Severity: alerting.Orange, Threshold: 3}}},
 		"verify":  {Name: "vérifiée", Enabled: true, Site: "verify-site", Quantity: "water_level", Kind: alerting.Above, Hold: 10 * time.Second, Levels: []alerting.Level{{Severity: alerting.Orange, Threshold: 2.5}}},
+		"late":    {Name: "relevés en retard", Enabled: true, Site: "late-site", Quantity: "water_level", Kind: alerting.Above, Levels: []alerting.Level{{Severity: alerting.Rouge, Threshold: 3}}},
 		"rebuild": {Name: "reconstruite", Enabled: true, Site: "rebuild-site", Quantity: "water_level", Kind: alerting.Above, Hold: 8 * time.Second, Levels: []alerting.Level{{Severity: alerting.Orange, Threshold: 2.5}}},
 	}
 	for _, r := range rules {
@@ -403,6 +404,29 @@ func TestEvaluatorKinds(t *testing.T) {
 		as := alerts("verify")
 		if len(as) != 1 || !as[0].From.Equal(base.Add(6*time.Second)) || !as[0].FiredAt.Equal(base.Add(17*time.Second)) {
 			t.Fatalf("alerts %+v: want one, from the end of the dip", as)
+		}
+	})
+	t.Run("late readings belong to the past", func(t *testing.T) {
+		// A gateway empties its spool: readings of an hour ago cross the
+		// threshold and fall back. The alert is recorded at their time, as
+		// past, and its mail says so.
+		rm := &civic.User{ID: civic.NewID(), Email: "retard-" + civic.NewID()[:6] + "@risques.test", Name: "G", Role: civic.RoleRiskManager, PasswordHash: "x", Created: time.Now()}
+		if err := app.Store().CreateUser(ctx, rm); err != nil {
+			t.Fatal(err)
+		}
+		if err := svc.Subscribe(ctx, rm.ID, rules["late"].ID, ""); err != nil {
+			t.Fatal(err)
+		}
+		hourAgo := now.Add(-time.Hour)
+		send("late-site", hourAgo, 3.4)
+		send("late-site", hourAgo.Add(time.Minute), 2.0)
+		as := alerts("late")
+		if len(as) != 1 || !as[0].Past || !as[0].FiredAt.Equal(hourAgo) || as[0].Status != alerting.Cleared || !as[0].ConditionEnd.Equal(hourAgo.Add(time.Minute)) {
+			t.Fatalf("late alerts %+v", as)
+		}
+		m := e.mail.WaitMail(t, rm.Email, "Alerte passée (vigilance rouge)", 15*time.Second)
+		if !strings.Contains(m.Text, "appartient au passé") {
+			t.Errorf("mail:\n%s", m.Text)
 		}
 	})
 	t.Run("preview", func(t *testing.T) {
