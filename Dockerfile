@@ -1,7 +1,7 @@
 # syntax=docker/dockerfile:1.7
 #
 # One image with every SMART Deal server program:
-#   /usr/local/bin/{ingest,api,gateway,mavbridge,dronesim,loadgen}
+#   /usr/local/bin/{ingest,alerts,api,gateway,mavbridge,dronesim,loadgen}
 # PROGRAM picks the one the image runs when no command is given (default api):
 #
 #   docker build -t smartdeal .                          # runs api by default
@@ -28,14 +28,14 @@ COPY . .
 # Pure Go (SQLite is modernc.org/sqlite, periph and serial need no cgo): static binaries.
 RUN --mount=type=cache,target=/go/pkg/mod --mount=type=cache,target=/root/.cache/go-build \
     set -eu; \
-    case " ingest api gateway mavbridge dronesim loadgen " in \
+    case " ingest alerts api gateway mavbridge dronesim loadgen " in \
       *" ${PROGRAM} "*) ;; \
-      *) echo "PROGRAM=${PROGRAM}: want one of ingest api gateway mavbridge dronesim loadgen" >&2; exit 1 ;; \
+      *) echo "PROGRAM=${PROGRAM}: want one of ingest alerts api gateway mavbridge dronesim loadgen" >&2; exit 1 ;; \
     esac; \
     mkdir -p /out/bin; \
     CGO_ENABLED=0 GOOS=${TARGETOS} GOARCH=${TARGETARCH} go build -trimpath -buildvcs=false \
       -ldflags "-s -w -X github.com/cd06/smartdeal/devices/gateway.version=${VERSION} -X github.com/cd06/smartdeal/devices/gateway.buildTime=$(date -u +%Y-%m-%dT%H:%M:%SZ)" \
-      -o /out/bin/ ./cmd/ingest ./cmd/api ./cmd/gateway ./cmd/mavbridge ./cmd/dronesim ./cmd/loadgen; \
+      -o /out/bin/ ./cmd/ingest ./cmd/alerts ./cmd/api ./cmd/gateway ./cmd/mavbridge ./cmd/dronesim ./cmd/loadgen; \
     ln -s "${PROGRAM}" /out/bin/smartdeal-default
 
 # --- runtime -------------------------------------------------------------------

@@ -231,6 +231,23 @@ func (t Topics) DeadLetter(site, device string) string {
 	return t.prefix() + "/deadletter/" + site + "/" + device
 }
 
+// Alert returns the retained topic of one alert key's state:
+// {prefix}/alerts/{site}/{device}/{quantity}/{rule}/{severity}. An empty or
+// unsafe part (with '/', '+' or '#') is written "_": an ATMO alert has no
+// device. See docs/alerts.md for the payload.
+func (t Topics) Alert(site, device, quantity, rule, severity string) string {
+	part := func(v string) string {
+		if v == "" || strings.ContainsAny(v, "/+#") {
+			return "_"
+		}
+		return v
+	}
+	return t.prefix() + "/alerts/" + part(site) + "/" + part(device) + "/" + part(quantity) + "/" + part(rule) + "/" + part(severity)
+}
+
+// AlertsFilter returns the subscription filter matching every alert topic.
+func (t Topics) AlertsFilter() string { return t.prefix() + "/alerts/#" }
+
 // Parse splits a device topic into site, device and channel, validating the identifiers.
 func (t Topics) Parse(topic string) (site, device, channel string, err error) {
 	p := t.prefix() + "/"

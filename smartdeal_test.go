@@ -55,6 +55,19 @@ func TestTopics(t *testing.T) {
 	if got := (Topics{Prefix: "x/y/"}).DeadLetter("BAD", "d"); got != "x/y/deadletter/_/d" {
 		t.Fatalf("DeadLetter = %q", got)
 	}
+	if got := tp.Alert("nice", "", "atmo", "r1", "rouge"); got != "smartdeal/v1/alerts/nice/_/atmo/r1/rouge" {
+		t.Fatalf("Alert = %q", got)
+	}
+	if got := tp.Alert("a/b", "#", "+", "r", "jaune"); got != "smartdeal/v1/alerts/_/_/_/r/jaune" {
+		t.Fatalf("Alert with unsafe parts = %q", got)
+	}
+	// An alert topic is not a device topic: nobody decodes it as telemetry.
+	if _, _, _, err := tp.Parse(tp.Alert("nice", "d", "q", "r", "orange")); !errors.Is(err, ErrInvalidTopic) {
+		t.Errorf("Parse(alert topic) err = %v", err)
+	}
+	if got := tp.AlertsFilter(); got != "smartdeal/v1/alerts/#" {
+		t.Fatalf("AlertsFilter = %q", got)
+	}
 }
 
 func TestReadingValidate(t *testing.T) {

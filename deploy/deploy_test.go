@@ -162,10 +162,10 @@ func TestFilesParse(t *testing.T) {
 // The programs' configuration keys, from their source.
 
 // programs are the binaries of the image (Dockerfile).
-var programs = []string{"ingest", "api", "gateway", "mavbridge", "dronesim", "loadgen"}
+var programs = []string{"ingest", "alerts", "api", "gateway", "mavbridge", "dronesim", "loadgen"}
 
 // rootTypes are the configuration structs loaded by cmd/internal/boot.Load.
-var rootTypes = map[string]string{"ingest": "config", "api": "config", "mavbridge": "Config"}
+var rootTypes = map[string]string{"ingest": "config", "alerts": "config", "api": "config", "mavbridge": "Config"}
 
 var (
 	keysOnce sync.Once
@@ -466,7 +466,7 @@ func TestStaticKeysMatchPrograms(t *testing.T) {
 		t.Fatal("no go command:", err)
 	}
 	keys := programKeys(t)
-	for _, p := range []string{"ingest", "api"} {
+	for _, p := range []string{"ingest", "alerts", "api"} {
 		cmd := exec.Command(goBin, "run", "./cmd/"+p, "-keys")
 		cmd.Dir = root(t)
 		out, err := cmd.CombinedOutput()
@@ -500,6 +500,7 @@ func TestStaticKeys(t *testing.T) {
 	keys := programKeys(t)
 	for p, want := range map[string][]string{
 		"ingest":    {"SMARTDEAL_MQTT_CLIENT_ID", "SMARTDEAL_MQTT_GROUP", "SMARTDEAL_INGEST_MAX_INFLIGHT", "SMARTDEAL_INFLUX_TOKEN", "SMARTDEAL_HTTP_ADDR", "SMARTDEAL_LOG_FORMAT"},
+		"alerts":    {"SMARTDEAL_DB", "SMARTDEAL_MQTT_GROUP", "SMARTDEAL_ALERTS_WEBHOOKS", "SMARTDEAL_ALERTS_MAIL_INTERVAL", "SMARTDEAL_MAIL_HOST", "SMARTDEAL_HTTP_ADDR"},
 		"api":       {"SMARTDEAL_DB", "SMARTDEAL_ADMIN_PASSWORD", "SMARTDEAL_HTTP_COOKIE_SECURE", "SMARTDEAL_INFLUX_CACHE_TTL", "SMARTDEAL_API_RATE_STORE"},
 		"mavbridge": {"SMARTDEAL_SITE", "SMARTDEAL_HTTP_ADDR", "SMARTDEAL_SPOOL_DIR", "SMARTDEAL_MAVLINK_ENDPOINTS", "SMARTDEAL_MAVLINK_DEVICES"},
 		"gateway":   {"SMARTDEAL_MQTT_URL", "SMARTDEAL_SITE", "SMARTDEAL_SPOOL_DIR", "SMARTDEAL_HTTP_ADDR"},
@@ -510,7 +511,7 @@ func TestStaticKeys(t *testing.T) {
 			}
 		}
 	}
-	for p, bad := range map[string]string{"ingest": "SMARTDEAL_DB", "api": "SMARTDEAL_MQTT_GROUP",
+	for p, bad := range map[string]string{"ingest": "SMARTDEAL_DB", "api": "SMARTDEAL_MQTT_GROUP", "alerts": "SMARTDEAL_ALERTS_TOPIC_PREFIX",
 		"gateway": "SMARTDEAL_INFLUX_URL", "dronesim": "SMARTDEAL_MQTT_URL"} {
 		if keys[p][bad] {
 			t.Errorf("%s: %s is not one of its keys, yet found", p, bad)

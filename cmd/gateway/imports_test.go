@@ -31,6 +31,7 @@ var leaves = map[string][]string{
 	"lineproto":             {"", "github.com/influxdata/line-protocol/v2/"},
 	"telemetry":             {"", "senml", "lineproto", "github.com/influxdata/line-protocol/v2/"},
 	"influxschema":          {""},
+	"atmo":                  {""},
 	"internal/tlsfiles":     {},
 	"firmware-bridge/drone": {},
 }
@@ -43,6 +44,7 @@ var leaves = map[string][]string{
 // (cmd/internal/apid) feeds it from MQTT.
 var inner = []string{
 	"dashboards/live",
+	"dashboards/alerting",
 }
 
 // clearOfClients is what the inner packages never import (the adapters are

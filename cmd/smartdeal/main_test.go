@@ -78,7 +78,7 @@ func TestAllInOne(t *testing.T) {
 	}
 	body, _ := io.ReadAll(resp.Body)
 	resp.Body.Close()
-	for _, want := range []string{"smartdeal_ingest_", `site="nice-port"`} {
+	for _, want := range []string{"smartdeal_ingest_", `site="nice-port"`, "smartdeal_alerts_readings_total"} {
 		if !strings.Contains(string(body), want) {
 			t.Errorf("/metrics lacks %q", want)
 		}

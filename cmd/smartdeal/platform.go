@@ -16,10 +16,12 @@ import (
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/cmd/internal/alertsd"
 	"github.com/cd06/smartdeal/cmd/internal/apid"
 	"github.com/cd06/smartdeal/cmd/internal/boot"
 	"github.com/cd06/smartdeal/cmd/internal/bridged"
 	"github.com/cd06/smartdeal/cmd/internal/ingestd"
+	"github.com/cd06/smartdeal/dashboards/alerting"
 	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/devices"
 	"github.com/cd06/smartdeal/devices/drivers"
@@ -40,7 +42,10 @@ type config struct {
 	// Mail is an SMTP relay for the API's mail; without mail.host (the
 	// default) mail is written to the log.
 	Mail mail.Config `koanf:"mail"`
-	Log  boot.Log    `koanf:"log"`
+	// Alerts tunes the alert evaluator (docs/alerts.md); it shares the
+	// API's database and the embedded broker.
+	Alerts alerting.Config `koanf:"alerts"`
+	Log    boot.Log        `koanf:"log"`
 }
 
 type brokerCfg struct {
@@ -104,7 +109,8 @@ func defaultConfig() config {
 			ReplaySpeedup: 60,
 			Drones:        2,
 		},
-		Log: boot.DefaultLog(),
+		Alerts: alerting.DefaultConfig(),
+		Log:    boot.DefaultLog(),
 	}
 }
 
@@ -140,6 +146,9 @@ func (c *config) Validate() error {
 	}
 	if c.Sim.ReplaySpeedup < 0 {
 		errs = append(errs, fmt.Errorf("sim.replay_speedup: %g: want ≥ 0", c.Sim.ReplaySpeedup))
+	}
+	if err := c.Alerts.Validate(); err != nil {
+		errs = append(errs, err)
 	}
 	return errors.Join(append(errs, c.Log.Validate("log"))...)
 }
@@ -281,6 +290,24 @@ func (p *platform) parts(ctx context.Context) ([]part, error) {
 	}
 	parts = append(parts, part{"api", civic.Run})
 	checks = append(checks, boot.Check{Name: "database", Fn: civic.DatabaseReady})
+
+	// The alert evaluator: its own client in its own shared group, on the
+	// API's database (opened again: its own pool, as a separate replica).
+	al := alertsd.DefaultConfig()
+	al.DB = ac.DB
+	al.MQTT.URL = p.brokerURL
+	al.Influx.URL, al.Influx.Bucket = p.influxURL, p.cfg.Influx.Bucket
+	al.Alerts = p.cfg.Alerts
+	if al.Alerts.PublicURL == alerting.DefaultConfig().PublicURL {
+		al.Alerts.PublicURL = p.apiURL
+	}
+	al.Mail = p.cfg.Mail
+	alerts, err := alertsd.New(ctx, al, p.log.With("component", "alerts"), p.reg)
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
+	parts = append(parts, part{"alerts", alerts.Run})
+	checks = append(checks, boot.Check{Name: "alerts broker", Fn: alerts.BrokerReady})
 
 	ops := boot.NewServer(boot.ServerConfig{Addr: p.cfg.HTTP.Ops, Registry: p.reg, Checks: checks}, p.log)
 	parts = append(parts, part{"ops http", ops.Run})
