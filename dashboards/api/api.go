@@ -27,7 +27,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/live"
 	"github.com/cd06/smartdeal/dashboards/mail"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // Store is what the API needs from the relational store (sqlstore.Store):
@@ -54,8 +54,8 @@ type Store interface {
 // its views read (app.Measurements) and the JSON routes' series.
 type Measurements interface {
 	app.Measurements
-	Series(ctx context.Context, f measure.Filter) ([]measure.Latest, error)
-	Range(ctx context.Context, q measure.RangeQuery) (*measure.SeriesData, error)
+	Series(ctx context.Context, f series.Filter) ([]series.Latest, error)
+	Range(ctx context.Context, q series.RangeQuery) (*series.SeriesData, error)
 	Ping(ctx context.Context) error
 }
 
@@ -240,8 +240,8 @@ func (c *Config) Validate() error {
 		return errors.New("api.live_keep_alive: want between 10ms and 5m")
 	}
 	def(&c.PageSeriesPoints, 500)
-	if c.PageSeriesPoints < 2 || c.PageSeriesPoints > measure.MaxPointsLimit {
-		return fmt.Errorf("api.page_series_points: want between 2 and %d", measure.MaxPointsLimit)
+	if c.PageSeriesPoints < 2 || c.PageSeriesPoints > series.MaxPointsLimit {
+		return fmt.Errorf("api.page_series_points: want between 2 and %d", series.MaxPointsLimit)
 	}
 	if c.PageRange == 0 {
 		c.PageRange = 7 * 24 * time.Hour

@@ -10,7 +10,7 @@ import (
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 func (s *Server) missions(c *fiber.Ctx) error {
@@ -228,7 +228,7 @@ func (s *Server) credentials(c *fiber.Ctx) error {
 }
 
 func (s *Server) latest(c *fiber.Ctx) error {
-	ls, err := s.meas.Series(ctx(c), measure.Filter{Site: c.Params("id")})
+	ls, err := s.meas.Series(ctx(c), series.Filter{Site: c.Params("id")})
 	if err != nil {
 		return err
 	}
@@ -236,7 +236,7 @@ func (s *Server) latest(c *fiber.Ctx) error {
 }
 
 func (s *Server) series(c *fiber.Ctx) error {
-	ls, err := s.meas.Series(ctx(c), measure.Filter{Site: c.Query("site"), Device: c.Query("device"), Quantity: c.Query("quantity")})
+	ls, err := s.meas.Series(ctx(c), series.Filter{Site: c.Query("site"), Device: c.Query("device"), Quantity: c.Query("quantity")})
 	if err != nil {
 		return err
 	}
@@ -245,8 +245,8 @@ func (s *Server) series(c *fiber.Ctx) error {
 
 // rangeQuery parses a series range request: ids from the path, RFC 3339
 // times, aggregate, window and point cap from the query string.
-func rangeQuery(c *fiber.Ctx) (measure.RangeQuery, error) {
-	q := measure.RangeQuery{SeriesKey: measure.SeriesKey{Site: c.Params("site"), Device: c.Params("device"), Quantity: c.Params("quantity")}}
+func rangeQuery(c *fiber.Ctx) (series.RangeQuery, error) {
+	q := series.RangeQuery{SeriesKey: series.SeriesKey{Site: c.Params("site"), Device: c.Params("device"), Quantity: c.Params("quantity")}}
 	if err := q.SeriesKey.Validate(); err != nil {
 		return q, civic.Errorf(civic.EINVALID, "site, device or quantity is not a valid identifier")
 	}
@@ -260,7 +260,7 @@ func rangeQuery(c *fiber.Ctx) (measure.RangeQuery, error) {
 	if !q.Stop.After(q.Start) {
 		return q, civic.FieldError("stop", "must be after start")
 	}
-	if q.Agg, err = measure.ParseAggregate(c.Query("agg")); err != nil {
+	if q.Agg, err = series.ParseAggregate(c.Query("agg")); err != nil {
 		return q, civic.FieldError("agg", "want mean, min, max or last")
 	}
 	if e := c.Query("every"); e != "" {
@@ -268,7 +268,7 @@ func rangeQuery(c *fiber.Ctx) (measure.RangeQuery, error) {
 			return q, civic.FieldError("every", "want a duration between 1s and 366 days")
 		}
 	}
-	if q.MaxPoints, err = intQuery(c, "points", measure.DefaultMaxPoints, 2, measure.MaxPointsLimit); err != nil {
+	if q.MaxPoints, err = intQuery(c, "points", series.DefaultMaxPoints, 2, series.MaxPointsLimit); err != nil {
 		return q, err
 	}
 	return q, nil

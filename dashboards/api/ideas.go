@@ -7,7 +7,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // publicStatuses are the statuses everyone sees (civic.Status.Public):
@@ -349,17 +349,17 @@ func (s *Server) putReview(c *fiber.Ctx, proposalID string, r reviewReq) (*civic
 }
 
 type pageResp struct {
-	Proposal *civic.Proposal       `json:"proposal"`
-	Votes    int                   `json:"votes"`
-	Links    []*civic.Link         `json:"links"`
-	Series   []*measure.SeriesData `json:"series"`
-	Missions []string              `json:"missions"`
+	Proposal *civic.Proposal      `json:"proposal"`
+	Votes    int                  `json:"votes"`
+	Links    []*civic.Link        `json:"links"`
+	Series   []*series.SeriesData `json:"series"`
+	Missions []string             `json:"missions"`
 }
 
 // page is a proposal page's data: the view of the HTML page
 // (app.ProposalPage) without its details.
 func (s *Server) page(c *fiber.Ctx) error {
-	points, err := intQuery(c, "points", s.cfg.PageSeriesPoints, 2, measure.MaxPointsLimit)
+	points, err := intQuery(c, "points", s.cfg.PageSeriesPoints, 2, series.MaxPointsLimit)
 	if err != nil {
 		return err
 	}
@@ -367,7 +367,7 @@ func (s *Server) page(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	series := make([]*measure.SeriesData, len(v.Series))
+	series := make([]*series.SeriesData, len(v.Series))
 	for i, sr := range v.Series {
 		series[i] = sr.Data
 	}

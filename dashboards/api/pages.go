@@ -14,7 +14,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 //go:embed templates/*.html
@@ -176,7 +176,7 @@ type missionView struct {
 	*civic.Mission
 	Kind, Status, Window string
 	Flown                bool
-	Track                *measure.Track
+	Track                *series.Track
 	Duration, Distance   string
 	MaxAltitude, Battery string
 }

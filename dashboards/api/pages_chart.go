@@ -6,7 +6,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // Server-side charts: one inline SVG per linked series, drawn from the
@@ -88,7 +88,7 @@ type chartRow struct{ Time, Value string }
 type chartView struct {
 	ID       string // unique in the page: serie-1…
 	Title    string // "Niveau d'eau (m)"
-	Key      measure.SeriesKey
+	Key      series.SeriesKey
 	Unit     string
 	Summary  string // the chart's text alternative, also shown under it
 	Every    string // aggregation window in words
@@ -114,7 +114,7 @@ const (
 	chartMarkersMax                = 120
 )
 
-func buildChart(n int, d *measure.SeriesData, unit string) chartView {
+func buildChart(n int, d *series.SeriesData, unit string) chartView {
 	u := unitName(unit)
 	cv := chartView{ID: fmt.Sprintf("serie-%d", n), Key: d.SeriesKey, Unit: u, Width: chartW, Height: chartH,
 		PlotL: chartL, PlotR: chartR, PlotT: chartT, PlotB: chartB}

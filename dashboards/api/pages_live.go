@@ -4,7 +4,7 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // Latest values on a proposal page. The page renders each linked series'
@@ -24,7 +24,7 @@ type liveView struct {
 
 // buildLive words the latest value of a series; unit is the French unit of
 // the device registry, or "" to take the one stored with the reading.
-func buildLive(key measure.SeriesKey, unit string, l *measure.Latest, now time.Time) liveView {
+func buildLive(key series.SeriesKey, unit string, l *series.Latest, now time.Time) liveView {
 	v := liveView{Key: key.Site + "/" + key.Device + "/" + key.Quantity, Unit: unit}
 	if l == nil {
 		return v

@@ -5,7 +5,7 @@ import (
 	"time"
 
 	"github.com/cd06/smartdeal"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // TestLiveLine: the words of the "Dernière valeur" line (the script writes
@@ -27,8 +27,8 @@ func TestLiveLine(t *testing.T) {
 			t.Errorf("frWhen(%s) = %q, want %q", tc.at, got, tc.want)
 		}
 	}
-	key := measure.SeriesKey{Site: "nice-centre", Device: "aq-1", Quantity: "pm2_5"}
-	l := &measure.Latest{Series: smartdeal.Series{Unit: "ug/m3"}, Time: time.Date(2026, 11, 27, 19, 5, 0, 0, time.UTC), Value: 12.4}
+	key := series.SeriesKey{Site: "nice-centre", Device: "aq-1", Quantity: "pm2_5"}
+	l := &series.Latest{Series: smartdeal.Series{Unit: "ug/m3"}, Time: time.Date(2026, 11, 27, 19, 5, 0, 0, time.UTC), Value: 12.4}
 	v := buildLive(key, "", l, now)
 	if v.Key != "nice-centre/aq-1/pm2_5" || v.Unit != "µg/m³" || v.Value != "12,4\u00a0µg/m³" || v.When != "à 20\u00a0h\u00a005" || v.ISO != "2026-11-27T19:05:00Z" {
 		t.Errorf("stored unit: %+v", v)

@@ -12,7 +12,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // The public-service mission pages (/missions, /missions/{id}): what the
@@ -31,7 +31,7 @@ type flightSummary struct {
 	Battery     string // "" when it reported no battery level
 }
 
-func summarizeFlight(tr *measure.Track) flightSummary {
+func summarizeFlight(tr *series.Track) flightSummary {
 	f := flightSummary{Duration: frDuration(time.Duration(tr.DurationS * float64(time.Second))),
 		DistanceKM: frNum(tr.DistanceM/1000) + "\u00a0km"}
 	if tr.DistanceM >= 1000 {
@@ -180,7 +180,7 @@ func areaRing(raw json.RawMessage) [][]float64 {
 	return ring
 }
 
-func buildTrackDrawing(m *civic.Mission, tr *measure.Track) *trackDrawing {
+func buildTrackDrawing(m *civic.Mission, tr *series.Track) *trackDrawing {
 	d := &trackDrawing{Width: trackW, Height: trackH, Fixes: len(tr.Points)}
 	ring := areaRing(m.Area)
 	// Centre: the middle of the area's bounding box (of the track without one).
@@ -286,7 +286,7 @@ func sample(n, limit int) []int {
 
 // altitudeOf is the height the summary uses: relative altitude when
 // reported, else altitude.
-func altitudeOf(p measure.TrackPoint) *float64 {
+func altitudeOf(p series.TrackPoint) *float64 {
 	if p.RelativeAltitude != nil {
 		return p.RelativeAltitude
 	}

@@ -10,7 +10,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // The review desk (/expertise): the committee's pages, without JavaScript.
@@ -172,7 +172,7 @@ func (s *Server) reviewDesk(c *fiber.Ctx) error {
 
 // evidenceRow is one linked series' statistics, in French with its unit.
 type evidenceRow struct {
-	measure.SeriesKey
+	series.SeriesKey
 	Name                 string // French quantity name
 	Unit                 string
 	Count                int

@@ -8,7 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // problemStatus is THE table from error codes to HTTP statuses.
@@ -70,9 +70,9 @@ func toCivic(err error) *civic.Error {
 	switch {
 	case errors.As(err, &ce):
 		return ce
-	case errors.Is(err, measure.ErrBadParam), errors.Is(err, measure.ErrBadRange):
+	case errors.Is(err, series.ErrBadParam), errors.Is(err, series.ErrBadRange):
 		return civic.Errorf(civic.EINVALID, "%s", err.Error())
-	case errors.Is(err, measure.ErrUnavailable):
+	case errors.Is(err, series.ErrUnavailable):
 		return civic.Errorf(civic.EUNAVAILABLE, "measurements are unavailable right now")
 	case errors.As(err, &fe):
 		switch fe.Code {

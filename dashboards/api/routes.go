@@ -6,7 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // Access says who may call a route.
@@ -123,18 +123,18 @@ func (s *Server) table() []*Route {
 		{Method: "GET", Path: v1 + "/missions/:id", Tag: "missions", Summary: "A mission", Response: civic.Mission{}, handler: s.mission},
 		{Method: "POST", Path: v1 + "/missions/:id/status", Tag: "missions", Summary: "Start, complete or abort a mission (publishes the drone's retained set_mission)", Access: SignedIn, Roles: missionOps, Body: missionStatusReq{}, Response: civic.Mission{}, handler: s.setMissionStatus},
 		{Method: "POST", Path: v1 + "/missions/:id/flightlog", Tag: "missions", Summary: "Upload a MAVLink flight log (.tlog, application/octet-stream) into an active or completed mission", Access: SignedIn, Roles: missionOps, Body: []byte{}, Response: flightLogResp{}, Status: 202, limit: "upload", stream: true, handler: s.flightLog},
-		{Method: "GET", Path: v1 + "/missions/:id/track", Tag: "missions", Summary: "The drone's track and flight summary (GeoJSON with ?format=geojson)", Params: []Param{q("format", "string", "json (default) or geojson")}, Response: measure.Track{}, handler: s.track},
+		{Method: "GET", Path: v1 + "/missions/:id/track", Tag: "missions", Summary: "The drone's track and flight summary (GeoJSON with ?format=geojson)", Params: []Param{q("format", "string", "json (default) or geojson")}, Response: series.Track{}, handler: s.track},
 
 		{Method: "GET", Path: v1 + "/sites", Tag: "devices", Summary: "Sites", Response: []civic.Site{}, handler: s.sites},
 		{Method: "POST", Path: v1 + "/sites", Tag: "devices", Summary: "Register a site", Access: SignedIn, Roles: admin, Body: civic.Site{}, Response: civic.Site{}, Status: 201, handler: s.createSite},
-		{Method: "GET", Path: v1 + "/sites/:id/latest", Tag: "measurements", Summary: "Latest value of every series of a site", Response: []measure.Latest{}, handler: s.latest},
+		{Method: "GET", Path: v1 + "/sites/:id/latest", Tag: "measurements", Summary: "Latest value of every series of a site", Response: []series.Latest{}, handler: s.latest},
 		{Method: "GET", Path: v1 + "/devices", Tag: "devices", Summary: "Devices", Params: []Param{q("site", "string", "site id")}, Response: []civic.Device{}, handler: s.devices},
 		{Method: "POST", Path: v1 + "/devices", Tag: "devices", Summary: "Register a device", Access: SignedIn, Roles: admin, Body: civic.Device{}, Response: civic.Device{}, Status: 201, handler: s.createDevice},
 		{Method: "GET", Path: v1 + "/devices/:id", Tag: "devices", Summary: "A device", Response: civic.Device{}, handler: s.device},
 		{Method: "POST", Path: v1 + "/devices/:id/credentials", Tag: "devices", Summary: "Provision MQTT credentials: password (shown once), Mosquitto password-file and ACL lines", Access: SignedIn, Roles: admin, Response: Credentials{}, Status: 201, handler: s.credentials},
 
-		{Method: "GET", Path: v1 + "/series", Tag: "measurements", Summary: "Series seen in the last 30 days, with their latest value", Params: []Param{q("site", "string", "site id"), q("device", "string", "device id"), q("quantity", "string", "quantity")}, Response: []measure.Latest{}, handler: s.series},
-		{Method: "GET", Path: v1 + "/series/:site/:device/:quantity", Tag: "measurements", Summary: "One series over a range, aggregated and downsampled", Params: timeParams, Response: measure.SeriesData{}, handler: s.seriesRange},
+		{Method: "GET", Path: v1 + "/series", Tag: "measurements", Summary: "Series seen in the last 30 days, with their latest value", Params: []Param{q("site", "string", "site id"), q("device", "string", "device id"), q("quantity", "string", "quantity")}, Response: []series.Latest{}, handler: s.series},
+		{Method: "GET", Path: v1 + "/series/:site/:device/:quantity", Tag: "measurements", Summary: "One series over a range, aggregated and downsampled", Params: timeParams, Response: series.SeriesData{}, handler: s.seriesRange},
 		{Method: "GET", Path: v1 + "/links", Tag: "links", Summary: "Links of a proposal or mission to series", Params: []Param{q("proposal", "string", "proposal id"), q("mission", "string", "mission id")}, Response: []civic.Link{}, handler: s.links},
 		{Method: "POST", Path: v1 + "/links", Tag: "links", Summary: "Link a proposal or mission to a series", Access: SignedIn, Roles: linkers, Body: civic.Link{}, Response: civic.Link{}, Status: 201, handler: s.createLink},
 		{Method: "DELETE", Path: v1 + "/links/:id", Tag: "links", Summary: "Remove a link", Access: SignedIn, Roles: linkers, Status: 204, handler: s.deleteLink},

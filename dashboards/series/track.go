@@ -1,0 +1,77 @@
+package series
+
+import (
+	"math"
+	"time"
+)
+
+// TrackPoint is one position of a drone.
+type TrackPoint struct {
+	Time             time.Time `json:"t"`
+	Lat              float64   `json:"lat"`
+	Lon              float64   `json:"lon"`
+	Altitude         *float64  `json:"alt,omitempty"`
+	RelativeAltitude *float64  `json:"rel_alt,omitempty"`
+	Battery          *float64  `json:"battery,omitempty"`
+}
+
+// Track is a drone's path during a mission, with its summary.
+type Track struct {
+	Site     string       `json:"site"`
+	Device   string       `json:"device"`
+	Mission  string       `json:"mission"`
+	Points   []TrackPoint `json:"points"`
+	Duration string       `json:"duration"`
+	// DurationS, DistanceM, MaxAltitudeM and BatteryUsedPct summarise the flight.
+	DurationS      float64  `json:"duration_s"`
+	DistanceM      float64  `json:"distance_m"`
+	MaxAltitudeM   *float64 `json:"max_altitude_m,omitempty"`
+	BatteryUsedPct *float64 `json:"battery_used_pct,omitempty"`
+}
+
+// Summarise fills the flight summary from the points: duration, distance
+// flown (great-circle), maximum altitude (relative altitude when reported)
+// and battery used (first minus last battery_remaining).
+func (tr *Track) Summarise() {
+	if len(tr.Points) == 0 {
+		tr.Duration = "0s"
+		return
+	}
+	first, last := tr.Points[0], tr.Points[len(tr.Points)-1]
+	d := last.Time.Sub(first.Time)
+	tr.Duration, tr.DurationS = d.String(), d.Seconds()
+	var firstBat, lastBat *float64
+	for i, p := range tr.Points {
+		if i > 0 {
+			prev := tr.Points[i-1]
+			tr.DistanceM += haversine(prev.Lat, prev.Lon, p.Lat, p.Lon)
+		}
+		alt := p.RelativeAltitude
+		if alt == nil {
+			alt = p.Altitude
+		}
+		if alt != nil && (tr.MaxAltitudeM == nil || *alt > *tr.MaxAltitudeM) {
+			v := *alt
+			tr.MaxAltitudeM = &v
+		}
+		if p.Battery != nil {
+			if firstBat == nil {
+				firstBat = p.Battery
+			}
+			lastBat = p.Battery
+		}
+	}
+	tr.DistanceM = math.Round(tr.DistanceM*10) / 10
+	if firstBat != nil && lastBat != nil {
+		used := *firstBat - *lastBat
+		tr.BatteryUsedPct = &used
+	}
+}
+
+func haversine(lat1, lon1, lat2, lon2 float64) float64 {
+	const r = 6371008.8
+	rad := math.Pi / 180
+	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
+	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
+	return 2 * r * math.Asin(math.Min(1, math.Sqrt(h)))
+}
