@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/mail"
-	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -13,6 +12,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // Verified accounts and account security: e-mail verification by a
@@ -147,54 +147,14 @@ func checkEmail(field, email string) (string, error) {
 	return strings.ToLower(addr.Address), nil
 }
 
-// checkAssurance refuses an account below the level a route needs.
-func checkAssurance(u *civic.User, need civic.Assurance) error {
-	lvl := u.Level()
-	if lvl >= need {
-		return nil
-	}
-	extra := map[string]any{"assurance": int(lvl), "assurance_required": int(need)}
-	if lvl == civic.AssuranceNone {
-		return &civic.Error{Code: civic.EUNVERIFIED, Extra: extra,
-			Message: "confirm your e-mail address first: follow the link sent to it (POST /api/v1/me/verification sends a new one)"}
-	}
-	return &civic.Error{Code: civic.EASSURANCE, Extra: extra,
-		Message: fmt.Sprintf("this action needs identity assurance level %d; your account has %d", need, lvl)}
-}
-
-// quota counts one request against a limit of its own window (mails per
-// account or address, password checks per account). Like sign-in, it fails
-// closed when the limiter is down.
-func (s *Server) quota(c *fiber.Ctx, kind, key string, limit int, window time.Duration) error {
-	if limit < 0 {
-		return nil
-	}
-	cx, cancel := context.WithTimeout(c.UserContext(), rateTimeout)
-	ok, retry, err := s.rate.Allow(cx, kind+":"+key, limit, window)
-	cancel()
-	if err != nil {
-		s.metrics.rateErrors.WithLabelValues(kind).Inc()
-		s.log.Warn("rate limiter unavailable", "limit", kind, "fail_open", false, "err", err)
-		return civic.Errorf(civic.EUNAVAILABLE, "cannot check the %s rate limit right now; retry later", kind)
-	}
-	if !ok {
-		s.metrics.rateLimited.WithLabelValues(kind).Inc()
-		secs := retryAfterSeconds(retry)
-		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
-		return &civic.Error{Code: civic.ETOOMANY, Message: "too many " + kind + " requests; retry in " + strconv.Itoa(secs) + "s",
-			Extra: map[string]any{"retry_after": secs}}
-	}
-	return nil
-}
-
 func (s *Server) mailQuota(c *fiber.Ctx, key string) error {
-	return s.quota(c, "mail", key, s.cfg.Accounts.MailLimit, s.cfg.Accounts.MailWindow)
+	return s.kit.Quota(c, "mail", key, s.cfg.Accounts.MailLimit, s.cfg.Accounts.MailWindow)
 }
 
 // passwordQuota bounds the current-password checks of one account (change
 // of password or address) as sign-in bounds them per address.
 func (s *Server) passwordQuota(c *fiber.Ctx, userID string) error {
-	return s.quota(c, "password", "u:"+userID, s.cfg.SignInLimit, s.cfg.RateWindow)
+	return s.kit.Quota(c, "password", "u:"+userID, s.cfg.SignInLimit, s.cfg.RateWindow)
 }
 
 // sessionTTL is a new session's lifetime by kind.
@@ -246,10 +206,10 @@ func (s *Server) confirmLink(c *fiber.Ctx, tok string) (*civic.User, *civic.Acco
 		return nil, nil, badToken()
 	}
 	keep := ""
-	if p := caller(c); p != nil {
-		keep = p.session.TokenHash
+	if p := web.Caller(c); p != nil {
+		keep = p.Session.TokenHash
 	}
-	u, t, err := s.store.ConfirmEmail(ctx(c), hashToken(tok), s.now(), keep)
+	u, t, err := s.store.ConfirmEmail(ctx(c), web.HashToken(tok), s.now(), keep)
 	if err != nil {
 		return nil, nil, err
 	}
@@ -271,7 +231,7 @@ func (s *Server) resendVerification(c *fiber.Ctx) error {
 
 // sendVerification queues a new verification link for the caller.
 func (s *Server) sendVerification(c *fiber.Ctx) (string, error) {
-	u := caller(c).user
+	u := web.Caller(c).User
 	if u.EmailVerified != nil {
 		return "", civic.Errorf(civic.ECONFLICT, "your address is already verified")
 	}
@@ -343,7 +303,7 @@ func (s *Server) resetLink(c *fiber.Ctx, tok string) (*civic.AccountToken, error
 	if !plausibleToken(tok) {
 		return nil, badToken()
 	}
-	t, err := s.store.Token(ctx(c), hashToken(tok), s.now())
+	t, err := s.store.Token(ctx(c), web.HashToken(tok), s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -367,12 +327,12 @@ func (s *Server) applyReset(c *fiber.Ctx, tok, password string) error {
 	if err != nil {
 		return err
 	}
-	u, err := s.store.ResetPassword(ctx(c), hashToken(tok), hash, s.now())
+	u, err := s.store.ResetPassword(ctx(c), web.HashToken(tok), hash, s.now())
 	if err != nil {
 		return err
 	}
-	if p := caller(c); p != nil && p.user.ID == u.ID {
-		s.clearCookie(c, SessionCookie)
+	if p := web.Caller(c); p != nil && p.User.ID == u.ID {
+		s.kit.ClearCookie(c, web.SessionCookie)
 	}
 	s.queueNotice(c, u, civic.MailPasswordChanged, "")
 	return nil
@@ -389,7 +349,7 @@ func (s *Server) queueNotice(c *fiber.Ctx, u *civic.User, kind civic.MailKind, d
 // currentUser is the caller's account with its password hash (sessions
 // load the user without it).
 func (s *Server) currentUser(c *fiber.Ctx) (*civic.User, error) {
-	return s.store.UserByID(ctx(c), caller(c).user.ID)
+	return s.store.UserByID(ctx(c), web.Caller(c).User.ID)
 }
 
 type passwordReq struct {
@@ -420,7 +380,7 @@ func (s *Server) checkCurrentPassword(c *fiber.Ctx, u *civic.User, field, passwo
 		return err
 	}
 	if passwordTooLong(password) || !VerifyPassword(u.PasswordHash, password) {
-		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "account.password_check_failed", Target: u.ID, Detail: s.clientIP(c)})
+		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "account.password_check_failed", Target: u.ID, Detail: s.kit.ClientIP(c)})
 		return civic.FieldError(field, "wrong password")
 	}
 	return nil
@@ -443,7 +403,7 @@ func (s *Server) changePassword(c *fiber.Ctx, current, next string) (int, error)
 	if err != nil {
 		return 0, err
 	}
-	n, err := s.store.ChangePassword(ctx(c), u.ID, hash, caller(c).session.TokenHash)
+	n, err := s.store.ChangePassword(ctx(c), u.ID, hash, web.Caller(c).Session.TokenHash)
 	if err != nil {
 		return 0, err
 	}
@@ -508,15 +468,15 @@ func (s *Server) requestEmailChange(c *fiber.Ctx, email, password string) (strin
 
 // sessionViews lists the caller's sessions, this one marked.
 func (s *Server) sessionViews(c *fiber.Ctx) ([]civic.SessionView, error) {
-	p := caller(c)
-	ses, err := s.store.UserSessions(ctx(c), p.user.ID, s.now())
+	p := web.Caller(c)
+	ses, err := s.store.UserSessions(ctx(c), p.User.ID, s.now())
 	if err != nil {
 		return nil, err
 	}
 	out := make([]civic.SessionView, 0, len(ses))
 	for _, se := range ses {
 		out = append(out, civic.SessionView{ID: se.ID, Kind: se.Kind, Created: se.Created, LastUsed: se.LastUsed,
-			Expires: se.Expires, Current: se.TokenHash == p.session.TokenHash})
+			Expires: se.Expires, Current: se.TokenHash == p.Session.TokenHash})
 	}
 	return out, nil
 }
@@ -532,14 +492,14 @@ func (s *Server) mySessions(c *fiber.Ctx) error {
 // revokeSession ends one of the caller's sessions; reports whether it was
 // this one (its cookie is then cleared).
 func (s *Server) revokeSession(c *fiber.Ctx, id string) (bool, error) {
-	p := caller(c)
-	se, err := s.store.DeleteUserSession(ctx(c), p.user.ID, id)
+	p := web.Caller(c)
+	se, err := s.store.DeleteUserSession(ctx(c), p.User.ID, id)
 	if err != nil {
 		return false, err
 	}
-	current := se.TokenHash == p.session.TokenHash
+	current := se.TokenHash == p.Session.TokenHash
 	if current {
-		s.clearCookie(c, SessionCookie)
+		s.kit.ClearCookie(c, web.SessionCookie)
 	}
 	return current, nil
 }
@@ -553,11 +513,11 @@ func (s *Server) revokeSessionJSON(c *fiber.Ctx) error {
 
 // signOutEverywhere ends every session of the caller, this one included.
 func (s *Server) signOutEverywhere(c *fiber.Ctx) (int, error) {
-	n, err := s.store.DeleteUserSessions(ctx(c), caller(c).user.ID, "")
+	n, err := s.store.DeleteUserSessions(ctx(c), web.Caller(c).User.ID, "")
 	if err != nil {
 		return 0, err
 	}
-	s.clearCookie(c, SessionCookie)
+	s.kit.ClearCookie(c, web.SessionCookie)
 	return n, nil
 }
 
@@ -581,7 +541,7 @@ func (s *Server) setAssurance(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	if err := s.store.SetAssurance(ctx(c), caller(c).user.ID, c.Params("id"), r.Level, r.Method); err != nil {
+	if err := s.store.SetAssurance(ctx(c), web.Caller(c).User.ID, c.Params("id"), r.Level, r.Method); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -600,34 +560,34 @@ func (s *Server) touchSession(c *fiber.Ctx, se *civic.Session) {
 }
 
 // accountRoutes are the routes of account security, appended to the table.
-func (s *Server) accountRoutes() []*Route {
+func (s *Server) accountRoutes() []*web.Route {
 	const v1 = "/api/v1"
 	f := s.accountForms()
-	retour := q(returnField, "string", "same-site path to return to")
-	jeton := q(tokenField, "string", "the token of the link received by e-mail")
-	return []*Route{
-		{Method: "POST", Path: v1 + "/auth/verify", Tag: "auth", Summary: "Follow a verification or address-change link: the token it carries (single use)", Body: verifyReq{}, Response: civic.User{}, handler: s.verifyEmail},
-		{Method: "POST", Path: v1 + "/me/verification", Tag: "auth", Summary: "Send a new verification link to my address (limited per account)", Access: SignedIn, Status: 202, Response: mailQueued{}, handler: s.resendVerification},
-		{Method: "POST", Path: v1 + "/auth/password/forgot", Tag: "auth", Summary: "Send a password-reset link; the answer is the same whether or not the address has an account", Body: forgotReq{}, Response: forgotResp{}, Status: 202, limit: "signin", handler: s.forgotPassword},
-		{Method: "POST", Path: v1 + "/auth/password/reset", Tag: "auth", Summary: "Set a new password with a reset link's token: every session of the account ends", Body: resetReq{}, Status: 204, limit: "signin", handler: s.resetPassword},
-		{Method: "PUT", Path: v1 + "/me/password", Tag: "auth", Summary: "Change my password (needs the current one): every other session ends", Access: SignedIn, Body: passwordReq{}, Response: sessionsEnded{}, handler: s.changePasswordJSON},
-		{Method: "PUT", Path: v1 + "/me/email", Tag: "auth", Summary: "Change my address (needs the password): it changes once the link sent to the new address is followed; the old one gets a notice", Access: SignedIn, Body: emailReq{}, Response: emailPending{}, Status: 202, handler: s.changeEmailJSON},
-		{Method: "GET", Path: v1 + "/me/sessions", Tag: "auth", Summary: "My sessions (browser and API), without their tokens", Access: SignedIn, Response: []civic.SessionView{}, handler: s.mySessions},
-		{Method: "DELETE", Path: v1 + "/me/sessions", Tag: "auth", Summary: "Sign out everywhere: end every session of my account, this one included", Access: SignedIn, Response: sessionsEnded{}, handler: s.signOutEverywhereJSON},
-		{Method: "DELETE", Path: v1 + "/me/sessions/:id", Tag: "auth", Summary: "End one of my sessions", Access: SignedIn, Status: 204, handler: s.revokeSessionJSON},
-		{Method: "PUT", Path: v1 + "/users/:id/assurance", Tag: "auth", Summary: "Record a stronger identity check of an account (level 2–3 and the method; 0 withdraws it)", Access: SignedIn, Roles: admin, Body: assuranceReq{}, Status: 204, handler: s.setAssurance},
+	retour := web.Q(returnField, "string", "same-site path to return to")
+	jeton := web.Q(tokenField, "string", "the token of the link received by e-mail")
+	return []*web.Route{
+		{Method: "POST", Path: v1 + "/auth/verify", Tag: "auth", Summary: "Follow a verification or address-change link: the token it carries (single use)", Body: verifyReq{}, Response: civic.User{}, Handler: s.verifyEmail},
+		{Method: "POST", Path: v1 + "/me/verification", Tag: "auth", Summary: "Send a new verification link to my address (limited per account)", Access: web.SignedIn, Status: 202, Response: mailQueued{}, Handler: s.resendVerification},
+		{Method: "POST", Path: v1 + "/auth/password/forgot", Tag: "auth", Summary: "Send a password-reset link; the answer is the same whether or not the address has an account", Body: forgotReq{}, Response: forgotResp{}, Status: 202, Limit: "signin", Handler: s.forgotPassword},
+		{Method: "POST", Path: v1 + "/auth/password/reset", Tag: "auth", Summary: "Set a new password with a reset link's token: every session of the account ends", Body: resetReq{}, Status: 204, Limit: "signin", Handler: s.resetPassword},
+		{Method: "PUT", Path: v1 + "/me/password", Tag: "auth", Summary: "Change my password (needs the current one): every other session ends", Access: web.SignedIn, Body: passwordReq{}, Response: sessionsEnded{}, Handler: s.changePasswordJSON},
+		{Method: "PUT", Path: v1 + "/me/email", Tag: "auth", Summary: "Change my address (needs the password): it changes once the link sent to the new address is followed; the old one gets a notice", Access: web.SignedIn, Body: emailReq{}, Response: emailPending{}, Status: 202, Handler: s.changeEmailJSON},
+		{Method: "GET", Path: v1 + "/me/sessions", Tag: "auth", Summary: "My sessions (browser and API), without their tokens", Access: web.SignedIn, Response: []civic.SessionView{}, Handler: s.mySessions},
+		{Method: "DELETE", Path: v1 + "/me/sessions", Tag: "auth", Summary: "Sign out everywhere: end every session of my account, this one included", Access: web.SignedIn, Response: sessionsEnded{}, Handler: s.signOutEverywhereJSON},
+		{Method: "DELETE", Path: v1 + "/me/sessions/:id", Tag: "auth", Summary: "End one of my sessions", Access: web.SignedIn, Status: 204, Handler: s.revokeSessionJSON},
+		{Method: "PUT", Path: v1 + "/users/:id/assurance", Tag: "auth", Summary: "Record a stronger identity check of an account (level 2–3 and the method; 0 withdraws it)", Access: web.SignedIn, Roles: admin, Body: assuranceReq{}, Status: 204, Handler: s.setAssurance},
 
-		{Method: "GET", Path: verifyPath, Tag: "pages", Summary: "Page (HTML, French): what a verification or address-change link opens: a button that confirms (the link is not used by opening it)", Produces: "text/html", Params: []Param{jeton}, handler: s.verifyPage},
-		{Method: "POST", Path: verifyPath, Tag: "pages", Summary: "Confirmation form post: the link is used like POST /api/v1/auth/verify, then 303", Body: verifyFormReq{}, Produces: "text/html", Status: 303, form: f.verify, handler: s.verifyPost},
-		{Method: "GET", Path: forgotPath, Tag: "pages", Summary: "Page (HTML, French): ask for a password-reset link", Produces: "text/html", handler: s.forgotPage},
-		{Method: "POST", Path: forgotPath, Tag: "pages", Summary: "Reset request form post, like POST /api/v1/auth/password/forgot, then 303 with the same answer for any address", Body: forgotReq{}, Produces: "text/html", Status: 303, limit: "signin", form: f.forgot, handler: s.forgotPost},
-		{Method: "GET", Path: resetPath, Tag: "pages", Summary: "Page (HTML, French): choose a new password (what a reset link opens)", Produces: "text/html", Params: []Param{jeton}, handler: s.resetPage},
-		{Method: "POST", Path: resetPath, Tag: "pages", Summary: "New password form post, like POST /api/v1/auth/password/reset, then 303 to the sign-in page", Body: resetFormReq{}, Produces: "text/html", Status: 303, limit: "signin", form: f.reset, handler: s.resetPost},
-		{Method: "GET", Path: securityPath, Tag: "pages", Summary: "Page (HTML, French): account security: address and its verification, password, sessions (anonymous visitors are sent to the sign-in page)", Access: SignedIn, Produces: "text/html", Params: []Param{retour}, form: f.security, handler: s.securityPage},
-		{Method: "POST", Path: securityPath + "/verification", Tag: "pages", Summary: "Form post: send a new verification link, like POST /api/v1/me/verification, then 303 to retour", Access: SignedIn, Body: csrfFormReq{}, Produces: "text/html", Status: 303, form: f.resend, handler: s.resendPost},
-		{Method: "POST", Path: securityPath + "/mot-de-passe", Tag: "pages", Summary: "Form post: change the password, like PUT /api/v1/me/password, then 303", Access: SignedIn, Body: passwordFormReq{}, Produces: "text/html", Status: 303, form: f.security, handler: s.passwordPost},
-		{Method: "POST", Path: securityPath + "/adresse", Tag: "pages", Summary: "Form post: change the address, like PUT /api/v1/me/email, then 303", Access: SignedIn, Body: emailFormReq{}, Produces: "text/html", Status: 303, form: f.security, handler: s.emailPost},
-		{Method: "POST", Path: securityPath + "/sessions/:id/fermer", Tag: "pages", Summary: "Form post: end one session, like DELETE /api/v1/me/sessions/{id}, then 303", Access: SignedIn, Body: csrfFormReq{}, Produces: "text/html", Status: 303, form: f.security, handler: s.revokePost},
-		{Method: "POST", Path: securityPath + "/deconnexion-partout", Tag: "pages", Summary: "Form post: sign out everywhere, like DELETE /api/v1/me/sessions, then 303 to the sign-in page", Access: SignedIn, Body: csrfFormReq{}, Produces: "text/html", Status: 303, form: f.security, handler: s.everywherePost},
+		{Method: "GET", Path: verifyPath, Tag: "pages", Summary: "Page (HTML, French): what a verification or address-change link opens: a button that confirms (the link is not used by opening it)", Produces: "text/html", Params: []web.Param{jeton}, Handler: s.verifyPage},
+		{Method: "POST", Path: verifyPath, Tag: "pages", Summary: "Confirmation form post: the link is used like POST /api/v1/auth/verify, then 303", Body: verifyFormReq{}, Produces: "text/html", Status: 303, Form: f.verify, Handler: s.verifyPost},
+		{Method: "GET", Path: forgotPath, Tag: "pages", Summary: "Page (HTML, French): ask for a password-reset link", Produces: "text/html", Handler: s.forgotPage},
+		{Method: "POST", Path: forgotPath, Tag: "pages", Summary: "Reset request form post, like POST /api/v1/auth/password/forgot, then 303 with the same answer for any address", Body: forgotReq{}, Produces: "text/html", Status: 303, Limit: "signin", Form: f.forgot, Handler: s.forgotPost},
+		{Method: "GET", Path: resetPath, Tag: "pages", Summary: "Page (HTML, French): choose a new password (what a reset link opens)", Produces: "text/html", Params: []web.Param{jeton}, Handler: s.resetPage},
+		{Method: "POST", Path: resetPath, Tag: "pages", Summary: "New password form post, like POST /api/v1/auth/password/reset, then 303 to the sign-in page", Body: resetFormReq{}, Produces: "text/html", Status: 303, Limit: "signin", Form: f.reset, Handler: s.resetPost},
+		{Method: "GET", Path: securityPath, Tag: "pages", Summary: "Page (HTML, French): account security: address and its verification, password, sessions (anonymous visitors are sent to the sign-in page)", Access: web.SignedIn, Produces: "text/html", Params: []web.Param{retour}, Form: f.security, Handler: s.securityPage},
+		{Method: "POST", Path: securityPath + "/verification", Tag: "pages", Summary: "Form post: send a new verification link, like POST /api/v1/me/verification, then 303 to retour", Access: web.SignedIn, Body: csrfFormReq{}, Produces: "text/html", Status: 303, Form: f.resend, Handler: s.resendPost},
+		{Method: "POST", Path: securityPath + "/mot-de-passe", Tag: "pages", Summary: "Form post: change the password, like PUT /api/v1/me/password, then 303", Access: web.SignedIn, Body: passwordFormReq{}, Produces: "text/html", Status: 303, Form: f.security, Handler: s.passwordPost},
+		{Method: "POST", Path: securityPath + "/adresse", Tag: "pages", Summary: "Form post: change the address, like PUT /api/v1/me/email, then 303", Access: web.SignedIn, Body: emailFormReq{}, Produces: "text/html", Status: 303, Form: f.security, Handler: s.emailPost},
+		{Method: "POST", Path: securityPath + "/sessions/:id/fermer", Tag: "pages", Summary: "Form post: end one session, like DELETE /api/v1/me/sessions/{id}, then 303", Access: web.SignedIn, Body: csrfFormReq{}, Produces: "text/html", Status: 303, Form: f.security, Handler: s.revokePost},
+		{Method: "POST", Path: securityPath + "/deconnexion-partout", Tag: "pages", Summary: "Form post: sign out everywhere, like DELETE /api/v1/me/sessions, then 303 to the sign-in page", Access: web.SignedIn, Body: csrfFormReq{}, Produces: "text/html", Status: 303, Form: f.security, Handler: s.everywherePost},
 	}
 }

@@ -28,6 +28,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/live"
 	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/dashboards/series"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // Store is what the API needs from the relational store (sqlstore.Store):
@@ -208,7 +209,7 @@ func (c *Config) Validate() error {
 	if c.ProxyHeader == "" {
 		c.ProxyHeader = fiber.HeaderXForwardedFor
 	}
-	if _, err := parseTrustedProxies(c.TrustedProxies); err != nil {
+	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		return err
 	}
 	if c.PublicURL == "" {
@@ -289,21 +290,15 @@ type Server struct {
 	now        func() time.Time
 	app        *fiber.App
 	hub        *live.Hub
-	metrics    *metrics
-	routes     []*Route
+	kit        *web.Kit // middleware, limiters, guards (package web)
+	routes     []*web.Route
 	flightLogs FlightLogImporter
-	rate       RateLimiter
-	readRate   *MemoryLimiter // public reads, per process
-	throttle   AccountThrottle
 	pages      *template.Template
 	dummy      string // a password hash to spend time on for unknown accounts
-	proxies    trustedProxies
 	mail       Mailer
 	publicURL  atomic.Pointer[string]
 	outbox     *Outbox
 	verifiers  []Verifier
-	streams    []pathPattern // routes whose handler reads the body (bodyguard.go)
-	formPosts  []pathPattern // routes posted by HTML forms
 	notify     *notifier
 	views      *app.Views // what pages and JSON routes show (package app)
 }
@@ -332,22 +327,23 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Mail = &mail.LogSender{Log: deps.Logger}
 	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
-		now: deps.Now, flightLogs: deps.FlightLogs, rate: deps.RateLimiter,
-		mail: deps.Mail, verifiers: deps.Verifiers, readRate: NewMemoryLimiter()}
+		now: deps.Now, flightLogs: deps.FlightLogs,
+		mail: deps.Mail, verifiers: deps.Verifiers}
 	s.views = app.New(deps.Store, deps.Measurements, deps.Now)
 	s.SetPublicURL(cfg.PublicURL)
-	s.throttle, _ = deps.RateLimiter.(AccountThrottle)
-	if s.throttle == nil {
-		s.throttle = NewMemoryLimiter() // a limiter without one: the throttle stays in this process
-	}
 	var err error
-	if s.proxies, err = parseTrustedProxies(cfg.TrustedProxies); err != nil {
+	s.kit, err = web.New(web.Config{BodyLimit: cfg.BodyLimit, UploadLimit: cfg.FlightLogLimit, Limits: web.Limits{
+		SignUpLimit: cfg.SignUpLimit, SignInLimit: cfg.SignInLimit, VoteLimit: cfg.VoteLimit, ContributionLimit: cfg.ContributionLimit,
+		PublicReadLimit: cfg.PublicReadLimit, SignUpNetworkLimit: cfg.SignUpNetworkLimit, SignUpTotalLimit: cfg.SignUpTotalLimit,
+		SignUpWindow: cfg.SignUpWindow, RateWindow: cfg.RateWindow, SignInAccountFree: cfg.SignInAccountFree,
+		SignInAccountDelay: cfg.SignInAccountDelay, SignInAccountMaxDelay: cfg.SignInAccountMaxDelay,
+	}, TrustedProxies: cfg.TrustedProxies, ProxyHeader: cfg.ProxyHeader, CookieSecure: cfg.CookieSecure},
+		web.Deps{Sessions: deps.Store, RateLimiter: deps.RateLimiter, Logger: deps.Logger, Registry: deps.Registry, Now: deps.Now})
+	if err != nil {
 		return nil, err
 	}
+	s.kit.PageError = s.pageError
 	if s.dummy, err = cfg.Password.Hash("not a real password"); err != nil {
-		return nil, err
-	}
-	if s.metrics, err = newMetrics(deps.Registry); err != nil {
 		return nil, err
 	}
 	s.notify = newNotifier(cfg.Notify)
@@ -358,7 +354,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.hub = live.NewHub(live.Options{Log: deps.Logger, Limits: live.Limits{PerClient: cfg.LiveMaxPerClient, Total: cfg.LiveMaxStreams},
-		Dropped: s.metrics.liveDropped.Inc, Clients: func(n int) { s.metrics.liveClients.Set(float64(n)) }})
+		Dropped: s.kit.Metrics().LiveDropped.Inc, Clients: func(n int) { s.kit.Metrics().LiveClients.Set(float64(n)) }})
 	s.app = fiber.New(fiber.Config{
 		AppName:   "smartdeal-api",
 		Immutable: true, // fasthttp reuses request memory; params are kept
@@ -367,16 +363,18 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
 		BodyLimit:                    cfg.BodyLimit,
-		ErrorHandler:                 s.errorHandler,
+		ErrorHandler:                 s.kit.ErrorHandler,
 		DisableStartupMessage:        true,
 		ReadTimeout:                  30 * time.Second,
 		IdleTimeout:                  120 * time.Second,
 	})
-	s.app.Server().FormValueFunc = formValue // form fields from the body only
 	s.routes = append(s.table(), s.accountRoutes()...)
-	s.streams = s.patterns(func(rt *Route) bool { return rt.stream })
-	s.formPosts = s.patterns(func(rt *Route) bool { return rt.form != nil && rt.Method != fiber.MethodGet })
-	s.mount()
+	for _, rt := range s.routes {
+		if f, ok := rt.Form.(*pageForm); ok {
+			f.srv = s
+		}
+	}
+	s.kit.Mount(s.app, s.routes)
 	return s, nil
 }
 
@@ -398,7 +396,7 @@ func (s *Server) App() *fiber.App { return s.app }
 func (s *Server) Hub() *live.Hub { return s.hub }
 
 // Routes returns the route table (used by the OpenAPI test).
-func (s *Server) Routes() []*Route { return s.routes }
+func (s *Server) Routes() []*web.Route { return s.routes }
 
 // Shutdown ends live streams first (they would hold the server open), then
 // stops the HTTP server within ctx.
@@ -406,3 +404,27 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.hub.Close()
 	return s.app.ShutdownWithContext(ctx)
 }
+
+// OpenAPI is the OpenAPI 3 document of every route (JSON and pages).
+func (s *Server) OpenAPI() map[string]any { return s.kit.OpenAPI(s.cfg.Licence) }
+
+func (s *Server) openapi(c *fiber.Ctx) error { return c.JSON(s.OpenAPI()) }
+
+// The rate limiters are package web's; these names keep the wiring's.
+type (
+	// RateLimiter is web.RateLimiter.
+	RateLimiter = web.RateLimiter
+	// AccountThrottle is web.AccountThrottle.
+	AccountThrottle = web.AccountThrottle
+	// MemoryLimiter is web.MemoryLimiter.
+	MemoryLimiter = web.MemoryLimiter
+)
+
+// NewMemoryLimiter is web.NewMemoryLimiter.
+func NewMemoryLimiter() *MemoryLimiter { return web.NewMemoryLimiter() }
+
+// SessionCookie and CSRFHeader are web's (clients of the API name them).
+const (
+	SessionCookie = web.SessionCookie
+	CSRFHeader    = web.CSRFHeader
+)

@@ -11,6 +11,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/series"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 func (s *Server) missions(c *fiber.Ctx) error {
@@ -47,7 +48,7 @@ func (s *Server) createMission(c *fiber.Ctx) error {
 	if err := s.store.CreateMission(ctx(c), &m); err != nil {
 		return err
 	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "mission.create", Target: m.ID})
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "mission.create", Target: m.ID})
 	return c.Status(fiber.StatusCreated).JSON(m)
 }
 
@@ -96,7 +97,7 @@ func (s *Server) setMissionStatus(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u := caller(c).user
+	u := web.Caller(c).User
 	if !civic.CanOperate(u, m) {
 		return civic.Errorf(civic.EFORBIDDEN, "only the mission's agent, a risk manager or an administrator may change it")
 	}
@@ -171,7 +172,7 @@ func (s *Server) createSite(c *fiber.Ctx) error {
 	if err := s.store.CreateSite(ctx(c), &st); err != nil {
 		return err
 	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "site.create", Target: st.ID})
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "site.create", Target: st.ID})
 	return c.Status(fiber.StatusCreated).JSON(st)
 }
 
@@ -196,7 +197,7 @@ func (s *Server) createDevice(c *fiber.Ctx) error {
 	if err := s.store.CreateDevice(ctx(c), &d); err != nil {
 		return err
 	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "device.create", Target: d.ID})
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "device.create", Target: d.ID})
 	return c.Status(fiber.StatusCreated).JSON(d)
 }
 
@@ -215,12 +216,12 @@ func (s *Server) credentials(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	pw := randomToken()
+	pw := web.RandomToken()
 	hash, err := MosquittoHash(pw, MosquittoIterations)
 	if err != nil {
 		return err
 	}
-	if err := s.store.SetDeviceCredentials(ctx(c), d.ID, d.ID, hash, caller(c).user.ID); err != nil {
+	if err := s.store.SetDeviceCredentials(ctx(c), d.ID, d.ID, hash, web.Caller(c).User.ID); err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(Credentials{Username: d.ID, Password: pw, PasswordFileLine: d.ID + ":" + hash,
@@ -325,7 +326,7 @@ func (s *Server) createLink(c *fiber.Ctx) error {
 	if l.MissionID != "" {
 		owner = "mission:" + l.MissionID
 	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "link.create", Target: l.ID,
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "link.create", Target: l.ID,
 		Detail: owner + " " + l.SiteID + "/" + l.DeviceID + "/" + l.Quantity})
 	return c.Status(fiber.StatusCreated).JSON(l)
 }
@@ -335,6 +336,6 @@ func (s *Server) deleteLink(c *fiber.Ctx) error {
 	if err := s.store.DeleteLink(ctx(c), id); err != nil {
 		return err
 	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "link.delete", Target: id})
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "link.delete", Target: id})
 	return c.SendStatus(fiber.StatusNoContent)
 }

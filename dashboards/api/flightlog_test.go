@@ -12,6 +12,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
+	"github.com/cd06/smartdeal/dashboards/web"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 	"github.com/cd06/smartdeal/firmware-bridge/tlog"
 	"github.com/cd06/smartdeal/senml"
@@ -52,12 +53,12 @@ func TestFlightLogUpload(t *testing.T) {
 	if _, err := dronesim.WriteTlog(&buf, sim, time.Minute); err != nil {
 		t.Fatal(err)
 	}
-	upload := func(tok string, body []byte, ct string) *api.Problem {
+	upload := func(tok string, body []byte, ct string) *web.Problem {
 		req := e.request("POST", "/api/v1/missions/vol-1/flightlog", tok, body, "Content-Type", ct)
 		resp, rb := e.send(req)
 		if resp.StatusCode != 202 {
 			p := checkProblem(t, "upload", resp, rb, resp.StatusCode)
-			return &api.Problem{Status: resp.StatusCode, Code: p["code"].(string)}
+			return &web.Problem{Status: resp.StatusCode, Code: p["code"].(string)}
 		}
 		return nil
 	}

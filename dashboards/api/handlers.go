@@ -15,6 +15,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // decode reads a JSON body strictly: right media type, known fields only, one value.
@@ -152,7 +153,7 @@ func (s *Server) checkPassword(c *fiber.Ctx, email, password string) (*civic.Use
 	if passwordTooLong(password) || len(email) > 254 {
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
-	succeeded, err := s.throttleSignIn(c, email)
+	succeeded, err := s.kit.ThrottleSignIn(c, email)
 	if err != nil {
 		return nil, err
 	}
@@ -162,13 +163,13 @@ func (s *Server) checkPassword(c *fiber.Ctx, email, password string) (*civic.Use
 	}
 	if u == nil {
 		VerifyPassword(s.dummy, password) // same time as a real check
-		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: "unknown", Detail: s.clientIP(c)})
+		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: "unknown", Detail: s.kit.ClientIP(c)})
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
 	if !VerifyPassword(u.PasswordHash, password) {
 		// No actor: whoever sent the wrong password is not known to be the
 		// account's owner (the export shows neither actor nor address).
-		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: u.ID, Detail: s.clientIP(c)})
+		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: u.ID, Detail: s.kit.ClientIP(c)})
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
 	succeeded()
@@ -179,12 +180,12 @@ func (s *Server) checkPassword(c *fiber.Ctx, email, password string) (*civic.Use
 // HttpOnly session cookie and its CSRF token (the JSON sign-in with
 // cookie=true and the page forms share this path).
 func (s *Server) startSession(c *fiber.Ctx, u *civic.User, cookie bool) (signInResp, error) {
-	tok := randomToken()
+	tok := web.RandomToken()
 	now := s.now().UTC()
-	se := &civic.Session{TokenHash: hashToken(tok), UserID: u.ID, Kind: civic.SessionBearer, Created: now}
+	se := &civic.Session{TokenHash: web.HashToken(tok), UserID: u.ID, Kind: civic.SessionBearer, Created: now}
 	resp := signInResp{User: u}
 	if cookie {
-		se.Kind, se.CSRF = civic.SessionCookie, randomToken()
+		se.Kind, se.CSRF = civic.SessionCookie, web.RandomToken()
 		resp.CSRFToken = se.CSRF
 	} else {
 		resp.Token = tok
@@ -195,7 +196,7 @@ func (s *Server) startSession(c *fiber.Ctx, u *civic.User, cookie bool) (signInR
 		return signInResp{}, err
 	}
 	if cookie { // only once the session exists: a failed store leaves no cookie
-		c.Cookie(&fiber.Cookie{Name: SessionCookie, Value: tok, Path: "/", Expires: se.Expires,
+		c.Cookie(&fiber.Cookie{Name: web.SessionCookie, Value: tok, Path: "/", Expires: se.Expires,
 			HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.CookieSecure})
 	}
 	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "auth.signin", Target: u.ID, Detail: se.Kind})
@@ -212,17 +213,17 @@ func (s *Server) signOut(c *fiber.Ctx) error {
 // endSession deletes the caller's session and clears the cookie (JSON
 // sign-out and the sign-out form).
 func (s *Server) endSession(c *fiber.Ctx) error {
-	if err := s.store.DeleteSession(ctx(c), caller(c).session.TokenHash); err != nil {
+	if err := s.store.DeleteSession(ctx(c), web.Caller(c).Session.TokenHash); err != nil {
 		return err
 	}
-	s.clearCookie(c, SessionCookie)
+	s.kit.ClearCookie(c, web.SessionCookie)
 	return nil
 }
 
-func (s *Server) me(c *fiber.Ctx) error { return c.JSON(caller(c).user) }
+func (s *Server) me(c *fiber.Ctx) error { return c.JSON(web.Caller(c).User) }
 
 func (s *Server) exportMe(c *fiber.Ctx) error {
-	u := caller(c).user
+	u := web.Caller(c).User
 	ex, err := s.store.ExportUser(ctx(c), u.ID)
 	if err != nil {
 		return err
@@ -261,7 +262,7 @@ func (s *Server) setRole(c *fiber.Ctx) error {
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	if err := s.store.SetUserRole(ctx(c), caller(c).user.ID, c.Params("id"), r.Role); err != nil {
+	if err := s.store.SetUserRole(ctx(c), web.Caller(c).User.ID, c.Params("id"), r.Role); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -295,7 +296,7 @@ func (s *Server) createTheme(c *fiber.Ctx) error {
 	if err := s.store.CreateTheme(ctx(c), &t); err != nil {
 		return err
 	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "theme.create", Target: t.ID})
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "theme.create", Target: t.ID})
 	return c.Status(fiber.StatusCreated).JSON(t)
 }
 
@@ -326,7 +327,7 @@ func (s *Server) createCampaign(c *fiber.Ctx) error {
 	if err := s.store.CreateCampaign(ctx(c), cp); err != nil {
 		return err
 	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: caller(c).user.ID, Action: "campaign.create", Target: cp.ID})
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "campaign.create", Target: cp.ID})
 	return c.Status(fiber.StatusCreated).JSON(cp)
 }
 
@@ -367,7 +368,7 @@ func (s *Server) campaign(c *fiber.Ctx) error {
 }
 
 func (s *Server) shortlist(c *fiber.Ctx) error {
-	ids, err := s.store.Shortlist(ctx(c), c.Params("id"), caller(c).user, s.now())
+	ids, err := s.store.Shortlist(ctx(c), c.Params("id"), web.Caller(c).User, s.now())
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/series"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // publicStatuses are the statuses everyone sees (civic.Status.Public):
@@ -79,12 +80,12 @@ func (s *Server) submitProposal(c *fiber.Ctx, r proposalReq) (*civic.Proposal, e
 		if err != nil {
 			return nil, err
 		}
-		if err := cp.CheckSubmission(caller(c).user.Role, s.now()); err != nil {
+		if err := cp.CheckSubmission(web.Caller(c).User.Role, s.now()); err != nil {
 			return nil, err
 		}
 	}
 	p := &civic.Proposal{CampaignID: r.CampaignID, ThemeID: r.ThemeID, Title: r.Title, Body: r.Body, Location: r.Location,
-		EstimatedCostEUR: r.EstimatedCostEUR, AuthorID: caller(c).user.ID, Created: s.now()}
+		EstimatedCostEUR: r.EstimatedCostEUR, AuthorID: web.Caller(c).User.ID, Created: s.now()}
 	if err := s.store.CreateProposal(ctx(c), p); err != nil {
 		return nil, err
 	}
@@ -153,7 +154,7 @@ func (s *Server) changeStatus(c *fiber.Ctx, proposalID string, r statusReq) (*ci
 		if r.Reason != "" {
 			return nil, civic.FieldError("reason", "a moderation refusal takes reason_code and an optional note")
 		}
-		return s.store.RefuseProposal(ctx(c), proposalID, caller(c).user, civic.Moderation{Reason: r.ReasonCode, Note: r.Note}, s.now())
+		return s.store.RefuseProposal(ctx(c), proposalID, web.Caller(c).User, civic.Moderation{Reason: r.ReasonCode, Note: r.Note}, s.now())
 	}
 	if r.ReasonCode != "" {
 		return nil, civic.FieldError("reason_code", "only for a moderation refusal (status refused)")
@@ -161,7 +162,7 @@ func (s *Server) changeStatus(c *fiber.Ctx, proposalID string, r statusReq) (*ci
 	if r.Note != "" {
 		return nil, civic.FieldError("note", "only for a moderation refusal (status refused)")
 	}
-	p, err := s.store.SetStatus(ctx(c), proposalID, r.Status, caller(c).user, r.Reason, s.now())
+	p, err := s.store.SetStatus(ctx(c), proposalID, r.Status, web.Caller(c).User, r.Reason, s.now())
 	if err != nil {
 		return nil, err
 	}
@@ -179,7 +180,7 @@ func (s *Server) myVote(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	voted, err := s.store.HasVoted(ctx(c), p.ID, caller(c).user.ID)
+	voted, err := s.store.HasVoted(ctx(c), p.ID, web.Caller(c).User.ID)
 	if err != nil {
 		return err
 	}
@@ -206,7 +207,7 @@ func (s *Server) unvote(c *fiber.Ctx) error {
 // routes and the support form share it. Voting on a proposal the caller may
 // not see is a 404, as if it did not exist.
 func (s *Server) castVote(c *fiber.Ctx, proposalID string, withdraw bool) (voteResp, error) {
-	userID := caller(c).user.ID
+	userID := web.Caller(c).User.ID
 	if withdraw {
 		_, n, err := s.store.Unvote(ctx(c), proposalID, userID, s.now())
 		if err != nil {
@@ -219,7 +220,7 @@ func (s *Server) castVote(c *fiber.Ctx, proposalID string, withdraw bool) (voteR
 		return voteResp{}, s.hideUnseen(c, proposalID, err)
 	}
 	if added {
-		s.metrics.votes.Inc()
+		s.kit.Metrics().Votes.Inc()
 	}
 	return voteResp{Voted: true, Votes: n}, nil
 }
@@ -237,7 +238,7 @@ func (s *Server) comments(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	cs, err := s.store.Comments(ctx(c), p.ID, caller(c) != nil)
+	cs, err := s.store.Comments(ctx(c), p.ID, web.Caller(c) != nil)
 	if err != nil {
 		return err
 	}
@@ -269,7 +270,7 @@ func (s *Server) addComment(c *fiber.Ctx) error {
 // moderators; ENOTFOUND for whoever may not see it. The JSON route and the
 // comment form share it.
 func (s *Server) postComment(c *fiber.Ctx, proposalID, body string) (*civic.Comment, error) {
-	cm := &civic.Comment{ProposalID: proposalID, AuthorID: caller(c).user.ID, Body: body, Created: s.now()}
+	cm := &civic.Comment{ProposalID: proposalID, AuthorID: web.Caller(c).User.ID, Body: body, Created: s.now()}
 	if err := s.store.AddComment(ctx(c), cm); err != nil {
 		return nil, s.hideUnseen(c, proposalID, err)
 	}
@@ -294,13 +295,13 @@ func (s *Server) moderate(c *fiber.Ctx) error {
 	var err error
 	switch {
 	case r.Status == civic.CommentHidden:
-		cm, err = s.store.HideComment(ctx(c), c.Params("id"), civic.Moderation{Reason: r.ReasonCode, Note: r.Note}, caller(c).user.ID)
+		cm, err = s.store.HideComment(ctx(c), c.Params("id"), civic.Moderation{Reason: r.ReasonCode, Note: r.Note}, web.Caller(c).User.ID)
 	case r.ReasonCode != "":
 		err = civic.FieldError("reason_code", "only to hide a comment (status hidden)")
 	case r.Note != "":
 		err = civic.FieldError("note", "only to hide a comment (status hidden)")
 	default:
-		cm, err = s.store.ModerateComment(ctx(c), c.Params("id"), r.Status, caller(c).user.ID)
+		cm, err = s.store.ModerateComment(ctx(c), c.Params("id"), r.Status, web.Caller(c).User.ID)
 	}
 	if err != nil {
 		return err
@@ -338,7 +339,7 @@ func (s *Server) review(c *fiber.Ctx) error {
 // putReview stores the caller's review (a new one replaces theirs); the
 // JSON route and the review form share it.
 func (s *Server) putReview(c *fiber.Ctx, proposalID string, r reviewReq) (*civic.Review, error) {
-	rv := &civic.Review{ProposalID: proposalID, ExpertID: caller(c).user.ID, Impact: r.Impact, Feasibility: r.Feasibility, Cost: r.Cost, Comment: r.Comment,
+	rv := &civic.Review{ProposalID: proposalID, ExpertID: web.Caller(c).User.ID, Impact: r.Impact, Feasibility: r.Feasibility, Cost: r.Cost, Comment: r.Comment,
 		Created: s.now()}
 	if err := s.store.PutReview(ctx(c), rv); err != nil {
 		return nil, s.hideUnseen(c, proposalID, err)

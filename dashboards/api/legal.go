@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cd06/smartdeal/dashboards/web"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -257,7 +258,7 @@ func (s *Server) legalPage(name, title string) fiber.Handler {
 		case "confidentialite.html":
 			data["SessionTTL"] = frSpan(s.cfg.SessionTTL)
 			data["RateWindow"] = frSpan(s.cfg.RateWindow)
-			data["SessionCookie"], data["FlashCookie"] = SessionCookie, flashCookie
+			data["SessionCookie"], data["FlashCookie"] = web.SessionCookie, flashCookie
 		case "accessibilite.html":
 			if a11yErr != nil {
 				return a11yErr

@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // Moderation that hides. A proposal that is not public (civic.Status.Public:
@@ -23,8 +24,8 @@ var moderationReasonFR = map[civic.ModerationReason]string{
 // viewer is the signed-in caller's account, nil for an anonymous visitor:
 // whom civic's visibility rules ask about.
 func viewer(c *fiber.Ctx) *civic.User {
-	if p := caller(c); p != nil {
-		return p.user
+	if p := web.Caller(c); p != nil {
+		return p.User
 	}
 	return nil
 }

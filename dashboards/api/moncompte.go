@@ -4,6 +4,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // The JSON side of "Mon compte": my activity and my e-mail preferences.
@@ -17,7 +18,7 @@ type notificationsReq struct {
 }
 
 func (s *Server) myNotifications(c *fiber.Ctx) error {
-	p, err := s.store.NotificationPrefs(ctx(c), caller(c).user.ID)
+	p, err := s.store.NotificationPrefs(ctx(c), web.Caller(c).User.ID)
 	if err != nil {
 		return err
 	}
@@ -39,11 +40,11 @@ func (s *Server) putMyNotifications(c *fiber.Ctx) error {
 // setNotifications stores the caller's consent to status e-mails (the JSON
 // route and the form of /compte).
 func (s *Server) setNotifications(c *fiber.Ctx, r notificationsReq, source string) (*civic.NotificationPrefs, error) {
-	return s.store.SetNotificationPrefs(ctx(c), caller(c).user.ID, r.OwnProposals, r.SupportedProposals, source, s.now())
+	return s.store.SetNotificationPrefs(ctx(c), web.Caller(c).User.ID, r.OwnProposals, r.SupportedProposals, source, s.now())
 }
 
 func (s *Server) myActivity(c *fiber.Ctx) error {
-	a, err := s.store.Activity(ctx(c), caller(c).user.ID, s.now())
+	a, err := s.store.Activity(ctx(c), web.Caller(c).User.ID, s.now())
 	if err != nil {
 		return err
 	}
@@ -54,9 +55,9 @@ func (s *Server) myActivity(c *fiber.Ctx) error {
 // path (DELETE /api/v1/me and the page /compte/suppression) and expires the
 // session cookie.
 func (s *Server) eraseAccount(c *fiber.Ctx) error {
-	if err := s.store.DeleteUser(ctx(c), caller(c).user.ID, s.now()); err != nil {
+	if err := s.store.DeleteUser(ctx(c), web.Caller(c).User.ID, s.now()); err != nil {
 		return err
 	}
-	s.clearCookie(c, SessionCookie)
+	s.kit.ClearCookie(c, web.SessionCookie)
 	return nil
 }

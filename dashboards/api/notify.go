@@ -18,6 +18,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/mail"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // Status e-mails: a citizen who opted in is told when a proposal they wrote
@@ -70,7 +71,7 @@ func newNotifier(cfg NotifyConfig) *notifier {
 func (s *Server) statusChanged(c *fiber.Ctx, proposalID string, to civic.Status, reason string) {
 	cx, cancel := context.WithTimeout(context.WithoutCancel(ctx(c)), 3*time.Second)
 	defer cancel()
-	n, err := s.store.EnqueueStatusMails(cx, proposalID, to, strings.TrimSpace(reason), caller(c).user.ID, s.now())
+	n, err := s.store.EnqueueStatusMails(cx, proposalID, to, strings.TrimSpace(reason), web.Caller(c).User.ID, s.now())
 	if err != nil {
 		s.outbox.queueErrors.WithLabelValues(string(civic.MailStatus)).Inc()
 		s.log.Error("status mails not queued", "proposal", proposalID, "status", to, "err", err)

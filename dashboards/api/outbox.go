@@ -13,6 +13,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/mail"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // OutboxConfig tunes the mail worker. Zero values take the defaults.
@@ -333,9 +334,9 @@ func (o *Outbox) send(ctx context.Context, m *civic.OutboxMail) error {
 
 // link creates a single-use token for u and returns the page URL carrying it.
 func (o *Outbox) link(ctx context.Context, u *civic.User, purpose civic.TokenPurpose, email string, ttl time.Duration, path string) (string, error) {
-	tok := randomToken()
+	tok := web.RandomToken()
 	now := o.s.now().UTC()
-	if err := o.s.store.CreateToken(ctx, &civic.AccountToken{TokenHash: hashToken(tok), UserID: u.ID, Purpose: purpose,
+	if err := o.s.store.CreateToken(ctx, &civic.AccountToken{TokenHash: web.HashToken(tok), UserID: u.ID, Purpose: purpose,
 		Email: email, Created: now, Expires: now.Add(ttl)}); err != nil {
 		return "", err
 	}

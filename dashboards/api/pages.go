@@ -15,6 +15,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/series"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 //go:embed templates/*.html
@@ -104,7 +105,7 @@ func pageCSP(nonce string) string {
 }
 
 func (s *Server) render(c *fiber.Ctx, name string, data map[string]any) error {
-	nonce := randomToken()
+	nonce := web.RandomToken()
 	data["Nonce"] = nonce
 	if _, ok := data["Session"]; !ok {
 		// Pages that do not set it (error pages) still show who is signed in.
@@ -149,13 +150,13 @@ type pageSession struct {
 }
 
 func (s *Server) pageSession(c *fiber.Ctx) (*pageSession, error) {
-	p := caller(c)
-	if p == nil || p.session.Kind != civic.SessionCookie {
+	p := web.Caller(c)
+	if p == nil || p.Session.Kind != civic.SessionCookie {
 		return nil, nil
 	}
-	return &pageSession{Name: p.user.Name, CSRF: p.session.CSRF, Role: p.user.Role, CanVote: p.user.Role == civic.RoleCitizen,
-		CanPropose: p.user.Role.In(citizenish...), CanReview: p.user.Role.In(reviewers...),
-		Verified: p.user.EmailVerified != nil, Assured: p.user.Level() >= s.cfg.Accounts.SupportAssurance}, nil
+	return &pageSession{Name: p.User.Name, CSRF: p.Session.CSRF, Role: p.User.Role, CanVote: p.User.Role == civic.RoleCitizen,
+		CanPropose: p.User.Role.In(citizenish...), CanReview: p.User.Role.In(reviewers...),
+		Verified: p.User.EmailVerified != nil, Assured: p.User.Level() >= s.cfg.Accounts.SupportAssurance}, nil
 }
 
 func (s *Server) ideasPage(c *fiber.Ctx) error {

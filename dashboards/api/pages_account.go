@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // The account security pages, in French, without JavaScript: following a
@@ -176,12 +177,12 @@ func (s *Server) verifyPage(c *fiber.Ctx) error {
 	if !plausibleToken(tok) {
 		return s.renderLink(c, fiber.StatusBadRequest, "verification.html", "Lien de confirmation", linkView{Invalid: true}, tokenMessages[civic.TokenUnknown])
 	}
-	t, err := s.store.Token(ctx(c), hashToken(tok), s.now())
+	t, err := s.store.Token(ctx(c), web.HashToken(tok), s.now())
 	if err == nil && t.Purpose == civic.TokenReset {
 		err = badToken()
 	}
 	if err != nil {
-		ce := toCivic(err)
+		ce := web.ToCivic(err)
 		if ce.Code != civic.ETOKEN {
 			return err
 		}
@@ -204,7 +205,7 @@ func (s *Server) verifyPost(c *fiber.Ctx) error {
 	if t.Purpose == civic.TokenEmailChange {
 		code = "adresse-changee"
 	}
-	if p := caller(c); p != nil && p.session.Kind == civic.SessionCookie && p.user.ID == t.UserID {
+	if p := web.Caller(c); p != nil && p.Session.Kind == civic.SessionCookie && p.User.ID == t.UserID {
 		to = securityPath
 	} else if t.Purpose == civic.TokenEmailChange {
 		to = "/connexion?" + returnField + "=" + url.QueryEscape(securityPath)
@@ -259,7 +260,7 @@ func (s *Server) forgotFailed(c *fiber.Ctx, status int, msg, field string) error
 func (s *Server) resetPage(c *fiber.Ctx) error {
 	tok := c.Query(tokenField)
 	if _, err := s.resetLink(c, tok); err != nil {
-		ce := toCivic(err)
+		ce := web.ToCivic(err)
 		if ce.Code != civic.ETOKEN {
 			return err
 		}
@@ -321,11 +322,11 @@ func (s *Server) securityPage(c *fiber.Ctx) error {
 var sessionKindFR = map[string]string{civic.SessionCookie: "navigateur", civic.SessionBearer: "jeton d'API"}
 
 func (s *Server) renderSecurity(c *fiber.Ctx, status int, msg, field, email string) error {
-	p := caller(c)
-	if p == nil || p.session.Kind != civic.SessionCookie {
+	p := web.Caller(c)
+	if p == nil || p.Session.Kind != civic.SessionCookie {
 		return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(securityPath), fiber.StatusSeeOther)
 	}
-	u, err := s.store.UserByID(ctx(c), p.user.ID)
+	u, err := s.store.UserByID(ctx(c), p.User.ID)
 	if err != nil {
 		return err
 	}
@@ -334,7 +335,7 @@ func (s *Server) renderSecurity(c *fiber.Ctx, status int, msg, field, email stri
 		return err
 	}
 	v := securityView{User: u, Level: u.Level(), Support: s.cfg.Accounts.SupportAssurance, Field: accountInputs[field], Email: email,
-		VerifyTTL: frValidity(s.cfg.Accounts.VerifyTTL), CSRF: p.session.CSRF, Here: securityPath}
+		VerifyTTL: frValidity(s.cfg.Accounts.VerifyTTL), CSRF: p.Session.CSRF, Here: securityPath}
 	for _, sv := range views {
 		r := sessionRow{SessionView: sv, KindFR: sessionKindFR[sv.Kind], CreatedFR: frTime(sv.Created), ExpiresFR: frTime(sv.Expires), LastUsedFR: "—"}
 		if sv.LastUsed != nil {

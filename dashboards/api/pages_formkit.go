@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // The machinery shared by the page forms: French error pages in place of
@@ -62,6 +63,7 @@ var formMessages = map[string]string{
 // CSRF token in the csrf field, and a failure answered to a browser form is
 // a French page (onError) with the error's status instead of problem+json.
 type pageForm struct {
+	srv      *Server
 	messages map[string]string // by error code, over formMessages
 	// onError renders the form's page with msg (field: the invalid input,
 	// if any); when it fails, a plain error page is shown.
@@ -72,20 +74,12 @@ type formError struct {
 	Msg, Field string
 }
 
-// fromForm tells a browser form post (or a browser navigation) from an API
-// client: API clients keep getting problem+json from these routes.
-func fromForm(c *fiber.Ctx) bool {
-	ct := strings.ToLower(c.Get(fiber.HeaderContentType))
-	return strings.HasPrefix(ct, fiber.MIMEApplicationForm) || strings.HasPrefix(ct, fiber.MIMEMultipartForm) ||
-		strings.Contains(c.Get(fiber.HeaderAccept), fiber.MIMETextHTML)
-}
-
 // formErrors wraps a form route's whole chain (body limit, guard, rate limit,
 // handler) so that every refusal reaches the visitor as a French page.
 func (s *Server) formErrors(f *pageForm) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		err := c.Next()
-		if err == nil || !fromForm(c) {
+		if err == nil || !web.FromForm(c) {
 			return err
 		}
 		return s.formError(c, f, err)
@@ -96,11 +90,8 @@ func (s *Server) formErrors(f *pageForm) fiber.Handler {
 // page (formErrors for the route's chain; the error handler for what the
 // middleware before it refused: a body too large, text not UTF-8).
 func (s *Server) formError(c *fiber.Ctx, f *pageForm, err error) error {
-	ce := toCivic(err)
-	status, ok := problemStatus[ce.Code]
-	if !ok {
-		status = fiber.StatusInternalServerError
-	}
+	ce := web.ToCivic(err)
+	status := web.ProblemStatus(ce.Code)
 	if v, ok := ce.Extra["status_override"].(int); ok {
 		status = v
 	}
@@ -205,7 +196,7 @@ func (s *Server) takeFlash(c *fiber.Ctx) string {
 	if code == "" {
 		return ""
 	}
-	s.clearCookie(c, flashCookie)
+	s.kit.ClearCookie(c, flashCookie)
 	if m, ok := flashMessages[code]; ok {
 		return m
 	}
@@ -218,3 +209,6 @@ func (s *Server) clearCookie(c *fiber.Ctx, name string) {
 	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", Expires: time.Unix(0, 0),
 		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.CookieSecure})
 }
+
+// FormError implements web.FormHandler.
+func (f *pageForm) FormError(c *fiber.Ctx, err error) error { return f.srv.formError(c, f, err) }

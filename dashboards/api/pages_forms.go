@@ -6,6 +6,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // The pages work without JavaScript: signing in and up, signing out and
@@ -76,7 +77,7 @@ type supportFormReq struct {
 
 func (s *Server) signInPage(c *fiber.Ctx) error {
 	retour := safeReturn(c.Query(returnField))
-	if p := caller(c); p != nil && p.session.Kind == civic.SessionCookie {
+	if p := web.Caller(c); p != nil && p.Session.Kind == civic.SessionCookie {
 		return c.Redirect(retour, fiber.StatusSeeOther)
 	}
 	return s.renderSignIn(c, fiber.StatusOK, signInView{Retour: retour}, "")
@@ -99,7 +100,7 @@ func (s *Server) signInFailed(c *fiber.Ctx, status int, msg, _ string) error {
 	return s.renderSignIn(c, status, v, msg)
 }
 
-// signInPost is the sign-in form: the same password check and cookie
+// signInPost is the sign-in Form: the same password check and cookie
 // session as POST /api/v1/auth/signin with cookie=true, then 303 back.
 func (s *Server) signInPost(c *fiber.Ctx) error {
 	if err := sameOrigin(c); err != nil {
@@ -118,7 +119,7 @@ func (s *Server) signInPost(c *fiber.Ctx) error {
 
 func (s *Server) signUpPage(c *fiber.Ctx) error {
 	retour := safeReturn(c.Query(returnField))
-	if p := caller(c); p != nil && p.session.Kind == civic.SessionCookie {
+	if p := web.Caller(c); p != nil && p.Session.Kind == civic.SessionCookie {
 		return c.Redirect(retour, fiber.StatusSeeOther)
 	}
 	return s.renderSignUp(c, fiber.StatusOK, signUpView{Retour: retour}, "")
@@ -151,7 +152,7 @@ func (s *Server) signUpFailed(c *fiber.Ctx, status int, msg, field string) error
 	return s.renderSignUp(c, status, v, msg)
 }
 
-// signUpPost is the sign-up form: the account is created by the same code
+// signUpPost is the sign-up Form: the account is created by the same code
 // as POST /api/v1/auth/signup, then signed in with a cookie session.
 func (s *Server) signUpPost(c *fiber.Ctx) error {
 	if err := sameOrigin(c); err != nil {

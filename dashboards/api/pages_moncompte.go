@@ -7,6 +7,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // "Mon compte" (/compte): the citizen's own space, without JavaScript. What
@@ -102,7 +103,7 @@ func (s *Server) accountPage(c *fiber.Ctx) error { return s.renderAccount(c, fib
 // renderAccount renders /compte; a refused form shows it again with its
 // error and status.
 func (s *Server) renderAccount(c *fiber.Ctx, status int, ferr *formError) error {
-	u := caller(c).user
+	u := web.Caller(c).User
 	act, err := s.store.Activity(ctx(c), u.ID, s.now())
 	if err != nil {
 		return err
@@ -168,7 +169,7 @@ func (s *Server) accountFailed(c *fiber.Ctx, status int, msg, _ string) error {
 		return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(here), fiber.StatusSeeOther)
 	case status == fiber.StatusUnauthorized:
 		return s.renderSignIn(c, status, signInView{Retour: here}, msg)
-	case c.Method() == fiber.MethodGet || caller(c) == nil:
+	case c.Method() == fiber.MethodGet || web.Caller(c) == nil:
 		return s.renderError(c, status, msg)
 	}
 	return s.renderAccount(c, status, &formError{Msg: msg})
@@ -201,7 +202,7 @@ func (s *Server) deletionPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) renderDeletion(c *fiber.Ctx, status int, ferr *formError) error {
-	u := caller(c).user
+	u := web.Caller(c).User
 	act, err := s.store.Activity(ctx(c), u.ID, s.now())
 	if err != nil {
 		return err
@@ -259,13 +260,13 @@ func erasureOf(a *civic.Activity) erasureCounts {
 // password is 403 and deletes nothing; attempts count in the sign-in
 // limit (per address), like any password check.
 func (s *Server) deletionPost(c *fiber.Ctx) error {
-	u, err := s.store.UserByID(ctx(c), caller(c).user.ID)
+	u, err := s.store.UserByID(ctx(c), web.Caller(c).User.ID)
 	if err != nil {
 		return err
 	}
 	password := c.FormValue("password")
 	if len(password) > 200 || !VerifyPassword(u.PasswordHash, password) {
-		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "user.delete_refused", Target: u.ID, Detail: s.clientIP(c)})
+		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "user.delete_refused", Target: u.ID, Detail: s.kit.ClientIP(c)})
 		return &civic.Error{Code: civic.EFORBIDDEN, Message: "wrong password", Extra: map[string]any{"field": "password"}}
 	}
 	if err := s.eraseAccount(c); err != nil {
@@ -283,7 +284,7 @@ func (s *Server) deletionFailed(c *fiber.Ctx, status int, msg, field string) err
 		return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(deletionPath), fiber.StatusSeeOther)
 	case status == fiber.StatusUnauthorized:
 		return s.renderSignIn(c, status, signInView{Retour: deletionPath}, msg)
-	case caller(c) == nil:
+	case web.Caller(c) == nil:
 		return s.renderError(c, status, msg)
 	}
 	ferr := &formError{Msg: msg}

@@ -11,6 +11,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/series"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // The review desk (/expertise): the committee's pages, without JavaScript.
@@ -135,7 +136,7 @@ func (s *Server) reviewDesk(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	me := caller(c).user.ID
+	me := web.Caller(c).User.ID
 	now := s.now()
 	var desk []deskCampaign
 	awaiting := 0
@@ -167,7 +168,7 @@ func (s *Server) reviewDesk(c *fiber.Ctx) error {
 		return err
 	}
 	return s.render(c, "expertise.html", map[string]any{"Title": "Expertise des propositions", "Campaigns": desk,
-		"Awaiting": awaiting, "Session": se, "Expert": caller(c).user.Role == civic.RoleExpert})
+		"Awaiting": awaiting, "Session": se, "Expert": web.Caller(c).User.Role == civic.RoleExpert})
 }
 
 // evidenceRow is one linked series' statistics, in French with its unit.
@@ -238,7 +239,7 @@ func (s *Server) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *fo
 		missions = append(missions, evidenceMission{Mission: m, Kind: missionKind(m.Kind), Status: missionStatusFR[m.Status],
 			Window: "du " + frTime(m.PlannedFrom) + " au " + frTime(m.PlannedTo), Flown: m.Started != nil})
 	}
-	me := caller(c).user
+	me := web.Caller(c).User
 	reviews, mine := reviewEntries(ev.Reviews, me.ID)
 	rs := make([]*civic.Review, len(ev.Reviews))
 	for i, r := range ev.Reviews {
@@ -334,7 +335,7 @@ func withUnit(v *float64, unit string) string {
 	return frNum(*v) + "\u00a0" + unit
 }
 
-// reviewPost is the scoring form: the review is stored by the same code as
+// reviewPost is the scoring Form: the review is stored by the same code as
 // POST /api/v1/ideas/{id}/reviews (a new one replaces the expert's own),
 // then 303 back to the page.
 func (s *Server) reviewPost(c *fiber.Ctx) error {
@@ -358,7 +359,7 @@ func (s *Server) reviewPost(c *fiber.Ctx) error {
 	return c.Redirect(reviewPath(id), fiber.StatusSeeOther)
 }
 
-// decisionPost is the committee's decision form: the status changes by the
+// decisionPost is the committee's decision Form: the status changes by the
 // same code as POST /api/v1/ideas/{id}/status (transition, public reason
 // and budget checked in one transaction), then 303 back to the page.
 func (s *Server) decisionPost(c *fiber.Ctx) error {
@@ -389,13 +390,13 @@ func (s *Server) reviewFailed(c *fiber.Ctx, status int, msg, field string) error
 	if id := c.Params("id"); id != "" {
 		here = reviewPath(id)
 	}
-	p := caller(c)
+	p := web.Caller(c)
 	switch {
 	case status == fiber.StatusUnauthorized && c.Method() == fiber.MethodGet:
 		return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(here), fiber.StatusSeeOther)
 	case status == fiber.StatusUnauthorized:
 		return s.renderSignIn(c, status, signInView{Retour: here}, msg)
-	case c.Method() == fiber.MethodGet || status == fiber.StatusNotFound || p == nil || !p.user.Role.In(reviewers...):
+	case c.Method() == fiber.MethodGet || status == fiber.StatusNotFound || p == nil || !p.User.Role.In(reviewers...):
 		return s.renderError(c, status, msg)
 	case status == fiber.StatusForbidden:
 		// A bad CSRF token (or a form of the other role): the page comes

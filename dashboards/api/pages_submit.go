@@ -8,6 +8,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // The proposal form (/idees/nouvelle): a citizen submits a proposal without
@@ -107,7 +108,7 @@ func (s *Server) renderProposalForm(c *fiber.Ctx, status int, v proposalView, ms
 	return s.render(c, "nouvelle.html", data)
 }
 
-// proposalPost is the proposal form: the proposal is created by the same
+// proposalPost is the proposal Form: the proposal is created by the same
 // code as POST /api/v1/ideas, then the author lands on its page (theirs to
 // see while it waits for moderation) with a confirmation.
 func (s *Server) proposalPost(c *fiber.Ctx) error {
@@ -145,7 +146,7 @@ func (s *Server) proposalFailed(c *fiber.Ctx, status int, msg, field string) err
 		// is a bad token. The form comes back empty, since a cross-site post
 		// must not return as a form filled in by the other site, one click
 		// away from being sent.
-		if p := caller(c); p == nil || !p.user.Role.In(citizenish...) {
+		if p := web.Caller(c); p == nil || !p.User.Role.In(citizenish...) {
 			return s.renderError(c, status, msg)
 		}
 		return s.renderProposalForm(c, status, proposalView{}, msg)

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"context"
@@ -53,36 +53,36 @@ type rateRule struct {
 
 // rules are the counters of a route-table limit kind; none when the route
 // has no limit or its limits are disabled (negative).
-func (s *Server) rules(kind string) []rateRule {
-	client := s.clientKey
+func (k *Kit) rules(kind string) []rateRule {
+	client := k.ClientKey
 	perAccount := func(c *fiber.Ctx) string {
 		// Per account (the routes are signed-in only; the guard ran first),
 		// so citizens behind one NAT do not share a budget. POST and DELETE
 		// of a vote share it: withdrawing and re-voting is no way around
 		// it. Proposals and comments share theirs: both fill the moderation
 		// queue.
-		if p := caller(c); p != nil {
-			return "u:" + p.user.ID
+		if p := Caller(c); p != nil {
+			return "u:" + p.User.ID
 		}
-		return s.clientKey(c)
+		return k.ClientKey(c)
 	}
-	w := s.cfg.RateWindow
+	w := k.cfg.RateWindow
 	var rs []rateRule
 	switch kind {
 	case "signup":
 		rs = []rateRule{
-			{"signup", s.cfg.SignUpLimit, w, client, "too many sign-ups from your address"},
-			{"signup_network", s.cfg.SignUpNetworkLimit, s.cfg.SignUpWindow, s.networkKey, "too many sign-ups from your network"},
-			{"signup_total", s.cfg.SignUpTotalLimit, s.cfg.SignUpWindow, func(*fiber.Ctx) string { return "all" }, "too many sign-ups right now"},
+			{"signup", k.cfg.SignUpLimit, w, client, "too many sign-ups from your address"},
+			{"signup_network", k.cfg.SignUpNetworkLimit, k.cfg.SignUpWindow, k.NetworkKey, "too many sign-ups from your network"},
+			{"signup_total", k.cfg.SignUpTotalLimit, k.cfg.SignUpWindow, func(*fiber.Ctx) string { return "all" }, "too many sign-ups right now"},
 		}
 	case "signin":
-		rs = []rateRule{{"signin", s.cfg.SignInLimit, w, client, "too many signin requests"}}
+		rs = []rateRule{{"signin", k.cfg.SignInLimit, w, client, "too many signin requests"}}
 	case "vote":
-		rs = []rateRule{{"vote", s.cfg.VoteLimit, w, perAccount, "too many vote requests"}}
+		rs = []rateRule{{"vote", k.cfg.VoteLimit, w, perAccount, "too many vote requests"}}
 	case "contribution":
-		rs = []rateRule{{"contribution", s.cfg.ContributionLimit, w, perAccount, "too many contribution requests"}}
+		rs = []rateRule{{"contribution", k.cfg.ContributionLimit, w, perAccount, "too many contribution requests"}}
 	case "read":
-		rs = []rateRule{{"read", s.cfg.PublicReadLimit, w, client, "too many requests from your address"}}
+		rs = []rateRule{{"read", k.cfg.PublicReadLimit, w, client, "too many requests from your address"}}
 	}
 	out := rs[:0]
 	for _, r := range rs {
@@ -99,14 +99,14 @@ func (s *Server) rules(kind string) []rateRule {
 // Public reads are counted by a MemoryLimiter of the process whatever the
 // rate store: one upsert per page view would make every read a database
 // write.
-func (s *Server) limiter(kind string) fiber.Handler {
-	rules := s.rules(kind)
+func (k *Kit) limiter(kind string) fiber.Handler {
+	rules := k.rules(kind)
 	if len(rules) == 0 {
 		return nil
 	}
-	store := s.rate
+	store := k.rate
 	if kind == "read" {
-		store = s.readRate
+		store = k.readRate
 	}
 	var lastWarn atomic.Int64 // unix seconds of the last fail-open/closed warning
 	return func(c *fiber.Ctx) error {
@@ -115,12 +115,12 @@ func (s *Server) limiter(kind string) fiber.Handler {
 			ok, retry, err := store.Allow(ctx, r.name+":"+r.key(c), r.max, r.window)
 			cancel()
 			if err != nil {
-				s.metrics.rateErrors.WithLabelValues(kind).Inc()
+				k.metrics.rateErrors.WithLabelValues(kind).Inc()
 				open := failOpen[kind]
 				// One warning per 10 s is enough to page someone; the metric counts them all.
 				if now := time.Now().Unix(); now-lastWarn.Load() >= 10 {
 					lastWarn.Store(now)
-					s.log.Warn("rate limiter unavailable", "limit", kind, "fail_open", open, "err", err)
+					k.log.Warn("rate limiter unavailable", "limit", kind, "fail_open", open, "err", err)
 				}
 				if open {
 					return c.Next()
@@ -128,8 +128,8 @@ func (s *Server) limiter(kind string) fiber.Handler {
 				return civic.Errorf(civic.EUNAVAILABLE, "cannot check the %s rate limit right now; retry later", kind)
 			}
 			if !ok {
-				s.metrics.rateLimited.WithLabelValues(r.name).Inc()
-				secs := retryAfterSeconds(retry)
+				k.metrics.rateLimited.WithLabelValues(r.name).Inc()
+				secs := RetryAfterSeconds(retry)
 				c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
 				return &civic.Error{Code: civic.ETOOMANY,
 					Message: r.message + "; retry in " + strconv.Itoa(secs) + "s",
@@ -142,7 +142,32 @@ func (s *Server) limiter(kind string) fiber.Handler {
 
 // retryAfterSeconds rounds up to whole seconds (Retry-After has no
 // fraction), at least 1: "0" would invite an immediate retry storm.
-func retryAfterSeconds(d time.Duration) int {
+func RetryAfterSeconds(d time.Duration) int {
 	s := int(math.Ceil(d.Seconds()))
 	return max(s, 1)
+}
+
+// Quota counts one request against a limit of its own window (mails per
+// account or address, password checks per account). Like sign-in, it fails
+// closed when the limiter is down.
+func (k *Kit) Quota(c *fiber.Ctx, kind, key string, limit int, window time.Duration) error {
+	if limit < 0 {
+		return nil
+	}
+	cx, cancel := context.WithTimeout(c.UserContext(), rateTimeout)
+	ok, retry, err := k.rate.Allow(cx, kind+":"+key, limit, window)
+	cancel()
+	if err != nil {
+		k.metrics.rateErrors.WithLabelValues(kind).Inc()
+		k.log.Warn("rate limiter unavailable", "limit", kind, "fail_open", false, "err", err)
+		return civic.Errorf(civic.EUNAVAILABLE, "cannot check the %s rate limit right now; retry later", kind)
+	}
+	if !ok {
+		k.metrics.rateLimited.WithLabelValues(kind).Inc()
+		secs := RetryAfterSeconds(retry)
+		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
+		return &civic.Error{Code: civic.ETOOMANY, Message: "too many " + kind + " requests; retry in " + strconv.Itoa(secs) + "s",
+			Extra: map[string]any{"retry_after": secs}}
+	}
+	return nil
 }

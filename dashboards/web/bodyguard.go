@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"errors"
@@ -31,7 +31,7 @@ import (
 // the first middleware): the next request on it could not be told from the
 // rest of the body.
 
-// bodyKey is the Locals key of a streamed route's *uploadBody; the form-value
+// bodyKey is the Locals key of a streamed route's *UploadBody; the form-value
 // reader sees it too (fasthttp user values), so that nothing parses a
 // streamed body as a form.
 const bodyKey = "smartdeal.upload_body"
@@ -48,9 +48,9 @@ type pathPattern struct {
 }
 
 // patterns are the routes for which keep says yes, as patterns.
-func (s *Server) patterns(keep func(*Route) bool) []pathPattern {
+func (k *Kit) patterns(keep func(*Route) bool) []pathPattern {
 	var out []pathPattern
-	for _, rt := range s.routes {
+	for _, rt := range k.routes {
 		if keep(rt) {
 			out = append(out, pathPattern{rt: rt, method: rt.Method, segs: strings.Split(strings.Trim(rt.Path, "/"), "/")})
 		}
@@ -89,12 +89,12 @@ func match(ps []pathPattern, c *fiber.Ctx) *Route {
 // bodyGuard is the first middleware: it hands a streamed route's body to its
 // handler unread, and after any request whose body was not read to its end
 // drops it and closes the connection.
-func (s *Server) bodyGuard(c *fiber.Ctx) error {
+func (k *Kit) bodyGuard(c *fiber.Ctx) error {
 	req := c.Request()
-	var upload *uploadBody
-	if match(s.streams, c) != nil {
+	var upload *UploadBody
+	if match(k.streams, c) != nil {
 		length := req.Header.ContentLength() // -1: chunked
-		upload = &uploadBody{r: req.BodyStream(), length: length, limit: s.cfg.FlightLogLimit}
+		upload = &UploadBody{r: req.BodyStream(), length: length, limit: k.cfg.UploadLimit}
 		upload.done = upload.r == nil || length == 0
 		c.Locals(bodyKey, upload)
 	}
@@ -110,7 +110,7 @@ func (s *Server) bodyGuard(c *fiber.Ctx) error {
 
 // bodyRead reads the body of every request but the streamed ones within
 // Config.BodyLimit, or refuses it.
-func (s *Server) bodyRead(c *fiber.Ctx) error {
+func (k *Kit) bodyRead(c *fiber.Ctx) error {
 	req := c.Request()
 	refuse := func(err error) error {
 		c.Response().SetConnectionClose()
@@ -123,16 +123,16 @@ func (s *Server) bodyRead(c *fiber.Ctx) error {
 	if c.Locals(bodyKey) != nil {
 		return c.Next()
 	}
-	if req.Header.ContentLength() > s.cfg.BodyLimit {
-		return refuse(civic.Errorf(civic.ETOOLARGE, "request body larger than %d bytes", s.cfg.BodyLimit))
+	if req.Header.ContentLength() > k.cfg.BodyLimit {
+		return refuse(civic.Errorf(civic.ETOOLARGE, "request body larger than %d bytes", k.cfg.BodyLimit))
 	}
 	if stream := req.BodyStream(); stream != nil {
-		body, err := io.ReadAll(io.LimitReader(stream, int64(s.cfg.BodyLimit)+1))
+		body, err := io.ReadAll(io.LimitReader(stream, int64(k.cfg.BodyLimit)+1))
 		if err != nil {
 			return refuse(civic.Errorf(civic.EINVALID, "the request body could not be read"))
 		}
-		if len(body) > s.cfg.BodyLimit {
-			return refuse(civic.Errorf(civic.ETOOLARGE, "request body larger than %d bytes", s.cfg.BodyLimit))
+		if len(body) > k.cfg.BodyLimit {
+			return refuse(civic.Errorf(civic.ETOOLARGE, "request body larger than %d bytes", k.cfg.BodyLimit))
 		}
 		req.SetBodyRaw(body) // closes the stream: from here on c.Body() is this
 	}
@@ -140,7 +140,7 @@ func (s *Server) bodyRead(c *fiber.Ctx) error {
 }
 
 // uploadBody is a streamed route's request body, read by its handler.
-type uploadBody struct {
+type UploadBody struct {
 	r      io.Reader
 	length int // Content-Length, -1 when chunked
 	limit  int
@@ -149,7 +149,7 @@ type uploadBody struct {
 	over   bool // longer than limit
 }
 
-func (b *uploadBody) Read(p []byte) (int, error) {
+func (b *UploadBody) Read(p []byte) (int, error) {
 	if b.done {
 		return 0, io.EOF
 	}
@@ -173,12 +173,12 @@ func (b *uploadBody) Read(p []byte) (int, error) {
 
 // uploadBody returns the unread body of a streamed route, or ETOOLARGE when
 // its Content-Length says it is over the limit.
-func (s *Server) uploadBody(c *fiber.Ctx) (*uploadBody, error) {
-	b, _ := c.Locals(bodyKey).(*uploadBody)
+func (k *Kit) Upload(c *fiber.Ctx) (*UploadBody, error) {
+	b, _ := c.Locals(bodyKey).(*UploadBody)
 	if b == nil {
 		// Not matched as streamed (an unusual spelling of the path):
 		// bodyRead has read the body within BodyLimit.
-		b = &uploadBody{r: strings.NewReader(string(c.Body())), limit: s.cfg.FlightLogLimit}
+		b = &UploadBody{r: strings.NewReader(string(c.Body())), limit: k.cfg.UploadLimit}
 	}
 	if b.length > b.limit {
 		return nil, civic.Errorf(civic.ETOOLARGE, "flight log larger than %d bytes", b.limit)
@@ -202,3 +202,6 @@ func formValue(ctx *fasthttp.RequestCtx, key string) []byte {
 	}
 	return nil
 }
+
+// Over reports whether the body went past its limit (the handler answers 413).
+func (b *UploadBody) Over() bool { return b.over }

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"net/netip"
@@ -43,12 +43,12 @@ func prefixKey(a netip.Addr, bits4, bits6 int) string {
 
 // clientKey names the client in every per-address limit (sign-up, sign-in,
 // live streams, public reads): its IPv4 address or its IPv6 /64.
-func (s *Server) clientKey(c *fiber.Ctx) string {
-	return prefixKey(s.clientAddr(c), clientBits4, clientBits6)
+func (k *Kit) ClientKey(c *fiber.Ctx) string {
+	return prefixKey(k.ClientAddr(c), clientBits4, clientBits6)
 }
 
 // networkKey names the client's network for the sign-up limit per network:
 // its IPv4 /24 or its IPv6 /48.
-func (s *Server) networkKey(c *fiber.Ctx) string {
-	return prefixKey(s.clientAddr(c), netBits4, netBits6)
+func (k *Kit) NetworkKey(c *fiber.Ctx) string {
+	return prefixKey(k.ClientAddr(c), netBits4, netBits6)
 }

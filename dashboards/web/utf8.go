@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"strings"
@@ -17,7 +17,7 @@ import (
 // (the binary flight log) is not text. Before it, such text reached the
 // database: PostgreSQL refuses it ("invalid byte sequence for encoding
 // UTF8"), which surfaced as a 500 and an ERROR line.
-func (s *Server) utf8Guard(c *fiber.Ctx) error {
+func (k *Kit) utf8Guard(c *fiber.Ctx) error {
 	req := c.Request()
 	if !utf8.Valid(req.URI().PathOriginal()) || !utf8.Valid(req.URI().Path()) {
 		return civic.Errorf(civic.EINVALID, "the path is not valid UTF-8")

@@ -1,9 +1,10 @@
-package api
+package web
 
 import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
@@ -64,7 +65,7 @@ func (p Problem) MarshalJSON() ([]byte, error) {
 
 // toCivic turns any error into a *civic.Error (the only place that knows the
 // error types of Fiber and of the measure package).
-func toCivic(err error) *civic.Error {
+func ToCivic(err error) *civic.Error {
 	var ce *civic.Error
 	var fe *fiber.Error
 	switch {
@@ -94,9 +95,17 @@ func toCivic(err error) *civic.Error {
 	return civic.Errorf(civic.EINTERNAL, "internal error")
 }
 
-// errorHandler is Fiber's error handler: every error leaves as problem+json.
-func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
-	ce := toCivic(err)
+// ProblemStatus is the HTTP status of an error code (500 for an unknown one).
+func ProblemStatus(code string) int {
+	if st, ok := problemStatus[code]; ok {
+		return st
+	}
+	return http.StatusInternalServerError
+}
+
+// ErrorHandler is Fiber's error handler: every error leaves as problem+json.
+func (k *Kit) ErrorHandler(c *fiber.Ctx, err error) error {
+	ce := ToCivic(err)
 	status, ok := problemStatus[ce.Code]
 	if !ok {
 		status = http.StatusInternalServerError
@@ -107,17 +116,17 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 		extra = nil
 	}
 	if status >= 500 {
-		s.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
+		k.log.Error("request failed", "method", c.Method(), "path", c.Path(), "err", err)
 	}
 	// A form post refused before its route's chain (body too large, not
 	// UTF-8): the form's French page, as formErrors gives for the rest.
-	if fromForm(c) {
-		if rt := match(s.formPosts, c); rt != nil {
-			return s.formError(c, rt.form, err)
+	if FromForm(c) {
+		if rt := match(k.formPosts, c); rt != nil {
+			return rt.Form.FormError(c, err)
 		}
 	}
-	if wantsPage(c) {
-		if perr := s.pageError(c, status, ce.Code); perr == nil {
+	if k.PageError != nil && wantsPage(c) {
+		if perr := k.PageError(c, status, ce.Code); perr == nil {
 			return nil
 		}
 	}
@@ -129,4 +138,21 @@ func (s *Server) errorHandler(c *fiber.Ctx, err error) error {
 	}
 	c.Set(fiber.HeaderContentType, "application/problem+json")
 	return c.Status(status).Send(b)
+}
+
+// wantsPage reports whether an error should be answered with a French HTML
+// page rather than problem+json: a browser (Accept names text/html) asking
+// for a page (GET or HEAD outside the machine routes). API clients, which
+// do not ask for HTML, keep problem+json everywhere.
+func wantsPage(c *fiber.Ctx) bool {
+	if c.Method() != fiber.MethodGet && c.Method() != fiber.MethodHead {
+		return false
+	}
+	p := c.Path()
+	for _, machine := range []string{"/api/", "/opendata/", "/metrics", "/healthz", "/readyz"} {
+		if strings.HasPrefix(p, machine) {
+			return false
+		}
+	}
+	return strings.Contains(c.Get(fiber.HeaderAccept), "text/html")
 }

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"encoding/json"
@@ -17,9 +17,9 @@ import (
 // OpenAPI builds the OpenAPI 3.0 document from the route table: every route,
 // its parameters, body and response schemas (by reflection on the Go types),
 // its security and the problem+json errors it may answer.
-func (s *Server) OpenAPI() map[string]any {
+func (k *Kit) OpenAPI(licence string) map[string]any {
 	paths := map[string]map[string]any{}
-	for _, rt := range s.routes {
+	for _, rt := range k.routes {
 		p := openAPIPath(rt.Path)
 		if paths[p] == nil {
 			paths[p] = map[string]any{}
@@ -45,7 +45,7 @@ func (s *Server) OpenAPI() map[string]any {
 		if _, raw := rt.Body.([]byte); raw {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				"application/octet-stream": map[string]any{"schema": map[string]any{"type": "string", "format": "binary"}}}}
-		} else if rt.Body != nil && rt.form != nil {
+		} else if rt.Body != nil && rt.Form != nil {
 			op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
 				fiber.MIMEApplicationForm: map[string]any{"schema": schemaOf(reflect.TypeOf(rt.Body), 0)}}}
 		} else if rt.Body != nil {
@@ -81,18 +81,18 @@ func (s *Server) OpenAPI() map[string]any {
 				desc += fmt.Sprintf("; the account needs identity assurance level %d (1: e-mail address verified), else 403 email_unverified or assurance_required", rt.Assurance)
 			}
 			op["description"] = desc + ". Cookie sessions must send the X-CSRF-Token header on writes."
-			if rt.form != nil && rt.Method != fiber.MethodGet {
+			if rt.Form != nil && rt.Method != fiber.MethodGet {
 				op["description"] = desc + ". An HTML form: the session's CSRF token goes in the csrf field (or the X-CSRF-Token header)."
 			}
 			responses["401"] = map[string]any{"$ref": "#/components/responses/Problem"}
 			responses["403"] = map[string]any{"$ref": "#/components/responses/Problem"}
 		}
-		if s.limiter(rt.limitKind()) != nil || rt.limit == "signin" || rt.Path == "/api/v1/live" {
+		if k.limiters[rt.LimitKind()] != nil || rt.Limit == "signin" || rt.Path == "/api/v1/live" {
 			responses["429"] = map[string]any{"$ref": "#/components/responses/RateLimited"}
 		}
 		// 503 with Retry-After: the live feed full; sign-in and sign-up when
 		// their shared rate limiter cannot be reached (they fail closed).
-		if rt.limit == "signin" || rt.limit == "signup" || rt.Path == "/api/v1/live" {
+		if rt.Limit == "signin" || rt.Limit == "signup" || rt.Path == "/api/v1/live" {
 			responses["503"] = map[string]any{"$ref": "#/components/responses/Unavailable"}
 		}
 		op["responses"] = responses
@@ -102,7 +102,7 @@ func (s *Server) OpenAPI() map[string]any {
 		"openapi": "3.0.3",
 		"info": map[string]any{"title": "SMART Deal civic API", "version": "1.0.0",
 			"description": "Proposals, votes, expert selection, missions, devices and the measurements that link them. Errors are application/problem+json (RFC 9457).",
-			"license":     map[string]any{"name": s.cfg.Licence}},
+			"license":     map[string]any{"name": licence}},
 		"servers": []map[string]any{{"url": "/"}},
 		"paths":   paths,
 		"components": map[string]any{
@@ -225,4 +225,17 @@ func collectProps(t reflect.Type, props map[string]any, depth int) {
 	}
 }
 
-func (s *Server) openapi(c *fiber.Ctx) error { return c.JSON(s.OpenAPI()) }
+// openAPIPath turns /ideas/:id into /ideas/{id} (and :quantity.csv into {quantity}.csv).
+func openAPIPath(p string) string {
+	parts := strings.Split(p, "/")
+	for i, seg := range parts {
+		if strings.HasPrefix(seg, ":") {
+			name, rest, _ := strings.Cut(seg[1:], ".")
+			if rest != "" {
+				rest = "." + rest
+			}
+			parts[i] = "{" + name + "}" + rest
+		}
+	}
+	return strings.Join(parts, "/")
+}

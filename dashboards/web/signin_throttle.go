@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"context"
@@ -61,39 +61,39 @@ const KnownClientTTL = 30 * 24 * time.Hour
 const signInForget = 24 * time.Hour
 
 // signInDelay is the wait after n counted attempts of one bucket.
-func (s *Server) signInDelay(n int) time.Duration {
-	k := n - s.cfg.SignInAccountFree
-	if k < 0 {
+func (k *Kit) signInDelay(n int) time.Duration {
+	d := n - k.cfg.SignInAccountFree
+	if d < 0 {
 		return 0
 	}
-	if k > 40 {
-		return s.cfg.SignInAccountMaxDelay
+	if d > 40 {
+		return k.cfg.SignInAccountMaxDelay
 	}
-	return min(s.cfg.SignInAccountDelay<<k, s.cfg.SignInAccountMaxDelay)
+	return min(k.cfg.SignInAccountDelay<<d, k.cfg.SignInAccountMaxDelay)
 }
 
 var throttleWarn atomic.Int64 // unix seconds of the last "throttle unavailable" warning
 
 // throttleSignIn applies the per-account throttle to a sign-in with email
 // and returns what to call once the password proved right.
-func (s *Server) throttleSignIn(c *fiber.Ctx, email string) (succeeded func(), err error) {
-	if s.cfg.SignInAccountFree < 0 {
+func (k *Kit) ThrottleSignIn(c *fiber.Ctx, email string) (succeeded func(), err error) {
+	if k.cfg.SignInAccountFree < 0 {
 		return func() {}, nil
 	}
 	account := "signin-account:" + strings.ToLower(strings.TrimSpace(email))
-	known := "signin-known:" + account + "|" + s.clientKey(c)
-	now := s.now()
+	known := "signin-known:" + account + "|" + k.ClientKey(c)
+	now := k.now()
 	cx, cancel := context.WithTimeout(c.UserContext(), rateTimeout)
 	defer cancel()
 	fail := func(err error) error {
-		s.metrics.rateErrors.WithLabelValues("signin_account").Inc()
+		k.metrics.rateErrors.WithLabelValues("signin_account").Inc()
 		if t := time.Now().Unix(); t-throttleWarn.Load() >= 10 {
 			throttleWarn.Store(t)
-			s.log.Warn("sign-in throttle unavailable", "fail_open", false, "err", err)
+			k.log.Warn("sign-in throttle unavailable", "fail_open", false, "err", err)
 		}
 		return civic.Errorf(civic.EUNAVAILABLE, "cannot check the sign-in rate limit right now; retry later")
 	}
-	isKnown, err := s.throttle.SignInKnown(cx, known, now)
+	isKnown, err := k.throttle.SignInKnown(cx, known, now)
 	if err != nil {
 		return nil, fail(err)
 	}
@@ -101,13 +101,13 @@ func (s *Server) throttleSignIn(c *fiber.Ctx, email string) (succeeded func(), e
 	if isKnown {
 		bucket = "signin-account:" + strings.TrimPrefix(known, "signin-known:")
 	}
-	ok, wait, err := s.throttle.SignInAttempt(cx, bucket, now, s.signInDelay, signInForget)
+	ok, wait, err := k.throttle.SignInAttempt(cx, bucket, now, k.signInDelay, signInForget)
 	if err != nil {
 		return nil, fail(err)
 	}
 	if !ok {
-		s.metrics.rateLimited.WithLabelValues("signin_account").Inc()
-		secs := retryAfterSeconds(wait)
+		k.metrics.rateLimited.WithLabelValues("signin_account").Inc()
+		secs := RetryAfterSeconds(wait)
 		c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
 		return nil, &civic.Error{Code: civic.ETOOMANY,
 			Message: "too many failed sign-ins for this e-mail address; retry in " + strconv.Itoa(secs) + "s",
@@ -116,8 +116,8 @@ func (s *Server) throttleSignIn(c *fiber.Ctx, email string) (succeeded func(), e
 	return func() {
 		cx, cancel := context.WithTimeout(context.WithoutCancel(c.UserContext()), rateTimeout)
 		defer cancel()
-		if err := s.throttle.SignInSucceeded(cx, bucket, known, now, KnownClientTTL); err != nil {
-			s.log.Warn("sign-in throttle: cannot record a sign-in", "err", err)
+		if err := k.throttle.SignInSucceeded(cx, bucket, known, now, KnownClientTTL); err != nil {
+			k.log.Warn("sign-in throttle: cannot record a sign-in", "err", err)
 		}
 	}, nil
 }

@@ -1,4 +1,4 @@
-package api
+package web
 
 import (
 	"fmt"
@@ -12,7 +12,7 @@ import (
 // forwarding header names the client; Config.TrustedProxies parsed.
 type trustedProxies []netip.Prefix
 
-func parseTrustedProxies(list []string) (trustedProxies, error) {
+func ParseTrustedProxies(list []string) (trustedProxies, error) {
 	var out trustedProxies
 	for _, s := range list {
 		s = strings.TrimSpace(s)
@@ -43,8 +43,8 @@ func (t trustedProxies) contains(a netip.Addr) bool {
 }
 
 // clientIP is the address the audit log records (clientAddr as text).
-func (s *Server) clientIP(c *fiber.Ctx) string {
-	if a := s.clientAddr(c); a.IsValid() {
+func (k *Kit) ClientIP(c *fiber.Ctx) string {
+	if a := k.ClientAddr(c); a.IsValid() {
 		return a.String()
 	}
 	return c.Context().RemoteIP().String()
@@ -58,22 +58,22 @@ func (s *Server) clientIP(c *fiber.Ctx) string {
 // fresh rate-limit budget per request). A request from anywhere else is
 // attributed to its connection's address, headers ignored. Rate limits key
 // it with clientKey (IPv6 per /64).
-func (s *Server) clientAddr(c *fiber.Ctx) netip.Addr {
+func (k *Kit) ClientAddr(c *fiber.Ctx) netip.Addr {
 	remote, ok := netip.AddrFromSlice(c.Context().RemoteIP())
 	if !ok {
 		return netip.Addr{}
 	}
 	remote = remote.Unmap()
-	if len(s.proxies) == 0 || !s.proxies.contains(remote) {
+	if len(k.proxies) == 0 || !k.proxies.contains(remote) {
 		return remote
 	}
-	hops := strings.Split(c.Get(s.cfg.ProxyHeader), ",")
+	hops := strings.Split(c.Get(k.cfg.ProxyHeader), ",")
 	for i := len(hops) - 1; i >= 0; i-- {
 		hop, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
 		if err != nil {
 			break // garbage: trust nothing further left
 		}
-		if !s.proxies.contains(hop) {
+		if !k.proxies.contains(hop) {
 			return hop.Unmap().WithZone("")
 		}
 	}
