@@ -16,13 +16,13 @@ import (
 	"log/slog"
 	"net/url"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/dashboards/actions"
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/live"
@@ -35,17 +35,8 @@ import (
 // what its views read (app.Store) and what its handlers write and check.
 type Store interface {
 	app.Store
-	civic.UserService
-	civic.ProposalService
-	civic.VoteService
-	civic.DiscussionService
+	actions.Store // what the workflows shared with the pages read and write
 	civic.FieldService
-	civic.AuditService
-	civic.AccountService
-	civic.OutboxService
-	civic.NotificationService // status e-mails: consent, queueing and send-time checks (notify.go)
-	civic.ActivityService     // what "Mon compte" shows
-	UserByID(ctx context.Context, id string) (*civic.User, error)
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
 	CommittedEUR(ctx context.Context, campaignID string) (int64, error)
 	Ping(ctx context.Context) error
@@ -67,9 +58,7 @@ type Publisher interface {
 }
 
 // Mailer sends one e-mail (mail.SMTP, or mail.LogSender without a relay).
-type Mailer interface {
-	Send(ctx context.Context, m mail.Message) error
-}
+type Mailer = actions.Mailer
 
 // Config tunes the API. Zero values take the documented defaults.
 type Config struct {
@@ -169,7 +158,7 @@ func (c *Config) Validate() error {
 	if c.SessionTTL < time.Minute {
 		return errors.New("api.session_ttl: at least 1m")
 	}
-	if err := c.Password.validate(); err != nil {
+	if err := c.Password.Validate(); err != nil {
 		return err
 	}
 	def := func(v *int, d int) {
@@ -229,7 +218,7 @@ func (c *Config) Validate() error {
 	if c.FlightLogLimit < c.BodyLimit || c.FlightLogLimit > 1<<30 {
 		return errors.New("api.flight_log_limit: want between body_limit and 1 GiB")
 	}
-	if err := c.Accounts.validate(); err != nil {
+	if err := c.Accounts.Validate(); err != nil {
 		return err
 	}
 	def(&c.LiveMaxStreams, 1000)
@@ -294,13 +283,8 @@ type Server struct {
 	routes     []*web.Route
 	flightLogs FlightLogImporter
 	pages      *template.Template
-	dummy      string // a password hash to spend time on for unknown accounts
-	mail       Mailer
-	publicURL  atomic.Pointer[string]
-	outbox     *Outbox
-	verifiers  []Verifier
-	notify     *notifier
-	views      *app.Views // what pages and JSON routes show (package app)
+	act        *actions.Service // the workflows the forms share (package actions)
+	views      *app.Views       // what pages and JSON routes show (package app)
 }
 
 // New builds the API.
@@ -327,10 +311,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Mail = &mail.LogSender{Log: deps.Logger}
 	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
-		now: deps.Now, flightLogs: deps.FlightLogs,
-		mail: deps.Mail, verifiers: deps.Verifiers}
+		now: deps.Now, flightLogs: deps.FlightLogs}
 	s.views = app.New(deps.Store, deps.Measurements, deps.Now)
-	s.SetPublicURL(cfg.PublicURL)
 	var err error
 	s.kit, err = web.New(web.Config{BodyLimit: cfg.BodyLimit, UploadLimit: cfg.FlightLogLimit, Limits: web.Limits{
 		SignUpLimit: cfg.SignUpLimit, SignInLimit: cfg.SignInLimit, VoteLimit: cfg.VoteLimit, ContributionLimit: cfg.ContributionLimit,
@@ -343,15 +325,14 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.kit.PageError = s.pageError
-	if s.dummy, err = cfg.Password.Hash("not a real password"); err != nil {
+	s.act, err = actions.New(actions.Config{Accounts: cfg.Accounts, Password: cfg.Password, Notify: cfg.Notify, SessionTTL: cfg.SessionTTL,
+		CookieSecure: cfg.CookieSecure, SignInLimit: cfg.SignInLimit, RateWindow: cfg.RateWindow, PublicURL: cfg.PublicURL},
+		actions.Deps{Store: deps.Store, Kit: s.kit, Mail: deps.Mail, Logger: deps.Logger, Registry: deps.Registry, Now: deps.Now, Verifiers: deps.Verifiers})
+	if err != nil {
 		return nil, err
 	}
-	s.notify = newNotifier(cfg.Notify)
 	if s.pages, err = s.parsePages(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
-	}
-	if s.outbox, err = newOutbox(s, deps.Registry); err != nil {
-		return nil, err
 	}
 	s.hub = live.NewHub(live.Options{Log: deps.Logger, Limits: live.Limits{PerClient: cfg.LiveMaxPerClient, Total: cfg.LiveMaxStreams},
 		Dropped: s.kit.Metrics().LiveDropped.Inc, Clients: func(n int) { s.kit.Metrics().LiveClients.Set(float64(n)) }})
@@ -380,14 +361,46 @@ func New(cfg Config, deps Deps) (*Server, error) {
 
 // SetPublicURL changes the base of e-mail links (apid sets the listener's
 // address once it is bound, when no http.public_url was configured).
-func (s *Server) SetPublicURL(u string) {
-	u = strings.TrimSuffix(u, "/")
-	s.publicURL.Store(&u)
-}
+func (s *Server) SetPublicURL(u string) { s.act.SetPublicURL(u) }
 
 // PublicURL is the base of the links written into e-mails, without a
 // trailing slash.
-func (s *Server) PublicURL() string { return *s.publicURL.Load() }
+func (s *Server) PublicURL() string { return s.act.PublicURL() }
+
+// Outbox returns the mail worker; cmd/api and the all-in-one run it
+// (cmd/internal/apid), tests start it when they read the mail.
+func (s *Server) Outbox() *Outbox { return s.act.Outbox() }
+
+// GrantAssurance records that v checked the identity of the account userID.
+func (s *Server) GrantAssurance(ctx context.Context, userID string, v Verifier) error {
+	return s.act.GrantAssurance(ctx, userID, v)
+}
+
+// The workflows' configuration and password rule are package actions';
+// these names keep the wiring's (cmd/internal/apid, cmd/smartdeal).
+type (
+	// AccountConfig is actions.AccountConfig.
+	AccountConfig = actions.AccountConfig
+	// OutboxConfig is actions.OutboxConfig.
+	OutboxConfig = actions.OutboxConfig
+	// NotifyConfig is actions.NotifyConfig.
+	NotifyConfig = actions.NotifyConfig
+	// PasswordParams is actions.PasswordParams.
+	PasswordParams = actions.PasswordParams
+	// Verifier is actions.Verifier.
+	Verifier = actions.Verifier
+	// Outbox is actions.Outbox.
+	Outbox = actions.Outbox
+)
+
+// DefaultPasswordParams is actions.DefaultPasswordParams.
+func DefaultPasswordParams() PasswordParams { return actions.DefaultPasswordParams() }
+
+// VerifyPassword is actions.VerifyPassword.
+func VerifyPassword(hash, password string) bool { return actions.VerifyPassword(hash, password) }
+
+// CheckNewPassword is actions.CheckNewPassword.
+func CheckNewPassword(field, pw string) error { return actions.CheckNewPassword(field, pw) }
 
 // App returns the Fiber app (to Listen, or to app.Test in tests).
 func (s *Server) App() *fiber.App { return s.app }

@@ -15,7 +15,7 @@ import (
 )
 
 func (s *Server) missions(c *fiber.Ctx) error {
-	mvs, _, err := s.views.Missions(ctx(c), viewer(c), 0)
+	mvs, _, err := s.views.Missions(ctx(c), web.Viewer(c), 0)
 	if err != nil {
 		return err
 	}
@@ -39,7 +39,7 @@ func (s *Server) createMission(c *fiber.Ctx) error {
 	}
 	m.Status, m.Started, m.Ended = "", nil, nil
 	for _, id := range m.ProposalIDs { // one the planner may not see is unknown, as the store says
-		if hidden, err := s.unseen(c, id); err != nil {
+		if hidden, err := s.act.Unseen(c, id); err != nil {
 			return err
 		} else if hidden {
 			return civic.FieldError("proposal_ids", "unknown proposal %q", id)
@@ -53,7 +53,7 @@ func (s *Server) createMission(c *fiber.Ctx) error {
 }
 
 func (s *Server) mission(c *fiber.Ctx) error {
-	mv, err := s.views.MissionView(ctx(c), viewer(c), c.Params("id"), app.MissionOptions{})
+	mv, err := s.views.MissionView(ctx(c), web.Viewer(c), c.Params("id"), app.MissionOptions{})
 	if err != nil {
 		return err
 	}
@@ -123,7 +123,7 @@ func (s *Server) setMissionStatus(c *fiber.Ctx) error {
 		}
 		return err
 	}
-	mvs, err := s.views.MissionsSeen(ctx(c), viewer(c), []*civic.Mission{out})
+	mvs, err := s.views.MissionsSeen(ctx(c), web.Viewer(c), []*civic.Mission{out})
 	if err != nil {
 		return err
 	}
@@ -132,7 +132,7 @@ func (s *Server) setMissionStatus(c *fiber.Ctx) error {
 
 // track is a mission's track: the view of the mission page (app.MissionView).
 func (s *Server) track(c *fiber.Ctx) error {
-	mv, err := s.views.MissionView(ctx(c), viewer(c), c.Params("id"), app.MissionOptions{Track: true})
+	mv, err := s.views.MissionView(ctx(c), web.Viewer(c), c.Params("id"), app.MissionOptions{Track: true})
 	if err != nil {
 		return err
 	}
@@ -293,7 +293,7 @@ func (s *Server) links(c *fiber.Ctx) error {
 		return civic.FieldError("proposal", "give proposal or mission")
 	}
 	if f.ProposalID != "" { // a proposal the caller may not see has no links, as an unknown one
-		if hidden, err := s.unseen(c, f.ProposalID); err != nil {
+		if hidden, err := s.act.Unseen(c, f.ProposalID); err != nil {
 			return err
 		} else if hidden {
 			return c.JSON([]*civic.Link{})
@@ -313,7 +313,7 @@ func (s *Server) createLink(c *fiber.Ctx) error {
 	}
 	l.SiteID, l.DeviceID = strings.TrimSpace(l.SiteID), strings.TrimSpace(l.DeviceID)
 	if l.ProposalID != "" { // one the caller may not see is unknown, as the store says
-		if hidden, err := s.unseen(c, l.ProposalID); err != nil {
+		if hidden, err := s.act.Unseen(c, l.ProposalID); err != nil {
 			return err
 		} else if hidden {
 			return civic.FieldError("proposal_id", "unknown proposal or mission")

@@ -6,14 +6,13 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
-	"net/mail"
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/actions"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
@@ -69,49 +68,16 @@ func (s *Server) readyz(c *fiber.Ctx) error {
 	return c.SendString("ready")
 }
 
-type signUpReq struct {
-	Email    string `json:"email"`
-	Name     string `json:"name"`
-	Password string `json:"password"`
-}
-
 func (s *Server) signUp(c *fiber.Ctx) error {
-	var r signUpReq
+	var r actions.SignUpReq
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	u, err := s.createCitizen(c, r)
+	u, err := s.act.CreateCitizen(c, r)
 	if err != nil {
 		return err
 	}
 	return c.Status(fiber.StatusCreated).JSON(u)
-}
-
-// createCitizen validates a sign-up and stores the citizen account. The JSON
-// route and the sign-up page both go through it, so they accept and refuse
-// the same input (FieldError names the field the page marks invalid).
-func (s *Server) createCitizen(c *fiber.Ctx, r signUpReq) (*civic.User, error) {
-	addr, err := mail.ParseAddress(r.Email)
-	if err != nil || addr.Address != strings.TrimSpace(r.Email) || len(r.Email) > 254 {
-		return nil, civic.FieldError("email", "not a valid e-mail address")
-	}
-	if err := CheckNewPassword("password", r.Password); err != nil {
-		return nil, err
-	}
-	r.Name = strings.TrimSpace(r.Name)
-	if r.Name == "" || utf8.RuneCountInString(r.Name) > 100 {
-		return nil, civic.FieldError("name", "between 1 and 100 characters")
-	}
-	hash, err := s.cfg.Password.Hash(r.Password)
-	if err != nil {
-		return nil, err
-	}
-	u := &civic.User{Email: r.Email, Name: r.Name, Role: civic.RoleCitizen, PasswordHash: hash}
-	if err := s.store.CreateUser(ctx(c), u); err != nil {
-		return nil, err
-	}
-	s.queueVerification(c, u)
-	return u, nil
 }
 
 type signInReq struct {
@@ -121,103 +87,27 @@ type signInReq struct {
 	Cookie bool `json:"cookie"`
 }
 
-type signInResp struct {
-	Token     string      `json:"token,omitempty"`
-	CSRFToken string      `json:"csrf_token,omitempty"`
-	Expires   time.Time   `json:"expires"`
-	User      *civic.User `json:"user"`
-}
-
 func (s *Server) signIn(c *fiber.Ctx) error {
 	var r signInReq
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	u, err := s.checkPassword(c, r.Email, r.Password)
+	u, err := s.act.CheckPassword(c, r.Email, r.Password)
 	if err != nil {
 		return err
 	}
-	resp, err := s.startSession(c, u, r.Cookie)
+	resp, err := s.act.StartSession(c, u, r.Cookie)
 	if err != nil {
 		return err
 	}
 	return c.JSON(resp)
 }
 
-// checkPassword returns the account of email when password is right. Every
-// failure is the same EUNAUTHORIZED and unknown e-mails cost the time of a
-// real check, so callers cannot tell whether an account exists. The
-// per-account throttle (signin_throttle.go) runs first: past its budget no
-// password is checked.
-func (s *Server) checkPassword(c *fiber.Ctx, email, password string) (*civic.User, error) {
-	if passwordTooLong(password) || len(email) > 254 {
-		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
-	}
-	succeeded, err := s.kit.ThrottleSignIn(c, email)
-	if err != nil {
-		return nil, err
-	}
-	u, err := s.store.UserByEmail(ctx(c), email)
-	if err != nil && civic.ErrorCode(err) != civic.ENOTFOUND {
-		return nil, err
-	}
-	if u == nil {
-		VerifyPassword(s.dummy, password) // same time as a real check
-		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: "unknown", Detail: s.kit.ClientIP(c)})
-		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
-	}
-	if !VerifyPassword(u.PasswordHash, password) {
-		// No actor: whoever sent the wrong password is not known to be the
-		// account's owner (the export shows neither actor nor address).
-		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: u.ID, Detail: s.kit.ClientIP(c)})
-		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
-	}
-	succeeded()
-	return u, nil
-}
-
-// startSession opens a session for u: a bearer token, or with cookie the
-// HttpOnly session cookie and its CSRF token (the JSON sign-in with
-// cookie=true and the page forms share this path).
-func (s *Server) startSession(c *fiber.Ctx, u *civic.User, cookie bool) (signInResp, error) {
-	tok := web.RandomToken()
-	now := s.now().UTC()
-	se := &civic.Session{TokenHash: web.HashToken(tok), UserID: u.ID, Kind: civic.SessionBearer, Created: now}
-	resp := signInResp{User: u}
-	if cookie {
-		se.Kind, se.CSRF = civic.SessionCookie, web.RandomToken()
-		resp.CSRFToken = se.CSRF
-	} else {
-		resp.Token = tok
-	}
-	se.Expires = now.Add(s.sessionTTL(se.Kind))
-	resp.Expires = se.Expires
-	if err := s.store.CreateSession(ctx(c), se); err != nil {
-		return signInResp{}, err
-	}
-	if cookie { // only once the session exists: a failed store leaves no cookie
-		c.Cookie(&fiber.Cookie{Name: web.SessionCookie, Value: tok, Path: "/", Expires: se.Expires,
-			HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.CookieSecure})
-	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "auth.signin", Target: u.ID, Detail: se.Kind})
-	return resp, nil
-}
-
 func (s *Server) signOut(c *fiber.Ctx) error {
-	if err := s.endSession(c); err != nil {
+	if err := s.act.EndSession(c); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
-}
-
-// endSession deletes the caller's session and clears the cookie (JSON
-// sign-out and the sign-out form).
-func (s *Server) endSession(c *fiber.Ctx) error {
-	if err := s.store.DeleteSession(ctx(c), web.Caller(c).Session.TokenHash); err != nil {
-		return err
-	}
-	s.kit.ClearCookie(c, web.SessionCookie)
-	return nil
 }
 
 func (s *Server) me(c *fiber.Ctx) error { return c.JSON(web.Caller(c).User) }
@@ -247,7 +137,7 @@ func (s *Server) exportMe(c *fiber.Ctx) error {
 }
 
 func (s *Server) deleteMe(c *fiber.Ctx) error {
-	if err := s.eraseAccount(c); err != nil {
+	if err := s.act.EraseAccount(c); err != nil {
 		return err
 	}
 	return c.SendStatus(fiber.StatusNoContent)
@@ -373,7 +263,7 @@ func (s *Server) shortlist(c *fiber.Ctx) error {
 		return err
 	}
 	for _, id := range ids {
-		s.statusChanged(c, id, civic.StatusShortlisted, "")
+		s.act.StatusChanged(c, id, civic.StatusShortlisted, "")
 	}
 	return c.JSON(map[string][]string{"shortlisted": ids})
 }

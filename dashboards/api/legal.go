@@ -13,6 +13,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cd06/smartdeal/dashboards/fr"
 	"github.com/cd06/smartdeal/dashboards/web"
 	"github.com/gofiber/fiber/v2"
 )
@@ -248,7 +249,7 @@ func frDay(day string) string {
 	if t.Day() == 1 {
 		d = "1er"
 	}
-	return d + "\u00a0" + monthsFR[t.Month()-1] + " " + strconv.Itoa(t.Year())
+	return d + "\u00a0" + fr.Month(t.Month()) + " " + strconv.Itoa(t.Year())
 }
 
 func (s *Server) legalPage(name, title string) fiber.Handler {

@@ -14,30 +14,13 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/fr"
 	"github.com/cd06/smartdeal/dashboards/series"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 //go:embed templates/*.html
 var templatesFS embed.FS
-
-// parisTime is the time zone pages show times in: the readers are in the
-// Alpes-Maritimes. time/tzdata is linked in so minimal container images
-// without /usr/share/zoneinfo still know it.
-var parisTime = func() *time.Location {
-	loc, err := time.LoadLocation("Europe/Paris")
-	if err != nil {
-		panic("Europe/Paris: " + err.Error()) // tzdata is embedded: cannot happen
-	}
-	return loc
-}()
-
-var statusFR = map[civic.Status]string{
-	civic.StatusSubmitted: "déposée", civic.StatusPublished: "publiée", civic.StatusShortlisted: "présélectionnée",
-	civic.StatusUnderReview: "en cours d'expertise", civic.StatusSelected: "retenue", civic.StatusRejected: "non retenue",
-	civic.StatusInProgress: "en réalisation", civic.StatusRealized: "réalisée",
-	civic.StatusRefused: "refusée à la modération",
-}
 
 var missionStatusFR = map[civic.MissionStatus]string{
 	civic.MissionPlanned: "planifiée", civic.MissionActive: "en cours", civic.MissionCompleted: "terminée", civic.MissionAborted: "interrompue",
@@ -59,14 +42,14 @@ func (s *Server) parsePages() (*template.Template, error) {
 		themes[t.ID] = t.NameFR
 	}
 	return template.New("").Funcs(template.FuncMap{
-		"status": func(st civic.Status) string { return statusFR[st] },
+		"status": func(st civic.Status) string { return fr.Status(st) },
 		"theme": func(id string) string {
 			if n, ok := themes[id]; ok {
 				return n
 			}
 			return id
 		},
-		"euros": func(v int64) string { return groupThousands(v) + " €" },
+		"euros": func(v int64) string { return fr.Thousands(v) + " €" },
 		"num": func(v *float64) string {
 			if v == nil {
 				return "—"
@@ -77,23 +60,6 @@ func (s *Server) parsePages() (*template.Template, error) {
 		"role":     func(r civic.Role) string { return roleFR[r] },
 		"reason":   func(r civic.ModerationReason) string { return moderationReasonFR[r] },
 	}).ParseFS(templatesFS, "templates/*.html")
-}
-
-func groupThousands(v int64) string {
-	s := strconv.FormatInt(v, 10)
-	neg := strings.HasPrefix(s, "-")
-	s = strings.TrimPrefix(s, "-")
-	var b strings.Builder
-	for i, r := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteString("\u202f") // narrow no-break space, French grouping
-		}
-		b.WriteRune(r)
-	}
-	if neg {
-		return "-" + b.String()
-	}
-	return b.String()
 }
 
 // pageCSP is the pages' Content-Security-Policy: nothing by default; the
@@ -184,7 +150,7 @@ type missionView struct {
 
 func missionViewOf(m app.Mission) missionView {
 	v := missionView{Mission: m.Mission, Kind: missionKind(m.Kind), Status: missionStatusFR[m.Status],
-		Window: "du " + frTime(m.PlannedFrom) + " au " + frTime(m.PlannedTo), Flown: m.Flown}
+		Window: "du " + fr.Time(m.PlannedFrom) + " au " + fr.Time(m.PlannedTo), Flown: m.Flown}
 	if m.Track != nil { // the figures of GET /missions/{id}/track
 		f := summarizeFlight(m.Track)
 		v.Track, v.Duration, v.Distance, v.MaxAltitude, v.Battery = m.Track, f.Duration, f.Distance, f.MaxAltitude, f.Battery
@@ -214,7 +180,7 @@ type ideaForm struct {
 // status.
 func (s *Server) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	commentsPage, _ := strconv.Atoi(c.Query("commentaires")) // anything else: the first page
-	v, err := s.views.ProposalPage(ctx(c), viewer(c), c.Params("id"), app.ProposalOptions{Span: s.cfg.PageRange,
+	v, err := s.views.ProposalPage(ctx(c), web.Viewer(c), c.Params("id"), app.ProposalOptions{Span: s.cfg.PageRange,
 		Points: s.cfg.PageSeriesPoints, Detail: true, CommentsPage: commentsPage})
 	if err != nil {
 		return err
@@ -243,7 +209,7 @@ func (s *Server) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 		"Session": se, "VotingOpen": v.VotingOpen, "Public": p.Status.Public(), "Refused": p.Status == civic.StatusRefused, "Comments": commentsOf(v.Comments, here), "CommentDraft": f.Comment,
 		"Interactive": true, "Here": here, "SignIn": signInView{Retour: here},
 		"Start": v.Start.Format(time.RFC3339), "Stop": v.Stop.Format(time.RFC3339), "Range": frSpan(s.cfg.PageRange),
-		"RangeFrom": frTime(v.Start), "RangeTo": frTime(v.Stop)}
+		"RangeFrom": fr.Time(v.Start), "RangeTo": fr.Time(v.Stop)}
 	if f.Error != nil {
 		page["Error"] = f.Error
 	}
@@ -259,5 +225,5 @@ func frSpan(d time.Duration) string {
 		}
 		return "24 heures"
 	}
-	return frDuration(d)
+	return fr.Duration(d)
 }

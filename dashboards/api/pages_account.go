@@ -7,7 +7,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/actions"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/fr"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
 
@@ -16,14 +18,6 @@ import (
 // password (/mot-de-passe-oublie, /mot-de-passe/nouveau) and the account's
 // security page (/compte/securite: address, password, sessions). Each form
 // goes through the same code as its JSON route (accounts.go).
-
-const (
-	verifyPath   = "/verification"
-	forgotPath   = "/mot-de-passe-oublie"
-	resetPath    = "/mot-de-passe/nouveau"
-	securityPath = "/compte/securite"
-	tokenField   = "jeton" // the token of a link, in its URL and in the confirmation forms
-)
 
 // Form bodies, for the OpenAPI document.
 type verifyFormReq struct {
@@ -173,13 +167,13 @@ func verifyTitle(p civic.TokenPurpose) string {
 // verifyPage shows what a link confirms, with a button: opening the link
 // uses nothing, so a mail scanner that fetches links does not spend it.
 func (s *Server) verifyPage(c *fiber.Ctx) error {
-	tok := c.Query(tokenField)
-	if !plausibleToken(tok) {
+	tok := c.Query(actions.TokenField)
+	if !actions.PlausibleToken(tok) {
 		return s.renderLink(c, fiber.StatusBadRequest, "verification.html", "Lien de confirmation", linkView{Invalid: true}, tokenMessages[civic.TokenUnknown])
 	}
 	t, err := s.store.Token(ctx(c), web.HashToken(tok), s.now())
 	if err == nil && t.Purpose == civic.TokenReset {
-		err = badToken()
+		err = actions.BadToken()
 	}
 	if err != nil {
 		ce := web.ToCivic(err)
@@ -197,7 +191,7 @@ func (s *Server) verifyPost(c *fiber.Ctx) error {
 	if err := sameOrigin(c); err != nil {
 		return err
 	}
-	_, t, err := s.confirmLink(c, c.FormValue(tokenField))
+	_, t, err := s.act.ConfirmLink(c, c.FormValue(actions.TokenField))
 	if err != nil {
 		return err
 	}
@@ -206,9 +200,9 @@ func (s *Server) verifyPost(c *fiber.Ctx) error {
 		code = "adresse-changee"
 	}
 	if p := web.Caller(c); p != nil && p.Session.Kind == civic.SessionCookie && p.User.ID == t.UserID {
-		to = securityPath
+		to = actions.SecurityPath
 	} else if t.Purpose == civic.TokenEmailChange {
-		to = "/connexion?" + returnField + "=" + url.QueryEscape(securityPath)
+		to = "/connexion?" + returnField + "=" + url.QueryEscape(actions.SecurityPath)
 	}
 	s.setFlash(c, code)
 	return c.Redirect(to, fiber.StatusSeeOther)
@@ -229,8 +223,8 @@ func (s *Server) forgotPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) renderForgot(c *fiber.Ctx, status int, v forgotView, msg string) error {
-	v.Validity = frValidity(s.cfg.Accounts.ResetTTL)
-	data := map[string]any{"Title": "Mot de passe oublié", "Forgot": v, "Here": forgotPath}
+	v.Validity = fr.Validity(s.cfg.Accounts.ResetTTL)
+	data := map[string]any{"Title": "Mot de passe oublié", "Forgot": v, "Here": actions.ForgotPath}
 	if msg != "" {
 		data["Error"] = &formError{Msg: msg, Field: "email"}
 	}
@@ -243,11 +237,11 @@ func (s *Server) forgotPost(c *fiber.Ctx) error {
 	if err := sameOrigin(c); err != nil {
 		return err
 	}
-	if err := s.requestReset(c, c.FormValue("email")); err != nil {
+	if err := s.act.RequestReset(c, c.FormValue("email")); err != nil {
 		return err
 	}
 	s.setFlash(c, "lien-reinitialisation")
-	return c.Redirect(forgotPath, fiber.StatusSeeOther)
+	return c.Redirect(actions.ForgotPath, fiber.StatusSeeOther)
 }
 
 func (s *Server) forgotFailed(c *fiber.Ctx, status int, msg, field string) error {
@@ -258,8 +252,8 @@ func (s *Server) forgotFailed(c *fiber.Ctx, status int, msg, field string) error
 // resetPage is what a reset link opens: the new password form, or why the
 // link does not work.
 func (s *Server) resetPage(c *fiber.Ctx) error {
-	tok := c.Query(tokenField)
-	if _, err := s.resetLink(c, tok); err != nil {
+	tok := c.Query(actions.TokenField)
+	if _, err := s.act.ResetLink(c, tok); err != nil {
 		ce := web.ToCivic(err)
 		if ce.Code != civic.ETOKEN {
 			return err
@@ -277,15 +271,15 @@ func (s *Server) resetPost(c *fiber.Ctx) error {
 	if pw != c.FormValue("confirmation") {
 		return civic.FieldError("confirmation", "the two passwords differ")
 	}
-	if err := s.applyReset(c, c.FormValue(tokenField), pw); err != nil {
+	if err := s.act.ApplyReset(c, c.FormValue(actions.TokenField), pw); err != nil {
 		return err
 	}
 	s.setFlash(c, "mot-de-passe-reinitialise")
-	return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(securityPath), fiber.StatusSeeOther)
+	return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(actions.SecurityPath), fiber.StatusSeeOther)
 }
 
 func (s *Server) resetFailed(c *fiber.Ctx, status int, msg, field string) error {
-	v := linkView{Token: c.FormValue(tokenField), Field: map[string]string{"password": "mdp-nouveau", "confirmation": "mdp-confirmation"}[field]}
+	v := linkView{Token: c.FormValue(actions.TokenField), Field: map[string]string{"password": "mdp-nouveau", "confirmation": "mdp-confirmation"}[field]}
 	ce := formErrorOf(c)
 	if ce != nil && (ce.Code == civic.ETOKEN || ce.Code == civic.ECSRF) || len(v.Token) > 128 {
 		v = linkView{Invalid: true}
@@ -324,26 +318,26 @@ var sessionKindFR = map[string]string{civic.SessionCookie: "navigateur", civic.S
 func (s *Server) renderSecurity(c *fiber.Ctx, status int, msg, field, email string) error {
 	p := web.Caller(c)
 	if p == nil || p.Session.Kind != civic.SessionCookie {
-		return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(securityPath), fiber.StatusSeeOther)
+		return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(actions.SecurityPath), fiber.StatusSeeOther)
 	}
 	u, err := s.store.UserByID(ctx(c), p.User.ID)
 	if err != nil {
 		return err
 	}
-	views, err := s.sessionViews(c)
+	views, err := s.act.SessionViews(c)
 	if err != nil {
 		return err
 	}
 	v := securityView{User: u, Level: u.Level(), Support: s.cfg.Accounts.SupportAssurance, Field: accountInputs[field], Email: email,
-		VerifyTTL: frValidity(s.cfg.Accounts.VerifyTTL), CSRF: p.Session.CSRF, Here: securityPath}
+		VerifyTTL: fr.Validity(s.cfg.Accounts.VerifyTTL), CSRF: p.Session.CSRF, Here: actions.SecurityPath}
 	for _, sv := range views {
-		r := sessionRow{SessionView: sv, KindFR: sessionKindFR[sv.Kind], CreatedFR: frTime(sv.Created), ExpiresFR: frTime(sv.Expires), LastUsedFR: "—"}
+		r := sessionRow{SessionView: sv, KindFR: sessionKindFR[sv.Kind], CreatedFR: fr.Time(sv.Created), ExpiresFR: fr.Time(sv.Expires), LastUsedFR: "—"}
 		if sv.LastUsed != nil {
-			r.LastUsedFR = frTime(*sv.LastUsed)
+			r.LastUsedFR = fr.Time(*sv.LastUsed)
 		}
 		v.Sessions = append(v.Sessions, r)
 	}
-	for _, vf := range s.verifiers {
+	for _, vf := range s.act.Verifiers() {
 		if u.Level() >= civic.AssuranceEmail && u.Level() < vf.Level() {
 			v.Verifiers = append(v.Verifiers, verifierView{Label: vf.Label(), URL: vf.StartURL(u)})
 		}
@@ -352,7 +346,7 @@ func (s *Server) renderSecurity(c *fiber.Ctx, status int, msg, field, email stri
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Title": "Sécurité du compte", "Security": v, "Session": se, "Here": securityPath}
+	data := map[string]any{"Title": "Sécurité du compte", "Security": v, "Session": se, "Here": actions.SecurityPath}
 	if msg != "" {
 		data["Error"] = &formError{Msg: msg, Field: v.Field}
 	}
@@ -366,9 +360,9 @@ func (s *Server) renderSecurity(c *fiber.Ctx, status int, msg, field, email stri
 func (s *Server) securityFailed(c *fiber.Ctx, status int, msg, field string) error {
 	if status == fiber.StatusUnauthorized {
 		if c.Method() == fiber.MethodGet {
-			return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(securityPath), fiber.StatusSeeOther)
+			return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(actions.SecurityPath), fiber.StatusSeeOther)
 		}
-		return s.renderSignIn(c, status, signInView{Retour: securityPath}, msg)
+		return s.renderSignIn(c, status, signInView{Retour: actions.SecurityPath}, msg)
 	}
 	email := ""
 	if status != fiber.StatusForbidden {
@@ -383,7 +377,7 @@ func (s *Server) securityFailed(c *fiber.Ctx, status int, msg, field string) err
 
 // resendPost sends a new verification link, then back to retour.
 func (s *Server) resendPost(c *fiber.Ctx) error {
-	if _, err := s.sendVerification(c); err != nil {
+	if _, err := s.act.SendVerification(c); err != nil {
 		return err
 	}
 	s.setFlash(c, "lien-renvoye")
@@ -393,7 +387,7 @@ func (s *Server) resendPost(c *fiber.Ctx) error {
 // accountReturn is the form's retour, defaulting to the security page.
 func (s *Server) accountReturn(c *fiber.Ctx) string {
 	if c.FormValue(returnField) == "" {
-		return securityPath
+		return actions.SecurityPath
 	}
 	return safeReturn(c.FormValue(returnField))
 }
@@ -410,23 +404,23 @@ func (s *Server) passwordPost(c *fiber.Ctx) error {
 	if next != c.FormValue("confirmation") {
 		return civic.FieldError("confirmation", "the two passwords differ")
 	}
-	if _, err := s.changePassword(c, c.FormValue("current_password"), next); err != nil {
+	if _, err := s.act.ChangePassword(c, c.FormValue("current_password"), next); err != nil {
 		return err
 	}
 	s.setFlash(c, "mot-de-passe-change")
-	return c.Redirect(securityPath, fiber.StatusSeeOther)
+	return c.Redirect(actions.SecurityPath, fiber.StatusSeeOther)
 }
 
 func (s *Server) emailPost(c *fiber.Ctx) error {
-	if _, err := s.requestEmailChange(c, c.FormValue("email"), c.FormValue("password")); err != nil {
+	if _, err := s.act.RequestEmailChange(c, c.FormValue("email"), c.FormValue("password")); err != nil {
 		return err
 	}
 	s.setFlash(c, "adresse-demandee")
-	return c.Redirect(securityPath, fiber.StatusSeeOther)
+	return c.Redirect(actions.SecurityPath, fiber.StatusSeeOther)
 }
 
 func (s *Server) revokePost(c *fiber.Ctx) error {
-	current, err := s.revokeSession(c, c.Params("id"))
+	current, err := s.act.RevokeSession(c, c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -435,15 +429,15 @@ func (s *Server) revokePost(c *fiber.Ctx) error {
 		return c.Redirect("/idees", fiber.StatusSeeOther)
 	}
 	s.setFlash(c, "session-fermee")
-	return c.Redirect(securityPath, fiber.StatusSeeOther)
+	return c.Redirect(actions.SecurityPath, fiber.StatusSeeOther)
 }
 
 func (s *Server) everywherePost(c *fiber.Ctx) error {
-	if _, err := s.signOutEverywhere(c); err != nil {
+	if _, err := s.act.SignOutEverywhere(c); err != nil {
 		return err
 	}
 	s.setFlash(c, "deconnecte-partout")
-	return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(securityPath), fiber.StatusSeeOther)
+	return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(actions.SecurityPath), fiber.StatusSeeOther)
 }
 
 // formErrorKey holds, in a form post's Locals, the refusal its onError

@@ -2,10 +2,10 @@ package api
 
 import (
 	"fmt"
-	"strconv"
 	"strings"
 	"time"
 
+	"github.com/cd06/smartdeal/dashboards/fr"
 	"github.com/cd06/smartdeal/dashboards/series"
 )
 
@@ -41,37 +41,6 @@ func unitName(u string) string {
 		return n
 	}
 	return u
-}
-
-// frNum formats v the French way: decimal comma, at most two decimals.
-func frNum(v float64) string {
-	s := strconv.FormatFloat(v, 'f', 2, 64)
-	if strings.Contains(s, ".") {
-		s = strings.TrimRight(strings.TrimRight(s, "0"), ".")
-	}
-	if s == "-0" {
-		s = "0"
-	}
-	return strings.Replace(s, ".", ",", 1)
-}
-
-// frTime formats an instant in Paris time, French order.
-func frTime(t time.Time) string { return t.In(parisTime).Format("02/01/2006 15:04") }
-
-// frDuration writes a duration in French words ("1 h 05 min", "12 min 5 s").
-func frDuration(d time.Duration) string {
-	d = d.Round(time.Second)
-	h, m, s := int(d.Hours()), int(d.Minutes())%60, int(d.Seconds())%60
-	switch {
-	case h > 0:
-		return fmt.Sprintf("%d\u00a0h %02d\u00a0min", h, m)
-	case m > 0 && s == 0:
-		return fmt.Sprintf("%d\u00a0min", m)
-	case m > 0:
-		return fmt.Sprintf("%d\u00a0min %d\u00a0s", m, s)
-	default:
-		return fmt.Sprintf("%d\u00a0s", s)
-	}
 }
 
 type chartTick struct {
@@ -124,13 +93,13 @@ func buildChart(n int, d *series.SeriesData, unit string) chartView {
 	}
 	window, _ := time.ParseDuration(d.Every)
 	if window > 0 {
-		cv.Every = frDuration(window)
+		cv.Every = fr.Duration(window)
 	}
 	withUnit := func(v float64) string {
 		if u == "" {
-			return frNum(v)
+			return fr.Num(v)
 		}
-		return frNum(v) + "\u00a0" + u
+		return fr.Num(v) + "\u00a0" + u
 	}
 	start, stop := d.Start, d.Stop
 	span := stop.Sub(start).Seconds()
@@ -145,11 +114,11 @@ func buildChart(n int, d *series.SeriesData, unit string) chartView {
 	}
 	for i := range 3 {
 		t := start.Add(time.Duration(float64(stop.Sub(start)) * float64(i) / 2))
-		cv.XTicks = append(cv.XTicks, chartTick{Pos: x(t), Label: t.In(parisTime).Format("02/01 15:04"), Anchor: [...]string{"start", "middle", "end"}[i]})
+		cv.XTicks = append(cv.XTicks, chartTick{Pos: x(t), Label: t.In(fr.Paris).Format("02/01 15:04"), Anchor: [...]string{"start", "middle", "end"}[i]})
 	}
 	if len(d.Points) == 0 {
 		cv.Empty = true
-		cv.Summary = fmt.Sprintf("Aucune mesure de %s entre le %s et le %s.", strings.ToLower(quantityName(d.Quantity)), frTime(start), frTime(stop))
+		cv.Summary = fmt.Sprintf("Aucune mesure de %s entre le %s et le %s.", strings.ToLower(quantityName(d.Quantity)), fr.Time(start), fr.Time(stop))
 		return cv
 	}
 	lo, hi := d.Points[0].Value, d.Points[0].Value
@@ -163,7 +132,7 @@ func buildChart(n int, d *series.SeriesData, unit string) chartView {
 	}
 	y := func(v float64) float64 { return round1(chartB - (v-ylo)/(yhi-ylo)*(chartB-chartT)) }
 	for _, v := range []float64{ylo, (ylo + yhi) / 2, yhi} {
-		cv.YTicks = append(cv.YTicks, chartTick{Pos: y(v), Label: frNum(v)})
+		cv.YTicks = append(cv.YTicks, chartTick{Pos: y(v), Label: fr.Num(v)})
 	}
 	// A gap longer than three windows breaks the line: no invented values.
 	var seg []string
@@ -176,7 +145,7 @@ func buildChart(n int, d *series.SeriesData, unit string) chartView {
 		if len(d.Points) <= chartMarkersMax {
 			cv.Markers = append(cv.Markers, chartPoint{x(p.Time), y(p.Value)})
 		}
-		cv.Rows = append(cv.Rows, chartRow{Time: frTime(p.Time), Value: frNum(p.Value)})
+		cv.Rows = append(cv.Rows, chartRow{Time: fr.Time(p.Time), Value: fr.Num(p.Value)})
 	}
 	cv.Lines = append(cv.Lines, strings.Join(seg, " "))
 	last := d.Points[len(d.Points)-1]
@@ -185,7 +154,7 @@ func buildChart(n int, d *series.SeriesData, unit string) chartView {
 		cv.Summary += " sur des fenêtres de " + cv.Every
 	}
 	cv.Summary += fmt.Sprintf(", du %s au %s : minimum %s, maximum %s, dernière valeur %s (%s).",
-		frTime(d.Points[0].Time), frTime(last.Time), withUnit(lo), withUnit(hi), withUnit(last.Value), frTime(last.Time))
+		fr.Time(d.Points[0].Time), fr.Time(last.Time), withUnit(lo), withUnit(hi), withUnit(last.Value), fr.Time(last.Time))
 	return cv
 }
 

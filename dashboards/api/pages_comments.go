@@ -9,6 +9,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/fr"
 )
 
 // Comments on a proposal page: the approved ones are listed, and a signed-in
@@ -64,7 +65,7 @@ func commentsOf(cp app.CommentPage, here string) commentPage {
 			name = "Anonyme"
 		}
 		pending, hidden := cm.Status == civic.CommentPending, cm.Status == civic.CommentHidden
-		v := commentView{ID: cm.ID, Author: name, Body: cm.Body, Date: frDate(cm.Created),
+		v := commentView{ID: cm.ID, Author: name, Body: cm.Body, Date: fr.Date(cm.Created),
 			ISO: cm.Created.UTC().Format(time.RFC3339), Pending: pending, Hidden: hidden}
 		if m := cm.Moderation; hidden && m != nil { // comments hidden before reasons were kept have none
 			v.Reason, v.Note = moderationReasonFR[m.Reason], m.Note
@@ -81,24 +82,11 @@ func commentsOf(cp app.CommentPage, here string) commentPage {
 	return out
 }
 
-var monthsFR = [...]string{"janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre", "octobre", "novembre", "décembre"}
-
-// frDate writes an instant as French prose in Paris time: "27 novembre 2026 à 20 h 05".
-func frDate(t time.Time) string {
-	t = t.In(parisTime)
-	day := strconv.Itoa(t.Day())
-	if t.Day() == 1 {
-		day = "1er"
-	}
-	return day + "\u00a0" + monthsFR[t.Month()-1] + " " + strconv.Itoa(t.Year()) + " à " +
-		strconv.Itoa(t.Hour()) + "\u00a0h\u00a0" + t.Format("04")
-}
-
 // commentPost is the comment form of a proposal page: then 303 back to the
 // page with a confirmation that moderation comes first.
 func (s *Server) commentPost(c *fiber.Ctx) error {
 	id := c.Params("id")
-	if _, err := s.postComment(c, id, c.FormValue("body")); err != nil {
+	if _, err := s.act.PostComment(c, id, c.FormValue("body")); err != nil {
 		return err
 	}
 	s.setFlash(c, "commentaire-envoye")

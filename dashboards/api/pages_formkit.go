@@ -9,6 +9,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/fr"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
 
@@ -117,10 +118,10 @@ func (s *Server) formError(c *fiber.Ctx, f *pageForm, err error) error {
 	if ra, ok := ce.Extra["retry_after"].(int); ok {
 		wait = max(wait, time.Duration(ra)*time.Second)
 	}
-	msg = strings.ReplaceAll(msg, "{attente}", frDuration(wait))
+	msg = strings.ReplaceAll(msg, "{attente}", fr.Duration(wait))
 	// An over-budget refusal says by how much (the problem's over_by_eur).
 	if over, ok := ce.Extra["over_by_eur"].(int64); ok {
-		msg = strings.ReplaceAll(msg, "{depassement}", groupThousands(over)+" €")
+		msg = strings.ReplaceAll(msg, "{depassement}", fr.Thousands(over)+" €")
 	}
 	field, _ := ce.Extra["field"].(string)
 	c.Locals(formErrorKey, ce) // for onError: a link's reason, a wait, a resend offer

@@ -5,6 +5,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/actions"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
@@ -106,11 +107,11 @@ func (s *Server) signInPost(c *fiber.Ctx) error {
 	if err := sameOrigin(c); err != nil {
 		return err
 	}
-	u, err := s.checkPassword(c, c.FormValue("email"), c.FormValue("password"))
+	u, err := s.act.CheckPassword(c, c.FormValue("email"), c.FormValue("password"))
 	if err != nil {
 		return err
 	}
-	if _, err := s.startSession(c, u, true); err != nil {
+	if _, err := s.act.StartSession(c, u, true); err != nil {
 		return err
 	}
 	s.setFlash(c, "connecte")
@@ -158,11 +159,11 @@ func (s *Server) signUpPost(c *fiber.Ctx) error {
 	if err := sameOrigin(c); err != nil {
 		return err
 	}
-	u, err := s.createCitizen(c, signUpReq{Email: c.FormValue("email"), Name: c.FormValue("name"), Password: c.FormValue("password")})
+	u, err := s.act.CreateCitizen(c, actions.SignUpReq{Email: c.FormValue("email"), Name: c.FormValue("name"), Password: c.FormValue("password")})
 	if err != nil {
 		return err
 	}
-	if _, err := s.startSession(c, u, true); err != nil {
+	if _, err := s.act.StartSession(c, u, true); err != nil {
 		return err
 	}
 	s.setFlash(c, "inscrit")
@@ -171,7 +172,7 @@ func (s *Server) signUpPost(c *fiber.Ctx) error {
 
 // signOutPost ends the session (the guard checked the form's CSRF token).
 func (s *Server) signOutPost(c *fiber.Ctx) error {
-	if err := s.endSession(c); err != nil {
+	if err := s.act.EndSession(c); err != nil {
 		return err
 	}
 	s.setFlash(c, "deconnecte")
@@ -194,7 +195,7 @@ func (s *Server) supportPost(c *fiber.Ctx) error {
 	default:
 		return civic.FieldError("action", "soutenir or retirer")
 	}
-	if _, err := s.castVote(c, id, withdraw); err != nil {
+	if _, err := s.act.CastVote(c, id, withdraw); err != nil {
 		return err
 	}
 	code := "soutien-enregistre"

@@ -4,6 +4,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/cd06/smartdeal/dashboards/fr"
 	"github.com/cd06/smartdeal/dashboards/series"
 )
 
@@ -32,7 +33,7 @@ func buildLive(key series.SeriesKey, unit string, l *series.Latest, now time.Tim
 	if v.Unit == "" {
 		v.Unit = unitName(l.Unit)
 	}
-	v.Value = frNum(l.Value)
+	v.Value = fr.Num(l.Value)
 	if v.Unit != "" {
 		v.Value += "\u00a0" + v.Unit
 	}
@@ -45,9 +46,9 @@ func buildLive(key series.SeriesKey, unit string, l *series.Latest, now time.Tim
 // same day ("à 20 h 05"), the full date otherwise. templates/script.html
 // writes the same words for live events; keep the two in step.
 func frWhen(t, now time.Time) string {
-	t, now = t.In(parisTime), now.In(parisTime)
+	t, now = t.In(fr.Paris), now.In(fr.Paris)
 	if t.Year() == now.Year() && t.YearDay() == now.YearDay() {
 		return "à " + strconv.Itoa(t.Hour()) + "\u00a0h\u00a0" + t.Format("04")
 	}
-	return "le " + frDate(t)
+	return "le " + fr.Date(t)
 }

@@ -12,7 +12,9 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/fr"
 	"github.com/cd06/smartdeal/dashboards/series"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // The public-service mission pages (/missions, /missions/{id}): what the
@@ -32,18 +34,18 @@ type flightSummary struct {
 }
 
 func summarizeFlight(tr *series.Track) flightSummary {
-	f := flightSummary{Duration: frDuration(time.Duration(tr.DurationS * float64(time.Second))),
-		DistanceKM: frNum(tr.DistanceM/1000) + "\u00a0km"}
+	f := flightSummary{Duration: fr.Duration(time.Duration(tr.DurationS * float64(time.Second))),
+		DistanceKM: fr.Num(tr.DistanceM/1000) + "\u00a0km"}
 	if tr.DistanceM >= 1000 {
 		f.Distance = f.DistanceKM
 	} else {
 		f.Distance = strconv.Itoa(int(tr.DistanceM+0.5)) + "\u00a0m"
 	}
 	if tr.MaxAltitudeM != nil {
-		f.MaxAltitude = frNum(*tr.MaxAltitudeM) + "\u00a0m"
+		f.MaxAltitude = fr.Num(*tr.MaxAltitudeM) + "\u00a0m"
 	}
 	if tr.BatteryUsedPct != nil {
-		f.Battery = frNum(*tr.BatteryUsedPct) + "\u00a0%"
+		f.Battery = fr.Num(*tr.BatteryUsedPct) + "\u00a0%"
 	}
 	return f
 }
@@ -66,11 +68,11 @@ type missionRow struct {
 func missionRowOf(mv *app.MissionView) missionRow {
 	m := mv.Mission
 	r := missionRow{Mission: m, Kind: missionKind(m.Kind), Status: missionStatusFR[m.Status],
-		Window: "du " + frTime(m.PlannedFrom) + " au " + frTime(m.PlannedTo), Hidden: mv.Waiting}
+		Window: "du " + fr.Time(m.PlannedFrom) + " au " + fr.Time(m.PlannedTo), Hidden: mv.Waiting}
 	for _, p := range mv.Proposals {
 		lp := linkedProposal{ID: p.ID, Title: p.Title}
 		if !p.Status.Public() {
-			lp.Status = statusFR[p.Status]
+			lp.Status = fr.Status(p.Status)
 		}
 		r.Proposals = append(r.Proposals, lp)
 	}
@@ -81,7 +83,7 @@ func missionRowOf(mv *app.MissionView) missionRow {
 const pageMissionsListMax = 100
 
 func (s *Server) missionsPage(c *fiber.Ctx) error {
-	mvs, total, err := s.views.Missions(ctx(c), viewer(c), pageMissionsListMax) // newest planned window first
+	mvs, total, err := s.views.Missions(ctx(c), web.Viewer(c), pageMissionsListMax) // newest planned window first
 	if err != nil {
 		return err
 	}
@@ -97,17 +99,17 @@ func (s *Server) missionsPage(c *fiber.Ctx) error {
 }
 
 func (s *Server) missionPage(c *fiber.Ctx) error {
-	mv, err := s.views.MissionView(ctx(c), viewer(c), c.Params("id"), app.MissionOptions{Track: true})
+	mv, err := s.views.MissionView(ctx(c), web.Viewer(c), c.Params("id"), app.MissionOptions{Track: true})
 	if err != nil {
 		return err
 	}
 	m := mv.Mission
 	page := map[string]any{"Title": "Mission : " + m.Title, "M": missionRowOf(mv), "Flown": m.Started != nil, "Planned": m.Status == civic.MissionPlanned}
 	if m.Started != nil {
-		page["Started"] = frTime(*m.Started)
+		page["Started"] = fr.Time(*m.Started)
 	}
 	if m.Ended != nil {
-		page["Ended"] = frTime(*m.Ended)
+		page["Ended"] = fr.Time(*m.Ended)
 	}
 	if m.Started != nil {
 		// A failing InfluxDB costs the drawing, not the page: the mission's
@@ -245,18 +247,18 @@ func buildTrackDrawing(m *civic.Mission, tr *series.Track) *trackDrawing {
 	d.Sampled = len(idx) < n
 	for _, i := range idx {
 		p := tr.Points[i]
-		r := trackRow{Time: p.Time.In(parisTime).Format("02/01/2006 15:04:05"), Lat: frCoord(p.Lat), Lon: frCoord(p.Lon), Altitude: "—", Battery: "—"}
+		r := trackRow{Time: p.Time.In(fr.Paris).Format("02/01/2006 15:04:05"), Lat: frCoord(p.Lat), Lon: frCoord(p.Lon), Altitude: "—", Battery: "—"}
 		if a := altitudeOf(p); a != nil {
-			r.Altitude = frNum(*a) + "\u00a0m"
+			r.Altitude = fr.Num(*a) + "\u00a0m"
 		}
 		if p.Battery != nil {
-			r.Battery = frNum(*p.Battery) + "\u00a0%"
+			r.Battery = fr.Num(*p.Battery) + "\u00a0%"
 		}
 		d.Rows = append(d.Rows, r)
 	}
 	sum := summarizeFlight(tr)
 	d.Label = fmt.Sprintf("Trajet du drone %s : %d positions du %s au %s, %s parcourus", m.DroneID, n,
-		frTime(first.Time), frTime(last.Time), sum.DistanceKM)
+		fr.Time(first.Time), fr.Time(last.Time), sum.DistanceKM)
 	if sum.MaxAltitude != "" {
 		d.Label += ", altitude maximale " + sum.MaxAltitude
 	}

@@ -6,7 +6,9 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/actions"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/fr"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
 
@@ -19,10 +21,9 @@ import (
 // signing in. Every write goes through the code of the JSON routes.
 
 const (
-	accountPath     = "/compte"
-	deletionPath    = "/compte/suppression"
-	deletedPath     = "/compte/supprime"
-	unsubscribePath = "/desabonnement"
+	accountPath  = "/compte"
+	deletionPath = "/compte/suppression"
+	deletedPath  = "/compte/supprime"
 )
 
 // Form bodies, documented in OpenAPI.
@@ -125,26 +126,26 @@ func (s *Server) renderAccount(c *fiber.Ctx, status int, ferr *formError) error 
 				reason += " — " + p.Moderation.Note
 			}
 		}
-		props = append(props, accountProposal{ID: p.ID, Title: p.Title, Status: statusFR[p.Status], Reason: reason,
-			Date: frDate(p.Created), Votes: p.Votes, Submitted: p.Status == civic.StatusSubmitted})
+		props = append(props, accountProposal{ID: p.ID, Title: p.Title, Status: fr.Status(p.Status), Reason: reason,
+			Date: fr.Date(p.Created), Votes: p.Votes, Submitted: p.Status == civic.StatusSubmitted})
 	}
 	sups := make([]accountSupport, 0, len(act.Supports))
 	for _, sp := range act.Supports {
-		sups = append(sups, accountSupport{ID: sp.ProposalID, Title: sp.Title, Status: statusFR[sp.Status], Date: frDate(sp.Supported),
+		sups = append(sups, accountSupport{ID: sp.ProposalID, Title: sp.Title, Status: fr.Status(sp.Status), Date: fr.Date(sp.Supported),
 			Votes: sp.Votes, Open: sp.VotingOpen})
 	}
 	coms := make([]accountComment, 0, len(act.Comments))
 	for _, cm := range act.Comments {
 		coms = append(coms, accountComment{ProposalID: cm.ProposalID, ProposalTitle: cm.ProposalTitle, State: commentStateFR[cm.Status],
-			Date: frDate(cm.Created), ISO: cm.Created.UTC().Format(time.RFC3339), Body: cm.Body})
+			Date: fr.Date(cm.Created), ISO: cm.Created.UTC().Format(time.RFC3339), Body: cm.Body})
 	}
 	since := func(t *time.Time) string {
 		if t == nil {
 			return ""
 		}
-		return frDate(*t)
+		return fr.Date(*t)
 	}
-	data := map[string]any{"Title": "Mon compte", "Session": se, "User": u, "Created": frDate(u.Created),
+	data := map[string]any{"Title": "Mon compte", "Session": se, "User": u, "Created": fr.Date(u.Created),
 		"Proposals": props, "Supports": sups, "Comments": coms, "Limit": civic.ActivityLimit,
 		"Prefs": prefs, "OwnSince": since(prefs.OwnSince), "SupportedSince": since(prefs.SupportedSince),
 		"Here": "/idees"} // signing out of one's account leads to the list
@@ -179,8 +180,8 @@ func (s *Server) accountFailed(c *fiber.Ctx, status int, msg, _ string) error {
 // PUT /api/v1/me/notifications (the time of a consent given now is kept),
 // then 303 back with a confirmation.
 func (s *Server) notificationsPost(c *fiber.Ctx) error {
-	r := notificationsReq{OwnProposals: c.FormValue("own") == "oui", SupportedProposals: c.FormValue("supported") == "oui"}
-	if _, err := s.setNotifications(c, r, "page"); err != nil {
+	r := actions.NotificationsReq{OwnProposals: c.FormValue("own") == "oui", SupportedProposals: c.FormValue("supported") == "oui"}
+	if _, err := s.act.SetNotifications(c, r, "page"); err != nil {
 		return err
 	}
 	s.setFlash(c, "preferences-enregistrees")
@@ -190,7 +191,7 @@ func (s *Server) notificationsPost(c *fiber.Ctx) error {
 // withdrawPost is the withdraw button of a support on /compte: the same
 // withdrawal as DELETE /api/v1/ideas/{id}/vote (castVote), then 303 back.
 func (s *Server) withdrawPost(c *fiber.Ctx) error {
-	if _, err := s.castVote(c, c.Params("id"), true); err != nil {
+	if _, err := s.act.CastVote(c, c.Params("id"), true); err != nil {
 		return err
 	}
 	s.setFlash(c, "soutien-retire")
@@ -269,7 +270,7 @@ func (s *Server) deletionPost(c *fiber.Ctx) error {
 		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "user.delete_refused", Target: u.ID, Detail: s.kit.ClientIP(c)})
 		return &civic.Error{Code: civic.EFORBIDDEN, Message: "wrong password", Extra: map[string]any{"field": "password"}}
 	}
-	if err := s.eraseAccount(c); err != nil {
+	if err := s.act.EraseAccount(c); err != nil {
 		return err
 	}
 	s.setFlash(c, "compte-supprime")
@@ -312,7 +313,7 @@ func (s *Server) unsubscribePage(c *fiber.Ctx) error {
 }
 
 func (s *Server) renderUnsubscribe(c *fiber.Ctx, status int) error {
-	userID, err := s.unsubscribeUser(ctx(c), c.Params("token"))
+	userID, err := s.act.UnsubscribeUser(ctx(c), c.Params("token"))
 	if err != nil {
 		return err
 	}
@@ -322,7 +323,7 @@ func (s *Server) renderUnsubscribe(c *fiber.Ctx, status int) error {
 	}
 	c.Status(status)
 	return s.render(c, "desabonnement.html", map[string]any{"Title": "Se désabonner des e-mails de suivi", "Prefs": prefs,
-		"Action": unsubscribePath + "/" + url.PathEscape(c.Params("token")), "Here": "/idees"})
+		"Action": actions.UnsubscribePath + "/" + url.PathEscape(c.Params("token")), "Here": "/idees"})
 }
 
 // unsubscribePost unsubscribes the token's account from every status
@@ -332,7 +333,7 @@ func (s *Server) renderUnsubscribe(c *fiber.Ctx, status int) error {
 // It is idempotent, and an account deleted since the mail is already
 // unsubscribed.
 func (s *Server) unsubscribePost(c *fiber.Ctx) error {
-	userID, err := s.unsubscribeUser(ctx(c), c.Params("token"))
+	userID, err := s.act.UnsubscribeUser(ctx(c), c.Params("token"))
 	if err != nil {
 		return err
 	}
@@ -348,7 +349,7 @@ func (s *Server) unsubscribePost(c *fiber.Ctx) error {
 		return s.renderUnsubscribe(c, fiber.StatusOK)
 	}
 	s.setFlash(c, "desabonne")
-	return c.Redirect(unsubscribePath+"/"+url.PathEscape(c.Params("token")), fiber.StatusSeeOther)
+	return c.Redirect(actions.UnsubscribePath+"/"+url.PathEscape(c.Params("token")), fiber.StatusSeeOther)
 }
 
 func (s *Server) unsubscribeFailed(c *fiber.Ctx, status int, msg, _ string) error {

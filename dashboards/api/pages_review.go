@@ -8,8 +8,10 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/actions"
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/fr"
 	"github.com/cd06/smartdeal/dashboards/series"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
@@ -114,7 +116,7 @@ func summarize(rs []*civic.Review, me string) scoreSummary {
 		sum.Mine = sum.Mine || r.ExpertID == me
 	}
 	n := float64(len(rs))
-	sum.Impact, sum.Feasibility, sum.Cost = frNum(float64(i)/n), frNum(float64(f)/n), frNum(float64(c)/n)
+	sum.Impact, sum.Feasibility, sum.Cost = fr.Num(float64(i)/n), fr.Num(float64(f)/n), fr.Num(float64(c)/n)
 	return sum
 }
 
@@ -223,7 +225,7 @@ func (s *Server) reviewPage(c *fiber.Ctx) error {
 // reviews, and the forms the visitor's role allows. A refused form shows it
 // again with its error (ferr), what was typed (d) and status.
 func (s *Server) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *formError) error {
-	ev, err := s.views.Evidence(ctx(c), viewer(c), c.Params("id"))
+	ev, err := s.views.Evidence(ctx(c), web.Viewer(c), c.Params("id"))
 	if err != nil {
 		return err
 	}
@@ -237,7 +239,7 @@ func (s *Server) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *fo
 	missions := make([]evidenceMission, 0, len(ev.Missions))
 	for _, m := range ev.Missions {
 		missions = append(missions, evidenceMission{Mission: m, Kind: missionKind(m.Kind), Status: missionStatusFR[m.Status],
-			Window: "du " + frTime(m.PlannedFrom) + " au " + frTime(m.PlannedTo), Flown: m.Started != nil})
+			Window: "du " + fr.Time(m.PlannedFrom) + " au " + fr.Time(m.PlannedTo), Flown: m.Started != nil})
 	}
 	me := web.Caller(c).User
 	reviews, mine := reviewEntries(ev.Reviews, me.ID)
@@ -273,7 +275,7 @@ func (s *Server) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *fo
 	page := map[string]any{"Place": place, "Title": "Expertise : " + p.Title, "P": p, "Series": series, "Missions": missions,
 		"Reviews": reviews, "Scores": summarize(rs, me.ID), "Mine": mine != nil, "Session": se,
 		"CanScore": canScore, "IsExpert": me.Role == civic.RoleExpert, "CanDecide": canDecide, "Criteria": criteriaView(d), "Draft": d, "Campaign": budget,
-		"EvidenceFrom": frTime(ev.Start), "EvidenceTo": frTime(ev.Stop), "Here": reviewPath(p.ID)}
+		"EvidenceFrom": fr.Time(ev.Start), "EvidenceTo": fr.Time(ev.Stop), "Here": reviewPath(p.ID)}
 	if canDecide {
 		if p.Status == civic.StatusShortlisted {
 			page["Choices"] = []string{"expertiser", "rejeter"}
@@ -314,7 +316,7 @@ func reviewEntries(rs []app.Review, me string) ([]reviewEntry, *civic.Review) {
 		if r.ExpertID == me {
 			mine = r.Review
 		}
-		out = append(out, reviewEntry{Review: r.Review, Expert: name, Date: frDate(r.Created), ISO: r.Created.UTC().Format(time.RFC3339), Mine: r.ExpertID == me})
+		out = append(out, reviewEntry{Review: r.Review, Expert: name, Date: fr.Date(r.Created), ISO: r.Created.UTC().Format(time.RFC3339), Mine: r.ExpertID == me})
 	}
 	return out, mine
 }
@@ -330,9 +332,9 @@ func withUnit(v *float64, unit string) string {
 		return "—"
 	}
 	if unit == "" {
-		return frNum(*v)
+		return fr.Num(*v)
 	}
-	return frNum(*v) + "\u00a0" + unit
+	return fr.Num(*v) + "\u00a0" + unit
 }
 
 // reviewPost is the scoring Form: the review is stored by the same code as
@@ -340,7 +342,7 @@ func withUnit(v *float64, unit string) string {
 // then 303 back to the page.
 func (s *Server) reviewPost(c *fiber.Ctx) error {
 	id := c.Params("id")
-	var r reviewReq
+	var r actions.ReviewReq
 	for _, f := range []struct {
 		name string
 		dst  *int
@@ -352,7 +354,7 @@ func (s *Server) reviewPost(c *fiber.Ctx) error {
 		*f.dst = n
 	}
 	r.Comment = c.FormValue("comment")
-	if _, err := s.putReview(c, id, r); err != nil {
+	if _, err := s.act.PutReview(c, id, r); err != nil {
 		return err
 	}
 	s.setFlash(c, "avis-enregistre")
@@ -369,11 +371,11 @@ func (s *Server) decisionPost(c *fiber.Ctx) error {
 	if !ok {
 		return civic.FieldError("decision", "retenir, rejeter or expertiser")
 	}
-	r := statusReq{Status: to}
+	r := actions.StatusReq{Status: to}
 	if to == civic.StatusRejected {
 		r.Reason = c.FormValue("reason") // a reason typed before choosing another decision is not kept
 	}
-	if _, err := s.changeStatus(c, id, r); err != nil {
+	if _, err := s.act.ChangeStatus(c, id, r); err != nil {
 		return err
 	}
 	s.setFlash(c, map[civic.Status]string{civic.StatusSelected: "decision-retenue", civic.StatusRejected: "decision-rejetee",

@@ -7,12 +7,13 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/actions"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // The proposal form (/idees/nouvelle): a citizen submits a proposal without
-// JavaScript. The form only turns its text fields into a proposalReq; the
+// JavaScript. The form only turns its text fields into a actions.ProposalReq; the
 // proposal is validated and stored by the same code as POST /api/v1/ideas,
 // so it waits for moderation (status submitted) like any other.
 
@@ -112,7 +113,7 @@ func (s *Server) renderProposalForm(c *fiber.Ctx, status int, v proposalView, ms
 // code as POST /api/v1/ideas, then the author lands on its page (theirs to
 // see while it waits for moderation) with a confirmation.
 func (s *Server) proposalPost(c *fiber.Ctx) error {
-	r := proposalReq{Title: c.FormValue("title"), Body: c.FormValue("body"),
+	r := actions.ProposalReq{Title: c.FormValue("title"), Body: c.FormValue("body"),
 		ThemeID: c.FormValue("theme_id"), CampaignID: c.FormValue("campaign_id")}
 	var err error
 	if r.EstimatedCostEUR, err = parseEuros(c.FormValue("estimated_cost_eur")); err != nil {
@@ -121,7 +122,7 @@ func (s *Server) proposalPost(c *fiber.Ctx) error {
 	if r.Location, err = parseLocation(c.FormValue("lat"), c.FormValue("lon")); err != nil {
 		return err
 	}
-	p, err := s.submitProposal(c, r)
+	p, err := s.act.SubmitProposal(c, r)
 	if err != nil {
 		return err
 	}

@@ -1,4 +1,4 @@
-package api
+package actions
 
 import (
 	"crypto/rand"
@@ -23,11 +23,11 @@ type PasswordParams struct {
 // minimum. The one place for them (bootstrap and demo accounts use it too).
 func DefaultPasswordParams() PasswordParams {
 	var p PasswordParams
-	_ = p.validate()
+	_ = p.Validate()
 	return p
 }
 
-func (p *PasswordParams) validate() error {
+func (p *PasswordParams) Validate() error {
 	if p.MemoryKiB == 0 {
 		p.MemoryKiB = 19 * 1024
 	}

@@ -1,4 +1,4 @@
-package api
+package actions
 
 import (
 	"context"
@@ -12,6 +12,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/fr"
 	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
@@ -34,7 +35,7 @@ type OutboxConfig struct {
 	Lease time.Duration
 }
 
-func (o *OutboxConfig) validate() error {
+func (o *OutboxConfig) Validate() error {
 	def := func(v *time.Duration, d time.Duration) {
 		if *v == 0 {
 			*v = d
@@ -67,7 +68,7 @@ func (o *OutboxConfig) validate() error {
 // sent and only its hash is stored. Several replicas may each run a worker:
 // a mail is claimed by one conditional UPDATE before it is sent.
 type Outbox struct {
-	s       *Server
+	s       *Service
 	wake    chan struct{}
 	running atomic.Bool
 
@@ -75,7 +76,7 @@ type Outbox struct {
 	pending                                         prometheus.Gauge
 }
 
-func newOutbox(s *Server, reg prometheus.Registerer) (*Outbox, error) {
+func newOutbox(s *Service, reg prometheus.Registerer) (*Outbox, error) {
 	o := &Outbox{s: s, wake: make(chan struct{}, 1),
 		sent: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smartdeal_api_mail_sent_total", Help: "Mails sent by the outbox, by kind."}, []string{"kind"}),
 		failures: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "smartdeal_api_mail_failures_total",
@@ -99,9 +100,8 @@ func newOutbox(s *Server, reg prometheus.Registerer) (*Outbox, error) {
 	return o, nil
 }
 
-// Outbox returns the mail worker; cmd/api and the all-in-one run it
-// (cmd/internal/apid), tests start it when they read the mail.
-func (s *Server) Outbox() *Outbox { return s.outbox }
+// Outbox returns the mail worker.
+func (s *Service) Outbox() *Outbox { return s.outbox }
 
 // queue stores a mail for the worker and wakes it.
 func (o *Outbox) queue(ctx context.Context, m *civic.OutboxMail) error {
@@ -275,7 +275,7 @@ func (o *Outbox) send(ctx context.Context, m *civic.OutboxMail) error {
 		if u.Email != m.Recipient || u.EmailVerified != nil {
 			return errDrop
 		}
-		link, err := o.link(ctx, u, civic.TokenVerify, m.Recipient, s.cfg.Accounts.VerifyTTL, verifyPath)
+		link, err := o.link(ctx, u, civic.TokenVerify, m.Recipient, s.cfg.Accounts.VerifyTTL, VerifyPath)
 		if err != nil {
 			return err
 		}
@@ -284,10 +284,10 @@ func (o *Outbox) send(ctx context.Context, m *civic.OutboxMail) error {
 			"Votre compte citoyen sur la plateforme participative SMART Deal du Département est créé.\n" +
 			"Pour confirmer votre adresse e-mail, et pouvoir soutenir, proposer et commenter, ouvrez ce lien puis cliquez sur « Confirmer mon adresse » :\n\n" +
 			link + "\n\n" +
-			"Ce lien est valable " + frValidity(s.cfg.Accounts.VerifyTTL) + " et ne sert qu'une fois. Une fois expiré, demandez-en un nouveau depuis la page « Sécurité du compte ».\n" +
+			"Ce lien est valable " + fr.Validity(s.cfg.Accounts.VerifyTTL) + " et ne sert qu'une fois. Une fois expiré, demandez-en un nouveau depuis la page « Sécurité du compte ».\n" +
 			"Si vous n'avez pas créé ce compte, ignorez ce message : sans confirmation, il ne peut ni soutenir, ni proposer, ni commenter.\n"
 	case civic.MailEmailChange:
-		link, err := o.link(ctx, u, civic.TokenEmailChange, m.Recipient, s.cfg.Accounts.VerifyTTL, verifyPath)
+		link, err := o.link(ctx, u, civic.TokenEmailChange, m.Recipient, s.cfg.Accounts.VerifyTTL, VerifyPath)
 		if err != nil {
 			return err
 		}
@@ -296,19 +296,19 @@ func (o *Outbox) send(ctx context.Context, m *civic.OutboxMail) error {
 			"Vous avez demandé que cette adresse devienne celle de votre compte SMART Deal.\n" +
 			"Pour confirmer, ouvrez ce lien puis cliquez sur « Confirmer ma nouvelle adresse » :\n\n" +
 			link + "\n\n" +
-			"Ce lien est valable " + frValidity(s.cfg.Accounts.VerifyTTL) + " et ne sert qu'une fois. Tant qu'il n'est pas suivi, l'ancienne adresse reste celle du compte.\n" +
+			"Ce lien est valable " + fr.Validity(s.cfg.Accounts.VerifyTTL) + " et ne sert qu'une fois. Tant qu'il n'est pas suivi, l'ancienne adresse reste celle du compte.\n" +
 			"Si vous n'avez rien demandé, ignorez ce message.\n"
 	case civic.MailEmailChangeNote:
 		msg.Subject = "Changement d'adresse e-mail demandé — SMART Deal"
 		msg.Text = "Bonjour " + u.Name + ",\n\n" +
-			"Le " + frTime(m.Created) + ", une demande a été faite pour remplacer l'adresse de votre compte SMART Deal par " + maskEmail(m.Detail) + ".\n" +
+			"Le " + fr.Time(m.Created) + ", une demande a été faite pour remplacer l'adresse de votre compte SMART Deal par " + maskEmail(m.Detail) + ".\n" +
 			"Le changement n'aura lieu que si le lien envoyé à la nouvelle adresse est suivi.\n\n" +
 			"Si vous n'êtes pas à l'origine de cette demande, changez votre mot de passe et fermez vos sessions :\n\n" +
-			s.PublicURL() + securityPath + "\n\n" +
+			s.PublicURL() + SecurityPath + "\n\n" +
 			"ou, si vous ne pouvez plus vous connecter, choisissez un nouveau mot de passe :\n\n" +
-			s.PublicURL() + forgotPath + "\n"
+			s.PublicURL() + ForgotPath + "\n"
 	case civic.MailReset:
-		link, err := o.link(ctx, u, civic.TokenReset, u.Email, s.cfg.Accounts.ResetTTL, resetPath)
+		link, err := o.link(ctx, u, civic.TokenReset, u.Email, s.cfg.Accounts.ResetTTL, ResetPath)
 		if err != nil {
 			return err
 		}
@@ -317,14 +317,14 @@ func (o *Outbox) send(ctx context.Context, m *civic.OutboxMail) error {
 			"Une demande de nouveau mot de passe a été faite pour votre compte SMART Deal.\n" +
 			"Pour choisir un nouveau mot de passe, ouvrez ce lien :\n\n" +
 			link + "\n\n" +
-			"Ce lien est valable " + frValidity(s.cfg.Accounts.ResetTTL) + " et ne sert qu'une fois. Le nouveau mot de passe ferme toutes vos sessions ouvertes.\n" +
+			"Ce lien est valable " + fr.Validity(s.cfg.Accounts.ResetTTL) + " et ne sert qu'une fois. Le nouveau mot de passe ferme toutes vos sessions ouvertes.\n" +
 			"Si vous n'avez rien demandé, ignorez ce message : votre mot de passe ne change pas.\n"
 	case civic.MailPasswordChanged:
 		msg.Subject = "Votre mot de passe a été changé — SMART Deal"
 		msg.Text = "Bonjour " + u.Name + ",\n\n" +
-			"Le mot de passe de votre compte SMART Deal a été changé le " + frTime(m.Created) + ".\n" +
+			"Le mot de passe de votre compte SMART Deal a été changé le " + fr.Time(m.Created) + ".\n" +
 			"Si ce n'est pas vous, choisissez-en un nouveau tout de suite :\n\n" +
-			s.PublicURL() + forgotPath + "\n"
+			s.PublicURL() + ForgotPath + "\n"
 	default:
 		return fmt.Errorf("%w: unknown kind %q", errDrop, m.Kind)
 	}
@@ -340,18 +340,7 @@ func (o *Outbox) link(ctx context.Context, u *civic.User, purpose civic.TokenPur
 		Email: email, Created: now, Expires: now.Add(ttl)}); err != nil {
 		return "", err
 	}
-	return o.s.PublicURL() + path + "?" + tokenField + "=" + url.QueryEscape(tok), nil
-}
-
-// frValidity writes a link's lifetime: "48 heures", "1 heure", "30 minutes".
-func frValidity(d time.Duration) string {
-	if d >= time.Hour && d%time.Hour == 0 {
-		if h := int(d / time.Hour); h > 1 {
-			return fmt.Sprintf("%d heures", h)
-		}
-		return "1 heure"
-	}
-	return fmt.Sprintf("%d minutes", int(d.Round(time.Minute)/time.Minute))
+	return o.s.PublicURL() + path + "?" + TokenField + "=" + url.QueryEscape(tok), nil
 }
 
 // maskEmail shows enough of an address for its owner to recognise it:

@@ -1,4 +1,4 @@
-package api
+package actions
 
 import (
 	"context"
@@ -17,6 +17,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/fr"
 	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
@@ -68,7 +69,7 @@ func newNotifier(cfg NotifyConfig) *notifier {
 // change and never fails it: an outbox that cannot be written is logged and
 // counted (smartdeal_api_mail_queue_errors_total{kind="status"}). The insert
 // is bounded by its own timeout and does not depend on the SMTP relay.
-func (s *Server) statusChanged(c *fiber.Ctx, proposalID string, to civic.Status, reason string) {
+func (s *Service) StatusChanged(c *fiber.Ctx, proposalID string, to civic.Status, reason string) {
 	cx, cancel := context.WithTimeout(context.WithoutCancel(ctx(c)), 3*time.Second)
 	defer cancel()
 	n, err := s.store.EnqueueStatusMails(cx, proposalID, to, strings.TrimSpace(reason), web.Caller(c).User.ID, s.now())
@@ -83,7 +84,7 @@ func (s *Server) statusChanged(c *fiber.Ctx, proposalID string, to civic.Status,
 }
 
 // unsubscribeKey is the HMAC key of the unsubscribe links.
-func (s *Server) unsubscribeKey(ctx context.Context) ([]byte, error) {
+func (s *Service) unsubscribeKey(ctx context.Context) ([]byte, error) {
 	s.notify.mu.Lock()
 	defer s.notify.mu.Unlock()
 	if s.notify.key != nil {
@@ -107,7 +108,7 @@ func unsubscribeMAC(key []byte, userID string) []byte {
 // never expires (a link in an old mail must keep working, RFC 8058) and
 // names its account, so it unsubscribes that account only; without the key
 // it cannot be made.
-func (s *Server) unsubscribeToken(ctx context.Context, userID string) (string, error) {
+func (s *Service) UnsubscribeToken(ctx context.Context, userID string) (string, error) {
 	key, err := s.unsubscribeKey(ctx)
 	if err != nil {
 		return "", err
@@ -118,7 +119,7 @@ func (s *Server) unsubscribeToken(ctx context.Context, userID string) (string, e
 // unsubscribeUser returns the account a token names, or ENOTFOUND for a
 // token that was not made with this deployment's key (compared in
 // constant time).
-func (s *Server) unsubscribeUser(ctx context.Context, token string) (string, error) {
+func (s *Service) UnsubscribeUser(ctx context.Context, token string) (string, error) {
 	bad := civic.Errorf(civic.ENOTFOUND, "unknown unsubscribe link")
 	i := strings.LastIndexByte(token, '.')
 	if i <= 0 || len(token) > 200 {
@@ -139,12 +140,12 @@ func (s *Server) unsubscribeUser(ctx context.Context, token string) (string, err
 	return userID, nil
 }
 
-func (s *Server) unsubscribeURL(ctx context.Context, userID string) (string, error) {
-	tok, err := s.unsubscribeToken(ctx, userID)
+func (s *Service) UnsubscribeURL(ctx context.Context, userID string) (string, error) {
+	tok, err := s.UnsubscribeToken(ctx, userID)
 	if err != nil {
 		return "", err
 	}
-	return s.PublicURL() + unsubscribePath + "/" + tok, nil
+	return s.PublicURL() + UnsubscribePath + "/" + tok, nil
 }
 
 // statusNews is what a mail says of each status, after "… est" / "… n'est pas".
@@ -170,7 +171,7 @@ var statusNews = map[civic.Status]struct{ Subject, Text string }{
 // given with the change, the link to its page, why the person gets it, and
 // the unsubscribe link (also in List-Unsubscribe). A mail that no longer
 // applies (StatusMailFor: ENOTFOUND) or could never be sent is errDrop.
-func (s *Server) statusMessage(ctx context.Context, m *civic.OutboxMail) (mail.Message, error) {
+func (s *Service) statusMessage(ctx context.Context, m *civic.OutboxMail) (mail.Message, error) {
 	news, ok := statusNews[m.Status]
 	if !ok {
 		return mail.Message{}, fmt.Errorf("%w: no status mail for status %q", errDrop, m.Status)
@@ -182,7 +183,7 @@ func (s *Server) statusMessage(ctx context.Context, m *civic.OutboxMail) (mail.M
 	if err != nil {
 		return mail.Message{}, err
 	}
-	unsub, err := s.unsubscribeURL(ctx, m.UserID)
+	unsub, err := s.UnsubscribeURL(ctx, m.UserID)
 	if err != nil {
 		return mail.Message{}, err
 	}
@@ -193,7 +194,7 @@ func (s *Server) statusMessage(ctx context.Context, m *civic.OutboxMail) (mail.M
 	}
 	var b strings.Builder
 	fmt.Fprintf(&b, "Bonjour %s,\n\n", oneLine(sm.Name))
-	fmt.Fprintf(&b, whose+" a un nouveau statut : %s.\n%s\n", title, statusFR[m.Status], news.Text)
+	fmt.Fprintf(&b, whose+" a un nouveau statut : %s.\n%s\n", title, fr.Status(m.Status), news.Text)
 	if m.Detail != "" {
 		label := "Précision"
 		if m.Status == civic.StatusRejected {
@@ -203,7 +204,7 @@ func (s *Server) statusMessage(ctx context.Context, m *civic.OutboxMail) (mail.M
 	}
 	fmt.Fprintf(&b, "\nVoir la proposition : %s/idees/%s\n", s.PublicURL(), url.PathEscape(m.ProposalID))
 	fmt.Fprintf(&b, "\n-- \nVous recevez cet e-mail parce que vous avez demandé, le %s, à être prévenu·e des changements de statut %s.\n",
-		frDate(sm.Since), why)
+		fr.Date(sm.Since), why)
 	fmt.Fprintf(&b, "Pour ne plus recevoir ces e-mails, en un clic et sans vous connecter : %s\n", unsub)
 	fmt.Fprintf(&b, "Vos préférences : %s/compte#notifications\n", s.PublicURL())
 	msg := mail.Message{To: sm.Email, Subject: fmt.Sprintf(whose, clip(title, 80)) + " " + news.Subject, Text: b.String(), Unsubscribe: unsub}
