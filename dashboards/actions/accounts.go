@@ -521,3 +521,7 @@ func (s *Service) EraseAccount(c *fiber.Ctx) error {
 	s.kit.ClearCookie(c, web.SessionCookie)
 	return nil
 }
+
+type ForgotReq struct {
+	Email string `json:"email"`
+}

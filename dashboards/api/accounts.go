@@ -46,16 +46,12 @@ func (s *Server) resendVerification(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusAccepted).JSON(mailQueued{To: to})
 }
 
-type forgotReq struct {
-	Email string `json:"email"`
-}
-
 type forgotResp struct {
 	Status string `json:"status"`
 }
 
 func (s *Server) forgotPassword(c *fiber.Ctx) error {
-	var r forgotReq
+	var r actions.ForgotReq
 	if err := decode(c, &r); err != nil {
 		return err
 	}
@@ -180,32 +176,16 @@ func (s *Server) touchSession(c *fiber.Ctx, se *civic.Session) {
 // accountRoutes are the routes of account security, appended to the table.
 func (s *Server) accountRoutes() []*web.Route {
 	const v1 = "/api/v1"
-	f := s.accountForms()
-	retour := web.Q(returnField, "string", "same-site path to return to")
-	jeton := web.Q(actions.TokenField, "string", "the token of the link received by e-mail")
 	return []*web.Route{
 		{Method: "POST", Path: v1 + "/auth/verify", Tag: "auth", Summary: "Follow a verification or address-change link: the token it carries (single use)", Body: verifyReq{}, Response: civic.User{}, Handler: s.verifyEmail},
 		{Method: "POST", Path: v1 + "/me/verification", Tag: "auth", Summary: "Send a new verification link to my address (limited per account)", Access: web.SignedIn, Status: 202, Response: mailQueued{}, Handler: s.resendVerification},
-		{Method: "POST", Path: v1 + "/auth/password/forgot", Tag: "auth", Summary: "Send a password-reset link; the answer is the same whether or not the address has an account", Body: forgotReq{}, Response: forgotResp{}, Status: 202, Limit: "signin", Handler: s.forgotPassword},
+		{Method: "POST", Path: v1 + "/auth/password/forgot", Tag: "auth", Summary: "Send a password-reset link; the answer is the same whether or not the address has an account", Body: actions.ForgotReq{}, Response: forgotResp{}, Status: 202, Limit: "signin", Handler: s.forgotPassword},
 		{Method: "POST", Path: v1 + "/auth/password/reset", Tag: "auth", Summary: "Set a new password with a reset link's token: every session of the account ends", Body: resetReq{}, Status: 204, Limit: "signin", Handler: s.resetPassword},
 		{Method: "PUT", Path: v1 + "/me/password", Tag: "auth", Summary: "Change my password (needs the current one): every other session ends", Access: web.SignedIn, Body: passwordReq{}, Response: sessionsEnded{}, Handler: s.changePasswordJSON},
 		{Method: "PUT", Path: v1 + "/me/email", Tag: "auth", Summary: "Change my address (needs the password): it changes once the link sent to the new address is followed; the old one gets a notice", Access: web.SignedIn, Body: emailReq{}, Response: emailPending{}, Status: 202, Handler: s.changeEmailJSON},
 		{Method: "GET", Path: v1 + "/me/sessions", Tag: "auth", Summary: "My sessions (browser and API), without their tokens", Access: web.SignedIn, Response: []civic.SessionView{}, Handler: s.mySessions},
 		{Method: "DELETE", Path: v1 + "/me/sessions", Tag: "auth", Summary: "Sign out everywhere: end every session of my account, this one included", Access: web.SignedIn, Response: sessionsEnded{}, Handler: s.signOutEverywhereJSON},
 		{Method: "DELETE", Path: v1 + "/me/sessions/:id", Tag: "auth", Summary: "End one of my sessions", Access: web.SignedIn, Status: 204, Handler: s.revokeSessionJSON},
-		{Method: "PUT", Path: v1 + "/users/:id/assurance", Tag: "auth", Summary: "Record a stronger identity check of an account (level 2–3 and the method; 0 withdraws it)", Access: web.SignedIn, Roles: admin, Body: assuranceReq{}, Status: 204, Handler: s.setAssurance},
-
-		{Method: "GET", Path: actions.VerifyPath, Tag: "pages", Summary: "Page (HTML, French): what a verification or address-change link opens: a button that confirms (the link is not used by opening it)", Produces: "text/html", Params: []web.Param{jeton}, Handler: s.verifyPage},
-		{Method: "POST", Path: actions.VerifyPath, Tag: "pages", Summary: "Confirmation form post: the link is used like POST /api/v1/auth/verify, then 303", Body: verifyFormReq{}, Produces: "text/html", Status: 303, Form: f.verify, Handler: s.verifyPost},
-		{Method: "GET", Path: actions.ForgotPath, Tag: "pages", Summary: "Page (HTML, French): ask for a password-reset link", Produces: "text/html", Handler: s.forgotPage},
-		{Method: "POST", Path: actions.ForgotPath, Tag: "pages", Summary: "Reset request form post, like POST /api/v1/auth/password/forgot, then 303 with the same answer for any address", Body: forgotReq{}, Produces: "text/html", Status: 303, Limit: "signin", Form: f.forgot, Handler: s.forgotPost},
-		{Method: "GET", Path: actions.ResetPath, Tag: "pages", Summary: "Page (HTML, French): choose a new password (what a reset link opens)", Produces: "text/html", Params: []web.Param{jeton}, Handler: s.resetPage},
-		{Method: "POST", Path: actions.ResetPath, Tag: "pages", Summary: "New password form post, like POST /api/v1/auth/password/reset, then 303 to the sign-in page", Body: resetFormReq{}, Produces: "text/html", Status: 303, Limit: "signin", Form: f.reset, Handler: s.resetPost},
-		{Method: "GET", Path: actions.SecurityPath, Tag: "pages", Summary: "Page (HTML, French): account security: address and its verification, password, sessions (anonymous visitors are sent to the sign-in page)", Access: web.SignedIn, Produces: "text/html", Params: []web.Param{retour}, Form: f.security, Handler: s.securityPage},
-		{Method: "POST", Path: actions.SecurityPath + "/verification", Tag: "pages", Summary: "Form post: send a new verification link, like POST /api/v1/me/verification, then 303 to retour", Access: web.SignedIn, Body: csrfFormReq{}, Produces: "text/html", Status: 303, Form: f.resend, Handler: s.resendPost},
-		{Method: "POST", Path: actions.SecurityPath + "/mot-de-passe", Tag: "pages", Summary: "Form post: change the password, like PUT /api/v1/me/password, then 303", Access: web.SignedIn, Body: passwordFormReq{}, Produces: "text/html", Status: 303, Form: f.security, Handler: s.passwordPost},
-		{Method: "POST", Path: actions.SecurityPath + "/adresse", Tag: "pages", Summary: "Form post: change the address, like PUT /api/v1/me/email, then 303", Access: web.SignedIn, Body: emailFormReq{}, Produces: "text/html", Status: 303, Form: f.security, Handler: s.emailPost},
-		{Method: "POST", Path: actions.SecurityPath + "/sessions/:id/fermer", Tag: "pages", Summary: "Form post: end one session, like DELETE /api/v1/me/sessions/{id}, then 303", Access: web.SignedIn, Body: csrfFormReq{}, Produces: "text/html", Status: 303, Form: f.security, Handler: s.revokePost},
-		{Method: "POST", Path: actions.SecurityPath + "/deconnexion-partout", Tag: "pages", Summary: "Form post: sign out everywhere, like DELETE /api/v1/me/sessions, then 303 to the sign-in page", Access: web.SignedIn, Body: csrfFormReq{}, Produces: "text/html", Status: 303, Form: f.security, Handler: s.everywherePost},
+		{Method: "PUT", Path: v1 + "/users/:id/assurance", Tag: "auth", Summary: "Record a stronger identity check of an account (level 2–3 and the method; 0 withdraws it)", Access: web.SignedIn, Roles: web.Admins, Body: assuranceReq{}, Status: 204, Handler: s.setAssurance},
 	}
 }

@@ -12,9 +12,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
 	"time"
 
@@ -27,6 +27,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/live"
 	"github.com/cd06/smartdeal/dashboards/mail"
+	"github.com/cd06/smartdeal/dashboards/pages"
 	"github.com/cd06/smartdeal/dashboards/series"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
@@ -109,7 +110,7 @@ type Config struct {
 	Licence string
 	// Legal is who publishes, hosts and answers for the legal pages
 	// (optional) defaults to DefaultLegal, with placeholders (legal.go).
-	Legal Legal
+	Legal pages.Legal
 	// Topics is the MQTT topic layout (optional) defaults to smartdeal/v1.
 	Topics smartdeal.Topics
 	// PageSeriesPoints caps each series of a proposal page (optional) defaults to 500.
@@ -282,7 +283,7 @@ type Server struct {
 	kit        *web.Kit // middleware, limiters, guards (package web)
 	routes     []*web.Route
 	flightLogs FlightLogImporter
-	pages      *template.Template
+	pages      *pages.Pages     // the French pages and forms (package pages)
 	act        *actions.Service // the workflows the forms share (package actions)
 	views      *app.Views       // what pages and JSON routes show (package app)
 }
@@ -324,16 +325,19 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	s.kit.PageError = s.pageError
 	s.act, err = actions.New(actions.Config{Accounts: cfg.Accounts, Password: cfg.Password, Notify: cfg.Notify, SessionTTL: cfg.SessionTTL,
 		CookieSecure: cfg.CookieSecure, SignInLimit: cfg.SignInLimit, RateWindow: cfg.RateWindow, PublicURL: cfg.PublicURL},
 		actions.Deps{Store: deps.Store, Kit: s.kit, Mail: deps.Mail, Logger: deps.Logger, Registry: deps.Registry, Now: deps.Now, Verifiers: deps.Verifiers})
 	if err != nil {
 		return nil, err
 	}
-	if s.pages, err = s.parsePages(); err != nil {
-		return nil, fmt.Errorf("templates: %w", err)
+	s.pages, err = pages.New(pages.Config{Accounts: cfg.Accounts, Legal: cfg.Legal, Licence: cfg.Licence, SessionTTL: cfg.SessionTTL,
+		CookieSecure: cfg.CookieSecure, RateWindow: cfg.RateWindow, PageSeriesPoints: cfg.PageSeriesPoints, PageRange: cfg.PageRange},
+		pages.Deps{Store: deps.Store, Views: s.views, Actions: s.act, Kit: s.kit, Logger: deps.Logger, Now: deps.Now})
+	if err != nil {
+		return nil, err
 	}
+	s.kit.PageError = s.pages.PageError
 	s.hub = live.NewHub(live.Options{Log: deps.Logger, Limits: live.Limits{PerClient: cfg.LiveMaxPerClient, Total: cfg.LiveMaxStreams},
 		Dropped: s.kit.Metrics().LiveDropped.Inc, Clients: func(n int) { s.kit.Metrics().LiveClients.Set(float64(n)) }})
 	s.app = fiber.New(fiber.Config{
@@ -349,12 +353,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ReadTimeout:                  30 * time.Second,
 		IdleTimeout:                  120 * time.Second,
 	})
-	s.routes = append(s.table(), s.accountRoutes()...)
-	for _, rt := range s.routes {
-		if f, ok := rt.Form.(*pageForm); ok {
-			f.srv = s
-		}
-	}
+	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.pages.Routes())
 	s.kit.Mount(s.app, s.routes)
 	return s, nil
 }
@@ -441,3 +440,10 @@ const (
 	SessionCookie = web.SessionCookie
 	CSRFHeader    = web.CSRFHeader
 )
+
+// The legal pages' configuration is package pages'; these names keep the
+// wiring's.
+type Legal = pages.Legal
+
+// DefaultLegal is pages.DefaultLegal.
+func DefaultLegal() Legal { return pages.DefaultLegal() }

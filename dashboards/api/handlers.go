@@ -13,6 +13,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/actions"
+	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
@@ -201,12 +202,6 @@ type campaignReq struct {
 	ShortlistMinVotes int                `json:"shortlist_min_votes"`
 }
 
-type campaignView struct {
-	civic.Campaign
-	CommittedEUR int64 `json:"committed_eur"`
-	RemainingEUR int64 `json:"remaining_eur"`
-}
-
 func (s *Server) createCampaign(c *fiber.Ctx) error {
 	var r campaignReq
 	if err := decode(c, &r); err != nil {
@@ -221,22 +216,14 @@ func (s *Server) createCampaign(c *fiber.Ctx) error {
 	return c.Status(fiber.StatusCreated).JSON(cp)
 }
 
-func (s *Server) view(c *fiber.Ctx, cp *civic.Campaign) (campaignView, error) {
-	committed, err := s.store.CommittedEUR(ctx(c), cp.ID)
-	if err != nil {
-		return campaignView{}, err
-	}
-	return campaignView{Campaign: *cp, CommittedEUR: committed, RemainingEUR: cp.Remaining(committed)}, nil
-}
-
 func (s *Server) campaigns(c *fiber.Ctx) error {
 	cs, err := s.store.Campaigns(ctx(c))
 	if err != nil {
 		return err
 	}
-	out := make([]campaignView, 0, len(cs))
+	out := make([]app.CampaignBudget, 0, len(cs))
 	for _, cp := range cs {
-		v, err := s.view(c, cp)
+		v, err := s.views.Campaign(ctx(c), cp)
 		if err != nil {
 			return err
 		}
@@ -250,7 +237,7 @@ func (s *Server) campaign(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v, err := s.view(c, cp)
+	v, err := s.views.Campaign(ctx(c), cp)
 	if err != nil {
 		return err
 	}

@@ -15,12 +15,6 @@ import (
 // it, absent from lists, open data and counts, and their ids left out of the
 // missions that serve them.
 
-// moderationReasonFR names the moderation reasons as authors read them.
-var moderationReasonFR = map[civic.ModerationReason]string{
-	civic.ReasonAbusive: "contenu abusif", civic.ReasonOffTopic: "hors sujet",
-	civic.ReasonDuplicate: "doublon", civic.ReasonOther: "autre motif",
-}
-
 // seenComments keeps the comments the caller may read (civic.CanSeeComment):
 // approved ones, the caller's own whatever their state (a hidden one with
 // its moderation), and for the moderators all of them.

@@ -31,6 +31,8 @@ type ProposalReader interface {
 	Proposal(ctx context.Context, id string) (*civic.Proposal, error)
 	ProposalsByIDs(ctx context.Context, ids []string) ([]*civic.Proposal, error)
 	HasVoted(ctx context.Context, proposalID, userID string) (bool, error)
+	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
+	CommittedEUR(ctx context.Context, campaignID string) (int64, error)
 }
 
 // LinkReader reads the links of proposals to measurement series and the

@@ -1,4 +1,4 @@
-package api
+package pages
 
 import (
 	"net/url"
@@ -37,7 +37,7 @@ type commentView struct {
 	Reason, Note     string
 }
 
-func (s *Server) commentForm() *pageForm {
+func (s *Pages) commentForm() *pageForm {
 	return &pageForm{onError: s.commentFailed, messages: map[string]string{
 		civic.EINVALID:  "Écrivez votre commentaire : entre 1 et 5 000 caractères, sans caractère de contrôle.",
 		civic.ECONFLICT: "Les commentaires ne sont ouverts que sur les propositions publiées.",
@@ -84,7 +84,7 @@ func commentsOf(cp app.CommentPage, here string) commentPage {
 
 // commentPost is the comment form of a proposal page: then 303 back to the
 // page with a confirmation that moderation comes first.
-func (s *Server) commentPost(c *fiber.Ctx) error {
+func (s *Pages) commentPost(c *fiber.Ctx) error {
 	id := c.Params("id")
 	if _, err := s.act.PostComment(c, id, c.FormValue("body")); err != nil {
 		return err
@@ -96,7 +96,7 @@ func (s *Server) commentPost(c *fiber.Ctx) error {
 // commentFailed shows the proposal page again with the error, the comment
 // being written kept (unless the post may come from another site) and the
 // textarea focused when the text was refused.
-func (s *Server) commentFailed(c *fiber.Ctx, status int, msg, field string) error {
+func (s *Pages) commentFailed(c *fiber.Ctx, status int, msg, field string) error {
 	f := ideaForm{Error: &formError{Msg: msg}}
 	if field == "body" {
 		f.Error.Field = commentField

@@ -1,4 +1,4 @@
-package api
+package pages
 
 import (
 	"strings"
@@ -37,7 +37,7 @@ func wantsPage(c *fiber.Ctx) bool {
 }
 
 // pageError renders the French error page for a failed page view.
-func (s *Server) pageError(c *fiber.Ctx, status int, code string) error {
+func (s *Pages) pageError(c *fiber.Ctx, status int, code string) error {
 	msg := pageErrorMessages[code]
 	if msg == "" {
 		msg = formMessages[civic.EINTERNAL]

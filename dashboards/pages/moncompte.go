@@ -1,4 +1,4 @@
-package api
+package pages
 
 import (
 	"net/url"
@@ -48,7 +48,7 @@ type unsubscribeFormReq struct {
 	ListUnsubscribe string `json:"List-Unsubscribe,omitempty"`
 }
 
-func (s *Server) monCompteForms() (account, prefs, withdraw, deletion, unsubscribe *pageForm) {
+func (s *Pages) monCompteForms() (account, prefs, withdraw, deletion, unsubscribe *pageForm) {
 	account = &pageForm{onError: s.accountFailed}
 	prefs = &pageForm{onError: s.accountFailed}
 	withdraw = &pageForm{onError: s.accountFailed, messages: map[string]string{
@@ -99,11 +99,11 @@ func reasonFR(r string) string {
 	return r
 }
 
-func (s *Server) accountPage(c *fiber.Ctx) error { return s.renderAccount(c, fiber.StatusOK, nil) }
+func (s *Pages) accountPage(c *fiber.Ctx) error { return s.renderAccount(c, fiber.StatusOK, nil) }
 
 // renderAccount renders /compte; a refused form shows it again with its
 // error and status.
-func (s *Server) renderAccount(c *fiber.Ctx, status int, ferr *formError) error {
+func (s *Pages) renderAccount(c *fiber.Ctx, status int, ferr *formError) error {
 	u := web.Caller(c).User
 	act, err := s.store.Activity(ctx(c), u.ID, s.now())
 	if err != nil {
@@ -160,7 +160,7 @@ func (s *Server) renderAccount(c *fiber.Ctx, status int, ferr *formError) error 
 // visit goes to the sign-in page, which comes back; an expired session on a
 // post gets the sign-in form; other refusals show the page again with the
 // message (a bad CSRF token changes nothing and keeps nothing).
-func (s *Server) accountFailed(c *fiber.Ctx, status int, msg, _ string) error {
+func (s *Pages) accountFailed(c *fiber.Ctx, status int, msg, _ string) error {
 	here := c.Path()
 	if c.Method() != fiber.MethodGet {
 		here = accountPath
@@ -179,7 +179,7 @@ func (s *Server) accountFailed(c *fiber.Ctx, status int, msg, _ string) error {
 // notificationsPost is the e-mail form of /compte: the consent stored like
 // PUT /api/v1/me/notifications (the time of a consent given now is kept),
 // then 303 back with a confirmation.
-func (s *Server) notificationsPost(c *fiber.Ctx) error {
+func (s *Pages) notificationsPost(c *fiber.Ctx) error {
 	r := actions.NotificationsReq{OwnProposals: c.FormValue("own") == "oui", SupportedProposals: c.FormValue("supported") == "oui"}
 	if _, err := s.act.SetNotifications(c, r, "page"); err != nil {
 		return err
@@ -190,7 +190,7 @@ func (s *Server) notificationsPost(c *fiber.Ctx) error {
 
 // withdrawPost is the withdraw button of a support on /compte: the same
 // withdrawal as DELETE /api/v1/ideas/{id}/vote (castVote), then 303 back.
-func (s *Server) withdrawPost(c *fiber.Ctx) error {
+func (s *Pages) withdrawPost(c *fiber.Ctx) error {
 	if _, err := s.act.CastVote(c, c.Params("id"), true); err != nil {
 		return err
 	}
@@ -198,11 +198,11 @@ func (s *Server) withdrawPost(c *fiber.Ctx) error {
 	return c.Redirect(accountPath+"#soutiens", fiber.StatusSeeOther)
 }
 
-func (s *Server) deletionPage(c *fiber.Ctx) error {
+func (s *Pages) deletionPage(c *fiber.Ctx) error {
 	return s.renderDeletion(c, fiber.StatusOK, nil)
 }
 
-func (s *Server) renderDeletion(c *fiber.Ctx, status int, ferr *formError) error {
+func (s *Pages) renderDeletion(c *fiber.Ctx, status int, ferr *formError) error {
 	u := web.Caller(c).User
 	act, err := s.store.Activity(ctx(c), u.ID, s.now())
 	if err != nil {
@@ -260,13 +260,13 @@ func erasureOf(a *civic.Activity) erasureCounts {
 // session cookie expired, then 303 to the confirmation page. A wrong
 // password is 403 and deletes nothing; attempts count in the sign-in
 // limit (per address), like any password check.
-func (s *Server) deletionPost(c *fiber.Ctx) error {
+func (s *Pages) deletionPost(c *fiber.Ctx) error {
 	u, err := s.store.UserByID(ctx(c), web.Caller(c).User.ID)
 	if err != nil {
 		return err
 	}
 	password := c.FormValue("password")
-	if len(password) > 200 || !VerifyPassword(u.PasswordHash, password) {
+	if len(password) > 200 || !actions.VerifyPassword(u.PasswordHash, password) {
 		_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "user.delete_refused", Target: u.ID, Detail: s.kit.ClientIP(c)})
 		return &civic.Error{Code: civic.EFORBIDDEN, Message: "wrong password", Extra: map[string]any{"field": "password"}}
 	}
@@ -279,7 +279,7 @@ func (s *Server) deletionPost(c *fiber.Ctx) error {
 
 // deletionFailed shows the deletion page again with the message, the
 // password field marked when it was wrong; never anything of what was typed.
-func (s *Server) deletionFailed(c *fiber.Ctx, status int, msg, field string) error {
+func (s *Pages) deletionFailed(c *fiber.Ctx, status int, msg, field string) error {
 	switch {
 	case status == fiber.StatusUnauthorized && c.Method() == fiber.MethodGet:
 		return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(deletionPath), fiber.StatusSeeOther)
@@ -297,7 +297,7 @@ func (s *Server) deletionFailed(c *fiber.Ctx, status int, msg, field string) err
 
 // deletedPage confirms a deletion, once, right after it (the flash of the
 // redirect); anyone else arriving here goes to the list.
-func (s *Server) deletedPage(c *fiber.Ctx) error {
+func (s *Pages) deletedPage(c *fiber.Ctx) error {
 	if c.Cookies(flashCookie) != "compte-supprime" {
 		return c.Redirect("/idees", fiber.StatusSeeOther)
 	}
@@ -308,11 +308,11 @@ func (s *Server) deletedPage(c *fiber.Ctx) error {
 // nothing (link scanners open links), it shows what the person receives
 // and a button that posts the unsubscription. No sign-in: the signed token
 // names the account.
-func (s *Server) unsubscribePage(c *fiber.Ctx) error {
+func (s *Pages) unsubscribePage(c *fiber.Ctx) error {
 	return s.renderUnsubscribe(c, fiber.StatusOK)
 }
 
-func (s *Server) renderUnsubscribe(c *fiber.Ctx, status int) error {
+func (s *Pages) renderUnsubscribe(c *fiber.Ctx, status int) error {
 	userID, err := s.act.UnsubscribeUser(ctx(c), c.Params("token"))
 	if err != nil {
 		return err
@@ -332,7 +332,7 @@ func (s *Server) renderUnsubscribe(c *fiber.Ctx, status int) error {
 // POST (body List-Unsubscribe=One-Click, no cookie; answered 200 at once).
 // It is idempotent, and an account deleted since the mail is already
 // unsubscribed.
-func (s *Server) unsubscribePost(c *fiber.Ctx) error {
+func (s *Pages) unsubscribePost(c *fiber.Ctx) error {
 	userID, err := s.act.UnsubscribeUser(ctx(c), c.Params("token"))
 	if err != nil {
 		return err
@@ -352,7 +352,7 @@ func (s *Server) unsubscribePost(c *fiber.Ctx) error {
 	return c.Redirect(actions.UnsubscribePath+"/"+url.PathEscape(c.Params("token")), fiber.StatusSeeOther)
 }
 
-func (s *Server) unsubscribeFailed(c *fiber.Ctx, status int, msg, _ string) error {
+func (s *Pages) unsubscribeFailed(c *fiber.Ctx, status int, msg, _ string) error {
 	c.Status(status)
 	return s.render(c, "erreur.html", map[string]any{"Title": "Lien de désabonnement", "Error": &formError{Msg: msg}, "Here": "/idees"})
 }

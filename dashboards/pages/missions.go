@@ -1,4 +1,4 @@
-package api
+package pages
 
 import (
 	"encoding/json"
@@ -82,7 +82,7 @@ func missionRowOf(mv *app.MissionView) missionRow {
 // pageMissionsListMax bounds the list page; the JSON route has them all.
 const pageMissionsListMax = 100
 
-func (s *Server) missionsPage(c *fiber.Ctx) error {
+func (s *Pages) missionsPage(c *fiber.Ctx) error {
 	mvs, total, err := s.views.Missions(ctx(c), web.Viewer(c), pageMissionsListMax) // newest planned window first
 	if err != nil {
 		return err
@@ -98,7 +98,7 @@ func (s *Server) missionsPage(c *fiber.Ctx) error {
 	return s.render(c, "missions.html", map[string]any{"Title": "Missions", "Missions": rows, "Total": total, "Session": se})
 }
 
-func (s *Server) missionPage(c *fiber.Ctx) error {
+func (s *Pages) missionPage(c *fiber.Ctx) error {
 	mv, err := s.views.MissionView(ctx(c), web.Viewer(c), c.Params("id"), app.MissionOptions{Track: true})
 	if err != nil {
 		return err

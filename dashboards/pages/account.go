@@ -1,4 +1,4 @@
-package api
+package pages
 
 import (
 	"net/url"
@@ -75,7 +75,7 @@ type accountForms struct {
 	verify, forgot, reset, security, resend *pageForm
 }
 
-func (s *Server) accountForms() accountForms {
+func (s *Pages) accountForms() accountForms {
 	tooMany := "Trop de demandes : réessayez dans {reessai}."
 	return accountForms{
 		verify: &pageForm{onError: s.verifyFailed, messages: map[string]string{
@@ -148,7 +148,7 @@ type linkView struct {
 	Field   string // the input in error
 }
 
-func (s *Server) renderLink(c *fiber.Ctx, status int, name, title string, v linkView, msg string) error {
+func (s *Pages) renderLink(c *fiber.Ctx, status int, name, title string, v linkView, msg string) error {
 	data := map[string]any{"Title": title, "Link": v, "Here": "/idees"}
 	if msg != "" {
 		data["Error"] = &formError{Msg: msg, Field: v.Field}
@@ -166,7 +166,7 @@ func verifyTitle(p civic.TokenPurpose) string {
 
 // verifyPage shows what a link confirms, with a button: opening the link
 // uses nothing, so a mail scanner that fetches links does not spend it.
-func (s *Server) verifyPage(c *fiber.Ctx) error {
+func (s *Pages) verifyPage(c *fiber.Ctx) error {
 	tok := c.Query(actions.TokenField)
 	if !actions.PlausibleToken(tok) {
 		return s.renderLink(c, fiber.StatusBadRequest, "verification.html", "Lien de confirmation", linkView{Invalid: true}, tokenMessages[civic.TokenUnknown])
@@ -187,7 +187,7 @@ func (s *Server) verifyPage(c *fiber.Ctx) error {
 
 // verifyPost uses the link, then 303 to the security page (signed in) or
 // the sign-in page.
-func (s *Server) verifyPost(c *fiber.Ctx) error {
+func (s *Pages) verifyPost(c *fiber.Ctx) error {
 	if err := sameOrigin(c); err != nil {
 		return err
 	}
@@ -208,7 +208,7 @@ func (s *Server) verifyPost(c *fiber.Ctx) error {
 	return c.Redirect(to, fiber.StatusSeeOther)
 }
 
-func (s *Server) verifyFailed(c *fiber.Ctx, status int, msg, field string) error {
+func (s *Pages) verifyFailed(c *fiber.Ctx, status int, msg, field string) error {
 	return s.renderLink(c, status, "verification.html", "Lien de confirmation", linkView{Invalid: true}, accountMessage(c, msg, field))
 }
 
@@ -218,11 +218,11 @@ type forgotView struct {
 	Invalid         bool
 }
 
-func (s *Server) forgotPage(c *fiber.Ctx) error {
+func (s *Pages) forgotPage(c *fiber.Ctx) error {
 	return s.renderForgot(c, fiber.StatusOK, forgotView{}, "")
 }
 
-func (s *Server) renderForgot(c *fiber.Ctx, status int, v forgotView, msg string) error {
+func (s *Pages) renderForgot(c *fiber.Ctx, status int, v forgotView, msg string) error {
 	v.Validity = fr.Validity(s.cfg.Accounts.ResetTTL)
 	data := map[string]any{"Title": "Mot de passe oublié", "Forgot": v, "Here": actions.ForgotPath}
 	if msg != "" {
@@ -233,7 +233,7 @@ func (s *Server) renderForgot(c *fiber.Ctx, status int, v forgotView, msg string
 }
 
 // forgotPost queues the reset mail and says the same for every address.
-func (s *Server) forgotPost(c *fiber.Ctx) error {
+func (s *Pages) forgotPost(c *fiber.Ctx) error {
 	if err := sameOrigin(c); err != nil {
 		return err
 	}
@@ -244,14 +244,14 @@ func (s *Server) forgotPost(c *fiber.Ctx) error {
 	return c.Redirect(actions.ForgotPath, fiber.StatusSeeOther)
 }
 
-func (s *Server) forgotFailed(c *fiber.Ctx, status int, msg, field string) error {
+func (s *Pages) forgotFailed(c *fiber.Ctx, status int, msg, field string) error {
 	v := forgotView{Email: keep(c.FormValue("email"), 254), Invalid: true}
 	return s.renderForgot(c, status, v, accountMessage(c, msg, field))
 }
 
 // resetPage is what a reset link opens: the new password form, or why the
 // link does not work.
-func (s *Server) resetPage(c *fiber.Ctx) error {
+func (s *Pages) resetPage(c *fiber.Ctx) error {
 	tok := c.Query(actions.TokenField)
 	if _, err := s.act.ResetLink(c, tok); err != nil {
 		ce := web.ToCivic(err)
@@ -263,7 +263,7 @@ func (s *Server) resetPage(c *fiber.Ctx) error {
 	return s.renderLink(c, fiber.StatusOK, "nouveau_mdp.html", "Nouveau mot de passe", linkView{Token: tok}, "")
 }
 
-func (s *Server) resetPost(c *fiber.Ctx) error {
+func (s *Pages) resetPost(c *fiber.Ctx) error {
 	if err := sameOrigin(c); err != nil {
 		return err
 	}
@@ -278,7 +278,7 @@ func (s *Server) resetPost(c *fiber.Ctx) error {
 	return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(actions.SecurityPath), fiber.StatusSeeOther)
 }
 
-func (s *Server) resetFailed(c *fiber.Ctx, status int, msg, field string) error {
+func (s *Pages) resetFailed(c *fiber.Ctx, status int, msg, field string) error {
 	v := linkView{Token: c.FormValue(actions.TokenField), Field: map[string]string{"password": "mdp-nouveau", "confirmation": "mdp-confirmation"}[field]}
 	ce := formErrorOf(c)
 	if ce != nil && (ce.Code == civic.ETOKEN || ce.Code == civic.ECSRF) || len(v.Token) > 128 {
@@ -309,13 +309,13 @@ type verifierView struct {
 	Label, URL string
 }
 
-func (s *Server) securityPage(c *fiber.Ctx) error {
+func (s *Pages) securityPage(c *fiber.Ctx) error {
 	return s.renderSecurity(c, fiber.StatusOK, "", "", "")
 }
 
 var sessionKindFR = map[string]string{civic.SessionCookie: "navigateur", civic.SessionBearer: "jeton d'API"}
 
-func (s *Server) renderSecurity(c *fiber.Ctx, status int, msg, field, email string) error {
+func (s *Pages) renderSecurity(c *fiber.Ctx, status int, msg, field, email string) error {
 	p := web.Caller(c)
 	if p == nil || p.Session.Kind != civic.SessionCookie {
 		return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(actions.SecurityPath), fiber.StatusSeeOther)
@@ -357,7 +357,7 @@ func (s *Server) renderSecurity(c *fiber.Ctx, status int, msg, field, email stri
 // securityFailed answers a refused form of the security page: anonymous
 // or expired sessions go to the sign-in page, others see the page again
 // with the message and the field marked (passwords are never kept).
-func (s *Server) securityFailed(c *fiber.Ctx, status int, msg, field string) error {
+func (s *Pages) securityFailed(c *fiber.Ctx, status int, msg, field string) error {
 	if status == fiber.StatusUnauthorized {
 		if c.Method() == fiber.MethodGet {
 			return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(actions.SecurityPath), fiber.StatusSeeOther)
@@ -376,7 +376,7 @@ func (s *Server) securityFailed(c *fiber.Ctx, status int, msg, field string) err
 }
 
 // resendPost sends a new verification link, then back to retour.
-func (s *Server) resendPost(c *fiber.Ctx) error {
+func (s *Pages) resendPost(c *fiber.Ctx) error {
 	if _, err := s.act.SendVerification(c); err != nil {
 		return err
 	}
@@ -385,21 +385,21 @@ func (s *Server) resendPost(c *fiber.Ctx) error {
 }
 
 // accountReturn is the form's retour, defaulting to the security page.
-func (s *Server) accountReturn(c *fiber.Ctx) string {
+func (s *Pages) accountReturn(c *fiber.Ctx) string {
 	if c.FormValue(returnField) == "" {
 		return actions.SecurityPath
 	}
 	return safeReturn(c.FormValue(returnField))
 }
 
-func (s *Server) resendFailed(c *fiber.Ctx, status int, msg, field string) error {
+func (s *Pages) resendFailed(c *fiber.Ctx, status int, msg, field string) error {
 	if status == fiber.StatusUnauthorized {
 		return s.securityFailed(c, status, msg, field)
 	}
 	return s.renderError(c, status, accountMessage(c, msg, field))
 }
 
-func (s *Server) passwordPost(c *fiber.Ctx) error {
+func (s *Pages) passwordPost(c *fiber.Ctx) error {
 	next := c.FormValue("new_password")
 	if next != c.FormValue("confirmation") {
 		return civic.FieldError("confirmation", "the two passwords differ")
@@ -411,7 +411,7 @@ func (s *Server) passwordPost(c *fiber.Ctx) error {
 	return c.Redirect(actions.SecurityPath, fiber.StatusSeeOther)
 }
 
-func (s *Server) emailPost(c *fiber.Ctx) error {
+func (s *Pages) emailPost(c *fiber.Ctx) error {
 	if _, err := s.act.RequestEmailChange(c, c.FormValue("email"), c.FormValue("password")); err != nil {
 		return err
 	}
@@ -419,7 +419,7 @@ func (s *Server) emailPost(c *fiber.Ctx) error {
 	return c.Redirect(actions.SecurityPath, fiber.StatusSeeOther)
 }
 
-func (s *Server) revokePost(c *fiber.Ctx) error {
+func (s *Pages) revokePost(c *fiber.Ctx) error {
 	current, err := s.act.RevokeSession(c, c.Params("id"))
 	if err != nil {
 		return err
@@ -432,7 +432,7 @@ func (s *Server) revokePost(c *fiber.Ctx) error {
 	return c.Redirect(actions.SecurityPath, fiber.StatusSeeOther)
 }
 
-func (s *Server) everywherePost(c *fiber.Ctx) error {
+func (s *Pages) everywherePost(c *fiber.Ctx) error {
 	if _, err := s.act.SignOutEverywhere(c); err != nil {
 		return err
 	}

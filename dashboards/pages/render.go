@@ -1,4 +1,4 @@
-package api
+package pages
 
 import (
 	"bytes"
@@ -36,7 +36,7 @@ var roleFR = map[civic.Role]string{
 	civic.RoleRiskManager: "gestionnaire des risques", civic.RoleAdmin: "administrateur·rice",
 }
 
-func (s *Server) parsePages() (*template.Template, error) {
+func (s *Pages) parsePages() (*template.Template, error) {
 	themes := map[string]string{}
 	for _, t := range civic.SeedThemes {
 		themes[t.ID] = t.NameFR
@@ -70,7 +70,7 @@ func pageCSP(nonce string) string {
 		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }
 
-func (s *Server) render(c *fiber.Ctx, name string, data map[string]any) error {
+func (s *Pages) render(c *fiber.Ctx, name string, data map[string]any) error {
 	nonce := web.RandomToken()
 	data["Nonce"] = nonce
 	if _, ok := data["Session"]; !ok {
@@ -115,18 +115,18 @@ type pageSession struct {
 	Assured    bool // its assurance level is enough to support (AccountConfig.SupportAssurance)
 }
 
-func (s *Server) pageSession(c *fiber.Ctx) (*pageSession, error) {
+func (s *Pages) pageSession(c *fiber.Ctx) (*pageSession, error) {
 	p := web.Caller(c)
 	if p == nil || p.Session.Kind != civic.SessionCookie {
 		return nil, nil
 	}
 	return &pageSession{Name: p.User.Name, CSRF: p.Session.CSRF, Role: p.User.Role, CanVote: p.User.Role == civic.RoleCitizen,
-		CanPropose: p.User.Role.In(citizenish...), CanReview: p.User.Role.In(reviewers...),
+		CanPropose: p.User.Role.In(web.Proposers...), CanReview: p.User.Role.In(web.Reviewers...),
 		Verified: p.User.EmailVerified != nil, Assured: p.User.Level() >= s.cfg.Accounts.SupportAssurance}, nil
 }
 
-func (s *Server) ideasPage(c *fiber.Ctx) error {
-	ps, err := s.store.Proposals(ctx(c), civic.ProposalFilter{Statuses: publicStatuses, Limit: 200})
+func (s *Pages) ideasPage(c *fiber.Ctx) error {
+	ps, err := s.store.Proposals(ctx(c), civic.ProposalFilter{Statuses: civic.PublicStatuses(), Limit: 200})
 	if err != nil {
 		return err
 	}
@@ -166,7 +166,7 @@ func missionKind(k string) string {
 	return k
 }
 
-func (s *Server) ideaPage(c *fiber.Ctx) error { return s.renderIdea(c, fiber.StatusOK, ideaForm{}) }
+func (s *Pages) ideaPage(c *fiber.Ctx) error { return s.renderIdea(c, fiber.StatusOK, ideaForm{}) }
 
 // ideaForm is what a refused form post of a proposal page (support,
 // comment) shows again on the page.
@@ -178,7 +178,7 @@ type ideaForm struct {
 // renderIdea renders a proposal page (app.ProposalPage, the view of the
 // JSON route too); a refused form shows it again with its error (f) and
 // status.
-func (s *Server) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
+func (s *Pages) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	commentsPage, _ := strconv.Atoi(c.Query("commentaires")) // anything else: the first page
 	v, err := s.views.ProposalPage(ctx(c), web.Viewer(c), c.Params("id"), app.ProposalOptions{Span: s.cfg.PageRange,
 		Points: s.cfg.PageSeriesPoints, Detail: true, CommentsPage: commentsPage})

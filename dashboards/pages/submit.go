@@ -1,4 +1,4 @@
-package api
+package pages
 
 import (
 	"net/url"
@@ -57,14 +57,14 @@ var proposalMessages = map[string]string{
 	"location":           "Indiquez la latitude (entre -90 et 90) et la longitude (entre -180 et 180) en degrés décimaux, ou laissez les deux champs vides.",
 }
 
-func (s *Server) proposalForm() *pageForm {
+func (s *Pages) proposalForm() *pageForm {
 	return &pageForm{onError: s.proposalFailed, messages: map[string]string{
 		civic.EFORBIDDEN: "Le dépôt de propositions est réservé aux comptes citoyens.",
 	}}
 }
 
 // openCampaigns are the campaigns a citizen can submit to now.
-func (s *Server) openCampaigns(c *fiber.Ctx) ([]*civic.Campaign, error) {
+func (s *Pages) openCampaigns(c *fiber.Ctx) ([]*civic.Campaign, error) {
 	all, err := s.store.Campaigns(ctx(c))
 	if err != nil {
 		return nil, err
@@ -79,11 +79,11 @@ func (s *Server) openCampaigns(c *fiber.Ctx) ([]*civic.Campaign, error) {
 	return open, nil
 }
 
-func (s *Server) newProposalPage(c *fiber.Ctx) error {
+func (s *Pages) newProposalPage(c *fiber.Ctx) error {
 	return s.renderProposalForm(c, fiber.StatusOK, proposalView{}, "")
 }
 
-func (s *Server) renderProposalForm(c *fiber.Ctx, status int, v proposalView, msg string) error {
+func (s *Pages) renderProposalForm(c *fiber.Ctx, status int, v proposalView, msg string) error {
 	var err error
 	if v.Themes, err = s.store.Themes(ctx(c)); err != nil {
 		return err
@@ -112,7 +112,7 @@ func (s *Server) renderProposalForm(c *fiber.Ctx, status int, v proposalView, ms
 // proposalPost is the proposal Form: the proposal is created by the same
 // code as POST /api/v1/ideas, then the author lands on its page (theirs to
 // see while it waits for moderation) with a confirmation.
-func (s *Server) proposalPost(c *fiber.Ctx) error {
+func (s *Pages) proposalPost(c *fiber.Ctx) error {
 	r := actions.ProposalReq{Title: c.FormValue("title"), Body: c.FormValue("body"),
 		ThemeID: c.FormValue("theme_id"), CampaignID: c.FormValue("campaign_id")}
 	var err error
@@ -134,7 +134,7 @@ func (s *Server) proposalPost(c *fiber.Ctx) error {
 // the form page). An anonymous visit goes to the sign-in page, which comes
 // back here; other refusals show the form again with what was typed, the
 // French message and the invalid field focused.
-func (s *Server) proposalFailed(c *fiber.Ctx, status int, msg, field string) error {
+func (s *Pages) proposalFailed(c *fiber.Ctx, status int, msg, field string) error {
 	switch status {
 	case fiber.StatusUnauthorized:
 		if c.Method() == fiber.MethodGet {
@@ -147,7 +147,7 @@ func (s *Server) proposalFailed(c *fiber.Ctx, status int, msg, field string) err
 		// is a bad token. The form comes back empty, since a cross-site post
 		// must not return as a form filled in by the other site, one click
 		// away from being sent.
-		if p := web.Caller(c); p == nil || !p.User.Role.In(citizenish...) {
+		if p := web.Caller(c); p == nil || !p.User.Role.In(web.Proposers...) {
 			return s.renderError(c, status, msg)
 		}
 		return s.renderProposalForm(c, status, proposalView{}, msg)

@@ -1,4 +1,4 @@
-package api
+package pages
 
 import (
 	"net/url"
@@ -21,7 +21,7 @@ const (
 )
 
 // forms are the page forms' French messages and error pages.
-func (s *Server) forms() (signIn, signUp, signOut, support *pageForm) {
+func (s *Pages) forms() (signIn, signUp, signOut, support *pageForm) {
 	signIn = &pageForm{onError: s.signInFailed, messages: map[string]string{
 		civic.EUNAUTHORIZED: "Adresse e-mail ou mot de passe incorrect.",
 		civic.ECSRF:         "Cette demande ne vient pas de ce site : ouvrez la page de connexion et réessayez.",
@@ -76,7 +76,7 @@ type supportFormReq struct {
 	Action string `json:"action"` // soutenir or retirer
 }
 
-func (s *Server) signInPage(c *fiber.Ctx) error {
+func (s *Pages) signInPage(c *fiber.Ctx) error {
 	retour := safeReturn(c.Query(returnField))
 	if p := web.Caller(c); p != nil && p.Session.Kind == civic.SessionCookie {
 		return c.Redirect(retour, fiber.StatusSeeOther)
@@ -84,7 +84,7 @@ func (s *Server) signInPage(c *fiber.Ctx) error {
 	return s.renderSignIn(c, fiber.StatusOK, signInView{Retour: retour}, "")
 }
 
-func (s *Server) renderSignIn(c *fiber.Ctx, status int, v signInView, msg string) error {
+func (s *Pages) renderSignIn(c *fiber.Ctx, status int, v signInView, msg string) error {
 	data := map[string]any{"Title": "Connexion", "SignIn": v, "Here": v.Retour}
 	if msg != "" {
 		data["Error"] = &formError{Msg: msg, Field: "email"}
@@ -93,7 +93,7 @@ func (s *Server) renderSignIn(c *fiber.Ctx, status int, v signInView, msg string
 	return s.render(c, "connexion.html", data)
 }
 
-func (s *Server) signInFailed(c *fiber.Ctx, status int, msg, _ string) error {
+func (s *Pages) signInFailed(c *fiber.Ctx, status int, msg, _ string) error {
 	v := signInView{Retour: safeReturn(c.FormValue(returnField)), Email: c.FormValue("email"), Invalid: true}
 	if len(v.Email) > 254 {
 		v.Email = ""
@@ -103,7 +103,7 @@ func (s *Server) signInFailed(c *fiber.Ctx, status int, msg, _ string) error {
 
 // signInPost is the sign-in Form: the same password check and cookie
 // session as POST /api/v1/auth/signin with cookie=true, then 303 back.
-func (s *Server) signInPost(c *fiber.Ctx) error {
+func (s *Pages) signInPost(c *fiber.Ctx) error {
 	if err := sameOrigin(c); err != nil {
 		return err
 	}
@@ -118,7 +118,7 @@ func (s *Server) signInPost(c *fiber.Ctx) error {
 	return c.Redirect(safeReturn(c.FormValue(returnField)), fiber.StatusSeeOther)
 }
 
-func (s *Server) signUpPage(c *fiber.Ctx) error {
+func (s *Pages) signUpPage(c *fiber.Ctx) error {
 	retour := safeReturn(c.Query(returnField))
 	if p := web.Caller(c); p != nil && p.Session.Kind == civic.SessionCookie {
 		return c.Redirect(retour, fiber.StatusSeeOther)
@@ -126,7 +126,7 @@ func (s *Server) signUpPage(c *fiber.Ctx) error {
 	return s.renderSignUp(c, fiber.StatusOK, signUpView{Retour: retour}, "")
 }
 
-func (s *Server) renderSignUp(c *fiber.Ctx, status int, v signUpView, msg string) error {
+func (s *Pages) renderSignUp(c *fiber.Ctx, status int, v signUpView, msg string) error {
 	data := map[string]any{"Title": "Créer un compte citoyen", "SignUp": v, "Here": v.Retour}
 	if msg != "" {
 		data["Error"] = &formError{Msg: msg, Field: v.Field}
@@ -142,7 +142,7 @@ var signUpMessages = map[string]string{
 	"name":     "Indiquez votre nom (100 caractères au plus).",
 }
 
-func (s *Server) signUpFailed(c *fiber.Ctx, status int, msg, field string) error {
+func (s *Pages) signUpFailed(c *fiber.Ctx, status int, msg, field string) error {
 	if m, ok := signUpMessages[field]; ok {
 		msg = m
 	}
@@ -155,7 +155,7 @@ func (s *Server) signUpFailed(c *fiber.Ctx, status int, msg, field string) error
 
 // signUpPost is the sign-up Form: the account is created by the same code
 // as POST /api/v1/auth/signup, then signed in with a cookie session.
-func (s *Server) signUpPost(c *fiber.Ctx) error {
+func (s *Pages) signUpPost(c *fiber.Ctx) error {
 	if err := sameOrigin(c); err != nil {
 		return err
 	}
@@ -171,7 +171,7 @@ func (s *Server) signUpPost(c *fiber.Ctx) error {
 }
 
 // signOutPost ends the session (the guard checked the form's CSRF token).
-func (s *Server) signOutPost(c *fiber.Ctx) error {
+func (s *Pages) signOutPost(c *fiber.Ctx) error {
 	if err := s.act.EndSession(c); err != nil {
 		return err
 	}
@@ -179,13 +179,13 @@ func (s *Server) signOutPost(c *fiber.Ctx) error {
 	return c.Redirect(safeReturn(c.FormValue(returnField)), fiber.StatusSeeOther)
 }
 
-func (s *Server) signOutFailed(c *fiber.Ctx, status int, msg, _ string) error {
+func (s *Pages) signOutFailed(c *fiber.Ctx, status int, msg, _ string) error {
 	return s.renderError(c, status, msg)
 }
 
 // supportPost is the support form of a proposal page: action "soutenir" or
 // "retirer", then 303 back to the page with a confirmation.
-func (s *Server) supportPost(c *fiber.Ctx) error {
+func (s *Pages) supportPost(c *fiber.Ctx) error {
 	id := c.Params("id")
 	var withdraw bool
 	switch c.FormValue("action") {
@@ -207,6 +207,6 @@ func (s *Server) supportPost(c *fiber.Ctx) error {
 }
 
 // supportFailed shows the proposal page again, with the error and status.
-func (s *Server) supportFailed(c *fiber.Ctx, status int, msg, _ string) error {
+func (s *Pages) supportFailed(c *fiber.Ctx, status int, msg, _ string) error {
 	return s.renderIdea(c, status, ideaForm{Error: &formError{Msg: msg}})
 }

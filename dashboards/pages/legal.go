@@ -1,4 +1,4 @@
-package api
+package pages
 
 import (
 	_ "embed"
@@ -252,7 +252,7 @@ func frDay(day string) string {
 	return d + "\u00a0" + fr.Month(t.Month()) + " " + strconv.Itoa(t.Year())
 }
 
-func (s *Server) legalPage(name, title string) fiber.Handler {
+func (s *Pages) legalPage(name, title string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		data := map[string]any{"Title": title, "Legal": s.cfg.Legal.view(), "Licence": s.cfg.Licence}
 		switch name {

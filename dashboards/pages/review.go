@@ -1,4 +1,4 @@
-package api
+package pages
 
 import (
 	"net/url"
@@ -80,7 +80,7 @@ var reviewInputs = map[string]string{
 	"comment": "avis-commentaire", "reason": "motif", "decision": "decision", "status": "decision",
 }
 
-func (s *Server) reviewForms() (desk, review, decision *pageForm) {
+func (s *Pages) reviewForms() (desk, review, decision *pageForm) {
 	desk = &pageForm{onError: s.reviewFailed, messages: map[string]string{
 		civic.EFORBIDDEN: "L'expertise des propositions est réservée aux experts et aux administrateurs.",
 	}}
@@ -126,14 +126,14 @@ type deskRow struct {
 }
 
 type deskCampaign struct {
-	campaignView
+	app.CampaignBudget
 	Rows []deskRow
 }
 
 // reviewDesk lists, per campaign, the proposals awaiting review with their
 // scores so far, and the campaign's budget (as GET /campaigns/{id} counts it).
 // Campaigns are shown while they run or have proposals awaiting review.
-func (s *Server) reviewDesk(c *fiber.Ctx) error {
+func (s *Pages) reviewDesk(c *fiber.Ctx) error {
 	cps, err := s.store.Campaigns(ctx(c))
 	if err != nil {
 		return err
@@ -150,11 +150,11 @@ func (s *Server) reviewDesk(c *fiber.Ctx) error {
 		if len(ps) == 0 && !cp.Open(now) {
 			continue
 		}
-		v, err := s.view(c, cp)
+		v, err := s.views.Campaign(ctx(c), cp)
 		if err != nil {
 			return err
 		}
-		dc := deskCampaign{campaignView: v}
+		dc := deskCampaign{CampaignBudget: v}
 		for _, p := range ps {
 			rs, err := s.store.Reviews(ctx(c), p.ID)
 			if err != nil {
@@ -217,14 +217,14 @@ type reviewDraft struct {
 	Field            string // the refused input's id
 }
 
-func (s *Server) reviewPage(c *fiber.Ctx) error {
+func (s *Pages) reviewPage(c *fiber.Ctx) error {
 	return s.renderReview(c, fiber.StatusOK, nil, nil)
 }
 
 // renderReview renders a proposal for review: its text, the evidence, the
 // reviews, and the forms the visitor's role allows. A refused form shows it
 // again with its error (ferr), what was typed (d) and status.
-func (s *Server) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *formError) error {
+func (s *Pages) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *formError) error {
 	ev, err := s.views.Evidence(ctx(c), web.Viewer(c), c.Params("id"))
 	if err != nil {
 		return err
@@ -260,7 +260,7 @@ func (s *Server) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *fo
 	if err != nil {
 		return err
 	}
-	budget, err := s.view(c, cp)
+	budget, err := s.views.Campaign(ctx(c), cp)
 	if err != nil {
 		return err
 	}
@@ -340,7 +340,7 @@ func withUnit(v *float64, unit string) string {
 // reviewPost is the scoring Form: the review is stored by the same code as
 // POST /api/v1/ideas/{id}/reviews (a new one replaces the expert's own),
 // then 303 back to the page.
-func (s *Server) reviewPost(c *fiber.Ctx) error {
+func (s *Pages) reviewPost(c *fiber.Ctx) error {
 	id := c.Params("id")
 	var r actions.ReviewReq
 	for _, f := range []struct {
@@ -364,7 +364,7 @@ func (s *Server) reviewPost(c *fiber.Ctx) error {
 // decisionPost is the committee's decision Form: the status changes by the
 // same code as POST /api/v1/ideas/{id}/status (transition, public reason
 // and budget checked in one transaction), then 303 back to the page.
-func (s *Server) decisionPost(c *fiber.Ctx) error {
+func (s *Pages) decisionPost(c *fiber.Ctx) error {
 	id := c.Params("id")
 	choice := c.FormValue("decision")
 	to, ok := decisions[choice]
@@ -387,7 +387,7 @@ func (s *Server) decisionPost(c *fiber.Ctx) error {
 // anonymous visit goes to the sign-in page, which comes back; a refused
 // role gets the plain error page; a refused form shows the review page
 // again with the message, what was typed and the field focused.
-func (s *Server) reviewFailed(c *fiber.Ctx, status int, msg, field string) error {
+func (s *Pages) reviewFailed(c *fiber.Ctx, status int, msg, field string) error {
 	here := reviewDeskPath
 	if id := c.Params("id"); id != "" {
 		here = reviewPath(id)
@@ -398,7 +398,7 @@ func (s *Server) reviewFailed(c *fiber.Ctx, status int, msg, field string) error
 		return c.Redirect("/connexion?"+returnField+"="+url.QueryEscape(here), fiber.StatusSeeOther)
 	case status == fiber.StatusUnauthorized:
 		return s.renderSignIn(c, status, signInView{Retour: here}, msg)
-	case c.Method() == fiber.MethodGet || status == fiber.StatusNotFound || p == nil || !p.User.Role.In(reviewers...):
+	case c.Method() == fiber.MethodGet || status == fiber.StatusNotFound || p == nil || !p.User.Role.In(web.Reviewers...):
 		return s.renderError(c, status, msg)
 	case status == fiber.StatusForbidden:
 		// A bad CSRF token (or a form of the other role): the page comes

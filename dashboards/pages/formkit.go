@@ -1,4 +1,4 @@
-package api
+package pages
 
 import (
 	"net/url"
@@ -64,7 +64,7 @@ var formMessages = map[string]string{
 // CSRF token in the csrf field, and a failure answered to a browser form is
 // a French page (onError) with the error's status instead of problem+json.
 type pageForm struct {
-	srv      *Server
+	srv      *Pages
 	messages map[string]string // by error code, over formMessages
 	// onError renders the form's page with msg (field: the invalid input,
 	// if any); when it fails, a plain error page is shown.
@@ -77,7 +77,7 @@ type formError struct {
 
 // formErrors wraps a form route's whole chain (body limit, guard, rate limit,
 // handler) so that every refusal reaches the visitor as a French page.
-func (s *Server) formErrors(f *pageForm) fiber.Handler {
+func (s *Pages) formErrors(f *pageForm) fiber.Handler {
 	return func(c *fiber.Ctx) error {
 		err := c.Next()
 		if err == nil || !web.FromForm(c) {
@@ -90,7 +90,7 @@ func (s *Server) formErrors(f *pageForm) fiber.Handler {
 // formError answers a browser form post's refusal with the form's French
 // page (formErrors for the route's chain; the error handler for what the
 // middleware before it refused: a body too large, text not UTF-8).
-func (s *Server) formError(c *fiber.Ctx, f *pageForm, err error) error {
+func (s *Pages) formError(c *fiber.Ctx, f *pageForm, err error) error {
 	ce := web.ToCivic(err)
 	status := web.ProblemStatus(ce.Code)
 	if v, ok := ce.Extra["status_override"].(int); ok {
@@ -134,7 +134,7 @@ func (s *Server) formError(c *fiber.Ctx, f *pageForm, err error) error {
 }
 
 // renderError is the plain error page, with a link back.
-func (s *Server) renderError(c *fiber.Ctx, status int, msg string) error {
+func (s *Pages) renderError(c *fiber.Ctx, status int, msg string) error {
 	c.Status(status)
 	return s.render(c, "erreur.html", map[string]any{"Title": "Action impossible", "Error": &formError{Msg: msg},
 		"Here": safeReturn(c.FormValue(returnField)), "Resend": civic.ErrorCode(formErrorOf(c)) == civic.EUNVERIFIED})
@@ -186,13 +186,13 @@ func sameOrigin(c *fiber.Ctx) error {
 	return nil
 }
 
-func (s *Server) setFlash(c *fiber.Ctx, code string) {
+func (s *Pages) setFlash(c *fiber.Ctx, code string) {
 	c.Cookie(&fiber.Cookie{Name: flashCookie, Value: code, Path: "/", MaxAge: 60,
 		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.CookieSecure})
 }
 
 // takeFlash returns the message of the flash cookie (once: it is cleared).
-func (s *Server) takeFlash(c *fiber.Ctx) string {
+func (s *Pages) takeFlash(c *fiber.Ctx) string {
 	code := c.Cookies(flashCookie)
 	if code == "" {
 		return ""
@@ -206,7 +206,7 @@ func (s *Server) takeFlash(c *fiber.Ctx) string {
 
 // clearCookie expires a cookie set with Path=/ (Fiber's ClearCookie sends no
 // path, so the browser would apply it to the request's directory only).
-func (s *Server) clearCookie(c *fiber.Ctx, name string) {
+func (s *Pages) clearCookie(c *fiber.Ctx, name string) {
 	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", Expires: time.Unix(0, 0),
 		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.CookieSecure})
 }
