@@ -149,9 +149,9 @@ type linkView struct {
 }
 
 func (s *Pages) renderLink(c *fiber.Ctx, status int, name, title string, v linkView, msg string) error {
-	data := map[string]any{"Title": title, "Link": v, "Here": "/idees"}
+	data := &linkPageView{Page: Page{Title: title, Here: "/idees"}, Link: v}
 	if msg != "" {
-		data["Error"] = &formError{Msg: msg, Field: v.Field}
+		data.Error = &formError{Msg: msg, Field: v.Field}
 	}
 	c.Status(status)
 	return s.render(c, name, data)
@@ -224,9 +224,9 @@ func (s *Pages) forgotPage(c *fiber.Ctx) error {
 
 func (s *Pages) renderForgot(c *fiber.Ctx, status int, v forgotView, msg string) error {
 	v.Validity = fr.Validity(s.cfg.Accounts.ResetTTL)
-	data := map[string]any{"Title": "Mot de passe oublié", "Forgot": v, "Here": actions.ForgotPath}
+	data := &forgotPageView{Page: Page{Title: "Mot de passe oublié", Here: actions.ForgotPath}, Forgot: v}
 	if msg != "" {
-		data["Error"] = &formError{Msg: msg, Field: "email"}
+		data.Error = &formError{Msg: msg, Field: "email"}
 	}
 	c.Status(status)
 	return s.render(c, "oubli.html", data)
@@ -346,9 +346,9 @@ func (s *Pages) renderSecurity(c *fiber.Ctx, status int, msg, field, email strin
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Title": "Sécurité du compte", "Security": v, "Session": se, "Here": actions.SecurityPath}
+	data := &securityPageView{Page: Page{Title: "Sécurité du compte", Session: se, Here: actions.SecurityPath}, Security: v}
 	if msg != "" {
-		data["Error"] = &formError{Msg: msg, Field: v.Field}
+		data.Error = &formError{Msg: msg, Field: v.Field}
 	}
 	c.Status(status)
 	return s.render(c, "securite.html", data)

@@ -47,5 +47,5 @@ func (s *Pages) pageError(c *fiber.Ctx, status int, code string) error {
 		title = "Page introuvable"
 	}
 	c.Status(status)
-	return s.render(c, "erreur.html", map[string]any{"Title": title, "Error": &formError{Msg: msg}, "Here": "/idees"})
+	return s.render(c, "erreur.html", &errorView{Page: Page{Title: title, Error: &formError{Msg: msg}, Here: "/idees"}})
 }

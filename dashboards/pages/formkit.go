@@ -136,8 +136,8 @@ func (s *Pages) formError(c *fiber.Ctx, f *pageForm, err error) error {
 // renderError is the plain error page, with a link back.
 func (s *Pages) renderError(c *fiber.Ctx, status int, msg string) error {
 	c.Status(status)
-	return s.render(c, "erreur.html", map[string]any{"Title": "Action impossible", "Error": &formError{Msg: msg},
-		"Here": safeReturn(c.FormValue(returnField)), "Resend": civic.ErrorCode(formErrorOf(c)) == civic.EUNVERIFIED})
+	return s.render(c, "erreur.html", &errorView{Page: Page{Title: "Action impossible", Error: &formError{Msg: msg},
+		Here: safeReturn(c.FormValue(returnField))}, Resend: civic.ErrorCode(formErrorOf(c)) == civic.EUNVERIFIED})
 }
 
 // safeReturn keeps a return path only if it is a same-site absolute path:

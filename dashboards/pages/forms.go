@@ -85,9 +85,9 @@ func (s *Pages) signInPage(c *fiber.Ctx) error {
 }
 
 func (s *Pages) renderSignIn(c *fiber.Ctx, status int, v signInView, msg string) error {
-	data := map[string]any{"Title": "Connexion", "SignIn": v, "Here": v.Retour}
+	data := &signInPageView{Page: Page{Title: "Connexion", Here: v.Retour}, SignIn: v}
 	if msg != "" {
-		data["Error"] = &formError{Msg: msg, Field: "email"}
+		data.Error = &formError{Msg: msg, Field: "email"}
 	}
 	c.Status(status)
 	return s.render(c, "connexion.html", data)
@@ -127,9 +127,9 @@ func (s *Pages) signUpPage(c *fiber.Ctx) error {
 }
 
 func (s *Pages) renderSignUp(c *fiber.Ctx, status int, v signUpView, msg string) error {
-	data := map[string]any{"Title": "Créer un compte citoyen", "SignUp": v, "Here": v.Retour}
+	data := &signUpPageView{Page: Page{Title: "Créer un compte citoyen", Here: v.Retour}, SignUp: v}
 	if msg != "" {
-		data["Error"] = &formError{Msg: msg, Field: v.Field}
+		data.Error = &formError{Msg: msg, Field: v.Field}
 	}
 	c.Status(status)
 	return s.render(c, "inscription.html", data)

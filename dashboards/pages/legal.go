@@ -254,21 +254,21 @@ func frDay(day string) string {
 
 func (s *Pages) legalPage(name, title string) fiber.Handler {
 	return func(c *fiber.Ctx) error {
-		data := map[string]any{"Title": title, "Legal": s.cfg.Legal.view(), "Licence": s.cfg.Licence}
+		data := &legalPageView{Page: Page{Title: title}, Legal: s.cfg.Legal.view(), Licence: s.cfg.Licence}
 		switch name {
 		case "confidentialite.html":
-			data["SessionTTL"] = frSpan(s.cfg.SessionTTL)
-			data["RateWindow"] = frSpan(s.cfg.RateWindow)
-			data["SessionCookie"], data["FlashCookie"] = web.SessionCookie, flashCookie
+			data.SessionTTL = frSpan(s.cfg.SessionTTL)
+			data.RateWindow = frSpan(s.cfg.RateWindow)
+			data.SessionCookie, data.FlashCookie = web.SessionCookie, flashCookie
 		case "accessibilite.html":
 			if a11yErr != nil {
 				return a11yErr
 			}
-			data["Checks"] = a11y
-			data["CheckedOn"] = frDay(a11y.Date)
+			data.Checks = a11y
+			data.CheckedOn = frDay(a11y.Date)
 			if s.cfg.Legal.RGAAAuditRate > 0 {
-				data["AuditRate"] = frPercent(s.cfg.Legal.RGAAAuditRate)
-				data["AuditDate"] = frDay(s.cfg.Legal.RGAAAuditDate)
+				data.AuditRate = frPercent(s.cfg.Legal.RGAAAuditRate)
+				data.AuditDate = frDay(s.cfg.Legal.RGAAAuditDate)
 			}
 		}
 		return s.render(c, name, data)

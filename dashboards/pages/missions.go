@@ -95,7 +95,7 @@ func (s *Pages) missionsPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "missions.html", map[string]any{"Title": "Missions", "Missions": rows, "Total": total, "Session": se})
+	return s.render(c, "missions.html", &missionsView{Page: Page{Title: "Missions", Session: se}, Missions: rows, Total: total})
 }
 
 func (s *Pages) missionPage(c *fiber.Ctx) error {
@@ -104,29 +104,30 @@ func (s *Pages) missionPage(c *fiber.Ctx) error {
 		return err
 	}
 	m := mv.Mission
-	page := map[string]any{"Title": "Mission : " + m.Title, "M": missionRowOf(mv), "Flown": m.Started != nil, "Planned": m.Status == civic.MissionPlanned}
+	page := &missionPageView{Page: Page{Title: "Mission : " + m.Title}, M: missionRowOf(mv), Flown: m.Started != nil, Planned: m.Status == civic.MissionPlanned}
 	if m.Started != nil {
-		page["Started"] = fr.Time(*m.Started)
+		page.Started = fr.Time(*m.Started)
 	}
 	if m.Ended != nil {
-		page["Ended"] = fr.Time(*m.Ended)
+		page.Ended = fr.Time(*m.Ended)
 	}
 	if m.Started != nil {
 		// A failing InfluxDB costs the drawing, not the page: the mission's
 		// details are in the database and still worth reading.
 		if mv.TrackErr != nil {
 			s.log.Warn("mission page: track", "mission", m.ID, "err", mv.TrackErr)
-			page["TrackDown"] = true
+			page.TrackDown = true
 		} else {
-			page["Summary"] = summarizeFlight(mv.Track)
-			page["Track"] = buildTrackDrawing(m, mv.Track)
+			sum := summarizeFlight(mv.Track)
+			page.Summary = &sum
+			page.Track = buildTrackDrawing(m, mv.Track)
 		}
 	}
 	se, err := s.pageSession(c)
 	if err != nil {
 		return err
 	}
-	page["Session"] = se
+	page.Session = se
 	return s.render(c, "mission.html", page)
 }
 

@@ -145,13 +145,10 @@ func (s *Pages) renderAccount(c *fiber.Ctx, status int, ferr *formError) error {
 		}
 		return fr.Date(*t)
 	}
-	data := map[string]any{"Title": "Mon compte", "Session": se, "User": u, "Created": fr.Date(u.Created),
-		"Proposals": props, "Supports": sups, "Comments": coms, "Limit": civic.ActivityLimit,
-		"Prefs": prefs, "OwnSince": since(prefs.OwnSince), "SupportedSince": since(prefs.SupportedSince),
-		"Here": "/idees"} // signing out of one's account leads to the list
-	if ferr != nil {
-		data["Error"] = ferr
-	}
+	data := &accountView{Page: Page{Title: "Mon compte", Session: se, Error: ferr,
+		Here: "/idees"}, // signing out of one's account leads to the list
+		User: u, Created: fr.Date(u.Created), Proposals: props, Supports: sups, Comments: coms, Limit: civic.ActivityLimit,
+		Prefs: prefs, OwnSince: since(prefs.OwnSince), SupportedSince: since(prefs.SupportedSince)}
 	c.Status(status)
 	return s.render(c, "compte.html", data)
 }
@@ -212,11 +209,8 @@ func (s *Pages) renderDeletion(c *fiber.Ctx, status int, ferr *formError) error 
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Title": "Supprimer mon compte", "Session": se, "User": u, "Erasure": erasureOf(act),
-		"Expert": u.Role == civic.RoleExpert, "Agent": u.Role == civic.RoleAgent, "Admin": u.Role == civic.RoleAdmin, "Here": "/idees"}
-	if ferr != nil {
-		data["Error"] = ferr
-	}
+	data := &deletionView{Page: Page{Title: "Supprimer mon compte", Session: se, Error: ferr, Here: "/idees"}, User: u, Erasure: erasureOf(act),
+		Expert: u.Role == civic.RoleExpert, Agent: u.Role == civic.RoleAgent, Admin: u.Role == civic.RoleAdmin}
 	c.Status(status)
 	return s.render(c, "compte_suppression.html", data)
 }
@@ -301,7 +295,7 @@ func (s *Pages) deletedPage(c *fiber.Ctx) error {
 	if c.Cookies(flashCookie) != "compte-supprime" {
 		return c.Redirect("/idees", fiber.StatusSeeOther)
 	}
-	return s.render(c, "compte_supprime.html", map[string]any{"Title": "Compte supprimé", "Here": "/idees"})
+	return s.render(c, "compte_supprime.html", &deletedView{Page{Title: "Compte supprimé", Here: "/idees"}})
 }
 
 // unsubscribePage is the page of an e-mail's unsubscribe link: it changes
@@ -322,8 +316,8 @@ func (s *Pages) renderUnsubscribe(c *fiber.Ctx, status int) error {
 		return err
 	}
 	c.Status(status)
-	return s.render(c, "desabonnement.html", map[string]any{"Title": "Se désabonner des e-mails de suivi", "Prefs": prefs,
-		"Action": actions.UnsubscribePath + "/" + url.PathEscape(c.Params("token")), "Here": "/idees"})
+	return s.render(c, "desabonnement.html", &unsubscribeView{Page: Page{Title: "Se désabonner des e-mails de suivi", Here: "/idees"}, Prefs: prefs,
+		Action: actions.UnsubscribePath + "/" + url.PathEscape(c.Params("token"))})
 }
 
 // unsubscribePost unsubscribes the token's account from every status
@@ -354,5 +348,5 @@ func (s *Pages) unsubscribePost(c *fiber.Ctx) error {
 
 func (s *Pages) unsubscribeFailed(c *fiber.Ctx, status int, msg, _ string) error {
 	c.Status(status)
-	return s.render(c, "erreur.html", map[string]any{"Title": "Lien de désabonnement", "Error": &formError{Msg: msg}, "Here": "/idees"})
+	return s.render(c, "erreur.html", &errorView{Page: Page{Title: "Lien de désabonnement", Error: &formError{Msg: msg}, Here: "/idees"}})
 }

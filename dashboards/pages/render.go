@@ -70,24 +70,21 @@ func pageCSP(nonce string) string {
 		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }
 
-func (s *Pages) render(c *fiber.Ctx, name string, data map[string]any) error {
+func (s *Pages) render(c *fiber.Ctx, name string, data view) error {
 	nonce := web.RandomToken()
-	data["Nonce"] = nonce
-	if _, ok := data["Session"]; !ok {
+	p := data.page()
+	p.Nonce = nonce
+	if p.Session == nil {
 		// Pages that do not set it (error pages) still show who is signed in.
 		if se, err := s.pageSession(c); err == nil && se != nil {
-			data["Session"] = se
+			p.Session = se
 		}
 	}
-	if _, ok := data["Here"]; !ok {
-		data["Here"] = c.Path() // where the sign-out and sign-in forms return to
+	if p.Here == "" {
+		p.Here = c.Path() // where the sign-out and sign-in forms return to
 	}
-	if _, ok := data["Notice"]; !ok {
-		data["Notice"] = s.takeFlash(c)
-	}
-	if _, ok := data["Conformity"]; !ok {
-		data["Conformity"] = s.cfg.Legal.conformity() // the footer's "Accessibilité : …" (RGAA)
-	}
+	p.Notice = s.takeFlash(c)
+	p.Conformity = s.cfg.Legal.conformity() // the footer's "Accessibilité : …" (RGAA)
 	var buf bytes.Buffer
 	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
 		return err
@@ -134,7 +131,7 @@ func (s *Pages) ideasPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "ideas.html", map[string]any{"Title": "Propositions", "Proposals": ps, "Session": se})
+	return s.render(c, "ideas.html", &ideasView{Page: Page{Title: "Propositions", Session: se}, Proposals: ps})
 }
 
 // missionView is a mission flown (or planned) for a proposal, with the
@@ -205,14 +202,9 @@ func (s *Pages) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 		se.Voted = v.Supported
 	}
 	here := "/idees/" + url.PathEscape(p.ID)
-	page := map[string]any{"Title": p.Title, "P": p, "Series": stats, "Charts": charts, "Missions": missions,
-		"Session": se, "VotingOpen": v.VotingOpen, "Public": p.Status.Public(), "Refused": p.Status == civic.StatusRefused, "Comments": commentsOf(v.Comments, here), "CommentDraft": f.Comment,
-		"Interactive": true, "Here": here, "SignIn": signInView{Retour: here},
-		"Start": v.Start.Format(time.RFC3339), "Stop": v.Stop.Format(time.RFC3339), "Range": frSpan(s.cfg.PageRange),
-		"RangeFrom": fr.Time(v.Start), "RangeTo": fr.Time(v.Stop)}
-	if f.Error != nil {
-		page["Error"] = f.Error
-	}
+	page := &ideaView{Page: Page{Title: p.Title, Session: se, Here: here, Error: f.Error}, P: p, Series: stats, Charts: charts, Missions: missions,
+		VotingOpen: v.VotingOpen, Public: p.Status.Public(), Refused: p.Status == civic.StatusRefused, Comments: commentsOf(v.Comments, here), CommentDraft: f.Comment,
+		SignIn: signInView{Retour: here}, Range: frSpan(s.cfg.PageRange), RangeFrom: fr.Time(v.Start), RangeTo: fr.Time(v.Stop)}
 	c.Status(status)
 	return s.render(c, "idea.html", page)
 }

@@ -169,8 +169,8 @@ func (s *Pages) reviewDesk(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	return s.render(c, "expertise.html", map[string]any{"Title": "Expertise des propositions", "Campaigns": desk,
-		"Awaiting": awaiting, "Session": se, "Expert": web.Caller(c).User.Role == civic.RoleExpert})
+	return s.render(c, "expertise.html", &deskView{Page: Page{Title: "Expertise des propositions", Session: se}, Campaigns: desk,
+		Awaiting: awaiting, Expert: web.Caller(c).User.Role == civic.RoleExpert})
 }
 
 // evidenceRow is one linked series' statistics, in French with its unit.
@@ -272,19 +272,17 @@ func (s *Pages) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *for
 	if l := p.Location; l != nil {
 		place = "latitude " + frDegrees(l.Lat) + ", longitude " + frDegrees(l.Lon)
 	}
-	page := map[string]any{"Place": place, "Title": "Expertise : " + p.Title, "P": p, "Series": series, "Missions": missions,
-		"Reviews": reviews, "Scores": summarize(rs, me.ID), "Mine": mine != nil, "Session": se,
-		"CanScore": canScore, "IsExpert": me.Role == civic.RoleExpert, "CanDecide": canDecide, "Criteria": criteriaView(d), "Draft": d, "Campaign": budget,
-		"EvidenceFrom": fr.Time(ev.Start), "EvidenceTo": fr.Time(ev.Stop), "Here": reviewPath(p.ID)}
+	page := &reviewView{Page: Page{Title: "Expertise : " + p.Title, Session: se, Here: reviewPath(p.ID), Error: ferr},
+		Place: place, P: p, Series: series, Missions: missions,
+		Reviews: reviews, Scores: summarize(rs, me.ID), Mine: mine != nil,
+		CanScore: canScore, IsExpert: me.Role == civic.RoleExpert, CanDecide: canDecide, Criteria: criteriaView(d), Draft: d, Campaign: budget,
+		EvidenceFrom: fr.Time(ev.Start), EvidenceTo: fr.Time(ev.Stop)}
 	if canDecide {
 		if p.Status == civic.StatusShortlisted {
-			page["Choices"] = []string{"expertiser", "rejeter"}
+			page.Choices = []string{"expertiser", "rejeter"}
 		} else {
-			page["Choices"] = []string{"retenir", "rejeter"}
+			page.Choices = []string{"retenir", "rejeter"}
 		}
-	}
-	if ferr != nil {
-		page["Error"] = ferr
 	}
 	c.Status(status)
 	return s.render(c, "expertise_idee.html", page)

@@ -101,9 +101,9 @@ func (s *Pages) renderProposalForm(c *fiber.Ctx, status int, v proposalView, msg
 	if err != nil {
 		return err
 	}
-	data := map[string]any{"Title": "Déposer une proposition", "Form": v, "Session": se, "Here": "/idees"} // signing out here leads to the list
+	data := &proposalFormView{Page: Page{Title: "Déposer une proposition", Session: se, Here: "/idees"}, Form: v} // signing out here leads to the list
 	if msg != "" {
-		data["Error"] = &formError{Msg: msg, Field: v.Field}
+		data.Error = &formError{Msg: msg, Field: v.Field}
 	}
 	c.Status(status)
 	return s.render(c, "nouvelle.html", data)
