@@ -161,18 +161,6 @@ func (s *Server) setAssurance(c *fiber.Ctx) error {
 	return c.SendStatus(fiber.StatusNoContent)
 }
 
-// touchSession records the session's use at most once per
-// civic.SessionTouchEvery; a failure only loses that record.
-func (s *Server) touchSession(c *fiber.Ctx, se *civic.Session) {
-	now := s.now()
-	if se.LastUsed != nil && now.Sub(*se.LastUsed) < civic.SessionTouchEvery {
-		return
-	}
-	if err := s.store.TouchSession(ctx(c), se.TokenHash, now); err != nil {
-		s.log.Debug("session last use not recorded", "err", err)
-	}
-}
-
 // accountRoutes are the routes of account security, appended to the table.
 func (s *Server) accountRoutes() []*web.Route {
 	const v1 = "/api/v1"
@@ -188,4 +176,107 @@ func (s *Server) accountRoutes() []*web.Route {
 		{Method: "DELETE", Path: v1 + "/me/sessions/:id", Tag: "auth", Summary: "End one of my sessions", Access: web.SignedIn, Status: 204, Handler: s.revokeSessionJSON},
 		{Method: "PUT", Path: v1 + "/users/:id/assurance", Tag: "auth", Summary: "Record a stronger identity check of an account (level 2–3 and the method; 0 withdraws it)", Access: web.SignedIn, Roles: web.Admins, Body: assuranceReq{}, Status: 204, Handler: s.setAssurance},
 	}
+}
+
+func (s *Server) signUp(c *fiber.Ctx) error {
+	var r actions.SignUpReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	u, err := s.act.CreateCitizen(c, r)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(u)
+}
+
+type signInReq struct {
+	Email    string `json:"email"`
+	Password string `json:"password"`
+	// Cookie asks for a browser session (cookie + CSRF token) instead of a bearer token.
+	Cookie bool `json:"cookie"`
+}
+
+func (s *Server) signIn(c *fiber.Ctx) error {
+	var r signInReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	u, err := s.act.CheckPassword(c, r.Email, r.Password)
+	if err != nil {
+		return err
+	}
+	resp, err := s.act.StartSession(c, u, r.Cookie)
+	if err != nil {
+		return err
+	}
+	return c.JSON(resp)
+}
+
+func (s *Server) signOut(c *fiber.Ctx) error {
+	if err := s.act.EndSession(c); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) me(c *fiber.Ctx) error { return c.JSON(web.Caller(c).User) }
+
+func (s *Server) exportMe(c *fiber.Ctx) error {
+	u := web.Caller(c).User
+	ex, err := s.store.ExportUser(ctx(c), u.ID)
+	if err != nil {
+		return err
+	}
+	prefs, err := s.store.NotificationPrefs(ctx(c), u.ID)
+	if err != nil {
+		return err
+	}
+	if ex.Extra == nil {
+		ex.Extra = map[string]any{}
+	}
+	ex.Extra["notification_prefs"] = prefs
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "gdpr.export", Target: u.ID})
+	// A download (the link of /compte works with the session cookie: a
+	// GET needs no CSRF token, and another site can start the download
+	// but never read it), never kept by a cache.
+	c.Set(fiber.HeaderContentDisposition, `attachment; filename="smartdeal-export.json"`)
+	c.Set(fiber.HeaderCacheControl, "no-store")
+	c.Set("X-Content-Type-Options", "nosniff")
+	return c.JSON(ex)
+}
+
+func (s *Server) deleteMe(c *fiber.Ctx) error {
+	if err := s.act.EraseAccount(c); err != nil {
+		return err
+	}
+	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) myNotifications(c *fiber.Ctx) error {
+	p, err := s.store.NotificationPrefs(ctx(c), web.Caller(c).User.ID)
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *Server) putMyNotifications(c *fiber.Ctx) error {
+	var r actions.NotificationsReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	p, err := s.act.SetNotifications(c, r, "api")
+	if err != nil {
+		return err
+	}
+	return c.JSON(p)
+}
+
+func (s *Server) myActivity(c *fiber.Ctx) error {
+	a, err := s.store.Activity(ctx(c), web.Caller(c).User.ID, s.now())
+	if err != nil {
+		return err
+	}
+	return c.JSON(a)
 }

@@ -1,11 +1,15 @@
-// Package api is the civic HTTP API of the SMART Deal platform on Fiber v2:
-// accounts and roles, themes and campaigns, proposals with their workflow,
-// votes, comments and expert reviews, missions, sites and devices with MQTT
-// credentials, links to measurement series, the measurements themselves (from
-// InfluxDB), a live feed (Server-Sent Events) and open data. Every route is
-// declared once in a table that registers it, enforces its roles and produces
-// the OpenAPI 3 document served at /api/v1/openapi.json. Errors are
-// application/problem+json (RFC 9457) from one mapping table (problem.go).
+// Package api is the SMART Deal platform's HTTP server on Fiber v2: the
+// Server (New, Config, Deps), its route table and the JSON handlers, one
+// file per resource — accounts, users, campaigns, ideas, votes, comments,
+// reviews, missions (flightlog.go: the flight-log upload), sites and devices
+// with MQTT credentials, series, links, the live feed (Server-Sent Events),
+// open data and the OpenAPI document. Every route, the pages' too
+// (dashboards/pages, mounted from Routes()), is declared once in a table
+// that registers it, enforces its roles (dashboards/web) and produces the
+// OpenAPI 3 document served at /api/v1/openapi.json. The JSON handlers
+// decode and answer JSON; what they share with the forms is
+// dashboards/actions, what they show is dashboards/app. Errors are
+// application/problem+json (RFC 9457, web's mapping).
 package api
 
 import (
@@ -416,11 +420,6 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.hub.Close()
 	return s.app.ShutdownWithContext(ctx)
 }
-
-// OpenAPI is the OpenAPI 3 document of every route (JSON and pages).
-func (s *Server) OpenAPI() map[string]any { return s.kit.OpenAPI(s.cfg.Licence) }
-
-func (s *Server) openapi(c *fiber.Ctx) error { return c.JSON(s.OpenAPI()) }
 
 // The rate limiters are package web's; these names keep the wiring's.
 type (
