@@ -32,6 +32,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/live"
 	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/dashboards/pages"
+	"github.com/cd06/smartdeal/dashboards/pages/legal"
 	"github.com/cd06/smartdeal/dashboards/series"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
@@ -114,7 +115,7 @@ type Config struct {
 	Licence string
 	// Legal is who publishes, hosts and answers for the legal pages
 	// (optional) defaults to DefaultLegal, with placeholders (legal.go).
-	Legal pages.Legal
+	Legal legal.Legal
 	// Topics is the MQTT topic layout (optional) defaults to smartdeal/v1.
 	Topics smartdeal.Topics
 	// PageSeriesPoints caps each series of a proposal page (optional) defaults to 500.
@@ -442,7 +443,7 @@ const (
 
 // The legal pages' configuration is package pages'; these names keep the
 // wiring's.
-type Legal = pages.Legal
+type Legal = legal.Legal
 
-// DefaultLegal is pages.DefaultLegal.
-func DefaultLegal() Legal { return pages.DefaultLegal() }
+// DefaultLegal is legal.DefaultLegal.
+func DefaultLegal() Legal { return legal.DefaultLegal() }

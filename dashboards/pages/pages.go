@@ -23,6 +23,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/actions"
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/pages/legal"
 	"github.com/cd06/smartdeal/dashboards/web"
 	"github.com/gofiber/fiber/v2"
 )
@@ -47,7 +48,7 @@ type Store interface {
 // Config is the part of api.Config the pages read (validated there).
 type Config struct {
 	Accounts         actions.AccountConfig
-	Legal            Legal
+	Legal            legal.Legal
 	Licence          string
 	SessionTTL       time.Duration
 	CookieSecure     bool

@@ -15,6 +15,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/fr"
+	"github.com/cd06/smartdeal/dashboards/pages/chart"
 	"github.com/cd06/smartdeal/dashboards/series"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
@@ -56,7 +57,7 @@ func (s *Pages) parsePages() (*template.Template, error) {
 			}
 			return strings.Replace(strconv.FormatFloat(*v, 'f', 2, 64), ".", ",", 1)
 		},
-		"quantity": quantityName,
+		"quantity": fr.Quantity,
 		"role":     func(r civic.Role) string { return roleFR[r] },
 		"reason":   func(r civic.ModerationReason) string { return moderationReasonFR[r] },
 	}).ParseFS(templatesFS, "templates/*.html")
@@ -84,7 +85,7 @@ func (s *Pages) render(c *fiber.Ctx, name string, data view) error {
 		p.Here = c.Path() // where the sign-out and sign-in forms return to
 	}
 	p.Notice = s.takeFlash(c)
-	p.Conformity = s.cfg.Legal.conformity() // the footer's "Accessibilité : …" (RGAA)
+	p.Conformity = s.cfg.Legal.Conformity() // the footer's "Accessibilité : …" (RGAA)
 	var buf bytes.Buffer
 	if err := s.pages.ExecuteTemplate(&buf, name, data); err != nil {
 		return err
@@ -149,7 +150,7 @@ func missionViewOf(m app.Mission) missionView {
 	v := missionView{Mission: m.Mission, Kind: missionKind(m.Kind), Status: missionStatusFR[m.Status],
 		Window: "du " + fr.Time(m.PlannedFrom) + " au " + fr.Time(m.PlannedTo), Flown: m.Flown}
 	if m.Track != nil { // the figures of GET /missions/{id}/track
-		f := summarizeFlight(m.Track)
+		f := chart.SummarizeFlight(m.Track)
 		v.Track, v.Duration, v.Distance, v.MaxAltitude, v.Battery = m.Track, f.Duration, f.Distance, f.MaxAltitude, f.Battery
 	}
 	return v
@@ -184,11 +185,11 @@ func (s *Pages) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	}
 	p, now := v.Proposal, s.now()
 	stats := make([]app.Stats, 0, len(v.Series))
-	charts := make([]chartView, 0, len(v.Series))
+	charts := make([]chart.View, 0, len(v.Series))
 	for i, sr := range v.Series {
 		stats = append(stats, sr.Stats)
-		charts = append(charts, buildChart(i+1, sr.Data, sr.Unit))
-		charts[i].Live = buildLive(sr.Data.SeriesKey, unitName(sr.Unit), sr.Latest, now)
+		charts = append(charts, chart.Build(i+1, sr.Data, sr.Unit))
+		charts[i].Live = chart.BuildLive(sr.Data.SeriesKey, fr.Unit(sr.Unit), sr.Latest, now)
 	}
 	missions := make([]missionView, 0, len(v.Missions))
 	for _, m := range v.Missions {

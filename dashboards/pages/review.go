@@ -232,8 +232,8 @@ func (s *Pages) renderReview(c *fiber.Ctx, status int, d *reviewDraft, ferr *for
 	p := ev.Proposal
 	series := make([]evidenceRow, 0, len(ev.Series))
 	for _, sr := range ev.Series {
-		st, u := sr.Stats, unitName(sr.Unit)
-		series = append(series, evidenceRow{SeriesKey: st.SeriesKey, Name: quantityName(st.Quantity), Unit: u, Count: st.Count,
+		st, u := sr.Stats, fr.Unit(sr.Unit)
+		series = append(series, evidenceRow{SeriesKey: st.SeriesKey, Name: fr.Quantity(st.Quantity), Unit: u, Count: st.Count,
 			Min: withUnit(st.Min, u), Mean: withUnit(st.Mean, u), Max: withUnit(st.Max, u), Last: withUnit(st.Last, u)})
 	}
 	missions := make([]evidenceMission, 0, len(ev.Missions))

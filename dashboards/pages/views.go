@@ -3,6 +3,8 @@ package pages
 import (
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/pages/chart"
+	"github.com/cd06/smartdeal/dashboards/pages/legal"
 )
 
 // One typed view per template: what the handler hands it, so that a field
@@ -41,7 +43,7 @@ type ideaView struct {
 	Page
 	P                         *civic.Proposal
 	Series                    []app.Stats
-	Charts                    []chartView
+	Charts                    []chart.View
 	Missions                  []missionView
 	VotingOpen                bool
 	Public, Refused           bool
@@ -66,8 +68,8 @@ type missionPageView struct {
 	Flown, Planned bool
 	Started, Ended string
 	TrackDown      bool
-	Summary        *flightSummary
-	Track          *trackDrawing
+	Summary        *chart.Flight
+	Track          *chart.Track
 }
 
 // signInPageView is connexion.html.
@@ -176,12 +178,12 @@ type securityPageView struct {
 // statement's.
 type legalPageView struct {
 	Page
-	Legal   legalView
+	Legal   legal.View
 	Licence string
 	// confidentialite.html
 	SessionTTL, RateWindow     string
 	SessionCookie, FlashCookie string
 	// accessibilite.html
-	Checks                          *AccessibilityChecks
+	Checks                          *legal.AccessibilityChecks
 	CheckedOn, AuditRate, AuditDate string
 }

@@ -1,4 +1,4 @@
-package pages
+package chart
 
 import (
 	"strconv"
@@ -14,8 +14,8 @@ import (
 // (/api/v1/live), so the page is complete without JavaScript and only
 // fresher with it.
 
-// liveView is the "Dernière valeur" line of one linked series.
-type liveView struct {
+// Live is the "Dernière valeur" line of one linked series.
+type Live struct {
 	Key   string // site/device/quantity: the live feed's series key, data-series
 	Unit  string // unit in French ("µg/m³"), also handed to the script (data-unit)
 	Value string // "12,4 µg/m³", empty when there is no reading
@@ -23,15 +23,15 @@ type liveView struct {
 	ISO   string // the reading's time, RFC 3339 UTC: <time datetime>, and the script ignores older events
 }
 
-// buildLive words the latest value of a series; unit is the French unit of
+// BuildLive words the latest value of a series; unit is the French unit of
 // the device registry, or "" to take the one stored with the reading.
-func buildLive(key series.SeriesKey, unit string, l *series.Latest, now time.Time) liveView {
-	v := liveView{Key: key.Site + "/" + key.Device + "/" + key.Quantity, Unit: unit}
+func BuildLive(key series.SeriesKey, unit string, l *series.Latest, now time.Time) Live {
+	v := Live{Key: key.Site + "/" + key.Device + "/" + key.Quantity, Unit: unit}
 	if l == nil {
 		return v
 	}
 	if v.Unit == "" {
-		v.Unit = unitName(l.Unit)
+		v.Unit = fr.Unit(l.Unit)
 	}
 	v.Value = fr.Num(l.Value)
 	if v.Unit != "" {

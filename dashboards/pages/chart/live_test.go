@@ -1,4 +1,4 @@
-package pages
+package chart
 
 import (
 	"testing"
@@ -29,14 +29,14 @@ func TestLiveLine(t *testing.T) {
 	}
 	key := series.SeriesKey{Site: "nice-centre", Device: "aq-1", Quantity: "pm2_5"}
 	l := &series.Latest{Series: smartdeal.Series{Unit: "ug/m3"}, Time: time.Date(2026, 11, 27, 19, 5, 0, 0, time.UTC), Value: 12.4}
-	v := buildLive(key, "", l, now)
+	v := BuildLive(key, "", l, now)
 	if v.Key != "nice-centre/aq-1/pm2_5" || v.Unit != "µg/m³" || v.Value != "12,4\u00a0µg/m³" || v.When != "à 20\u00a0h\u00a005" || v.ISO != "2026-11-27T19:05:00Z" {
 		t.Errorf("stored unit: %+v", v)
 	}
-	if v := buildLive(key, "ppm", l, now); v.Unit != "ppm" || v.Value != "12,4\u00a0ppm" {
+	if v := BuildLive(key, "ppm", l, now); v.Unit != "ppm" || v.Value != "12,4\u00a0ppm" {
 		t.Errorf("registry unit: %+v", v)
 	}
-	if v := buildLive(key, "µg/m³", nil, now); v.Value != "" || v.When != "" || v.ISO != "" || v.Key != "nice-centre/aq-1/pm2_5" || v.Unit != "µg/m³" {
+	if v := BuildLive(key, "µg/m³", nil, now); v.Value != "" || v.When != "" || v.ISO != "" || v.Key != "nice-centre/aq-1/pm2_5" || v.Unit != "µg/m³" {
 		t.Errorf("no reading: %+v", v)
 	}
 }

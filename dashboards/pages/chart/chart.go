@@ -1,4 +1,9 @@
-package pages
+// Package chart draws the pages' server-side SVG: one chart per linked
+// series (Build) with its table and its live line (BuildLive), and a
+// mission's track over its area with the flight summary (BuildTrack,
+// SummarizeFlight). Pure functions of the measurements' result types
+// (dashboards/series): no request, no store.
+package chart
 
 import (
 	"fmt"
@@ -15,46 +20,18 @@ import (
 // a table next to it, and the line carries no meaning through colour (one
 // series per chart, point markers as shapes).
 
-var quantityFR = map[string]string{
-	"temperature": "Température", "relative_humidity": "Humidité relative", "pressure": "Pression",
-	"pm1": "Particules PM1", "pm2_5": "Particules fines PM2,5", "pm10": "Particules PM10",
-	"water_level": "Niveau d'eau", "latitude": "Latitude", "longitude": "Longitude",
-	"altitude": "Altitude", "relative_altitude": "Hauteur", "battery_remaining": "Batterie restante",
-	"wind_speed": "Vitesse du vent", "wind_direction": "Direction du vent", "rain": "Pluie",
-	"co2": "Dioxyde de carbone (CO₂)", "no2": "Dioxyde d'azote (NO₂)", "o3": "Ozone (O₃)", "noise": "Bruit",
-}
-
-var unitFR = map[string]string{
-	"Cel": "°C", "%RH": "%\u00a0HR", "ug/m3": "µg/m³", "%EL": "%", "lat": "°", "lon": "°", "m/s": "m/s",
-	"ppm": "ppm", "dB": "dB", "hPa": "hPa", "Pa": "Pa", "m": "m", "mm": "mm", "%": "%", "V": "V", "A": "A",
-}
-
-func quantityName(q string) string {
-	if n, ok := quantityFR[q]; ok {
-		return n
-	}
-	return strings.ReplaceAll(q, "_", " ")
-}
-
-func unitName(u string) string {
-	if n, ok := unitFR[u]; ok {
-		return n
-	}
-	return u
-}
-
-type chartTick struct {
+type Tick struct {
 	Pos    float64 // y for the value axis, x for the time axis
 	Label  string
 	Anchor string // text-anchor of a time label
 }
 
-type chartPoint struct{ X, Y float64 }
+type Point struct{ X, Y float64 }
 
-type chartRow struct{ Time, Value string }
+type Row struct{ Time, Value string }
 
-// chartView is what the template needs to draw one series.
-type chartView struct {
+// View is what the template needs to draw one series.
+type View struct {
 	ID       string // unique in the page: serie-1…
 	Title    string // "Niveau d'eau (m)"
 	Key      series.SeriesKey
@@ -62,10 +39,10 @@ type chartView struct {
 	Summary  string // the chart's text alternative, also shown under it
 	Every    string // aggregation window in words
 	Lines    []string
-	Markers  []chartPoint
-	YTicks   []chartTick
-	XTicks   []chartTick
-	Rows     []chartRow
+	Markers  []Point
+	YTicks   []Tick
+	XTicks   []Tick
+	Rows     []Row
 	Empty    bool
 	Width    int
 	Height   int
@@ -74,7 +51,7 @@ type chartView struct {
 	PlotT    float64
 	PlotB    float64
 	DataPath string // JSON of the series over the same range
-	Live     liveView
+	Live     Live
 }
 
 const (
@@ -83,11 +60,11 @@ const (
 	chartMarkersMax                = 120
 )
 
-func buildChart(n int, d *series.SeriesData, unit string) chartView {
-	u := unitName(unit)
-	cv := chartView{ID: fmt.Sprintf("serie-%d", n), Key: d.SeriesKey, Unit: u, Width: chartW, Height: chartH,
+func Build(n int, d *series.SeriesData, unit string) View {
+	u := fr.Unit(unit)
+	cv := View{ID: fmt.Sprintf("serie-%d", n), Key: d.SeriesKey, Unit: u, Width: chartW, Height: chartH,
 		PlotL: chartL, PlotR: chartR, PlotT: chartT, PlotB: chartB}
-	cv.Title = quantityName(d.Quantity)
+	cv.Title = fr.Quantity(d.Quantity)
 	if u != "" {
 		cv.Title += " (" + u + ")"
 	}
@@ -114,11 +91,11 @@ func buildChart(n int, d *series.SeriesData, unit string) chartView {
 	}
 	for i := range 3 {
 		t := start.Add(time.Duration(float64(stop.Sub(start)) * float64(i) / 2))
-		cv.XTicks = append(cv.XTicks, chartTick{Pos: x(t), Label: t.In(fr.Paris).Format("02/01 15:04"), Anchor: [...]string{"start", "middle", "end"}[i]})
+		cv.XTicks = append(cv.XTicks, Tick{Pos: x(t), Label: t.In(fr.Paris).Format("02/01 15:04"), Anchor: [...]string{"start", "middle", "end"}[i]})
 	}
 	if len(d.Points) == 0 {
 		cv.Empty = true
-		cv.Summary = fmt.Sprintf("Aucune mesure de %s entre le %s et le %s.", strings.ToLower(quantityName(d.Quantity)), fr.Time(start), fr.Time(stop))
+		cv.Summary = fmt.Sprintf("Aucune mesure de %s entre le %s et le %s.", strings.ToLower(fr.Quantity(d.Quantity)), fr.Time(start), fr.Time(stop))
 		return cv
 	}
 	lo, hi := d.Points[0].Value, d.Points[0].Value
@@ -132,7 +109,7 @@ func buildChart(n int, d *series.SeriesData, unit string) chartView {
 	}
 	y := func(v float64) float64 { return round1(chartB - (v-ylo)/(yhi-ylo)*(chartB-chartT)) }
 	for _, v := range []float64{ylo, (ylo + yhi) / 2, yhi} {
-		cv.YTicks = append(cv.YTicks, chartTick{Pos: y(v), Label: fr.Num(v)})
+		cv.YTicks = append(cv.YTicks, Tick{Pos: y(v), Label: fr.Num(v)})
 	}
 	// A gap longer than three windows breaks the line: no invented values.
 	var seg []string
@@ -143,13 +120,13 @@ func buildChart(n int, d *series.SeriesData, unit string) chartView {
 		}
 		seg = append(seg, fmt.Sprintf("%g,%g", x(p.Time), y(p.Value)))
 		if len(d.Points) <= chartMarkersMax {
-			cv.Markers = append(cv.Markers, chartPoint{x(p.Time), y(p.Value)})
+			cv.Markers = append(cv.Markers, Point{x(p.Time), y(p.Value)})
 		}
-		cv.Rows = append(cv.Rows, chartRow{Time: fr.Time(p.Time), Value: fr.Num(p.Value)})
+		cv.Rows = append(cv.Rows, Row{Time: fr.Time(p.Time), Value: fr.Num(p.Value)})
 	}
 	cv.Lines = append(cv.Lines, strings.Join(seg, " "))
 	last := d.Points[len(d.Points)-1]
-	cv.Summary = fmt.Sprintf("%s, %d moyennes", quantityName(d.Quantity), len(d.Points))
+	cv.Summary = fmt.Sprintf("%s, %d moyennes", fr.Quantity(d.Quantity), len(d.Points))
 	if cv.Every != "" {
 		cv.Summary += " sur des fenêtres de " + cv.Every
 	}
