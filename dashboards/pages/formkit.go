@@ -75,18 +75,6 @@ type formError struct {
 	Msg, Field string
 }
 
-// formErrors wraps a form route's whole chain (body limit, guard, rate limit,
-// handler) so that every refusal reaches the visitor as a French page.
-func (s *Pages) formErrors(f *pageForm) fiber.Handler {
-	return func(c *fiber.Ctx) error {
-		err := c.Next()
-		if err == nil || !web.FromForm(c) {
-			return err
-		}
-		return s.formError(c, f, err)
-	}
-}
-
 // formError answers a browser form post's refusal with the form's French
 // page (formErrors for the route's chain; the error handler for what the
 // middleware before it refused: a body too large, text not UTF-8).
@@ -202,13 +190,6 @@ func (s *Pages) takeFlash(c *fiber.Ctx) string {
 		return m
 	}
 	return accountFlash[code]
-}
-
-// clearCookie expires a cookie set with Path=/ (Fiber's ClearCookie sends no
-// path, so the browser would apply it to the request's directory only).
-func (s *Pages) clearCookie(c *fiber.Ctx, name string) {
-	c.Cookie(&fiber.Cookie{Name: name, Value: "", Path: "/", Expires: time.Unix(0, 0),
-		HTTPOnly: true, SameSite: fiber.CookieSameSiteLaxMode, Secure: s.cfg.CookieSecure})
 }
 
 // FormError implements web.FormHandler.
