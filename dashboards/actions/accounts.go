@@ -432,7 +432,7 @@ type SignInResp struct {
 // checkPassword returns the account of email when password is right. Every
 // failure is the same EUNAUTHORIZED and unknown e-mails cost the time of a
 // real check, so callers cannot tell whether an account exists. The
-// per-account throttle (signin_throttle.go) runs first: past its budget no
+// per-account throttle (web.Kit.ThrottleSignIn) runs first: past its budget no
 // password is checked.
 func (s *Service) CheckPassword(c *fiber.Ctx, email, password string) (*civic.User, error) {
 	if PasswordTooLong(password) || len(email) > 254 {

@@ -31,7 +31,7 @@ import (
 // that is down or slow neither fails nor slows the change; the text is
 // written at send time (statusMessage), after checking that the person still
 // wants it. Each mail carries a signed one-click unsubscribe link that works
-// without signing in (pages_moncompte.go).
+// without signing in (dashboards/pages/moncompte.go).
 
 // NotifyConfig tunes the status e-mails (koanf keys under notify). Their
 // delivery is the mail outbox's (api.mail_poll, api.mail_retry…).

@@ -11,8 +11,8 @@ import (
 // Verified accounts and account security: e-mail verification by a
 // single-use link, the identity assurance level routes require, password
 // change and reset, address change, the list of one's sessions and their
-// revocation. Mail goes through the outbox (outbox.go); pages are in
-// pages_account.go. See docs/api.md, "Verified accounts" and "Account
+// revocation. The workflows and the mail outbox are dashboards/actions; the pages
+// are dashboards/pages (account.go, moncompte.go). See docs/api.md, "Verified accounts" and "Account
 // security".
 
 type verifyReq struct {

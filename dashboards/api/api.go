@@ -93,7 +93,7 @@ type Config struct {
 	// per client address and RateWindow (optional) defaults to 600. Counted
 	// in each process's memory. Negative disables it.
 	PublicReadLimit int
-	// The per-account sign-in throttle (signin_throttle.go): after
+	// The per-account sign-in throttle (dashboards/web/signin_throttle.go): after
 	// SignInAccountFree attempts for one e-mail address (optional) defaults
 	// to 5, negative disables it, each further attempt waits a delay that
 	// doubles from SignInAccountDelay (optional) defaults to 1s, up to
@@ -114,7 +114,7 @@ type Config struct {
 	// Licence of the open data (optional) defaults to "Licence Ouverte / Open Licence 2.0 (Etalab)".
 	Licence string
 	// Legal is who publishes, hosts and answers for the legal pages
-	// (optional) defaults to DefaultLegal, with placeholders (legal.go).
+	// (optional) defaults to DefaultLegal, with placeholders (dashboards/pages/legal).
 	Legal legal.Legal
 	// Topics is the MQTT topic layout (optional) defaults to smartdeal/v1.
 	Topics smartdeal.Topics
@@ -133,9 +133,9 @@ type Config struct {
 	// defaults to 32 MiB. Request bodies are streamed: the upload's handler
 	// reads its body only once the caller is known to be allowed, and every
 	// other route refuses a body over BodyLimit before buffering it
-	// (bodyguard.go).
+	// (dashboards/web/bodyguard.go).
 	FlightLogLimit int
-	// Accounts tunes verification, links and the mail outbox (accounts.go).
+	// Accounts tunes verification, links and the mail outbox (dashboards/actions).
 	Accounts AccountConfig
 	// LiveMaxStreams caps the open live-feed streams of the process
 	// (optional) defaults to 1000; past it GET /api/v1/live answers 503.

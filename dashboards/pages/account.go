@@ -17,7 +17,7 @@ import (
 // verification or address-change link (/verification), a forgotten
 // password (/mot-de-passe-oublie, /mot-de-passe/nouveau) and the account's
 // security page (/compte/securite: address, password, sessions). Each form
-// goes through the same code as its JSON route (accounts.go).
+// goes through the same code as its JSON route (dashboards/actions).
 
 // Form bodies, for the OpenAPI document.
 type verifyFormReq struct {

@@ -35,7 +35,7 @@ var flashMessages = map[string]string{
 	"decision-rejetee":   "Décision enregistrée : la proposition n'est pas retenue ; le motif est public.",
 	"decision-expertise": "La proposition est passée en cours d'expertise.",
 
-	// Mon compte (pages_moncompte.go)
+	// Mon compte (moncompte.go)
 	"preferences-enregistrees": "Vos préférences d'e-mail sont enregistrées.",
 	"compte-supprime":          "Votre compte est supprimé et vous êtes déconnecté·e.",
 	"desabonne":                "C'est fait : vous ne recevrez plus d'e-mails de suivi des propositions.",
