@@ -34,6 +34,7 @@ var leaves = map[string][]string{
 	"atmo":                  {""},
 	"internal/tlsfiles":     {},
 	"firmware-bridge/drone": {},
+	"dashboards/series":     {""},
 }
 
 // inner are the module packages that are neither leaves nor adapters but
@@ -45,6 +46,31 @@ var leaves = map[string][]string{
 var inner = []string{
 	"dashboards/live",
 	"dashboards/alerting",
+	"dashboards/app",
+	"dashboards/fr",
+	"dashboards/pages/chart",
+	"dashboards/pages/legal",
+}
+
+// webLayer are the packages of the web layer below the server: the shared
+// HTTP kit, the workflows of the JSON routes and forms, the pages. They
+// import Fiber but no adapter and no SQL, InfluxDB or MQTT client, not even
+// transitively: the server (dashboards/api) gets the store and the
+// measurements through interfaces, and the wiring passes the adapters.
+var webLayer = []string{
+	"dashboards/web",
+	"dashboards/actions",
+	"dashboards/pages",
+}
+
+// fiberUsers are the only module packages that import Fiber (and fasthttp)
+// directly: the server, the kit, the workflows, the pages. The domain, the
+// views (dashboards/app) and the leaves never see a request.
+var fiberUsers = []string{
+	"dashboards/api",
+	"dashboards/web",
+	"dashboards/actions",
+	"dashboards/pages",
 }
 
 // clearOfClients is what the inner packages never import (the adapters are
@@ -82,9 +108,7 @@ var adapters = []string{
 
 // adapterExceptions are the arrows between adapters that exist today, each
 // with the reason and who removes it. Keep this list short.
-var adapterExceptions = map[[2]string]string{
-	{"dashboards/api", "dashboards/measure"}: "the page and JSON handlers use measure's result types (Latest, Point, Track); the web-layer split moves them behind the API's own types",
-}
+var adapterExceptions = map[[2]string]string{}
 
 type listedPackage struct {
 	ImportPath   string
@@ -271,6 +295,42 @@ func TestImportRules(t *testing.T) {
 		for _, d := range deps(pkgs, abs(p)) {
 			if slices.Contains(forbidden, d) || hasPrefix(d, clearOfClients) {
 				broken("the inner packages (live) import no adapter, Fiber, SQL, InfluxDB or MQTT client: they meet those in cmd/", p, d)
+			}
+		}
+	}
+
+	// 1c. The web layer imports no adapter, SQL, InfluxDB or MQTT client;
+	// only the server and the web layer import Fiber.
+	noClients := slices.DeleteFunc(slices.Clone(clearOfClients), func(p string) bool {
+		return p == "github.com/gofiber/" || p == "github.com/valyala/fasthttp"
+	})
+	for _, a := range adapters {
+		if a != "dashboards/api" {
+			noClients = append(noClients, abs(a))
+		}
+	}
+	for _, p := range webLayer {
+		if pkgs[abs(p)] == nil {
+			t.Errorf("import rules name %s, which go list does not know: update the rules", p)
+			continue
+		}
+		for _, d := range deps(pkgs, abs(p)) {
+			if d == "database/sql/driver" {
+				continue // interfaces only, no driver: Fiber's uuid implements driver.Valuer
+			}
+			if slices.Contains(noClients, d) || hasPrefix(d, noClients) || d == abs("dashboards/api") {
+				broken("the web layer (web, actions, pages) imports neither the server nor an adapter, SQL, InfluxDB or MQTT client: the server passes them as interfaces", p, d)
+			}
+		}
+	}
+	fiberPrefixes := []string{"github.com/gofiber/", "github.com/valyala/fasthttp"}
+	for _, r := range own {
+		if slices.Contains(fiberUsers, r) {
+			continue
+		}
+		for _, d := range pkgs[abs(r)].Imports {
+			if hasPrefix(d, fiberPrefixes) {
+				broken("only the server (dashboards/api) and the web layer (web, actions, pages) import Fiber", r, d)
 			}
 		}
 	}

@@ -18,6 +18,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/pages/legal"
 	"github.com/cd06/smartdeal/internal/testenv/axe"
 )
 
@@ -131,7 +132,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		submit(t, ctx, "#desabonner")
 		wait("confirmation")(t, ctx)
 	}
-	pages := []a11yPage{
+	visits := []a11yPage{
 		{name: "Liste des propositions", path: "/idees", visitor: "visiteur"},
 		{name: "Proposition, avec mesures, mission et commentaires", path: "/idees/{id}", url: "/idees/" + e.p.ID, visitor: "visiteur"},
 		{name: "Proposition, formulaires de soutien et de commentaire", path: "/idees/{id}", url: "/idees/" + e.p.ID, visitor: "citoyen·ne", as: "camille@example.fr"},
@@ -166,9 +167,9 @@ func TestBrowserAccessibility(t *testing.T) {
 	}
 
 	ctx := browser(t)
-	got := api.AccessibilityChecks{AxeVersion: axe.Version(), Tags: axe.WCAG21AA}
+	got := legal.AccessibilityChecks{AxeVersion: axe.Version(), Tags: axe.WCAG21AA}
 	signedIn := ""
-	for _, p := range pages {
+	for _, p := range visits {
 		if p.as != signedIn {
 			a11ySignIn(t, ctx, e.base, p.as, password)
 			signedIn = p.as
@@ -209,7 +210,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		if incomplete == nil {
 			incomplete = []string{}
 		}
-		got.Pages = append(got.Pages, api.CheckedPage{Name: p.name, Path: p.path, Visitor: p.visitor,
+		got.Pages = append(got.Pages, legal.CheckedPage{Name: p.name, Path: p.path, Visitor: p.visitor,
 			Violations: len(r.Violations), Passes: len(r.Passes), Incomplete: incomplete})
 	}
 	if got.Rules, err = axe.Rules(ctx, axe.WCAG21AA); err != nil {
@@ -228,18 +229,18 @@ func TestBrowserAccessibility(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if err := os.WriteFile("accessibilite.json", append(b, '\n'), 0o644); err != nil {
+		if err := os.WriteFile("../pages/legal/accessibilite.json", append(b, '\n'), 0o644); err != nil {
 			t.Fatal(err)
 		}
-		t.Logf("accessibilite.json rewritten: %d pages, %d rules, %d violations", len(got.Pages), len(got.Rules), got.Violations())
+		t.Logf("pages/legal/accessibilite.json rewritten: %d pages, %d rules, %d violations", len(got.Pages), len(got.Rules), got.Violations())
 		return
 	}
-	committed, err := api.Accessibility()
+	committed, err := legal.Accessibility()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if diff := a11yDiff(committed, &got); diff != "" {
-		t.Errorf("accessibilite.json, which /accessibilite shows, is stale:\n%s\nrewrite it: go test ./dashboards/api -run TestBrowserAccessibility -update", diff)
+		t.Errorf("pages/legal/accessibilite.json, which /accessibilite shows, is stale:\n%s\nrewrite it: go test ./dashboards/api -run TestBrowserAccessibility -update", diff)
 	}
 }
 
@@ -265,7 +266,7 @@ func a11ySignIn(t *testing.T, ctx context.Context, base, email, password string)
 
 // a11yDiff says how two results differ, but for the date and the browser,
 // which a run on another day or machine may change without the pages having.
-func a11yDiff(want, got *api.AccessibilityChecks) string {
+func a11yDiff(want, got *legal.AccessibilityChecks) string {
 	var b strings.Builder
 	if want.AxeVersion != got.AxeVersion {
 		fmt.Fprintf(&b, "  axe_version: file %s, run %s\n", want.AxeVersion, got.AxeVersion)
@@ -278,7 +279,7 @@ func a11yDiff(want, got *api.AccessibilityChecks) string {
 			missingFrom(want.Rules, got.Rules), missingFrom(got.Rules, want.Rules))
 	}
 	for i := range max(len(want.Pages), len(got.Pages)) {
-		var w, g api.CheckedPage
+		var w, g legal.CheckedPage
 		if i < len(want.Pages) {
 			w = want.Pages[i]
 		}

@@ -74,7 +74,7 @@ func TestUnverifiedCannotStuffVotes(t *testing.T) {
 			// The page's button sends a new link and comes back.
 			resp, _ = f.post("/compte/securite/verification", url.Values{"csrf": {csrf}, "retour": {"/idees/" + p.ID}})
 			if resp.StatusCode != 303 || resp.Header.Get("Location") != "/idees/"+p.ID {
-				t.Fatalf("resend form: %d %q", resp.StatusCode, resp.Header.Get("Location"))
+				t.Fatalf("resend Form: %d %q", resp.StatusCode, resp.Header.Get("Location"))
 			}
 			resp, html = f.get("/idees/" + p.ID)
 			wantPage(t, "after resend", resp, html, 200, "Un nouveau lien de confirmation vient d'être envoyé")
@@ -103,7 +103,7 @@ func TestUnverifiedCannotStuffVotes(t *testing.T) {
 			e.verify(form)
 			e.call("POST", "/api/v1/ideas/"+p.ID+"/vote", tok, nil, 200, nil)
 			if resp, _ := f.post("/idees/"+p.ID+"/soutien", url.Values{"csrf": {csrf}, "action": {"soutenir"}}); resp.StatusCode != 303 {
-				t.Fatalf("verified support form: %d", resp.StatusCode)
+				t.Fatalf("verified support Form: %d", resp.StatusCode)
 			}
 			if n := e.votes(p.ID); n != 2 {
 				t.Fatalf("%d votes after verification, want 2", n)

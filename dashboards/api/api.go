@@ -1,50 +1,48 @@
-// Package api is the civic HTTP API of the SMART Deal platform on Fiber v2:
-// accounts and roles, themes and campaigns, proposals with their workflow,
-// votes, comments and expert reviews, missions, sites and devices with MQTT
-// credentials, links to measurement series, the measurements themselves (from
-// InfluxDB), a live feed (Server-Sent Events) and open data. Every route is
-// declared once in a table that registers it, enforces its roles and produces
-// the OpenAPI 3 document served at /api/v1/openapi.json. Errors are
-// application/problem+json (RFC 9457) from one mapping table (problem.go).
+// Package api is the SMART Deal platform's HTTP server on Fiber v2: the
+// Server (New, Config, Deps), its route table and the JSON handlers, one
+// file per resource — accounts, users, campaigns, ideas, votes, comments,
+// reviews, missions (flightlog.go: the flight-log upload), sites and devices
+// with MQTT credentials, series, links, the live feed (Server-Sent Events),
+// open data and the OpenAPI document. Every route, the pages' too
+// (dashboards/pages, mounted from Routes()), is declared once in a table
+// that registers it, enforces its roles (dashboards/web) and produces the
+// OpenAPI 3 document served at /api/v1/openapi.json. The JSON handlers
+// decode and answer JSON; what they share with the forms is
+// dashboards/actions, what they show is dashboards/app. Errors are
+// application/problem+json (RFC 9457, web's mapping).
 package api
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"html/template"
 	"log/slog"
 	"net/url"
+	"slices"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/dashboards/actions"
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/live"
 	"github.com/cd06/smartdeal/dashboards/mail"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/pages"
+	"github.com/cd06/smartdeal/dashboards/pages/legal"
+	"github.com/cd06/smartdeal/dashboards/series"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // Store is what the API needs from the relational store (sqlstore.Store):
 // what its views read (app.Store) and what its handlers write and check.
 type Store interface {
 	app.Store
-	civic.UserService
-	civic.ProposalService
-	civic.VoteService
-	civic.DiscussionService
+	actions.Store // what the workflows shared with the pages read and write
 	civic.FieldService
-	civic.AuditService
-	civic.AccountService
-	civic.OutboxService
-	civic.NotificationService // status e-mails: consent, queueing and send-time checks (notify.go)
-	civic.ActivityService     // what "Mon compte" shows
-	UserByID(ctx context.Context, id string) (*civic.User, error)
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
 	CommittedEUR(ctx context.Context, campaignID string) (int64, error)
 	Ping(ctx context.Context) error
@@ -54,8 +52,8 @@ type Store interface {
 // its views read (app.Measurements) and the JSON routes' series.
 type Measurements interface {
 	app.Measurements
-	Series(ctx context.Context, f measure.Filter) ([]measure.Latest, error)
-	Range(ctx context.Context, q measure.RangeQuery) (*measure.SeriesData, error)
+	Series(ctx context.Context, f series.Filter) ([]series.Latest, error)
+	Range(ctx context.Context, q series.RangeQuery) (*series.SeriesData, error)
 	Ping(ctx context.Context) error
 }
 
@@ -66,9 +64,7 @@ type Publisher interface {
 }
 
 // Mailer sends one e-mail (mail.SMTP, or mail.LogSender without a relay).
-type Mailer interface {
-	Send(ctx context.Context, m mail.Message) error
-}
+type Mailer = actions.Mailer
 
 // Config tunes the API. Zero values take the documented defaults.
 type Config struct {
@@ -97,7 +93,7 @@ type Config struct {
 	// per client address and RateWindow (optional) defaults to 600. Counted
 	// in each process's memory. Negative disables it.
 	PublicReadLimit int
-	// The per-account sign-in throttle (signin_throttle.go): after
+	// The per-account sign-in throttle (dashboards/web/signin_throttle.go): after
 	// SignInAccountFree attempts for one e-mail address (optional) defaults
 	// to 5, negative disables it, each further attempt waits a delay that
 	// doubles from SignInAccountDelay (optional) defaults to 1s, up to
@@ -118,8 +114,8 @@ type Config struct {
 	// Licence of the open data (optional) defaults to "Licence Ouverte / Open Licence 2.0 (Etalab)".
 	Licence string
 	// Legal is who publishes, hosts and answers for the legal pages
-	// (optional) defaults to DefaultLegal, with placeholders (legal.go).
-	Legal Legal
+	// (optional) defaults to DefaultLegal, with placeholders (dashboards/pages/legal).
+	Legal legal.Legal
 	// Topics is the MQTT topic layout (optional) defaults to smartdeal/v1.
 	Topics smartdeal.Topics
 	// PageSeriesPoints caps each series of a proposal page (optional) defaults to 500.
@@ -137,9 +133,9 @@ type Config struct {
 	// defaults to 32 MiB. Request bodies are streamed: the upload's handler
 	// reads its body only once the caller is known to be allowed, and every
 	// other route refuses a body over BodyLimit before buffering it
-	// (bodyguard.go).
+	// (dashboards/web/bodyguard.go).
 	FlightLogLimit int
-	// Accounts tunes verification, links and the mail outbox (accounts.go).
+	// Accounts tunes verification, links and the mail outbox (dashboards/actions).
 	Accounts AccountConfig
 	// LiveMaxStreams caps the open live-feed streams of the process
 	// (optional) defaults to 1000; past it GET /api/v1/live answers 503.
@@ -168,7 +164,7 @@ func (c *Config) Validate() error {
 	if c.SessionTTL < time.Minute {
 		return errors.New("api.session_ttl: at least 1m")
 	}
-	if err := c.Password.validate(); err != nil {
+	if err := c.Password.Validate(); err != nil {
 		return err
 	}
 	def := func(v *int, d int) {
@@ -208,7 +204,7 @@ func (c *Config) Validate() error {
 	if c.ProxyHeader == "" {
 		c.ProxyHeader = fiber.HeaderXForwardedFor
 	}
-	if _, err := parseTrustedProxies(c.TrustedProxies); err != nil {
+	if _, err := web.ParseTrustedProxies(c.TrustedProxies); err != nil {
 		return err
 	}
 	if c.PublicURL == "" {
@@ -228,7 +224,7 @@ func (c *Config) Validate() error {
 	if c.FlightLogLimit < c.BodyLimit || c.FlightLogLimit > 1<<30 {
 		return errors.New("api.flight_log_limit: want between body_limit and 1 GiB")
 	}
-	if err := c.Accounts.validate(); err != nil {
+	if err := c.Accounts.Validate(); err != nil {
 		return err
 	}
 	def(&c.LiveMaxStreams, 1000)
@@ -240,8 +236,8 @@ func (c *Config) Validate() error {
 		return errors.New("api.live_keep_alive: want between 10ms and 5m")
 	}
 	def(&c.PageSeriesPoints, 500)
-	if c.PageSeriesPoints < 2 || c.PageSeriesPoints > measure.MaxPointsLimit {
-		return fmt.Errorf("api.page_series_points: want between 2 and %d", measure.MaxPointsLimit)
+	if c.PageSeriesPoints < 2 || c.PageSeriesPoints > series.MaxPointsLimit {
+		return fmt.Errorf("api.page_series_points: want between 2 and %d", series.MaxPointsLimit)
 	}
 	if c.PageRange == 0 {
 		c.PageRange = 7 * 24 * time.Hour
@@ -289,23 +285,12 @@ type Server struct {
 	now        func() time.Time
 	app        *fiber.App
 	hub        *live.Hub
-	metrics    *metrics
-	routes     []*Route
+	kit        *web.Kit // middleware, limiters, guards (package web)
+	routes     []*web.Route
 	flightLogs FlightLogImporter
-	rate       RateLimiter
-	readRate   *MemoryLimiter // public reads, per process
-	throttle   AccountThrottle
-	pages      *template.Template
-	dummy      string // a password hash to spend time on for unknown accounts
-	proxies    trustedProxies
-	mail       Mailer
-	publicURL  atomic.Pointer[string]
-	outbox     *Outbox
-	verifiers  []Verifier
-	streams    []pathPattern // routes whose handler reads the body (bodyguard.go)
-	formPosts  []pathPattern // routes posted by HTML forms
-	notify     *notifier
-	views      *app.Views // what pages and JSON routes show (package app)
+	pages      *pages.Pages     // the French pages and forms (package pages)
+	act        *actions.Service // the workflows the forms share (package actions)
+	views      *app.Views       // what pages and JSON routes show (package app)
 }
 
 // New builds the API.
@@ -332,33 +317,34 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		deps.Mail = &mail.LogSender{Log: deps.Logger}
 	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
-		now: deps.Now, flightLogs: deps.FlightLogs, rate: deps.RateLimiter,
-		mail: deps.Mail, verifiers: deps.Verifiers, readRate: NewMemoryLimiter()}
+		now: deps.Now, flightLogs: deps.FlightLogs}
 	s.views = app.New(deps.Store, deps.Measurements, deps.Now)
-	s.SetPublicURL(cfg.PublicURL)
-	s.throttle, _ = deps.RateLimiter.(AccountThrottle)
-	if s.throttle == nil {
-		s.throttle = NewMemoryLimiter() // a limiter without one: the throttle stays in this process
-	}
 	var err error
-	if s.proxies, err = parseTrustedProxies(cfg.TrustedProxies); err != nil {
+	s.kit, err = web.New(web.Config{BodyLimit: cfg.BodyLimit, UploadLimit: cfg.FlightLogLimit, Limits: web.Limits{
+		SignUpLimit: cfg.SignUpLimit, SignInLimit: cfg.SignInLimit, VoteLimit: cfg.VoteLimit, ContributionLimit: cfg.ContributionLimit,
+		PublicReadLimit: cfg.PublicReadLimit, SignUpNetworkLimit: cfg.SignUpNetworkLimit, SignUpTotalLimit: cfg.SignUpTotalLimit,
+		SignUpWindow: cfg.SignUpWindow, RateWindow: cfg.RateWindow, SignInAccountFree: cfg.SignInAccountFree,
+		SignInAccountDelay: cfg.SignInAccountDelay, SignInAccountMaxDelay: cfg.SignInAccountMaxDelay,
+	}, TrustedProxies: cfg.TrustedProxies, ProxyHeader: cfg.ProxyHeader, CookieSecure: cfg.CookieSecure},
+		web.Deps{Sessions: deps.Store, RateLimiter: deps.RateLimiter, Logger: deps.Logger, Registry: deps.Registry, Now: deps.Now})
+	if err != nil {
 		return nil, err
 	}
-	if s.dummy, err = cfg.Password.Hash("not a real password"); err != nil {
+	s.act, err = actions.New(actions.Config{Accounts: cfg.Accounts, Password: cfg.Password, Notify: cfg.Notify, SessionTTL: cfg.SessionTTL,
+		CookieSecure: cfg.CookieSecure, SignInLimit: cfg.SignInLimit, RateWindow: cfg.RateWindow, PublicURL: cfg.PublicURL},
+		actions.Deps{Store: deps.Store, Kit: s.kit, Mail: deps.Mail, Logger: deps.Logger, Registry: deps.Registry, Now: deps.Now, Verifiers: deps.Verifiers})
+	if err != nil {
 		return nil, err
 	}
-	if s.metrics, err = newMetrics(deps.Registry); err != nil {
+	s.pages, err = pages.New(pages.Config{Accounts: cfg.Accounts, Legal: cfg.Legal, Licence: cfg.Licence, SessionTTL: cfg.SessionTTL,
+		CookieSecure: cfg.CookieSecure, RateWindow: cfg.RateWindow, PageSeriesPoints: cfg.PageSeriesPoints, PageRange: cfg.PageRange},
+		pages.Deps{Store: deps.Store, Views: s.views, Actions: s.act, Kit: s.kit, Logger: deps.Logger, Now: deps.Now})
+	if err != nil {
 		return nil, err
 	}
-	s.notify = newNotifier(cfg.Notify)
-	if s.pages, err = s.parsePages(); err != nil {
-		return nil, fmt.Errorf("templates: %w", err)
-	}
-	if s.outbox, err = newOutbox(s, deps.Registry); err != nil {
-		return nil, err
-	}
+	s.kit.PageError = s.pages.PageError
 	s.hub = live.NewHub(live.Options{Log: deps.Logger, Limits: live.Limits{PerClient: cfg.LiveMaxPerClient, Total: cfg.LiveMaxStreams},
-		Dropped: s.metrics.liveDropped.Inc, Clients: func(n int) { s.metrics.liveClients.Set(float64(n)) }})
+		Dropped: s.kit.Metrics().LiveDropped.Inc, Clients: func(n int) { s.kit.Metrics().LiveClients.Set(float64(n)) }})
 	s.app = fiber.New(fiber.Config{
 		AppName:   "smartdeal-api",
 		Immutable: true, // fasthttp reuses request memory; params are kept
@@ -367,29 +353,58 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		StreamRequestBody:            true,
 		DisablePreParseMultipartForm: true,
 		BodyLimit:                    cfg.BodyLimit,
-		ErrorHandler:                 s.errorHandler,
+		ErrorHandler:                 s.kit.ErrorHandler,
 		DisableStartupMessage:        true,
 		ReadTimeout:                  30 * time.Second,
 		IdleTimeout:                  120 * time.Second,
 	})
-	s.app.Server().FormValueFunc = formValue // form fields from the body only
-	s.routes = append(s.table(), s.accountRoutes()...)
-	s.streams = s.patterns(func(rt *Route) bool { return rt.stream })
-	s.formPosts = s.patterns(func(rt *Route) bool { return rt.form != nil && rt.Method != fiber.MethodGet })
-	s.mount()
+	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.pages.Routes())
+	s.kit.Mount(s.app, s.routes)
 	return s, nil
 }
 
 // SetPublicURL changes the base of e-mail links (apid sets the listener's
 // address once it is bound, when no http.public_url was configured).
-func (s *Server) SetPublicURL(u string) {
-	u = strings.TrimSuffix(u, "/")
-	s.publicURL.Store(&u)
-}
+func (s *Server) SetPublicURL(u string) { s.act.SetPublicURL(u) }
 
 // PublicURL is the base of the links written into e-mails, without a
 // trailing slash.
-func (s *Server) PublicURL() string { return *s.publicURL.Load() }
+func (s *Server) PublicURL() string { return s.act.PublicURL() }
+
+// Outbox returns the mail worker; cmd/api and the all-in-one run it
+// (cmd/internal/apid), tests start it when they read the mail.
+func (s *Server) Outbox() *Outbox { return s.act.Outbox() }
+
+// GrantAssurance records that v checked the identity of the account userID.
+func (s *Server) GrantAssurance(ctx context.Context, userID string, v Verifier) error {
+	return s.act.GrantAssurance(ctx, userID, v)
+}
+
+// The workflows' configuration and password rule are package actions';
+// these names keep the wiring's (cmd/internal/apid, cmd/smartdeal).
+type (
+	// AccountConfig is actions.AccountConfig.
+	AccountConfig = actions.AccountConfig
+	// OutboxConfig is actions.OutboxConfig.
+	OutboxConfig = actions.OutboxConfig
+	// NotifyConfig is actions.NotifyConfig.
+	NotifyConfig = actions.NotifyConfig
+	// PasswordParams is actions.PasswordParams.
+	PasswordParams = actions.PasswordParams
+	// Verifier is actions.Verifier.
+	Verifier = actions.Verifier
+	// Outbox is actions.Outbox.
+	Outbox = actions.Outbox
+)
+
+// DefaultPasswordParams is actions.DefaultPasswordParams.
+func DefaultPasswordParams() PasswordParams { return actions.DefaultPasswordParams() }
+
+// VerifyPassword is actions.VerifyPassword.
+func VerifyPassword(hash, password string) bool { return actions.VerifyPassword(hash, password) }
+
+// CheckNewPassword is actions.CheckNewPassword.
+func CheckNewPassword(field, pw string) error { return actions.CheckNewPassword(field, pw) }
 
 // App returns the Fiber app (to Listen, or to app.Test in tests).
 func (s *Server) App() *fiber.App { return s.app }
@@ -398,7 +413,7 @@ func (s *Server) App() *fiber.App { return s.app }
 func (s *Server) Hub() *live.Hub { return s.hub }
 
 // Routes returns the route table (used by the OpenAPI test).
-func (s *Server) Routes() []*Route { return s.routes }
+func (s *Server) Routes() []*web.Route { return s.routes }
 
 // Shutdown ends live streams first (they would hold the server open), then
 // stops the HTTP server within ctx.
@@ -406,3 +421,29 @@ func (s *Server) Shutdown(ctx context.Context) error {
 	s.hub.Close()
 	return s.app.ShutdownWithContext(ctx)
 }
+
+// The rate limiters are package web's; these names keep the wiring's.
+type (
+	// RateLimiter is web.RateLimiter.
+	RateLimiter = web.RateLimiter
+	// AccountThrottle is web.AccountThrottle.
+	AccountThrottle = web.AccountThrottle
+	// MemoryLimiter is web.MemoryLimiter.
+	MemoryLimiter = web.MemoryLimiter
+)
+
+// NewMemoryLimiter is web.NewMemoryLimiter.
+func NewMemoryLimiter() *MemoryLimiter { return web.NewMemoryLimiter() }
+
+// SessionCookie and CSRFHeader are web's (clients of the API name them).
+const (
+	SessionCookie = web.SessionCookie
+	CSRFHeader    = web.CSRFHeader
+)
+
+// The legal pages' configuration is package pages'; these names keep the
+// wiring's.
+type Legal = legal.Legal
+
+// DefaultLegal is legal.DefaultLegal.
+func DefaultLegal() Legal { return legal.DefaultLegal() }

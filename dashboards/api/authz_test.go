@@ -13,6 +13,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // publicForms are the page forms anyone may post.
@@ -44,11 +45,11 @@ func TestAuthorization(t *testing.T) {
 			// (verification, password reset, the unsubscribe link of status
 			// e-mails: its signed token names the account), are the only
 			// public writes (JSON and page forms).
-			if rt.Access == api.Public && !strings.HasPrefix(rt.Path, "/api/v1/auth/") && !publicForms[rt.Path] {
+			if rt.Access == web.Public && !strings.HasPrefix(rt.Path, "/api/v1/auth/") && !publicForms[rt.Path] {
 				t.Errorf("%s %s is a public write", rt.Method, rt.Path)
 			}
 		}
-		if rt.Access == api.Public {
+		if rt.Access == web.Public {
 			continue
 		}
 		t.Run(rt.Method+" "+rt.Path, func(t *testing.T) {

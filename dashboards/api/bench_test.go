@@ -15,6 +15,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
@@ -82,8 +83,8 @@ func benchPage(b *testing.B, in *testenv.Influx, ttl time.Duration, engine strin
 			return d
 		}
 		var page struct {
-			Votes  int                   `json:"votes"`
-			Series []*measure.SeriesData `json:"series"`
+			Votes  int                  `json:"votes"`
+			Series []*series.SeriesData `json:"series"`
 		}
 		if err := json.Unmarshal(body, &page); err != nil || len(page.Series) != 3 || page.Votes != 1 {
 			b.Fatalf("page %v", err)

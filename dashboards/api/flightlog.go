@@ -9,6 +9,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/web"
 	"github.com/cd06/smartdeal/senml"
 )
 
@@ -77,7 +78,7 @@ func (s *Server) flightLog(c *fiber.Ctx) error {
 	if ct := c.Get(fiber.HeaderContentType); ct != "application/octet-stream" {
 		return civic.Errorf(civic.EUNSUPPORTED, "Content-Type must be application/octet-stream (a .tlog file)")
 	}
-	body, err := s.uploadBody(c)
+	body, err := s.kit.Upload(c)
 	if err != nil {
 		return err
 	}
@@ -85,7 +86,7 @@ func (s *Server) flightLog(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	u := caller(c).user
+	u := web.Caller(c).User
 	if !civic.CanOperate(u, m) {
 		return civic.Errorf(civic.EFORBIDDEN, "only the mission's agent, a risk manager or an administrator may upload its flight log")
 	}
@@ -95,7 +96,7 @@ func (s *Server) flightLog(c *fiber.Ctx) error {
 	// The body is read only now, streamed into the importer: the caller is
 	// allowed and the mission takes uploads.
 	imp, err := s.flightLogs.ImportFlightLog(ctx(c), body, m.SiteID, m.ID)
-	if body.over {
+	if body.Over() {
 		return civic.Errorf(civic.ETOOLARGE, "flight log larger than %d bytes", s.cfg.FlightLogLimit)
 	}
 	rs := imp.Readings

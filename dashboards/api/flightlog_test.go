@@ -13,6 +13,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
+	"github.com/cd06/smartdeal/dashboards/web"
 	"github.com/cd06/smartdeal/firmware-bridge/dronesim"
 	"github.com/cd06/smartdeal/firmware-bridge/tlog"
 	"github.com/cd06/smartdeal/senml"
@@ -85,12 +86,12 @@ func uploadLog(e *env, tok string, body []byte) (int, map[string]any) {
 func TestFlightLogUpload(t *testing.T) {
 	e, agent, noImporter := flightEnv(t)
 	buf := bytes.NewBuffer(simLog(t, time.Now().Add(-30*time.Second), time.Minute)) // within the window of a mission started now
-	upload := func(tok string, body []byte, ct string) *api.Problem {
+	upload := func(tok string, body []byte, ct string) *web.Problem {
 		req := e.request("POST", "/api/v1/missions/vol-1/flightlog", tok, body, "Content-Type", ct)
 		resp, rb := e.send(req)
 		if resp.StatusCode != 202 {
 			p := checkProblem(t, "upload", resp, rb, resp.StatusCode)
-			return &api.Problem{Status: resp.StatusCode, Code: p["code"].(string)}
+			return &web.Problem{Status: resp.StatusCode, Code: p["code"].(string)}
 		}
 		return nil
 	}

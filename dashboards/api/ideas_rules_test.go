@@ -82,7 +82,7 @@ func TestContributionRateLimit(t *testing.T) {
 	page := "/idees/" + p.ID
 	tok := f.csrf(page)
 
-	// sam: a comment by form, then a proposal by form, then a comment by form: 3.
+	// sam: a comment by form, then a proposal by form, then a comment by Form: 3.
 	resp, html := f.post(page+"/commentaires", url.Values{"csrf": {tok}, "body": {"Premier commentaire"}})
 	if resp.StatusCode != 303 {
 		t.Fatalf("comment 1: %d %.300s", resp.StatusCode, html)
@@ -96,7 +96,7 @@ func TestContributionRateLimit(t *testing.T) {
 	if resp.StatusCode != 303 {
 		t.Fatalf("comment 2: %d", resp.StatusCode)
 	}
-	// The 4th, by form: a French 429 page; nothing stored.
+	// The 4th, by Form: a French 429 page; nothing stored.
 	resp, html = f.post(page+"/commentaires", url.Values{"csrf": {tok}, "body": {"Troisième commentaire"}})
 	wantPage(t, "form over the limit", resp, html, 429, "Trop de demandes")
 	if resp.Header.Get("Retry-After") == "" {

@@ -7,6 +7,7 @@ import (
 	"github.com/chromedp/chromedp/kb"
 
 	"github.com/cd06/smartdeal/dashboards/api"
+	"github.com/cd06/smartdeal/dashboards/pages/legal"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 )
 
@@ -30,7 +31,7 @@ func TestBrowserLegalPagesNoScript(t *testing.T) {
 			t.Errorf("%s: h1 %q, want %q", p.path, h1, p.h1)
 		}
 	}
-	checks, err := api.Accessibility()
+	checks, err := legal.Accessibility()
 	if err != nil {
 		t.Fatal(err)
 	}

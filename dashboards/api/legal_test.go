@@ -12,6 +12,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/pages/legal"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 )
 
@@ -28,7 +29,7 @@ var footerLinks = []string{`<a href="/mentions-legales">Mentions légales</a>`, 
 // committed results of TestBrowserAccessibility and the conformity that
 // the RGAA audit setting gives.
 func TestLegalPages(t *testing.T) {
-	checks, err := api.Accessibility()
+	checks, err := legal.Accessibility()
 	if err != nil {
 		t.Fatal(err)
 	}

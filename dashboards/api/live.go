@@ -10,6 +10,7 @@ import (
 
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/live"
+	"github.com/cd06/smartdeal/dashboards/web"
 )
 
 // live streams readings as Server-Sent Events, flushing after each event and
@@ -22,7 +23,7 @@ func (s *Server) live(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	sub, err := s.hub.Subscribe(s.clientKey(c), series)
+	sub, err := s.hub.Subscribe(s.kit.ClientKey(c), series)
 	if err != nil {
 		return s.liveRefusal(c, err)
 	}
@@ -80,8 +81,8 @@ func (s *Server) liveRefusal(c *fiber.Ctx, err error) error {
 	default:
 		return err
 	}
-	s.metrics.rateLimited.WithLabelValues(kind).Inc()
-	secs := retryAfterSeconds(s.cfg.LiveKeepAlive)
+	s.kit.Metrics().Limited(kind)
+	secs := web.RetryAfterSeconds(s.cfg.LiveKeepAlive)
 	c.Set(fiber.HeaderRetryAfter, strconv.Itoa(secs))
 	refusal.Extra = map[string]any{"retry_after": secs}
 	return refusal

@@ -13,7 +13,7 @@ import (
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 	"github.com/cd06/smartdeal/senml"
 )
@@ -50,7 +50,7 @@ func TestMeasurementEndpoints(t *testing.T) {
 	}
 	writeLP(t, in.URL, db+"/autogen", lines)
 
-	var rs measure.SeriesData
+	var rs series.SeriesData
 	q := fmt.Sprintf("?start=%s&stop=%s", t0.Format(time.RFC3339), t0.Add(time.Hour).Format(time.RFC3339))
 	e.call("GET", "/api/v1/series/var-estuaire/level-1/water_level"+q+"&agg=max&every=30m", "", nil, 200, &rs)
 	if len(rs.Points) != 2 || rs.Points[0].Value != 29 || rs.Points[1].Value != 59 {
@@ -60,7 +60,7 @@ func TestMeasurementEndpoints(t *testing.T) {
 	if rs.Every != "20m0s" || len(rs.Points) != 3 || rs.Points[0].Value != 9.5 || rs.Points[2].Value != 49.5 {
 		t.Fatalf("downsampled mean: %s %+v", rs.Every, rs.Points)
 	}
-	var latest []measure.Latest
+	var latest []series.Latest
 	e.call("GET", "/api/v1/sites/var-estuaire/latest", "", nil, 200, &latest)
 	if len(latest) != 1 || latest[0].Value != 59 || latest[0].Unit != "m" {
 		t.Fatalf("latest %+v", latest)
@@ -84,8 +84,8 @@ func TestMeasurementEndpoints(t *testing.T) {
 	p := e.idea(citizen, 10, true)
 	e.call("POST", "/api/v1/links", e.admin, map[string]any{"proposal_id": p.ID, "site_id": "var-estuaire", "device_id": "level-1", "quantity": "water_level"}, 201, nil)
 	var page struct {
-		Votes  int                   `json:"votes"`
-		Series []*measure.SeriesData `json:"series"`
+		Votes  int                  `json:"votes"`
+		Series []*series.SeriesData `json:"series"`
 	}
 	e.call("GET", "/api/v1/ideas/"+p.ID+"/page?points=3", "", nil, 200, &page)
 	if len(page.Series) != 1 || len(page.Series[0].Points) == 0 || len(page.Series[0].Points) > 3 {
@@ -115,7 +115,7 @@ func TestMeasurementEndpoints(t *testing.T) {
 	}
 	writeLP(t, in.URL, db+"/autogen", lines)
 	e.call("POST", "/api/v1/missions/crue-var-1/status", agent, map[string]any{"status": "completed"}, 200, nil)
-	var tr measure.Track
+	var tr series.Track
 	e.call("GET", "/api/v1/missions/crue-var-1/track", "", nil, 200, &tr)
 	if len(tr.Points) != 3 || tr.MaxAltitudeM == nil || *tr.MaxAltitudeM != 50 || *tr.BatteryUsedPct != 5 || tr.DistanceM < 220 || tr.DistanceM > 225 {
 		t.Fatalf("track %+v", tr)

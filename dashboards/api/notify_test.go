@@ -295,7 +295,7 @@ func TestStatusMails(t *testing.T) {
 				t.Errorf("after unsubscribing: author %d mails (want 2), supporter %d (want 1)", a, f)
 			}
 
-			// The committee rejects from the decision form: the reason is in the mail.
+			// The committee rejects from the decision Form: the reason is in the mail.
 			committee := e.account(civic.RoleAdmin, "comite."+civic.NewID()+"@example.fr", "mot de passe du comité")
 			w := newWebClient(t, base)
 			w.signIn(committee.Email, "mot de passe du comité")

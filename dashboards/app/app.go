@@ -23,7 +23,7 @@ import (
 	"time"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // ProposalReader reads proposals and supports.
@@ -31,6 +31,8 @@ type ProposalReader interface {
 	Proposal(ctx context.Context, id string) (*civic.Proposal, error)
 	ProposalsByIDs(ctx context.Context, ids []string) ([]*civic.Proposal, error)
 	HasVoted(ctx context.Context, proposalID, userID string) (bool, error)
+	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
+	CommittedEUR(ctx context.Context, campaignID string) (int64, error)
 }
 
 // LinkReader reads the links of proposals to measurement series and the
@@ -65,7 +67,7 @@ type Store interface {
 // Measurements is what the views read from InfluxDB (measure.Client): one
 // Read per view.
 type Measurements interface {
-	Read(ctx context.Context, r measure.Reads) (*measure.Results, error)
+	Read(ctx context.Context, r series.Reads) (*series.Results, error)
 }
 
 // Concurrency bounds the store reads one view runs at once.
@@ -161,7 +163,7 @@ func (v *Views) names(ctx context.Context, ids []string) (map[string]string, err
 // Stats are one series' statistics over its points (the page's table, the
 // reviewers' evidence).
 type Stats struct {
-	measure.SeriesKey
+	series.SeriesKey
 	Count int      `json:"count"`
 	Min   *float64 `json:"min,omitempty"`
 	Max   *float64 `json:"max,omitempty"`
@@ -170,7 +172,7 @@ type Stats struct {
 }
 
 // StatsOf computes d's statistics; a series without points has a count only.
-func StatsOf(d *measure.SeriesData) Stats {
+func StatsOf(d *series.SeriesData) Stats {
 	st := Stats{SeriesKey: d.SeriesKey, Count: len(d.Points)}
 	var sum float64
 	for i, pt := range d.Points {
@@ -193,25 +195,25 @@ func StatsOf(d *measure.SeriesData) Stats {
 
 // Series is one linked series as a view shows it.
 type Series struct {
-	Data  *measure.SeriesData
+	Data  *series.SeriesData
 	Stats Stats
 	// Unit is the unit the device registry gives the device's quantity, ""
 	// for an unregistered device (the page then takes the reading's own).
 	Unit string
 	// Latest is the newest raw reading within the range (proposal page,
 	// Detail): nil without one, or when InfluxDB could not say.
-	Latest *measure.Latest
+	Latest *series.Latest
 }
 
 // rangeReads are the Range queries of links over [start, stop).
-func rangeReads(links []*civic.Link, start, stop time.Time, every time.Duration, points int) []measure.RangeQuery {
-	qs := make([]measure.RangeQuery, len(links))
+func rangeReads(links []*civic.Link, start, stop time.Time, every time.Duration, points int) []series.RangeQuery {
+	qs := make([]series.RangeQuery, len(links))
 	for i, l := range links {
-		qs[i] = measure.RangeQuery{SeriesKey: keyOf(l), Start: start, Stop: stop, Agg: measure.Mean, Every: every, MaxPoints: points}
+		qs[i] = series.RangeQuery{SeriesKey: keyOf(l), Start: start, Stop: stop, Agg: series.Mean, Every: every, MaxPoints: points}
 	}
 	return qs
 }
 
-func keyOf(l *civic.Link) measure.SeriesKey {
-	return measure.SeriesKey{Site: l.SiteID, Device: l.DeviceID, Quantity: l.Quantity}
+func keyOf(l *civic.Link) series.SeriesKey {
+	return series.SeriesKey{Site: l.SiteID, Device: l.DeviceID, Quantity: l.Quantity}
 }

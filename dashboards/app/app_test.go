@@ -15,6 +15,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 	"github.com/cd06/smartdeal/dashboards/sqlstore"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 	"github.com/cd06/smartdeal/internal/testenv"
@@ -104,7 +105,7 @@ type countingMeasurements struct {
 	ranges, latest, tracks int
 }
 
-func (c *countingMeasurements) Read(ctx context.Context, r measure.Reads) (*measure.Results, error) {
+func (c *countingMeasurements) Read(ctx context.Context, r series.Reads) (*series.Results, error) {
 	c.mu.Lock()
 	c.reads++
 	c.ranges, c.latest, c.tracks = c.ranges+len(r.Ranges), c.latest+len(r.Latest), c.tracks+len(r.Tracks)

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // EvidenceSpan is how far back the reviewers' statistics look.
@@ -68,14 +68,14 @@ func (v *Views) Evidence(ctx context.Context, viewer *civic.User, id string) (*E
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("evidence: %w", err)
 	}
-	var res *measure.Results
+	var res *series.Results
 	var units map[string]map[string]string
 	var names map[string]string
 	var seen []*MissionView
 	g, cx = errgroup.WithContext(ctx)
 	g.SetLimit(Concurrency)
 	g.Go(func() (err error) {
-		res, err = v.meas.Read(cx, measure.Reads{Ranges: rangeReads(links, ev.Start, ev.Stop, time.Hour, 24*30+2)})
+		res, err = v.meas.Read(cx, series.Reads{Ranges: rangeReads(links, ev.Start, ev.Stop, time.Hour, 24*30+2)})
 		return err
 	})
 	g.Go(func() (err error) {

@@ -12,7 +12,7 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // ProposalLister lists proposals and what they are filed under.
@@ -33,7 +33,7 @@ type FieldLister interface {
 // every series' latest value in one listing, the tracks in one Read.
 type MapMeasurements interface {
 	Measurements
-	Series(ctx context.Context, f measure.Filter) ([]measure.Latest, error)
+	Series(ctx context.Context, f series.Filter) ([]series.Latest, error)
 }
 
 // MapStore is what the map reads from the relational store (sqlstore.Store).
@@ -104,7 +104,7 @@ type MapView struct {
 type MapSensor struct {
 	Device *civic.Device
 	Site   *civic.Site
-	Latest []*measure.Latest
+	Latest []*series.Latest
 	// Atmo is the ATMO index class (1–6) when the sensor publishes
 	// AtmoQuantity, else 0.
 	Atmo int
@@ -114,7 +114,7 @@ type MapSensor struct {
 // MaxMapTracks of them), its track.
 type MapMission struct {
 	Mission *civic.Mission
-	Track   *measure.Track
+	Track   *series.Track
 }
 
 // MapDrone is a drone flying a mission, where it was last seen.
@@ -221,9 +221,9 @@ func (m *Maps) View(ctx context.Context, f MapFilter) (*MapView, error) {
 		if f.Quantity != "" && !slices.ContainsFunc(d.Quantities, func(q civic.DeviceQuantity) bool { return q.Quantity == f.Quantity }) {
 			continue
 		}
-		v.Sensors = append(v.Sensors, MapSensor{Device: d, Site: s, Latest: []*measure.Latest{}})
+		v.Sensors = append(v.Sensors, MapSensor{Device: d, Site: s, Latest: []*series.Latest{}})
 	}
-	var reads measure.Reads
+	var reads series.Reads
 	var tracked []int // index in v.Missions of each track read
 	for _, ms := range missions[:min(len(missions), MaxMapMissions)] {
 		v.Missions = append(v.Missions, MapMission{Mission: ms})
@@ -238,12 +238,12 @@ func (m *Maps) View(ctx context.Context, f MapFilter) (*MapView, error) {
 	// Every series' latest value in one listing: one statement without a
 	// condition per series, which InfluxDB 1.8 answers for 1,000 series in
 	// ~25 ms where a 1,000-term condition (Reads.Latest) takes ~600 ms.
-	var latest []measure.Latest
-	var res *measure.Results
+	var latest []series.Latest
+	var res *series.Results
 	g, cx = errgroup.WithContext(ctx)
 	if len(v.Sensors) > 0 {
 		g.Go(func() error {
-			latest, v.LatestErr = m.meas.Series(cx, measure.Filter{Quantity: f.Quantity, Lookback: MapLookback})
+			latest, v.LatestErr = m.meas.Series(cx, series.Filter{Quantity: f.Quantity, Lookback: MapLookback})
 			return nil // the map shows without values
 		})
 	}
@@ -256,10 +256,10 @@ func (m *Maps) View(ctx context.Context, f MapFilter) (*MapView, error) {
 	if err := g.Wait(); err != nil {
 		return nil, fmt.Errorf("map: %w", err)
 	}
-	newest := make(map[measure.SeriesKey]*measure.Latest, len(latest))
+	newest := make(map[series.SeriesKey]*series.Latest, len(latest))
 	for i := range latest {
 		l := &latest[i]
-		k := measure.SeriesKey{Site: l.Site, Device: l.Device, Quantity: l.Quantity}
+		k := series.SeriesKey{Site: l.Site, Device: l.Device, Quantity: l.Quantity}
 		if old := newest[k]; old == nil || l.Time.After(old.Time) {
 			newest[k] = l
 		}
@@ -267,7 +267,7 @@ func (m *Maps) View(ctx context.Context, f MapFilter) (*MapView, error) {
 	for i := range v.Sensors {
 		s := &v.Sensors[i]
 		for _, q := range s.Device.Quantities {
-			l := newest[measure.SeriesKey{Site: s.Device.SiteID, Device: s.Device.ID, Quantity: q.Quantity}]
+			l := newest[series.SeriesKey{Site: s.Device.SiteID, Device: s.Device.ID, Quantity: q.Quantity}]
 			if l == nil {
 				continue
 			}

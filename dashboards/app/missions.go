@@ -9,7 +9,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // MissionView is a mission as a viewer may see it.
@@ -28,7 +28,7 @@ type MissionView struct {
 	// Track is the mission's track and flight summary (MissionOptions.Track):
 	// empty, without asking InfluxDB, for a mission that has not flown;
 	// nil with TrackErr when InfluxDB could not say.
-	Track    *measure.Track
+	Track    *series.Track
 	TrackErr error
 }
 
@@ -48,7 +48,7 @@ func (v *Views) MissionView(ctx context.Context, viewer *civic.User, id string, 
 		return nil, err
 	}
 	var views []*MissionView
-	var res *measure.Results
+	var res *series.Results
 	q, flies := trackQuery(m, v.now().UTC())
 	g, cx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
@@ -57,7 +57,7 @@ func (v *Views) MissionView(ctx context.Context, viewer *civic.User, id string, 
 	})
 	if opts.Track && flies {
 		g.Go(func() (err error) {
-			res, err = v.meas.Read(cx, measure.Reads{Tracks: []measure.TrackQuery{q}})
+			res, err = v.meas.Read(cx, series.Reads{Tracks: []series.TrackQuery{q}})
 			return err
 		})
 	}
@@ -141,15 +141,15 @@ func (v *Views) MissionsSeen(ctx context.Context, viewer *civic.User, ms []*civi
 // the mission within its flight window (civic.Mission.FlightWindow, which
 // the flight-log upload keeps to). ok is false for a mission that has not
 // flown (planned, or an empty window): its track is empty.
-func trackQuery(m *civic.Mission, now time.Time) (q measure.TrackQuery, ok bool) {
+func trackQuery(m *civic.Mission, now time.Time) (q series.TrackQuery, ok bool) {
 	start, stop, ok := m.FlightWindow(now)
 	if !ok {
 		return q, false
 	}
-	return measure.TrackQuery{Site: m.SiteID, Device: m.DroneID, Mission: m.ID, Start: start, Stop: stop}, true
+	return series.TrackQuery{Site: m.SiteID, Device: m.DroneID, Mission: m.ID, Start: start, Stop: stop}, true
 }
 
 // emptyTrack is the track of a mission that has not flown.
-func emptyTrack(m *civic.Mission) *measure.Track {
-	return &measure.Track{Site: m.SiteID, Device: m.DroneID, Mission: m.ID, Points: []measure.TrackPoint{}, Duration: "0s"}
+func emptyTrack(m *civic.Mission) *series.Track {
+	return &series.Track{Site: m.SiteID, Device: m.DroneID, Mission: m.ID, Points: []series.TrackPoint{}, Duration: "0s"}
 }

@@ -8,7 +8,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 )
 
 // MaxPageLinks bounds the series a proposal page draws (JSON and HTML): the
@@ -28,7 +28,7 @@ type ProposalOptions struct {
 	// keeps the query text stable for a minute, so the measurements cache
 	// serves repeated views). Required.
 	Span time.Duration
-	// Points caps each series (2 to measure.MaxPointsLimit). Required.
+	// Points caps each series (2 to series.MaxPointsLimit). Required.
 	Points int
 	// Detail asks for what the HTML page shows besides the JSON route's
 	// data: the registered units, each series' latest reading, the first
@@ -69,7 +69,7 @@ type Mission struct {
 	Flown bool
 	// Track is its track and flight summary once flown: nil before, or
 	// when InfluxDB could not say (the rest of the page still renders).
-	Track *measure.Track
+	Track *series.Track
 }
 
 // Comment is a comment with its author's name ("" for an erased account).
@@ -133,7 +133,7 @@ func (v *Views) ProposalPage(ctx context.Context, viewer *civic.User, id string,
 	for _, m := range missions {
 		pv.MissionIDs = append(pv.MissionIDs, m.ID)
 	}
-	reads := measure.Reads{Ranges: rangeReads(pv.Links, pv.Start, pv.Stop, 0, opts.Points)}
+	reads := series.Reads{Ranges: rangeReads(pv.Links, pv.Start, pv.Stop, 0, opts.Points)}
 	var flown []int // indexes in pv.Missions of the tracks asked for
 	if opts.Detail {
 		pv.Comments = commentPage(viewer, comments, opts.CommentsPage)
@@ -153,7 +153,7 @@ func (v *Views) ProposalPage(ctx context.Context, viewer *civic.User, id string,
 			pv.Missions = append(pv.Missions, pm)
 		}
 	}
-	var res *measure.Results
+	var res *series.Results
 	var units map[string]map[string]string
 	var names map[string]string
 	g, cx = errgroup.WithContext(ctx)

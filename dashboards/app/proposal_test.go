@@ -13,6 +13,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
+	"github.com/cd06/smartdeal/dashboards/series"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
@@ -245,7 +246,7 @@ func TestProposalPageInfluxDown(t *testing.T) {
 	if err := w.st.CreateLink(ctx, &civic.Link{ProposalID: p.ID, SiteID: "var", DeviceID: "d", Quantity: "water_level"}); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := w.views.ProposalPage(ctx, nil, p.ID, pageOpts); !errors.Is(err, measure.ErrUnavailable) {
+	if _, err := w.views.ProposalPage(ctx, nil, p.ID, pageOpts); !errors.Is(err, series.ErrUnavailable) {
 		t.Fatalf("err = %v, want ErrUnavailable", err)
 	}
 }

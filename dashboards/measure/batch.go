@@ -25,46 +25,6 @@ import (
 	"github.com/cd06/smartdeal/influxschema"
 )
 
-// Reads is what one view shows of the measurements, asked for in one call
-// (Client.Read): series over a range, the latest reading of series, drone
-// tracks. However many series and tracks it names, Read makes a bounded
-// number of InfluxDB requests: on the InfluxQL engine (InfluxDB 1.x) one
-// request for all of it; with Flux one query per range group, one for the
-// latest readings and one for the tracks, run concurrently.
-type Reads struct {
-	// Ranges are series over a range, as Range reads one. Queries with the
-	// same range, aggregate and window (a page's charts) form a group read
-	// by one statement.
-	Ranges []RangeQuery
-	// Latest are series whose newest reading within Lookback is wanted.
-	Latest []SeriesKey
-	// Lookback bounds Latest (optional) defaults to 30 days, as Filter's.
-	Lookback time.Duration
-	// Tracks are drone tracks during missions, as Track reads one.
-	Tracks []TrackQuery
-}
-
-// TrackQuery asks for the positions a drone reported with a mission's tag
-// within [Start, Stop).
-type TrackQuery struct {
-	Site, Device, Mission string
-	Start, Stop           time.Time
-}
-
-// Results answers Reads, entry for entry. A failure of InfluxDB costs only
-// the kinds it hit: each kind has its error, and its entries are nil then.
-type Results struct {
-	Ranges    []*SeriesData
-	RangesErr error
-	// Latest holds each series' newest reading, nil when it has none within
-	// the lookback. A series written with two units has one row per unit
-	// tag; the newest wins.
-	Latest    []*Latest
-	LatestErr error
-	Tracks    []*Track
-	TracksErr error
-}
-
 // trackQuantities are the quantities a track is made of.
 var trackQuantities = []string{"latitude", "longitude", "altitude", "relative_altitude", "battery_remaining"}
 
@@ -329,7 +289,7 @@ func trackOf(t TrackQuery, pts []TrackPoint, bats []Point) *Track {
 		p.Battery = level
 		tr.Points = append(tr.Points, p)
 	}
-	tr.summarise(battery)
+	tr.Summarise(battery)
 	return tr
 }
 

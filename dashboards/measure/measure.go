@@ -22,7 +22,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/url"
 	"sort"
@@ -36,14 +35,6 @@ import (
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/influxschema"
-)
-
-// Errors returned for bad parameters; the API maps them to 400.
-var (
-	// ErrBadRange means start/stop are missing, reversed or span too long.
-	ErrBadRange = errors.New("bad time range")
-	// ErrBadParam means an identifier, aggregate or point count is invalid.
-	ErrBadParam = errors.New("bad parameter")
 )
 
 // Config says where the measurements are.
@@ -187,41 +178,6 @@ func fluxColumns(cols ...string) string {
 // latest-value queries group by.
 var seriesTags = []string{influxschema.TagSite, influxschema.TagDevice, influxschema.TagQuantity, influxschema.TagUnit}
 
-// SeriesKey names one series.
-type SeriesKey struct {
-	Site     string `json:"site"`
-	Device   string `json:"device"`
-	Quantity string `json:"quantity"`
-}
-
-// Validate checks the identifiers.
-func (k SeriesKey) Validate() error {
-	if !smartdeal.ValidID(k.Site) {
-		return fmt.Errorf("site: %w", ErrBadParam)
-	}
-	if !smartdeal.ValidID(k.Device) {
-		return fmt.Errorf("device: %w", ErrBadParam)
-	}
-	if !smartdeal.ValidQuantity(k.Quantity) {
-		return fmt.Errorf("quantity: %w", ErrBadParam)
-	}
-	return nil
-}
-
-// Latest is a series with its last value.
-type Latest struct {
-	smartdeal.Series
-	Time  time.Time `json:"time"`
-	Value float64   `json:"value"`
-}
-
-// Filter narrows a series listing; zero fields do not filter.
-type Filter struct {
-	Site, Device, Quantity string
-	// Lookback is how far back to look for series (default 30 days).
-	Lookback time.Duration
-}
-
 // Series lists the series seen within the lookback, each with its last
 // value: per site (Filter.Site) that is "the latest value of every series of
 // a site".
@@ -295,81 +251,6 @@ func (c *Client) seriesFlux(ctx context.Context, f Filter) ([]Latest, error) {
 	return out, err
 }
 
-// Aggregate is the function applied within each window.
-type Aggregate string
-
-// Aggregates.
-const (
-	Mean Aggregate = "mean"
-	Min  Aggregate = "min"
-	Max  Aggregate = "max"
-	Last Aggregate = "last"
-)
-
-// ParseAggregate accepts mean, min, max, last ("" is mean).
-func ParseAggregate(s string) (Aggregate, error) {
-	switch Aggregate(s) {
-	case "":
-		return Mean, nil
-	case Mean, Min, Max, Last:
-		return Aggregate(s), nil
-	}
-	return "", fmt.Errorf("aggregate %q (want mean, min, max or last): %w", trunc(s), ErrBadParam)
-}
-
-// DefaultMaxPoints caps a series when the caller gives no limit.
-const DefaultMaxPoints = 1000
-
-// MaxPointsLimit is the largest point count a caller may ask for.
-const MaxPointsLimit = 10000
-
-// RangeQuery asks for one series over [Start, Stop).
-type RangeQuery struct {
-	SeriesKey
-	Start, Stop time.Time
-	Agg         Aggregate
-	// Every is the aggregation window (optional): it is widened when the
-	// range would yield more than MaxPoints windows. Whole seconds, ≥ 1s.
-	Every time.Duration
-	// MaxPoints caps the result (optional) defaults to DefaultMaxPoints.
-	MaxPoints int
-}
-
-// Point is one aggregated value, stamped with the end of its window.
-type Point struct {
-	Time  time.Time `json:"t"`
-	Value float64   `json:"v"`
-}
-
-// SeriesData is one series over a range.
-type SeriesData struct {
-	SeriesKey
-	Start  time.Time `json:"start"`
-	Stop   time.Time `json:"stop"`
-	Agg    Aggregate `json:"aggregate"`
-	Every  string    `json:"every"`
-	Points []Point   `json:"points"`
-}
-
-// Window returns the aggregation window for q: at least q.Every, at least one
-// second, and wide enough that the range yields at most MaxPoints windows
-// (aligned windows can straddle both ends, hence MaxPoints-1).
-func (q *RangeQuery) Window() time.Duration {
-	span := q.Stop.Sub(q.Start)
-	n := q.MaxPoints
-	if n < 2 {
-		n = 2
-	}
-	every := time.Duration(math.Ceil(float64(span)/float64(n-1)/float64(time.Second))) * time.Second
-	if q.Every > every {
-		every = q.Every.Truncate(time.Second)
-	}
-	if every < time.Second {
-		every = time.Second
-	}
-	return every
-}
-
 func (c *Client) checkRange(start, stop time.Time) error {
 	if start.IsZero() || stop.IsZero() || !stop.After(start) {
 		return fmt.Errorf("start must be before stop: %w", ErrBadRange)
@@ -428,30 +309,6 @@ func floorDiv(a, b int64) int64 {
 	return q
 }
 
-// TrackPoint is one position of a drone.
-type TrackPoint struct {
-	Time             time.Time `json:"t"`
-	Lat              float64   `json:"lat"`
-	Lon              float64   `json:"lon"`
-	Altitude         *float64  `json:"alt,omitempty"`
-	RelativeAltitude *float64  `json:"rel_alt,omitempty"`
-	Battery          *float64  `json:"battery,omitempty"`
-}
-
-// Track is a drone's path during a mission, with its summary.
-type Track struct {
-	Site     string       `json:"site"`
-	Device   string       `json:"device"`
-	Mission  string       `json:"mission"`
-	Points   []TrackPoint `json:"points"`
-	Duration string       `json:"duration"`
-	// DurationS, DistanceM, MaxAltitudeM and BatteryUsedPct summarise the flight.
-	DurationS      float64  `json:"duration_s"`
-	DistanceM      float64  `json:"distance_m"`
-	MaxAltitudeM   *float64 `json:"max_altitude_m,omitempty"`
-	BatteryUsedPct *float64 `json:"battery_used_pct,omitempty"`
-}
-
 // Track returns the positions a drone reported with the mission tag between
 // start and stop, and the flight summary: duration, distance flown
 // (great-circle), maximum altitude (relative altitude when reported) and
@@ -468,48 +325,6 @@ func (c *Client) Track(ctx context.Context, site, device, mission string, start,
 	}
 	return res.Tracks[0], nil
 }
-
-// summarise fills the summary; battery is the battery series over the
-// track's window, in time order.
-func (tr *Track) summarise(battery []Point) {
-	if len(battery) > 0 {
-		used := battery[0].Value - battery[len(battery)-1].Value
-		tr.BatteryUsedPct = &used
-	}
-	if len(tr.Points) == 0 {
-		tr.Duration = "0s"
-		return
-	}
-	first, last := tr.Points[0], tr.Points[len(tr.Points)-1]
-	d := last.Time.Sub(first.Time)
-	tr.Duration, tr.DurationS = d.String(), d.Seconds()
-	for i, p := range tr.Points {
-		if i > 0 {
-			prev := tr.Points[i-1]
-			tr.DistanceM += haversine(prev.Lat, prev.Lon, p.Lat, p.Lon)
-		}
-		alt := p.RelativeAltitude
-		if alt == nil {
-			alt = p.Altitude
-		}
-		if alt != nil && (tr.MaxAltitudeM == nil || *alt > *tr.MaxAltitudeM) {
-			v := *alt
-			tr.MaxAltitudeM = &v
-		}
-	}
-	tr.DistanceM = math.Round(tr.DistanceM*10) / 10
-}
-
-func haversine(lat1, lon1, lat2, lon2 float64) float64 {
-	const r = 6371008.8
-	rad := math.Pi / 180
-	dLat, dLon := (lat2-lat1)*rad, (lon2-lon1)*rad
-	h := math.Sin(dLat/2)*math.Sin(dLat/2) + math.Cos(lat1*rad)*math.Cos(lat2*rad)*math.Sin(dLon/2)*math.Sin(dLon/2)
-	return 2 * r * math.Asin(math.Min(1, math.Sqrt(h)))
-}
-
-// ErrUnavailable wraps failures of InfluxDB itself (the API answers 503).
-var ErrUnavailable = errors.New("measurements unavailable")
 
 // each runs a Flux query and calls fn for every record, within the timeout,
 // until fn returns false.

@@ -1,0 +1,80 @@
+package api
+
+import (
+	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/web"
+	"github.com/gofiber/fiber/v2"
+)
+
+func (s *Server) sites(c *fiber.Ctx) error {
+	ss, err := s.store.Sites(ctx(c))
+	if err != nil {
+		return err
+	}
+	return c.JSON(ss)
+}
+
+func (s *Server) createSite(c *fiber.Ctx) error {
+	var st civic.Site
+	if err := decode(c, &st); err != nil {
+		return err
+	}
+	if err := s.store.CreateSite(ctx(c), &st); err != nil {
+		return err
+	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "site.create", Target: st.ID})
+	return c.Status(fiber.StatusCreated).JSON(st)
+}
+
+func (s *Server) devices(c *fiber.Ctx) error {
+	site := c.Query("site")
+	if site != "" && !smartdeal.ValidID(site) {
+		return civic.FieldError("site", "invalid identifier")
+	}
+	ds, err := s.store.Devices(ctx(c), site)
+	if err != nil {
+		return err
+	}
+	return c.JSON(ds)
+}
+
+func (s *Server) createDevice(c *fiber.Ctx) error {
+	var d civic.Device
+	if err := decode(c, &d); err != nil {
+		return err
+	}
+	d.MQTTUser, d.LastSeen = "", nil
+	if err := s.store.CreateDevice(ctx(c), &d); err != nil {
+		return err
+	}
+	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "device.create", Target: d.ID})
+	return c.Status(fiber.StatusCreated).JSON(d)
+}
+
+func (s *Server) device(c *fiber.Ctx) error {
+	d, err := s.store.Device(ctx(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(d)
+}
+
+// credentials generates a device's MQTT password, stores its Mosquitto hash
+// and returns the password once with the password-file and ACL lines.
+func (s *Server) credentials(c *fiber.Ctx) error {
+	d, err := s.store.Device(ctx(c), c.Params("id"))
+	if err != nil {
+		return err
+	}
+	pw := web.RandomToken()
+	hash, err := MosquittoHash(pw, MosquittoIterations)
+	if err != nil {
+		return err
+	}
+	if err := s.store.SetDeviceCredentials(ctx(c), d.ID, d.ID, hash, web.Caller(c).User.ID); err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(Credentials{Username: d.ID, Password: pw, PasswordFileLine: d.ID + ":" + hash,
+		ACL: DeviceACL(s.cfg.Topics, d), MQTTHost: s.cfg.MQTTHost})
+}
