@@ -452,7 +452,16 @@ func (w *walker) structOf(dir string, p *pkgInfo, imps map[string]string, e ast.
 	if !ok {
 		return "", "", false, fmt.Errorf("type %s not found in %s", tname, tdir)
 	}
-	if _, isStruct := te.(*ast.StructType); !isStruct || tp.textU[tname] {
+	if tp.textU[tname] {
+		return "", "", false, nil
+	}
+	if _, isStruct := te.(*ast.StructType); !isStruct {
+		// An alias or a defined type of another named type (api.Legal =
+		// legal.Legal): follow it to the struct it names, if any.
+		switch te.(type) {
+		case *ast.Ident, *ast.SelectorExpr:
+			return w.structOf(tdir, tp, tp.imports[tp.fileOf[tname]], te)
+		}
 		return "", "", false, nil
 	}
 	return tdir, tname, true, nil
