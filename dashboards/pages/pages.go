@@ -1,8 +1,10 @@
 // Package pages is the French web interface of the platform: every page and
 // form handler, one typed view per template (views.go), the templates
-// (embedded), the SVG charts and track drawings, the form kit (CSRF field,
-// safe return paths, flash messages, French form errors), the legal pages
-// and the error pages. Pages read what they show from the composed views
+// (embedded), the form kit (CSRF field, safe return paths, flash messages,
+// French form errors), the legal pages and the error pages. The SVG charts
+// and track drawings are pages/chart, the legal configuration and the
+// accessibility statement's data pages/legal, French formatting
+// dashboards/fr. Pages read what they show from the composed views
 // (dashboards/app) and the store, and write through the same workflows as
 // the JSON routes (dashboards/actions); dashboards/api mounts Routes()
 // beside its JSON routes, in one table and one OpenAPI document.
