@@ -6,9 +6,9 @@
 // The adapter is cut by domain: the connection, the dialect, the statement
 // cache and transactions are package sqldb's; the alert tables are
 // alertstore's, the rate limits and the sign-in throttle limits', a user's
-// activity activitystore's. Store composes them with the domain files of
+// activity activitystore's, the audit log auditstore's. Store composes them with the domain files of
 // this package (users, accounts, proposals, votes, field, notify, batch
-// reads, audit), so callers see one Store.
+// reads), so callers see one Store.
 package sqlstore
 
 import (
@@ -22,6 +22,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/activitystore"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/alertstore"
+	"github.com/cd06/smartdeal/dashboards/sqlstore/auditstore"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/limits"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqldb"
 )
@@ -34,14 +35,16 @@ var migrations embed.FS
 type (
 	alerts     = alertstore.Store
 	activities = activitystore.Store
+	audits     = auditstore.Store
 )
 
 // Store implements the civic services on SQLite or PostgreSQL. Its alert
 // methods (alerting.Store) are alertstore.Store's, Activity is
-// activitystore.Store's.
+// activitystore.Store's, Record and AuditLog auditstore.Store's.
 type Store struct {
 	*alerts
 	*activities
+	*audits
 
 	core     *sqldb.DB
 	db       *sql.DB // core.Pool()
@@ -82,7 +85,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		core.Close()
 		return nil, err
 	}
-	s := &Store{core: core, db: core.Pool(), postgres: core.Postgres(), log: core.Log(), alerts: alertstore.New(core)}
+	s := &Store{core: core, db: core.Pool(), postgres: core.Postgres(), log: core.Log(), alerts: alertstore.New(core), audits: auditstore.New(core)}
 	s.activities = activitystore.New(core, s)
 	for _, t := range civic.SeedThemes {
 		if _, err := s.exec(ctx, s.db, `INSERT INTO themes (id, name_fr, name_en) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
@@ -146,42 +149,7 @@ func notFound(err error, what string) error { return sqldb.NotFound(err, what) }
 
 // audit records an entry inside the caller's transaction.
 func (s *Store) audit(ctx context.Context, q querier, actor, action, target, detail string) error {
-	_, err := s.exec(ctx, q, `INSERT INTO audit (id, at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		civic.NewID(), ms(time.Now()), actor, action, target, detail)
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	return nil
+	return s.audits.Write(ctx, q, actor, action, target, detail)
 }
 
-// Record implements civic.AuditService.
-func (s *Store) Record(ctx context.Context, e civic.AuditEntry) error {
-	return s.audit(ctx, s.db, e.Actor, e.Action, e.Target, e.Detail)
-}
-
-// AuditLog returns the latest entries, newest first.
-func (s *Store) AuditLog(ctx context.Context, limit int) ([]*civic.AuditEntry, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	rows, err := s.query(ctx, s.db, `SELECT id, at, actor, action, target, detail FROM audit ORDER BY at DESC, id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
-	return scanAudit(rows)
-}
-
-func scanAudit(rows *sql.Rows) ([]*civic.AuditEntry, error) {
-	defer rows.Close()
-	var out []*civic.AuditEntry
-	for rows.Next() {
-		var e civic.AuditEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Detail); err != nil {
-			return nil, fmt.Errorf("scan audit: %w", err)
-		}
-		e.At = fromMS(at)
-		out = append(out, &e)
-	}
-	return out, rows.Err()
-}
+func scanAudit(rows *sql.Rows) ([]*civic.AuditEntry, error) { return auditstore.Scan(rows) }
