@@ -147,6 +147,10 @@ func fromNullMS(v sql.NullInt64) *time.Time { return sqldb.FromNullMS(v) }
 
 func notFound(err error, what string) error { return sqldb.NotFound(err, what) }
 
+func nullMS(t *time.Time) any { return sqldb.NullMS(t) }
+
+func truncate(s string, n int) string { return sqldb.Truncate(s, n) }
+
 // audit records an entry inside the caller's transaction.
 func (s *Store) audit(ctx context.Context, q querier, actor, action, target, detail string) error {
 	return s.audits.Write(ctx, q, actor, action, target, detail)
