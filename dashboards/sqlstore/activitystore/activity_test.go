@@ -3,13 +3,11 @@ package activitystore_test
 import (
 	"context"
 	"errors"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/activitystore"
-	"github.com/cd06/smartdeal/dashboards/sqlstore/sqldb"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 )
 
@@ -26,13 +24,8 @@ func (p proposalsFunc) Proposals(ctx context.Context, f civic.ProposalFilter) ([
 func TestActivityStore(t *testing.T) {
 	for _, b := range sqltest.Stores(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			db, err := sqldb.Open(ctx, sqldb.Config{DSN: b.DSN, Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			ctx := context.Background()
+			db := sqltest.DB(t, b) // a pool of its own on the store's database (schema)
 			var asked civic.ProposalFilter
 			ok := activitystore.New(db, proposalsFunc(func(_ context.Context, f civic.ProposalFilter) ([]*civic.Proposal, error) {
 				asked = f

@@ -5,13 +5,11 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
-	"log/slog"
 	"testing"
 	"time"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/auditstore"
-	"github.com/cd06/smartdeal/dashboards/sqlstore/sqldb"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 )
 
@@ -23,13 +21,8 @@ import (
 func TestAuditLog(t *testing.T) {
 	for _, b := range sqltest.Stores(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			db, err := sqldb.Open(ctx, sqldb.Config{DSN: b.DSN, Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			ctx := context.Background()
+			db := sqltest.DB(t, b) // a pool of its own on the store's database (schema)
 			a := auditstore.New(db)
 			for i := range 3 {
 				if err := a.Record(ctx, civic.AuditEntry{Actor: "admin", Action: "test.record", Target: fmt.Sprint("t", i), Detail: "d'<é>"}); err != nil {

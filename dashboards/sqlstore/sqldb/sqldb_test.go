@@ -4,7 +4,6 @@ import (
 	"context"
 	"database/sql"
 	"errors"
-	"log/slog"
 	"strings"
 	"testing"
 	"time"
@@ -23,15 +22,8 @@ import (
 func TestDialect(t *testing.T) {
 	for _, b := range sqltest.Stores(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-			defer cancel()
-			// A second pool on the store's database (schema), as a sub-store
-			// gets from sqlstore.Open.
-			db, err := sqldb.Open(ctx, sqldb.Config{DSN: b.DSN, Logger: slog.New(slog.DiscardHandler)})
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer db.Close()
+			ctx := context.Background()
+			db := sqltest.DB(t, b) // a pool of its own on the store's database (schema)
 			if db.Postgres() != (b.Name == "postgres") {
 				t.Fatalf("Postgres() = %v on %s", db.Postgres(), b.Name)
 			}
@@ -86,7 +78,7 @@ func TestDialect(t *testing.T) {
 				}
 			}
 
-			_, err = db.Exec(ctx, pool, `INSERT INTO dialect_parent (id, name) VALUES (?, ?)`, "d", "name a")
+			_, err := db.Exec(ctx, pool, `INSERT INTO dialect_parent (id, name) VALUES (?, ?)`, "d", "name a")
 			if !sqldb.IsUnique(err) || sqldb.IsForeignKey(err) {
 				t.Errorf("duplicate name: %v (unique %v)", err, sqldb.IsUnique(err))
 			}
