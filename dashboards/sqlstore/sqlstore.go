@@ -6,9 +6,9 @@
 // The adapter is cut by domain: the connection, the dialect, the statement
 // cache and transactions are package sqldb's; the alert tables are
 // alertstore's, the rate limits and the sign-in throttle limits', a user's
-// activity activitystore's, the audit log auditstore's. Store composes them with the domain files of
-// this package (users, accounts, proposals, votes, field, notify, batch
-// reads), so callers see one Store.
+// activity activitystore's, the audit log auditstore's. Store composes them
+// with the domain files of this package (users, accounts, proposals, votes,
+// field, notify, batch reads), so callers see one Store.
 package sqlstore
 
 import (
@@ -153,7 +153,7 @@ func truncate(s string, n int) string { return sqldb.Truncate(s, n) }
 
 // audit records an entry inside the caller's transaction.
 func (s *Store) audit(ctx context.Context, q querier, actor, action, target, detail string) error {
-	return s.audits.Write(ctx, q, actor, action, target, detail)
+	return auditstore.Write(ctx, s.core, q, actor, action, target, detail)
 }
 
 func scanAudit(rows *sql.Rows) ([]*civic.AuditEntry, error) { return auditstore.Scan(rows) }

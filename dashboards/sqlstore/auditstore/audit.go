@@ -23,10 +23,12 @@ var _ civic.AuditService = (*Store)(nil)
 // New returns the audit log on db.
 func New(db *sqldb.DB) *Store { return &Store{db: db} }
 
-// Write records an entry on q: the pool, or the transaction of the change
-// it records, so that the change and its entry commit together.
-func (s *Store) Write(ctx context.Context, q sqldb.Querier, actor, action, target, detail string) error {
-	_, err := s.db.Exec(ctx, q, `INSERT INTO audit (id, at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)`,
+// Write records an entry on q, db's pool or the transaction of the change
+// it records, so that the change and its entry commit together. (A
+// function, not a method: sqlstore.Store embeds Store, and its callers write
+// through sqlstore's own audit.)
+func Write(ctx context.Context, db *sqldb.DB, q sqldb.Querier, actor, action, target, detail string) error {
+	_, err := db.Exec(ctx, q, `INSERT INTO audit (id, at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)`,
 		civic.NewID(), sqldb.MS(time.Now()), actor, action, target, detail)
 	if err != nil {
 		return fmt.Errorf("audit %s: %w", action, err)
@@ -36,7 +38,7 @@ func (s *Store) Write(ctx context.Context, q sqldb.Querier, actor, action, targe
 
 // Record implements civic.AuditService.
 func (s *Store) Record(ctx context.Context, e civic.AuditEntry) error {
-	return s.Write(ctx, s.db.Pool(), e.Actor, e.Action, e.Target, e.Detail)
+	return Write(ctx, s.db, s.db.Pool(), e.Actor, e.Action, e.Target, e.Detail)
 }
 
 // AuditLog returns the latest entries, newest first.

@@ -31,13 +31,13 @@ func TestAuditLog(t *testing.T) {
 				time.Sleep(2 * time.Millisecond) // distinct milliseconds: the order is the time's
 			}
 			if err := db.Tx(ctx, func(tx *sql.Tx) error {
-				return a.Write(ctx, tx, "admin", "test.tx", "t3", "")
+				return auditstore.Write(ctx, db, tx, "admin", "test.tx", "t3", "")
 			}); err != nil {
 				t.Fatal(err)
 			}
 			boom := errors.New("boom")
 			if err := db.Tx(ctx, func(tx *sql.Tx) error {
-				if err := a.Write(ctx, tx, "admin", "test.rolledback", "t4", ""); err != nil {
+				if err := auditstore.Write(ctx, db, tx, "admin", "test.rolledback", "t4", ""); err != nil {
 					return err
 				}
 				return boom
