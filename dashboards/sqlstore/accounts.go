@@ -20,13 +20,6 @@ var (
 	_ civic.OutboxService  = (*Store)(nil)
 )
 
-func nullMS(t *time.Time) any {
-	if t == nil {
-		return nil
-	}
-	return ms(*t)
-}
-
 func tokenError(reason, msg string) error {
 	return &civic.Error{Code: civic.ETOKEN, Message: msg, Extra: map[string]any{"reason": reason}}
 }
@@ -470,13 +463,4 @@ func (s *Store) PendingMail(ctx context.Context) (int, error) {
 		return 0, fmt.Errorf("pending mail: %w", err)
 	}
 	return n, nil
-}
-
-// truncate cuts s to at most n bytes without splitting a character
-// (PostgreSQL refuses invalid UTF-8).
-func truncate(s string, n int) string {
-	if len(s) <= n {
-		return s
-	}
-	return strings.ToValidUTF8(s[:n], "")
 }

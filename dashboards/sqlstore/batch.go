@@ -2,7 +2,6 @@ package sqlstore
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 
 	"github.com/cd06/smartdeal/dashboards/civic"
@@ -11,23 +10,8 @@ import (
 // Batch reads: what a view (dashboards/app) needs of many rows at once, in
 // one statement whatever their number, so that a page never makes a query
 // per item it shows. Ids not found are left out; the order is the ids'
-// (lexical), not the caller's.
-
-// inIDs is the condition "col is one of ids" with its one argument: the
-// statement text does not depend on how many ids there are, so the
-// prepared-statement cache keeps one statement per query, not one per
-// length. SQLite reads a JSON array; PostgreSQL a text[] (pgx encodes the
-// []string).
-func (s *Store) inIDs(col string, ids []string) (string, any, error) {
-	if s.postgres {
-		return col + ` = ANY(?)`, ids, nil
-	}
-	b, err := json.Marshal(ids)
-	if err != nil {
-		return "", nil, fmt.Errorf("encode ids: %w", err)
-	}
-	return col + ` IN (SELECT value FROM json_each(?))`, string(b), nil
-}
+// (lexical), not the caller's. The ids are one argument whatever their
+// number (sqldb.DB.InIDs).
 
 // ProposalsByIDs returns the proposals of ids, with their vote counts.
 func (s *Store) ProposalsByIDs(ctx context.Context, ids []string) ([]*civic.Proposal, error) {
@@ -35,7 +19,7 @@ func (s *Store) ProposalsByIDs(ctx context.Context, ids []string) ([]*civic.Prop
 	if len(ids) == 0 {
 		return out, nil
 	}
-	cond, arg, err := s.inIDs("p.id", ids)
+	cond, arg, err := s.core.InIDs("p.id", ids)
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +44,7 @@ func (s *Store) DevicesByIDs(ctx context.Context, ids []string) ([]*civic.Device
 	if len(ids) == 0 {
 		return out, nil
 	}
-	cond, arg, err := s.inIDs("id", ids)
+	cond, arg, err := s.core.InIDs("id", ids)
 	if err != nil {
 		return nil, err
 	}
@@ -85,7 +69,7 @@ func (s *Store) UsersByIDs(ctx context.Context, ids []string) ([]*civic.User, er
 	if len(ids) == 0 {
 		return out, nil
 	}
-	cond, arg, err := s.inIDs("id", ids)
+	cond, arg, err := s.core.InIDs("id", ids)
 	if err != nil {
 		return nil, err
 	}

@@ -2,38 +2,54 @@
 // SQLite through the pure-Go modernc.org/sqlite driver (the default) and
 // PostgreSQL through pgx's database/sql driver (production). One portable SQL
 // schema, versioned with goose and embedded in the binary, runs at Open.
+//
+// The adapter is cut by domain: the connection, the dialect, the statement
+// cache and transactions are package sqldb's; the alert tables are
+// alertstore's, the rate limits and the sign-in throttle limits', a user's
+// activity activitystore's, the audit log auditstore's. Store composes them
+// with the domain files of this package (users, accounts, proposals, votes,
+// field, notify, batch reads), so callers see one Store.
 package sqlstore
 
 import (
 	"context"
 	"database/sql"
 	"embed"
-	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
-	"strings"
-	"sync/atomic"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgconn"
-	_ "github.com/jackc/pgx/v5/stdlib" // registers the "pgx" database/sql driver
-	"github.com/pressly/goose/v3"
-	_ "modernc.org/sqlite" // registers the "sqlite" database/sql driver
-
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/sqlstore/activitystore"
+	"github.com/cd06/smartdeal/dashboards/sqlstore/alertstore"
+	"github.com/cd06/smartdeal/dashboards/sqlstore/auditstore"
+	"github.com/cd06/smartdeal/dashboards/sqlstore/limits"
+	"github.com/cd06/smartdeal/dashboards/sqlstore/sqldb"
 )
 
 //go:embed migrations/*.sql
 var migrations embed.FS
 
-// Store implements the civic services on SQLite or PostgreSQL.
+// The sub-stores, embedded under unexported names: their methods are
+// promoted to Store, their fields are not part of its API.
+type (
+	alerts     = alertstore.Store
+	activities = activitystore.Store
+	audits     = auditstore.Store
+)
+
+// Store implements the civic services on SQLite or PostgreSQL. Its alert
+// methods (alerting.Store) are alertstore.Store's, Activity is
+// activitystore.Store's, Record and AuditLog auditstore.Store's.
 type Store struct {
-	db         *sql.DB
-	postgres   bool
-	log        *slog.Logger
-	stmts      stmtCache
-	statements atomic.Int64 // run so far (Statements)
+	*alerts
+	*activities
+	*audits
+
+	core     *sqldb.DB
+	db       *sql.DB // core.Pool()
+	postgres bool
+	log      *slog.Logger
 }
 
 var (
@@ -45,118 +61,44 @@ var (
 	_ civic.AuditService      = (*Store)(nil)
 )
 
-// Config says which database to open.
-type Config struct {
-	// DSN is a PostgreSQL URL (postgres:// or postgresql://) or a SQLite file
-	// path (optionally prefixed with "sqlite:" or "file:"). Required.
-	DSN string
-	// BusyTimeout is SQLite's wait for a lock. (optional) defaults to 5s.
-	BusyTimeout time.Duration
-	// MaxOpenConns bounds the pool. (optional) defaults to 16 for PostgreSQL
-	// and 8 for SQLite.
-	MaxOpenConns int
-	// Logger (optional) defaults to slog.Default().
-	Logger *slog.Logger
-}
-
-// Validate checks the config and fills defaults.
-func (c *Config) Validate() error {
-	if strings.TrimSpace(c.DSN) == "" {
-		return errors.New("db: required (SQLite path or postgres:// URL)")
-	}
-	if c.BusyTimeout < 0 {
-		return errors.New("db.busy_timeout: must not be negative")
-	}
-	if c.BusyTimeout == 0 {
-		c.BusyTimeout = 5 * time.Second
-	}
-	if c.MaxOpenConns < 0 {
-		return errors.New("db.max_open_conns: must not be negative")
-	}
-	if c.Logger == nil {
-		c.Logger = slog.Default()
-	}
-	return nil
-}
+// Config says which database to open (sqldb.Config).
+type Config = sqldb.Config
 
 // IsPostgres reports whether dsn names a PostgreSQL database.
-func IsPostgres(dsn string) bool {
-	return strings.HasPrefix(dsn, "postgres://") || strings.HasPrefix(dsn, "postgresql://")
-}
+func IsPostgres(dsn string) bool { return sqldb.IsPostgres(dsn) }
+
+// RateLimiter is the rate limiter and sign-in throttle kept in the database
+// (limits.RateLimiter).
+type RateLimiter = limits.RateLimiter
+
+// RateSweepGrace is how long a rate window's row outlives the window
+// (limits.RateSweepGrace).
+const RateSweepGrace = limits.RateSweepGrace
 
 // Open connects, runs the migrations and seeds the themes.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
-	if err := cfg.Validate(); err != nil {
-		return nil, err
-	}
-	s := &Store{postgres: IsPostgres(cfg.DSN), log: cfg.Logger}
-	var err error
-	dialect := goose.DialectSQLite3
-	if s.postgres {
-		dialect = goose.DialectPostgres
-		s.db, err = sql.Open("pgx", cfg.DSN)
-		if cfg.MaxOpenConns == 0 {
-			cfg.MaxOpenConns = 16
-		}
-	} else {
-		// secure_delete overwrites deleted content with zeros (in the page,
-		// in freed pages and in index entries), so an erased account leaves
-		// no bytes in the file (DeleteUser, scrub).
-		path := strings.TrimPrefix(strings.TrimPrefix(cfg.DSN, "sqlite:"), "file:")
-		if i := strings.IndexByte(path, '?'); i >= 0 {
-			path = path[:i]
-		}
-		dsn := "file:" + path + "?_pragma=busy_timeout(" + strconv.FormatInt(cfg.BusyTimeout.Milliseconds(), 10) + ")" +
-			"&_pragma=journal_mode(WAL)&_pragma=synchronous(NORMAL)&_pragma=foreign_keys(1)&_pragma=secure_delete(1)&_txlock=immediate"
-		s.db, err = sql.Open("sqlite", dsn)
-		if cfg.MaxOpenConns == 0 {
-			cfg.MaxOpenConns = 8
-		}
-	}
+	core, err := sqldb.Open(ctx, cfg)
 	if err != nil {
-		return nil, fmt.Errorf("open db: %w", err)
-	}
-	s.db.SetMaxOpenConns(cfg.MaxOpenConns)
-	s.db.SetMaxIdleConns(cfg.MaxOpenConns)
-	if err := s.db.PingContext(ctx); err != nil {
-		s.db.Close()
-		return nil, fmt.Errorf("ping db: %w", err)
-	}
-	if err := s.migrate(ctx, dialect); err != nil {
-		s.db.Close()
 		return nil, err
 	}
+	if err := core.Migrate(ctx, mustSub(migrations, "migrations")); err != nil {
+		core.Close()
+		return nil, err
+	}
+	s := &Store{core: core, db: core.Pool(), postgres: core.Postgres(), log: core.Log(), alerts: alertstore.New(core), audits: auditstore.New(core)}
+	s.activities = activitystore.New(core, s)
 	for _, t := range civic.SeedThemes {
-		t := t
 		if _, err := s.exec(ctx, s.db, `INSERT INTO themes (id, name_fr, name_en) VALUES (?, ?, ?) ON CONFLICT (id) DO NOTHING`,
 			t.ID, t.NameFR, t.NameEN); err != nil {
-			s.db.Close()
+			core.Close()
 			return nil, fmt.Errorf("seed themes: %w", err)
 		}
 	}
 	return s, nil
 }
 
-func (s *Store) migrate(ctx context.Context, dialect goose.Dialect) error {
-	p, err := goose.NewProvider(dialect, s.db, mustSub(migrations, "migrations"))
-	if err != nil {
-		return fmt.Errorf("migrations: %w", err)
-	}
-	res, err := p.Up(ctx)
-	if err != nil {
-		return fmt.Errorf("migrate: %w", err)
-	}
-	for _, r := range res {
-		s.log.Info("migration applied", "version", r.Source.Version, "path", r.Source.Path, "duration", r.Duration)
-	}
-	return nil
-}
-
 // Close closes the prepared statements and the database.
-func (s *Store) Close() error {
-	s.stmts.close()
-	return s.db.Close()
-}
+func (s *Store) Close() error { return s.core.Close() }
 
 // Ping checks the database connection (readiness).
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
@@ -166,152 +108,52 @@ func (s *Store) DB() *sql.DB { return s.db }
 
 // Statements reports how many SQL statements the store has run through
 // its methods since it was opened: tests count what a page costs.
-func (s *Store) Statements() int64 { return s.statements.Load() }
+func (s *Store) Statements() int64 { return s.core.Statements() }
 
 // Postgres reports whether the store runs on PostgreSQL.
 func (s *Store) Postgres() bool { return s.postgres }
 
-type querier interface {
-	ExecContext(ctx context.Context, query string, args ...any) (sql.Result, error)
-	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
-	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
-}
+// RateLimiter returns the store's shared rate limiter.
+func (s *Store) RateLimiter() *RateLimiter { return limits.New(s.core) }
 
-// rebind turns ? placeholders into $n for PostgreSQL. Queries in this package
-// never contain a literal '?'.
-func (s *Store) rebind(q string) string {
-	if !s.postgres {
-		return q
-	}
-	var b strings.Builder
-	b.Grow(len(q) + 16)
-	n := 0
-	for i := 0; i < len(q); i++ {
-		if q[i] == '?' {
-			n++
-			b.WriteByte('$')
-			b.WriteString(strconv.Itoa(n))
-			continue
-		}
-		b.WriteByte(q[i])
-	}
-	return b.String()
-}
+// What the domain files of this package call: sqldb's, under the names
+// they have always used.
+
+type querier = sqldb.Querier
 
 func (s *Store) exec(ctx context.Context, q querier, query string, args ...any) (sql.Result, error) {
-	s.statements.Add(1)
-	if st := s.prepared(ctx, q, query); st != nil {
-		return st.ExecContext(ctx, args...)
-	}
-	return q.ExecContext(ctx, s.rebind(query), args...)
+	return s.core.Exec(ctx, q, query, args...)
 }
 
 func (s *Store) query(ctx context.Context, q querier, query string, args ...any) (*sql.Rows, error) {
-	s.statements.Add(1)
-	if st := s.prepared(ctx, q, query); st != nil {
-		return st.QueryContext(ctx, args...)
-	}
-	return q.QueryContext(ctx, s.rebind(query), args...)
+	return s.core.Query(ctx, q, query, args...)
 }
 
 func (s *Store) row(ctx context.Context, q querier, query string, args ...any) *sql.Row {
-	s.statements.Add(1)
-	if st := s.prepared(ctx, q, query); st != nil {
-		return st.QueryRowContext(ctx, args...)
-	}
-	return q.QueryRowContext(ctx, s.rebind(query), args...)
+	return s.core.Row(ctx, q, query, args...)
 }
 
-// tx runs fn in a transaction; SQLite transactions are IMMEDIATE (_txlock),
-// so writers serialize instead of failing on a lock upgrade.
-func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error {
-	tx, err := s.db.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin: %w", err)
-	}
-	if err := fn(tx); err != nil {
-		_ = tx.Rollback()
-		return err
-	}
-	if err := tx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	return nil
-}
+func (s *Store) tx(ctx context.Context, fn func(tx *sql.Tx) error) error { return s.core.Tx(ctx, fn) }
 
-func isUnique(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code == "23505"
-	}
-	return err != nil && strings.Contains(err.Error(), "UNIQUE constraint failed")
-}
+func isUnique(err error) bool { return sqldb.IsUnique(err) }
 
-func isForeignKey(err error) bool {
-	var pe *pgconn.PgError
-	if errors.As(err, &pe) {
-		return pe.Code == "23503"
-	}
-	return err != nil && strings.Contains(err.Error(), "FOREIGN KEY constraint failed")
-}
+func isForeignKey(err error) bool { return sqldb.IsForeignKey(err) }
 
-func ms(t time.Time) int64 { return t.UnixMilli() }
+func ms(t time.Time) int64 { return sqldb.MS(t) }
 
-func fromMS(v int64) time.Time { return time.UnixMilli(v).UTC() }
+func fromMS(v int64) time.Time { return sqldb.FromMS(v) }
 
-func fromNullMS(v sql.NullInt64) *time.Time {
-	if !v.Valid {
-		return nil
-	}
-	t := fromMS(v.Int64)
-	return &t
-}
+func fromNullMS(v sql.NullInt64) *time.Time { return sqldb.FromNullMS(v) }
 
-func notFound(err error, what string) error {
-	if errors.Is(err, sql.ErrNoRows) {
-		return civic.Errorf(civic.ENOTFOUND, "%s not found", what)
-	}
-	return err
-}
+func notFound(err error, what string) error { return sqldb.NotFound(err, what) }
+
+func nullMS(t *time.Time) any { return sqldb.NullMS(t) }
+
+func truncate(s string, n int) string { return sqldb.Truncate(s, n) }
 
 // audit records an entry inside the caller's transaction.
 func (s *Store) audit(ctx context.Context, q querier, actor, action, target, detail string) error {
-	_, err := s.exec(ctx, q, `INSERT INTO audit (id, at, actor, action, target, detail) VALUES (?, ?, ?, ?, ?, ?)`,
-		civic.NewID(), ms(time.Now()), actor, action, target, detail)
-	if err != nil {
-		return fmt.Errorf("audit %s: %w", action, err)
-	}
-	return nil
+	return auditstore.Write(ctx, s.core, q, actor, action, target, detail)
 }
 
-// Record implements civic.AuditService.
-func (s *Store) Record(ctx context.Context, e civic.AuditEntry) error {
-	return s.audit(ctx, s.db, e.Actor, e.Action, e.Target, e.Detail)
-}
-
-// AuditLog returns the latest entries, newest first.
-func (s *Store) AuditLog(ctx context.Context, limit int) ([]*civic.AuditEntry, error) {
-	if limit <= 0 || limit > 1000 {
-		limit = 100
-	}
-	rows, err := s.query(ctx, s.db, `SELECT id, at, actor, action, target, detail FROM audit ORDER BY at DESC, id DESC LIMIT ?`, limit)
-	if err != nil {
-		return nil, fmt.Errorf("audit log: %w", err)
-	}
-	return scanAudit(rows)
-}
-
-func scanAudit(rows *sql.Rows) ([]*civic.AuditEntry, error) {
-	defer rows.Close()
-	var out []*civic.AuditEntry
-	for rows.Next() {
-		var e civic.AuditEntry
-		var at int64
-		if err := rows.Scan(&e.ID, &at, &e.Actor, &e.Action, &e.Target, &e.Detail); err != nil {
-			return nil, fmt.Errorf("scan audit: %w", err)
-		}
-		e.At = fromMS(at)
-		out = append(out, &e)
-	}
-	return out, rows.Err()
-}
+func scanAudit(rows *sql.Rows) ([]*civic.AuditEntry, error) { return auditstore.Scan(rows) }

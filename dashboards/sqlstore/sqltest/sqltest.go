@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/cd06/smartdeal/dashboards/sqlstore"
+	"github.com/cd06/smartdeal/dashboards/sqlstore/sqldb"
 )
 
 // DefaultPostgresURL is the project's test server (trust auth, database test).
@@ -78,6 +79,21 @@ func Postgres(t testing.TB) Backend {
 func Replica(t testing.TB, b Backend) Backend {
 	t.Helper()
 	return Backend{Name: b.Name, Store: open(t, b.DSN), DSN: b.DSN}
+}
+
+// DB opens the adapter's core (sqldb) on b's database, with a pool of its
+// own, as sqlstore.Open hands it to the sub-stores: their tests build one
+// sub-store on it. It is closed when the test ends.
+func DB(t testing.TB, b Backend) *sqldb.DB {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	db, err := sqldb.Open(ctx, sqldb.Config{DSN: b.DSN, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatalf("open %s: %v", b.DSN, err)
+	}
+	t.Cleanup(func() { db.Close() })
+	return db
 }
 
 func containsQuery(s string) bool {

@@ -1,4 +1,4 @@
-package sqlstore
+package sqldb
 
 import (
 	"context"
@@ -7,7 +7,7 @@ import (
 	"time"
 )
 
-// stmtCacheMax bounds the prepared statements kept: the package's queries are
+// stmtCacheMax bounds the prepared statements kept: the adapter's queries are
 // constant text (placeholders for every value), so a few dozen exist; the
 // bound only guards against a future query built with varying text.
 const stmtCacheMax = 256
@@ -33,11 +33,11 @@ type stmtCache struct {
 
 // prepared returns the cached statement for query on q (the pool, or a
 // transaction), or nil when the caller should run the text directly.
-func (s *Store) prepared(ctx context.Context, q querier, query string) *sql.Stmt {
-	if s.postgres {
+func (d *DB) prepared(ctx context.Context, q Querier, query string) *sql.Stmt {
+	if d.postgres {
 		return nil
 	}
-	st := s.stmts.lookup(s.db, query)
+	st := d.stmts.lookup(d.pool, query)
 	if st == nil {
 		return nil
 	}

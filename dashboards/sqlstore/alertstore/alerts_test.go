@@ -1,4 +1,4 @@
-package sqlstore_test
+package alertstore_test
 
 import (
 	"context"

@@ -1,4 +1,4 @@
-package sqlstore_test
+package limits_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cd06/smartdeal/dashboards/sqlstore"
+	"github.com/cd06/smartdeal/dashboards/sqlstore/limits"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 )
 
@@ -28,7 +28,7 @@ func freshWindow(window, need time.Duration) {
 func TestRateLimiterAtomic(t *testing.T) {
 	for _, b := range sqltest.Stores(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			lims := []*sqlstore.RateLimiter{b.Store.RateLimiter(), sqltest.Replica(t, b).Store.RateLimiter()}
+			lims := []*limits.RateLimiter{b.Store.RateLimiter(), sqltest.Replica(t, b).Store.RateLimiter()}
 			const max, calls, window = 7, 100, time.Minute
 			ctx := context.Background()
 			freshWindow(window, 20*time.Second)
@@ -111,7 +111,7 @@ func TestRateLimiterWindow(t *testing.T) {
 			if n, err := r.Sweep(ctx); err != nil || n != 0 {
 				t.Fatalf("sweep within the grace: %d %v", n, err)
 			}
-			sqlstore.SetRateClock(r, func() time.Time { return time.Now().Add(sqlstore.RateSweepGrace + 2*window) })
+			limits.SetRateClock(r, func() time.Time { return time.Now().Add(limits.RateSweepGrace + 2*window) })
 			if n, err := r.Sweep(ctx); err != nil || n != 2 {
 				t.Fatalf("sweep after the grace: %d rows deleted, %v", n, err)
 			}

@@ -1,4 +1,8 @@
-package sqlstore
+// Package alertstore is the SQL adapter's store of alerts (alerting.Store):
+// rules, evaluation states, alerts and their transitions, deliveries and
+// subscriptions, in the tables of dashboards/sqlstore's migration 00008, over
+// the core in package sqldb. sqlstore.Store embeds it.
+package alertstore
 
 import (
 	"context"
@@ -12,19 +16,25 @@ import (
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/alerting"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/sqlstore/sqldb"
 )
 
-// The alert tables (migration 00008): rules, evaluation states, alerts and
-// their transitions, deliveries, subscriptions. The store only stores; what
-// a rule means and when an alert fires is package alerting's.
+// Store keeps the alert tables. It only stores: what a rule means and when
+// an alert fires is package alerting's.
+type Store struct {
+	db *sqldb.DB
+}
 
 var _ alerting.Store = (*Store)(nil)
+
+// New returns the alert store on db.
+func New(db *sqldb.DB) *Store { return &Store{db: db} }
 
 const ruleColumns = `id, name, enabled, site, device, quantity, kind, hold_ms, window_ms, levels, created_by, created, updated`
 
 // AlertRules returns every rule, by name.
 func (s *Store) AlertRules(ctx context.Context) ([]*alerting.Rule, error) {
-	rows, err := s.query(ctx, s.db, `SELECT `+ruleColumns+` FROM alert_rules ORDER BY name, id`)
+	rows, err := s.db.Query(ctx, s.db.Pool(), `SELECT `+ruleColumns+` FROM alert_rules ORDER BY name, id`)
 	if err != nil {
 		return nil, fmt.Errorf("alert rules: %w", err)
 	}
@@ -42,7 +52,7 @@ func (s *Store) AlertRules(ctx context.Context) ([]*alerting.Rule, error) {
 
 // AlertRule returns one rule; alerting.ErrNotFound when there is none.
 func (s *Store) AlertRule(ctx context.Context, id string) (*alerting.Rule, error) {
-	r, err := scanRule(s.row(ctx, s.db, `SELECT `+ruleColumns+` FROM alert_rules WHERE id = ?`, id))
+	r, err := scanRule(s.db.Row(ctx, s.db.Pool(), `SELECT `+ruleColumns+` FROM alert_rules WHERE id = ?`, id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("alert rule %s: %w", id, alerting.ErrNotFound)
 	}
@@ -67,7 +77,7 @@ func scanRule(sc scanner) (*alerting.Rule, error) {
 	}
 	r.Enabled, r.Kind = enabled != 0, alerting.Kind(kind)
 	r.Hold, r.Window = time.Duration(hold)*time.Millisecond, time.Duration(window)*time.Millisecond
-	r.Created, r.Updated = fromMS(created), fromMS(updated)
+	r.Created, r.Updated = sqldb.FromMS(created), sqldb.FromMS(updated)
 	return &r, nil
 }
 
@@ -82,10 +92,10 @@ func (s *Store) SaveAlertRule(ctx context.Context, r *alerting.Rule, create bool
 		enabled = 1
 	}
 	if create {
-		_, err = s.exec(ctx, s.db, `INSERT INTO alert_rules (`+ruleColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		_, err = s.db.Exec(ctx, s.db.Pool(), `INSERT INTO alert_rules (`+ruleColumns+`) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			r.ID, r.Name, enabled, r.Site, r.Device, r.Quantity, string(r.Kind), r.Hold.Milliseconds(), r.Window.Milliseconds(),
-			string(levels), r.CreatedBy, ms(r.Created), ms(r.Updated))
-		if isUnique(err) {
+			string(levels), r.CreatedBy, sqldb.MS(r.Created), sqldb.MS(r.Updated))
+		if sqldb.IsUnique(err) {
 			return fmt.Errorf("alert rule %s exists: %w", r.ID, alerting.ErrConflict)
 		}
 		if err != nil {
@@ -93,9 +103,9 @@ func (s *Store) SaveAlertRule(ctx context.Context, r *alerting.Rule, create bool
 		}
 		return nil
 	}
-	return s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, `UPDATE alert_rules SET name = ?, enabled = ?, site = ?, device = ?, quantity = ?, kind = ?, hold_ms = ?, window_ms = ?, levels = ?, updated = ? WHERE id = ?`,
-			r.Name, enabled, r.Site, r.Device, r.Quantity, string(r.Kind), r.Hold.Milliseconds(), r.Window.Milliseconds(), string(levels), ms(r.Updated), r.ID)
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := s.db.Exec(ctx, tx, `UPDATE alert_rules SET name = ?, enabled = ?, site = ?, device = ?, quantity = ?, kind = ?, hold_ms = ?, window_ms = ?, levels = ?, updated = ? WHERE id = ?`,
+			r.Name, enabled, r.Site, r.Device, r.Quantity, string(r.Kind), r.Hold.Milliseconds(), r.Window.Milliseconds(), string(levels), sqldb.MS(r.Updated), r.ID)
 		if err != nil {
 			return fmt.Errorf("update alert rule: %w", err)
 		}
@@ -104,7 +114,7 @@ func (s *Store) SaveAlertRule(ctx context.Context, r *alerting.Rule, create bool
 		}
 		// A changed rule starts its evaluation afresh; its open alerts
 		// stay open until the new condition clears them.
-		if _, err := s.exec(ctx, tx, `DELETE FROM alert_states WHERE rule_id = ? AND state NOT LIKE ?`, r.ID, `%"phase":"firing"%`); err != nil {
+		if _, err := s.db.Exec(ctx, tx, `DELETE FROM alert_states WHERE rule_id = ? AND state NOT LIKE ?`, r.ID, `%"phase":"firing"%`); err != nil {
 			return fmt.Errorf("reset alert states: %w", err)
 		}
 		return nil
@@ -115,15 +125,15 @@ func (s *Store) SaveAlertRule(ctx context.Context, r *alerting.Rule, create bool
 // (returned, closed by actor at at).
 func (s *Store) DeleteAlertRule(ctx context.Context, id, actor string, at time.Time) ([]*alerting.Alert, error) {
 	var closed []*alerting.Alert
-	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, `DELETE FROM alert_rules WHERE id = ?`, id)
+	err := s.db.Tx(ctx, func(tx *sql.Tx) error {
+		res, err := s.db.Exec(ctx, tx, `DELETE FROM alert_rules WHERE id = ?`, id)
 		if err != nil {
 			return fmt.Errorf("delete alert rule: %w", err)
 		}
 		if n, _ := res.RowsAffected(); n == 0 {
 			return fmt.Errorf("alert rule %s: %w", id, alerting.ErrNotFound)
 		}
-		rows, err := s.query(ctx, tx, `SELECT `+alertColumns+` FROM alerts WHERE rule_id = ? AND open = 1`, id)
+		rows, err := s.db.Query(ctx, tx, `SELECT `+alertColumns+` FROM alerts WHERE rule_id = ? AND open = 1`, id)
 		if err != nil {
 			return fmt.Errorf("open alerts of rule: %w", err)
 		}
@@ -150,7 +160,7 @@ func (s *Store) AlertState(ctx context.Context, k alerting.Key) (alerting.State,
 	var st alerting.State
 	var raw string
 	var version int64
-	err := s.row(ctx, s.db, `SELECT state, version FROM alert_states WHERE rule_id = ? AND series = ? AND level = ?`, k.RuleID, k.Series, k.Level).Scan(&raw, &version)
+	err := s.db.Row(ctx, s.db.Pool(), `SELECT state, version FROM alert_states WHERE rule_id = ? AND series = ? AND level = ?`, k.RuleID, k.Series, k.Level).Scan(&raw, &version)
 	if errors.Is(err, sql.ErrNoRows) {
 		return st, 0, nil
 	}
@@ -169,22 +179,22 @@ func (s *Store) ApplyAlertState(ctx context.Context, k alerting.Key, prev int64,
 	if err != nil {
 		return 0, fmt.Errorf("alert state: %w", err)
 	}
-	now := ms(time.Now())
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	now := sqldb.MS(time.Now())
+	err = s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if prev == 0 {
-			_, err := s.exec(ctx, tx, `INSERT INTO alert_states (rule_id, series, level, state, version, updated) VALUES (?, ?, ?, ?, 1, ?)`,
+			_, err := s.db.Exec(ctx, tx, `INSERT INTO alert_states (rule_id, series, level, state, version, updated) VALUES (?, ?, ?, ?, 1, ?)`,
 				k.RuleID, k.Series, k.Level, string(raw), now)
-			if isUnique(err) {
+			if sqldb.IsUnique(err) {
 				return alerting.ErrConflict
 			}
-			if isForeignKey(err) {
+			if sqldb.IsForeignKey(err) {
 				return fmt.Errorf("alert rule %s: %w", k.RuleID, alerting.ErrNotFound)
 			}
 			if err != nil {
 				return fmt.Errorf("insert alert state: %w", err)
 			}
 		} else {
-			res, err := s.exec(ctx, tx, `UPDATE alert_states SET state = ?, version = version + 1, updated = ? WHERE rule_id = ? AND series = ? AND level = ? AND version = ?`,
+			res, err := s.db.Exec(ctx, tx, `UPDATE alert_states SET state = ?, version = version + 1, updated = ? WHERE rule_id = ? AND series = ? AND level = ? AND version = ?`,
 				string(raw), now, k.RuleID, k.Series, k.Level, prev)
 			if err != nil {
 				return fmt.Errorf("update alert state: %w", err)
@@ -223,11 +233,11 @@ func (s *Store) insertAlert(ctx context.Context, tx *sql.Tx, a *alerting.Alert, 
 		past = 1
 	}
 	series := alerting.SeriesKey(a.Series.Site, a.Series.Device, a.Series.Quantity)
-	_, err := s.exec(ctx, tx, `INSERT INTO alerts (id, rule_id, rule_name, kind, severity, level, series, site, device, quantity, unit, status, open,
+	_, err := s.db.Exec(ctx, tx, `INSERT INTO alerts (id, rule_id, rule_name, kind, severity, level, series, site, device, quantity, unit, status, open,
 		threshold, value, peak, from_t, fired_at, recorded, past, version) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 1, ?, ?, ?, ?, ?, ?, ?, 1)`,
 		a.ID, a.RuleID, a.RuleName, string(a.Kind), string(a.Severity), level, series, a.Series.Site, a.Series.Device, a.Series.Quantity, a.Series.Unit,
-		string(alerting.Active), a.Threshold, a.Value, a.Peak, ms(a.From), ms(a.FiredAt), ms(a.Recorded), past)
-	if isUnique(err) {
+		string(alerting.Active), a.Threshold, a.Value, a.Peak, sqldb.MS(a.From), sqldb.MS(a.FiredAt), sqldb.MS(a.Recorded), past)
+	if sqldb.IsUnique(err) {
 		return fmt.Errorf("an open alert exists for %s level %d: %w", series, level, alerting.ErrConflict)
 	}
 	if err != nil {
@@ -239,11 +249,11 @@ func (s *Store) insertAlert(ctx context.Context, tx *sql.Tx, a *alerting.Alert, 
 
 func (s *Store) clearAlert(ctx context.Context, tx *sql.Tx, id string, end, recorded time.Time) error {
 	var status string
-	if err := s.row(ctx, tx, `SELECT status FROM alerts WHERE id = ?`, id).Scan(&status); err != nil {
+	if err := s.db.Row(ctx, tx, `SELECT status FROM alerts WHERE id = ?`, id).Scan(&status); err != nil {
 		return fmt.Errorf("alert %s to clear: %w", id, err)
 	}
-	res, err := s.exec(ctx, tx, `UPDATE alerts SET status = ?, open = NULL, condition_end = ?, cleared_at = ?, version = version + 1
-		WHERE id = ? AND open = 1`, string(alerting.Cleared), ms(end), ms(recorded), id)
+	res, err := s.db.Exec(ctx, tx, `UPDATE alerts SET status = ?, open = NULL, condition_end = ?, cleared_at = ?, version = version + 1
+		WHERE id = ? AND open = 1`, string(alerting.Cleared), sqldb.MS(end), sqldb.MS(recorded), id)
 	if err != nil {
 		return fmt.Errorf("clear alert: %w", err)
 	}
@@ -254,10 +264,10 @@ func (s *Store) clearAlert(ctx context.Context, tx *sql.Tx, id string, end, reco
 		Comment: "fin de la condition le " + end.UTC().Format(time.RFC3339)})
 }
 
-func (s *Store) transition(ctx context.Context, q querier, tr alerting.Transition) error {
-	_, err := s.exec(ctx, q, `INSERT INTO alert_transitions (alert_id, seq, from_state, to_state, at, by_whom, comment)
+func (s *Store) transition(ctx context.Context, q sqldb.Querier, tr alerting.Transition) error {
+	_, err := s.db.Exec(ctx, q, `INSERT INTO alert_transitions (alert_id, seq, from_state, to_state, at, by_whom, comment)
 		VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM alert_transitions WHERE alert_id = ?), ?, ?, ?, ?, ?)`,
-		tr.AlertID, tr.AlertID, string(tr.From), string(tr.To), ms(tr.At), tr.By, tr.Comment)
+		tr.AlertID, tr.AlertID, string(tr.From), string(tr.To), sqldb.MS(tr.At), tr.By, tr.Comment)
 	if err != nil {
 		return fmt.Errorf("alert transition: %w", err)
 	}
@@ -266,10 +276,10 @@ func (s *Store) transition(ctx context.Context, q querier, tr alerting.Transitio
 
 // writeAlert stores a person's change of an alert (acknowledge, close) if
 // its version is still a.Version-1.
-func (s *Store) writeAlert(ctx context.Context, q querier, a *alerting.Alert, tr alerting.Transition) error {
-	res, err := s.exec(ctx, q, `UPDATE alerts SET status = ?, ack_by = ?, ack_at = ?, ack_comment = ?, closed_at = ?, closed_by = ?, version = ?
+func (s *Store) writeAlert(ctx context.Context, q sqldb.Querier, a *alerting.Alert, tr alerting.Transition) error {
+	res, err := s.db.Exec(ctx, q, `UPDATE alerts SET status = ?, ack_by = ?, ack_at = ?, ack_comment = ?, closed_at = ?, closed_by = ?, version = ?
 		WHERE id = ? AND version = ?`,
-		string(a.Status), a.AckBy, nullMS(a.AckAt), a.AckComment, nullMS(a.ClosedAt), a.ClosedBy, a.Version, a.ID, a.Version-1)
+		string(a.Status), a.AckBy, sqldb.NullMS(a.AckAt), a.AckComment, sqldb.NullMS(a.ClosedAt), a.ClosedBy, a.Version, a.ID, a.Version-1)
 	if err != nil {
 		return fmt.Errorf("update alert: %w", err)
 	}
@@ -282,7 +292,7 @@ func (s *Store) writeAlert(ctx context.Context, q querier, a *alerting.Alert, tr
 // UpdateAlert writes a person's change of an alert with its transition and
 // deliveries.
 func (s *Store) UpdateAlert(ctx context.Context, a *alerting.Alert, tr alerting.Transition, ds []alerting.Delivery) error {
-	return s.tx(ctx, func(tx *sql.Tx) error {
+	return s.db.Tx(ctx, func(tx *sql.Tx) error {
 		if err := s.writeAlert(ctx, tx, a, tr); err != nil {
 			return err
 		}
@@ -304,7 +314,7 @@ func (s *Store) Alerts(ctx context.Context, f alerting.AlertFilter) ([]*alerting
 		where = append(where, "open = 1")
 	}
 	if !f.Since.IsZero() {
-		where, args = append(where, "fired_at >= ?"), append(args, ms(f.Since))
+		where, args = append(where, "fired_at >= ?"), append(args, sqldb.MS(f.Since))
 	}
 	if f.Limit <= 0 || f.Limit > 1000 {
 		f.Limit = 100
@@ -313,7 +323,7 @@ func (s *Store) Alerts(ctx context.Context, f alerting.AlertFilter) ([]*alerting
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
-	rows, err := s.query(ctx, s.db, q+` ORDER BY fired_at DESC, id LIMIT ?`, append(args, f.Limit)...)
+	rows, err := s.db.Query(ctx, s.db.Pool(), q+` ORDER BY fired_at DESC, id LIMIT ?`, append(args, f.Limit)...)
 	if err != nil {
 		return nil, fmt.Errorf("alerts: %w", err)
 	}
@@ -322,7 +332,7 @@ func (s *Store) Alerts(ctx context.Context, f alerting.AlertFilter) ([]*alerting
 
 // Alert returns one alert; alerting.ErrNotFound when there is none.
 func (s *Store) Alert(ctx context.Context, id string) (*alerting.Alert, error) {
-	rows, err := s.query(ctx, s.db, `SELECT `+alertColumns+` FROM alerts WHERE id = ?`, id)
+	rows, err := s.db.Query(ctx, s.db.Pool(), `SELECT `+alertColumns+` FROM alerts WHERE id = ?`, id)
 	if err != nil {
 		return nil, fmt.Errorf("alert: %w", err)
 	}
@@ -351,8 +361,8 @@ func scanAlerts(rows *sql.Rows) ([]*alerting.Alert, error) {
 			return nil, fmt.Errorf("scan alert: %w", err)
 		}
 		a.Kind, a.Severity, a.Status = alerting.Kind(kind), alerting.Severity(severity), alerting.Status(status)
-		a.From, a.FiredAt, a.Recorded, a.Past = fromMS(from), fromMS(fired), fromMS(recorded), past != 0
-		a.AckAt, a.ConditionEnd, a.ClearedAt, a.ClosedAt = fromNullMS(ackAt), fromNullMS(end), fromNullMS(cleared), fromNullMS(closed)
+		a.From, a.FiredAt, a.Recorded, a.Past = sqldb.FromMS(from), sqldb.FromMS(fired), sqldb.FromMS(recorded), past != 0
+		a.AckAt, a.ConditionEnd, a.ClearedAt, a.ClosedAt = sqldb.FromNullMS(ackAt), sqldb.FromNullMS(end), sqldb.FromNullMS(cleared), sqldb.FromNullMS(closed)
 		out = append(out, &a)
 	}
 	return out, rows.Err()
@@ -360,7 +370,7 @@ func scanAlerts(rows *sql.Rows) ([]*alerting.Alert, error) {
 
 // AlertTransitions returns an alert's transitions in order.
 func (s *Store) AlertTransitions(ctx context.Context, id string) ([]alerting.Transition, error) {
-	rows, err := s.query(ctx, s.db, `SELECT from_state, to_state, at, by_whom, comment FROM alert_transitions WHERE alert_id = ? ORDER BY seq`, id)
+	rows, err := s.db.Query(ctx, s.db.Pool(), `SELECT from_state, to_state, at, by_whom, comment FROM alert_transitions WHERE alert_id = ? ORDER BY seq`, id)
 	if err != nil {
 		return nil, fmt.Errorf("alert transitions: %w", err)
 	}
@@ -373,7 +383,7 @@ func (s *Store) AlertTransitions(ctx context.Context, id string) ([]alerting.Tra
 		if err := rows.Scan(&from, &to, &at, &tr.By, &tr.Comment); err != nil {
 			return nil, fmt.Errorf("scan alert transition: %w", err)
 		}
-		tr.From, tr.To, tr.At = alerting.Status(from), alerting.Status(to), fromMS(at)
+		tr.From, tr.To, tr.At = alerting.Status(from), alerting.Status(to), sqldb.FromMS(at)
 		out = append(out, tr)
 	}
 	return out, rows.Err()
@@ -385,7 +395,7 @@ func (s *Store) enqueueDeliveries(ctx context.Context, tx *sql.Tx, ds []alerting
 	for _, d := range ds {
 		ids := strings.Join(d.AlertIDs, ",")
 		if d.Group != "" {
-			res, err := s.exec(ctx, tx, `UPDATE alert_deliveries SET alert_ids = alert_ids || ',' || ? WHERE grp = ?`, ids, d.Group)
+			res, err := s.db.Exec(ctx, tx, `UPDATE alert_deliveries SET alert_ids = alert_ids || ',' || ? WHERE grp = ?`, ids, d.Group)
 			if err != nil {
 				return fmt.Errorf("group delivery: %w", err)
 			}
@@ -400,9 +410,9 @@ func (s *Store) enqueueDeliveries(ctx context.Context, tx *sql.Tx, ds []alerting
 		if d.ID == "" {
 			d.ID = civic.NewID()
 		}
-		_, err := s.exec(ctx, tx, `INSERT INTO alert_deliveries (id, seq, channel, target, rule_id, alert_ids, payload, grp, created, next_attempt)
+		_, err := s.db.Exec(ctx, tx, `INSERT INTO alert_deliveries (id, seq, channel, target, rule_id, alert_ids, payload, grp, created, next_attempt)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-			d.ID, d.Seq, d.Channel, d.Target, d.RuleID, ids, string(d.Payload), grp, ms(d.Created), ms(d.Next))
+			d.ID, d.Seq, d.Channel, d.Target, d.RuleID, ids, string(d.Payload), grp, sqldb.MS(d.Created), sqldb.MS(d.Next))
 		if err != nil {
 			return fmt.Errorf("enqueue delivery: %w", err)
 		}
@@ -412,7 +422,7 @@ func (s *Store) enqueueDeliveries(ctx context.Context, tx *sql.Tx, ds []alerting
 
 // EnqueueDeliveries queues deliveries on their own.
 func (s *Store) EnqueueDeliveries(ctx context.Context, ds []alerting.Delivery) error {
-	return s.tx(ctx, func(tx *sql.Tx) error { return s.enqueueDeliveries(ctx, tx, ds) })
+	return s.db.Tx(ctx, func(tx *sql.Tx) error { return s.enqueueDeliveries(ctx, tx, ds) })
 }
 
 const deliveryColumns = `id, seq, channel, target, rule_id, alert_ids, payload, created, attempts, next_attempt, last_error, delivered, dead`
@@ -431,8 +441,8 @@ func scanDeliveries(rows *sql.Rows) ([]*alerting.Delivery, error) {
 		if ids != "" {
 			d.AlertIDs = strings.Split(ids, ",")
 		}
-		d.Payload, d.Created, d.Next = []byte(payload), fromMS(created), fromMS(next)
-		d.Delivered, d.Dead = fromNullMS(delivered), fromNullMS(dead)
+		d.Payload, d.Created, d.Next = []byte(payload), sqldb.FromMS(created), sqldb.FromMS(next)
+		d.Delivered, d.Dead = sqldb.FromNullMS(delivered), sqldb.FromNullMS(dead)
 		out = append(out, &d)
 	}
 	return out, rows.Err()
@@ -453,11 +463,11 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 			has[2] = c
 		}
 	}
-	rows, err := s.query(ctx, s.db, `SELECT `+deliveryColumns+` FROM alert_deliveries d
+	rows, err := s.db.Query(ctx, s.db.Pool(), `SELECT `+deliveryColumns+` FROM alert_deliveries d
 		WHERE delivered IS NULL AND dead IS NULL AND next_attempt <= ? AND channel IN (?, ?, ?)
 		AND NOT EXISTS (SELECT 1 FROM alert_deliveries o WHERE o.channel = d.channel AND o.target = d.target
 			AND o.delivered IS NULL AND o.dead IS NULL AND o.seq < d.seq)
-		ORDER BY next_attempt LIMIT ?`, ms(now), has[0], has[1], has[2], limit)
+		ORDER BY next_attempt LIMIT ?`, sqldb.MS(now), has[0], has[1], has[2], limit)
 	if err != nil {
 		return nil, fmt.Errorf("due deliveries: %w", err)
 	}
@@ -468,8 +478,8 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 	until := now.Add(lease)
 	var claimed []*alerting.Delivery
 	for _, d := range due {
-		res, err := s.exec(ctx, s.db, `UPDATE alert_deliveries SET next_attempt = ?, attempts = attempts + 1, grp = NULL
-			WHERE id = ? AND next_attempt = ? AND delivered IS NULL AND dead IS NULL`, ms(until), d.ID, ms(d.Next))
+		res, err := s.db.Exec(ctx, s.db.Pool(), `UPDATE alert_deliveries SET next_attempt = ?, attempts = attempts + 1, grp = NULL
+			WHERE id = ? AND next_attempt = ? AND delivered IS NULL AND dead IS NULL`, sqldb.MS(until), d.ID, sqldb.MS(d.Next))
 		if err != nil {
 			return claimed, fmt.Errorf("claim delivery: %w", err)
 		}
@@ -486,7 +496,7 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 				continue
 			}
 			var ids string
-			if err := s.row(ctx, s.db, `SELECT alert_ids FROM alert_deliveries WHERE id = ?`, d.ID).Scan(&ids); err == nil && ids != "" {
+			if err := s.db.Row(ctx, s.db.Pool(), `SELECT alert_ids FROM alert_deliveries WHERE id = ?`, d.ID).Scan(&ids); err == nil && ids != "" {
 				d.AlertIDs = strings.Split(ids, ",")
 			}
 		}
@@ -496,15 +506,15 @@ func (s *Store) ClaimDeliveries(ctx context.Context, now time.Time, lease time.D
 
 // FinishDelivery records the outcome of one attempt.
 func (s *Store) FinishDelivery(ctx context.Context, id string, sendErr error, next time.Time, dead bool) error {
-	now := ms(time.Now())
+	now := sqldb.MS(time.Now())
 	var err error
 	switch {
 	case sendErr == nil:
-		_, err = s.exec(ctx, s.db, `UPDATE alert_deliveries SET delivered = ?, last_error = '' WHERE id = ?`, now, id)
+		_, err = s.db.Exec(ctx, s.db.Pool(), `UPDATE alert_deliveries SET delivered = ?, last_error = '' WHERE id = ?`, now, id)
 	case dead:
-		_, err = s.exec(ctx, s.db, `UPDATE alert_deliveries SET dead = ?, last_error = ? WHERE id = ?`, now, truncate(sendErr.Error(), 500), id)
+		_, err = s.db.Exec(ctx, s.db.Pool(), `UPDATE alert_deliveries SET dead = ?, last_error = ? WHERE id = ?`, now, sqldb.Truncate(sendErr.Error(), 500), id)
 	default:
-		_, err = s.exec(ctx, s.db, `UPDATE alert_deliveries SET next_attempt = ?, last_error = ? WHERE id = ?`, ms(next), truncate(sendErr.Error(), 500), id)
+		_, err = s.db.Exec(ctx, s.db.Pool(), `UPDATE alert_deliveries SET next_attempt = ?, last_error = ? WHERE id = ?`, sqldb.MS(next), sqldb.Truncate(sendErr.Error(), 500), id)
 	}
 	if err != nil {
 		return fmt.Errorf("finish delivery: %w", err)
@@ -515,7 +525,7 @@ func (s *Store) FinishDelivery(ctx context.Context, id string, sendErr error, ne
 // LastMail is the newest mail of rule to address (delivered or queued).
 func (s *Store) LastMail(ctx context.Context, ruleID, address string) (time.Time, error) {
 	var last sql.NullInt64
-	err := s.row(ctx, s.db, `SELECT MAX(CASE WHEN delivered IS NOT NULL THEN delivered ELSE next_attempt END) FROM alert_deliveries
+	err := s.db.Row(ctx, s.db.Pool(), `SELECT MAX(CASE WHEN delivered IS NOT NULL THEN delivered ELSE next_attempt END) FROM alert_deliveries
 		WHERE channel = ? AND rule_id = ? AND target = ?`, alerting.ChannelMail, ruleID, address).Scan(&last)
 	if err != nil {
 		return time.Time{}, fmt.Errorf("last mail: %w", err)
@@ -523,7 +533,7 @@ func (s *Store) LastMail(ctx context.Context, ruleID, address string) (time.Time
 	if !last.Valid {
 		return time.Time{}, nil
 	}
-	return fromMS(last.Int64), nil
+	return sqldb.FromMS(last.Int64), nil
 }
 
 // Deliveries lists the newest deliveries of a channel ("" for all).
@@ -531,7 +541,7 @@ func (s *Store) Deliveries(ctx context.Context, channel string, limit int) ([]*a
 	if limit <= 0 || limit > 1000 {
 		limit = 100
 	}
-	rows, err := s.query(ctx, s.db, `SELECT `+deliveryColumns+` FROM alert_deliveries WHERE (? = '' OR channel = ?) ORDER BY seq DESC LIMIT ?`,
+	rows, err := s.db.Query(ctx, s.db.Pool(), `SELECT `+deliveryColumns+` FROM alert_deliveries WHERE (? = '' OR channel = ?) ORDER BY seq DESC LIMIT ?`,
 		channel, channel, limit)
 	if err != nil {
 		return nil, fmt.Errorf("deliveries: %w", err)
@@ -541,7 +551,7 @@ func (s *Store) Deliveries(ctx context.Context, channel string, limit int) ([]*a
 
 // AlertRecipients are the users subscribed to the rule or to the site.
 func (s *Store) AlertRecipients(ctx context.Context, ruleID, site string) ([]alerting.Recipient, error) {
-	rows, err := s.query(ctx, s.db, `SELECT DISTINCT u.id, u.name, u.email FROM alert_subscriptions a JOIN users u ON u.id = a.user_id
+	rows, err := s.db.Query(ctx, s.db.Pool(), `SELECT DISTINCT u.id, u.name, u.email FROM alert_subscriptions a JOIN users u ON u.id = a.user_id
 		WHERE (a.rule_id <> '' AND a.rule_id = ?) OR (a.site <> '' AND a.site = ?) ORDER BY u.email`, ruleID, site)
 	if err != nil {
 		return nil, fmt.Errorf("alert recipients: %w", err)
@@ -563,9 +573,9 @@ func (s *Store) SubscribeAlerts(ctx context.Context, userID, ruleID, site string
 	if (ruleID == "") == (site == "") || (site != "" && !smartdeal.ValidID(site)) {
 		return fmt.Errorf("subscription: a rule or a site: %w", alerting.ErrInvalid)
 	}
-	_, err := s.exec(ctx, s.db, `INSERT INTO alert_subscriptions (user_id, rule_id, site, created) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
-		userID, ruleID, site, ms(time.Now()))
-	if isForeignKey(err) {
+	_, err := s.db.Exec(ctx, s.db.Pool(), `INSERT INTO alert_subscriptions (user_id, rule_id, site, created) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING`,
+		userID, ruleID, site, sqldb.MS(time.Now()))
+	if sqldb.IsForeignKey(err) {
 		return fmt.Errorf("user %s: %w", userID, alerting.ErrNotFound)
 	}
 	if err != nil {
@@ -576,7 +586,7 @@ func (s *Store) SubscribeAlerts(ctx context.Context, userID, ruleID, site string
 
 // UnsubscribeAlerts removes a subscription.
 func (s *Store) UnsubscribeAlerts(ctx context.Context, userID, ruleID, site string) error {
-	if _, err := s.exec(ctx, s.db, `DELETE FROM alert_subscriptions WHERE user_id = ? AND rule_id = ? AND site = ?`, userID, ruleID, site); err != nil {
+	if _, err := s.db.Exec(ctx, s.db.Pool(), `DELETE FROM alert_subscriptions WHERE user_id = ? AND rule_id = ? AND site = ?`, userID, ruleID, site); err != nil {
 		return fmt.Errorf("unsubscribe alerts: %w", err)
 	}
 	return nil

@@ -1,4 +1,4 @@
-package sqlstore
+package sqldb
 
 import (
 	"context"
@@ -26,9 +26,9 @@ func TestStmtCacheInsideTransactions(t *testing.T) {
 	defer s.Close()
 	const q = `SELECT ? + 1`
 	before := s.stmts.cached()
-	err = s.tx(ctx, func(tx *sql.Tx) error {
+	err = s.Tx(ctx, func(tx *sql.Tx) error {
 		var n int
-		if err := s.row(ctx, tx, q, 41).Scan(&n); err != nil || n != 42 {
+		if err := s.Row(ctx, tx, q, 41).Scan(&n); err != nil || n != 42 {
 			t.Errorf("first use in a transaction: %d, %v", n, err)
 		}
 		return nil
@@ -50,9 +50,9 @@ func TestStmtCacheInsideTransactions(t *testing.T) {
 			var n int
 			var err error
 			if i%2 == 0 {
-				err = s.tx(ctx, func(tx *sql.Tx) error { return s.row(ctx, tx, q, i).Scan(&n) })
+				err = s.Tx(ctx, func(tx *sql.Tx) error { return s.Row(ctx, tx, q, i).Scan(&n) })
 			} else {
-				err = s.row(ctx, s.db, q, i).Scan(&n)
+				err = s.Row(ctx, s.pool, q, i).Scan(&n)
 			}
 			if err != nil || n != i+1 {
 				t.Errorf("cached use %d: %d, %v", i, n, err)

@@ -1,4 +1,7 @@
-package sqlstore
+// Package limits is the SQL adapter's rate limiter and sign-in throttle: the
+// counters every API replica on one database shares (migrations 00002 and
+// 00004 of dashboards/sqlstore), over the core in package sqldb.
+package limits
 
 import (
 	"context"
@@ -11,6 +14,8 @@ import (
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/cd06/smartdeal/dashboards/sqlstore/sqldb"
 )
 
 // RateSweepGrace is how long a window's row outlives the window. Replicas
@@ -35,7 +40,7 @@ const rateSweepEvery = time.Minute
 // never both read "one slot left" and both take it (PostgreSQL locks the row
 // for the update; SQLite has one writer).
 type RateLimiter struct {
-	s   *Store
+	db  *sqldb.DB
 	now func() time.Time
 
 	mu     sync.Mutex
@@ -44,9 +49,9 @@ type RateLimiter struct {
 	nextSweep atomic.Int64 // unix ms
 }
 
-// RateLimiter returns the store's shared rate limiter.
-func (s *Store) RateLimiter() *RateLimiter {
-	return &RateLimiter{s: s, now: time.Now}
+// New returns a rate limiter on db (sqlstore.Store.RateLimiter).
+func New(db *sqldb.DB) *RateLimiter {
+	return &RateLimiter{db: db, now: time.Now}
 }
 
 // Allow records one request for key in the current window of length window
@@ -65,7 +70,7 @@ func (r *RateLimiter) Allow(ctx context.Context, key string, max int, window tim
 	start := nowMS - nowMS%winMS
 	end := start + winMS
 	var n int64
-	if err := r.s.row(ctx, r.s.db, `INSERT INTO rate_limits (bucket, window_start, expires, n) VALUES (?, ?, ?, 1)
+	if err := r.db.Row(ctx, r.db.Pool(), `INSERT INTO rate_limits (bucket, window_start, expires, n) VALUES (?, ?, ?, 1)
 		ON CONFLICT (bucket, window_start) DO UPDATE SET n = rate_limits.n + 1
 		RETURNING n`, bucket, start, end).Scan(&n); err != nil {
 		return false, 0, fmt.Errorf("rate limit count: %w", err)
@@ -85,7 +90,7 @@ func (r *RateLimiter) maybeSweep(ctx context.Context, nowMS int64) {
 		return
 	}
 	if _, err := r.Sweep(ctx); err != nil {
-		r.s.log.Warn("rate limit sweep failed", "err", err)
+		r.db.Log().Warn("rate limit sweep failed", "err", err)
 	}
 }
 
@@ -94,7 +99,7 @@ func (r *RateLimiter) maybeSweep(ctx context.Context, nowMS int64) {
 // went.
 func (r *RateLimiter) Sweep(ctx context.Context) (int64, error) {
 	before := r.now().Add(-RateSweepGrace).UnixMilli()
-	res, err := r.s.exec(ctx, r.s.db, `DELETE FROM rate_limits WHERE expires < ?`, before)
+	res, err := r.db.Exec(ctx, r.db.Pool(), `DELETE FROM rate_limits WHERE expires < ?`, before)
 	if err != nil {
 		return 0, fmt.Errorf("rate limit sweep: %w", err)
 	}
@@ -127,12 +132,12 @@ func (r *RateLimiter) loadSecret(ctx context.Context) ([]byte, error) {
 	}
 	b := make([]byte, 32)
 	_, _ = rand.Read(b) // never fails (crypto/rand)
-	if _, err := r.s.exec(ctx, r.s.db, `INSERT INTO rate_limit_secret (id, secret) VALUES (1, ?) ON CONFLICT (id) DO NOTHING`,
+	if _, err := r.db.Exec(ctx, r.db.Pool(), `INSERT INTO rate_limit_secret (id, secret) VALUES (1, ?) ON CONFLICT (id) DO NOTHING`,
 		hex.EncodeToString(b)); err != nil {
 		return nil, fmt.Errorf("rate limit secret: %w", err)
 	}
 	var h string
-	if err := r.s.row(ctx, r.s.db, `SELECT secret FROM rate_limit_secret WHERE id = 1`).Scan(&h); err != nil {
+	if err := r.db.Row(ctx, r.db.Pool(), `SELECT secret FROM rate_limit_secret WHERE id = 1`).Scan(&h); err != nil {
 		return nil, fmt.Errorf("rate limit secret: %w", err)
 	}
 	secret, err := hex.DecodeString(h)

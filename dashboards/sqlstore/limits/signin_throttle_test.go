@@ -1,4 +1,4 @@
-package sqlstore_test
+package limits_test
 
 import (
 	"context"
@@ -8,7 +8,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/cd06/smartdeal/dashboards/sqlstore"
+	"github.com/cd06/smartdeal/dashboards/sqlstore/limits"
 	"github.com/cd06/smartdeal/dashboards/sqlstore/sqltest"
 )
 
@@ -21,7 +21,7 @@ import (
 func TestSignInThrottle(t *testing.T) {
 	for _, b := range sqltest.Stores(t) {
 		t.Run(b.Name, func(t *testing.T) {
-			lims := []*sqlstore.RateLimiter{b.Store.RateLimiter(), sqltest.Replica(t, b).Store.RateLimiter()}
+			lims := []*limits.RateLimiter{b.Store.RateLimiter(), sqltest.Replica(t, b).Store.RateLimiter()}
 			ctx := context.Background()
 			const free, calls = 3, 30
 			delay := func(n int) time.Duration {
@@ -104,7 +104,7 @@ func TestSignInThrottle(t *testing.T) {
 			if rows != 2 || strings.Contains(stored, "camille") || strings.Contains(stored, "203.0.113") || len(stored) != 32 {
 				t.Fatalf("%d rows, bucket %q", rows, stored)
 			}
-			sqlstore.SetRateClock(lims[0], func() time.Time { return later.Add(365 * 24 * time.Hour) })
+			limits.SetRateClock(lims[0], func() time.Time { return later.Add(365 * 24 * time.Hour) })
 			if n, err := lims[0].Sweep(ctx); err != nil || n != 3 {
 				t.Fatalf("sweep a year later: %d rows deleted (want 2 buckets and 1 known client), %v", n, err)
 			}

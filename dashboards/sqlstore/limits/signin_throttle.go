@@ -1,4 +1,4 @@
-package sqlstore
+package limits
 
 import (
 	"context"
@@ -24,17 +24,17 @@ func (r *RateLimiter) SignInAttempt(ctx context.Context, bucket string, now time
 	}
 	nowMS := now.UnixMilli()
 	lock := ""
-	if r.s.postgres {
+	if r.db.Postgres() {
 		lock = " FOR UPDATE"
 	}
 	allowed, wait := false, time.Duration(0)
-	err = r.s.tx(ctx, func(tx *sql.Tx) error {
-		if _, err := r.s.exec(ctx, tx, `INSERT INTO signin_throttle (bucket, attempts, next_at, expires) VALUES (?, 0, 0, 0)
+	err = r.db.Tx(ctx, func(tx *sql.Tx) error {
+		if _, err := r.db.Exec(ctx, tx, `INSERT INTO signin_throttle (bucket, attempts, next_at, expires) VALUES (?, 0, 0, 0)
 			ON CONFLICT (bucket) DO NOTHING`, b); err != nil {
 			return err
 		}
 		var n, next, expires int64
-		if err := r.s.row(ctx, tx, `SELECT attempts, next_at, expires FROM signin_throttle WHERE bucket = ?`+lock, b).Scan(&n, &next, &expires); err != nil {
+		if err := r.db.Row(ctx, tx, `SELECT attempts, next_at, expires FROM signin_throttle WHERE bucket = ?`+lock, b).Scan(&n, &next, &expires); err != nil {
 			return err
 		}
 		if expires <= nowMS { // new, or forgotten
@@ -51,7 +51,7 @@ func (r *RateLimiter) SignInAttempt(ctx context.Context, bucket string, now time
 			next = nowMS + d.Milliseconds()
 		}
 		expires = max(next, nowMS) + forget.Milliseconds()
-		if _, err := r.s.exec(ctx, tx, `UPDATE signin_throttle SET attempts = ?, next_at = ?, expires = ? WHERE bucket = ?`, n, next, expires, b); err != nil {
+		if _, err := r.db.Exec(ctx, tx, `UPDATE signin_throttle SET attempts = ?, next_at = ?, expires = ? WHERE bucket = ?`, n, next, expires, b); err != nil {
 			return err
 		}
 		allowed = true
@@ -74,10 +74,10 @@ func (r *RateLimiter) SignInSucceeded(ctx context.Context, bucket, known string,
 	if err != nil {
 		return err
 	}
-	if _, err := r.s.exec(ctx, r.s.db, `DELETE FROM signin_throttle WHERE bucket = ?`, b); err != nil {
+	if _, err := r.db.Exec(ctx, r.db.Pool(), `DELETE FROM signin_throttle WHERE bucket = ?`, b); err != nil {
 		return fmt.Errorf("sign-in throttle clear: %w", err)
 	}
-	if _, err := r.s.exec(ctx, r.s.db, `INSERT INTO signin_known (bucket, expires) VALUES (?, ?)
+	if _, err := r.db.Exec(ctx, r.db.Pool(), `INSERT INTO signin_known (bucket, expires) VALUES (?, ?)
 		ON CONFLICT (bucket) DO UPDATE SET expires = excluded.expires`, k, now.Add(ttl).UnixMilli()); err != nil {
 		return fmt.Errorf("sign-in throttle known client: %w", err)
 	}
@@ -91,7 +91,7 @@ func (r *RateLimiter) SignInKnown(ctx context.Context, known string, now time.Ti
 		return false, err
 	}
 	var n int
-	if err := r.s.row(ctx, r.s.db, `SELECT COUNT(*) FROM signin_known WHERE bucket = ? AND expires > ?`, k, now.UnixMilli()).Scan(&n); err != nil {
+	if err := r.db.Row(ctx, r.db.Pool(), `SELECT COUNT(*) FROM signin_known WHERE bucket = ? AND expires > ?`, k, now.UnixMilli()).Scan(&n); err != nil {
 		return false, fmt.Errorf("sign-in throttle known client: %w", err)
 	}
 	return n > 0, nil
@@ -101,7 +101,7 @@ func (r *RateLimiter) SignInKnown(ctx context.Context, known string, now time.Ti
 func (r *RateLimiter) sweepThrottle(ctx context.Context, nowMS int64) (int64, error) {
 	var total int64
 	for _, q := range []string{`DELETE FROM signin_throttle WHERE expires < ?`, `DELETE FROM signin_known WHERE expires < ?`} {
-		res, err := r.s.exec(ctx, r.s.db, q, nowMS)
+		res, err := r.db.Exec(ctx, r.db.Pool(), q, nowMS)
 		if err != nil {
 			return total, fmt.Errorf("sign-in throttle sweep: %w", err)
 		}
