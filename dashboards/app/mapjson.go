@@ -37,6 +37,9 @@ type MapDocument struct {
 	Sensors   *geojson.FeatureCollection `json:"sensors"`
 	Missions  *geojson.FeatureCollection `json:"missions"`
 	Drones    []MapDroneJSON             `json:"drones"`
+	// Quantities are the quantities' names for the filter (optional: the
+	// page sets them, in French).
+	Quantities map[string]string `json:"quantities,omitempty"`
 	// Partial names what InfluxDB could not give ("latest", "tracks").
 	Partial []string `json:"partial,omitempty"`
 }

@@ -24,6 +24,7 @@ type Page struct {
 	Notice     string       // the flash message of the previous form post
 	Conformity string       // the footer's "Accessibilité : …" (RGAA)
 	Error      *formError   // a refused form's message and invalid field
+	ImgSrc     string       // an origin the page's images may also come from (a map's tile server)
 }
 
 func (p *Page) page() *Page { return p }
