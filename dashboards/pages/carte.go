@@ -190,7 +190,7 @@ func (s *Pages) mapPage(c *fiber.Ctx) error {
 		qs = append(qs, q)
 	}
 	sort.Strings(qs)
-	doc.Quantities = map[string]string{}
+	doc.Quantities, doc.Units = map[string]string{}, map[string]string{}
 	page.Quantities = append(page.Quantities, mapChoice{Label: "Toutes"})
 	for _, q := range qs {
 		doc.Quantities[q] = fr.Quantity(q)
@@ -220,6 +220,9 @@ func (s *Pages) mapPage(c *fiber.Ctx) error {
 			r.Atmo = "indice ATMO " + strconv.Itoa(sn.Atmo) + " : " + atmoFR[sn.Atmo]
 		}
 		for _, l := range sn.Latest {
+			if l.Unit != "" {
+				doc.Units[l.Unit] = fr.Unit(l.Unit)
+			}
 			val := fr.Num(l.Value)
 			if u := fr.Unit(l.Unit); u != "" {
 				val += "\u00a0" + u

@@ -16,7 +16,7 @@ const STATUS = {
 };
 const DEVICE_STATE = { online: "En ligne", offline: "Hors ligne", unknown: "État inconnu" };
 const ATMO = ["", "Bon", "Moyen", "Dégradé", "Mauvais", "Très mauvais", "Extrêmement mauvais"];
-const MISSION_STATUS = { planned: "Prévue", active: "En vol", completed: "Terminée", cancelled: "Annulée" };
+const MISSION_STATUS = { planned: "Prévue", active: "En vol", completed: "Terminée", aborted: "Interrompue", cancelled: "Annulée" };
 const LAYERS = { proposals: "Propositions", sensors: "Capteurs", missions: "Missions (zones et vols)", drones: "Drones en vol" };
 const DEFAULT_LINKS = { proposal: "/idees/{id}", mission: "/missions/{id}", site: "/sites/{id}", device: "/appareils/{id}" };
 const num = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 2 });
@@ -155,7 +155,9 @@ export function createMap(container, data, options = {}) {
     if (atmo) box.append(el("p", "", "Indice ATMO : " + atmo + " — " + ATMO[atmo]));
     const ul = el("ul", "valeurs");
     for (const v of p.latest || []) {
-      ul.append(el("li", "", v.quantity + " : " + num.format(v.value) + (v.unit ? "\u00a0" + v.unit : "") + " (" + when.format(new Date(v.time)) + ")"));
+      // The document's names for quantities and units when it has them.
+      const q = (data.quantities && data.quantities[v.quantity]) || v.quantity, u = (data.units && data.units[v.unit]) || v.unit;
+      ul.append(el("li", "", q + " : " + num.format(v.value) + (u ? "\u00a0" + u : "") + " (" + when.format(new Date(v.time)) + ")"));
     }
     if (ul.children.length) box.append(ul); else box.append(el("p", "", "Aucune valeur récente."));
     const cls = "capteur etat-" + st + (atmo ? " atmo-" + atmo : "");
