@@ -287,3 +287,34 @@ func (s *Pages) mapRoutes() []*web.Route {
 			Produces: "text/html", OperationID: "get_carte_page", Handler: s.mapPage},
 	}
 }
+
+// locationMapView is what a form that asks for a place draws: a small map
+// (map.js without layers) whose click fills the latitude and longitude
+// fields, and the communes of the Alpes-Maritimes for the commune field's
+// suggestions (a <datalist>: it needs no script).
+type locationMapView struct {
+	Styles, Scripts []string
+	MapJS           string
+	Options         mapOptions
+	Communes        []string
+}
+
+func (s *Pages) locationMap() locationMapView {
+	v := locationMapView{MapJS: "/static/" + assets.URL("map.js"),
+		Options: mapOptions{BaseMap: "/static/" + assets.URL(assets.BaseMap), Links: mapLinks}}
+	if s.cfg.Tiles.URL != "" {
+		t := s.cfg.Tiles
+		v.Options.Tiles = &t
+	}
+	for _, n := range assets.MapStyles {
+		v.Styles = append(v.Styles, "/static/"+assets.URL(n))
+	}
+	for _, n := range assets.MapScripts[:len(assets.MapScripts)-1] {
+		v.Scripts = append(v.Scripts, "/static/"+assets.URL(n))
+	}
+	for _, c := range assets.Communes() {
+		v.Communes = append(v.Communes, c.Name)
+	}
+	sort.Strings(v.Communes)
+	return v
+}

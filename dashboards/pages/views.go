@@ -89,6 +89,7 @@ type signUpPageView struct {
 type proposalFormView struct {
 	Page
 	Form proposalView
+	Map  locationMapView // the map to click and the communes to name
 }
 
 // deskView is expertise.html: the review desk.

@@ -64,12 +64,13 @@ function readHash() {
 //   links      URL templates {proposal, mission, site, device} with {id}
 //   cluster    clustering on (default true when L.markerClusterGroup is there)
 //   view       {lat, lon, zoom} when the URL has none (default the département)
+//   hash       false: neither read nor write the URL's fragment
 // It returns {map, counts(), setFilter(name, value), setLayer(name, on), close()};
 // the container carries the counts shown per layer as data-proposals,
 // data-sensors, data-missions and data-drones, and data-pret="oui" once drawn.
 export function createMap(container, data, options = {}) {
   const links = Object.assign({}, DEFAULT_LINKS, options.links || {});
-  const state = Object.assign({ layers: Object.keys(LAYERS), campagne: "", theme: "", statut: "", grandeur: "" }, readHash());
+  const state = Object.assign({ layers: Object.keys(LAYERS), campagne: "", theme: "", statut: "", grandeur: "" }, options.hash === false ? {} : readHash());
   const view = state.view || options.view || { lat: 43.93, lon: 7.15, zoom: 9 };
   const maxZoom = options.tiles ? options.tiles.maxZoom || 19 : 16;
   // Visitors who asked for less motion get no fades and no zoom animations.
@@ -240,6 +241,7 @@ export function createMap(container, data, options = {}) {
   // The URL keeps the view, the layers and the filters (replaceState: the
   // back button leaves the page rather than walking through every pan).
   const writeHash = () => {
+    if (options.hash === false) return; // a map inside a form: the URL is the page's
     const c = map.getCenter();
     const h = new URLSearchParams();
     h.set("v", c.lat.toFixed(5) + "," + c.lng.toFixed(5) + "," + map.getZoom());
