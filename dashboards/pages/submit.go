@@ -39,9 +39,9 @@ type proposalFormReq struct {
 // after a refusal), the choices and the field in error.
 type proposalView struct {
 	Title, Body, ThemeID, CampaignID, Cost, Lat, Lon, Commune string
-	Field                                            string // id of the invalid input, if any
-	Themes                                           []*civic.Theme
-	Campaigns                                        []*civic.Campaign // open citizen-proposal campaigns
+	Field                                                     string // id of the invalid input, if any
+	Themes                                                    []*civic.Theme
+	Campaigns                                                 []*civic.Campaign // open citizen-proposal campaigns
 }
 
 // proposalInputs maps the field of a refusal (the store's FieldError names,
