@@ -318,3 +318,39 @@ func (s *Pages) locationMap() locationMapView {
 	sort.Strings(v.Communes)
 	return v
 }
+
+// placeView is a proposal's location on its page: the position, a small
+// map (map.js) and the sensors within app.NearbyRadius.
+type placeView struct {
+	Lat, Lon string
+	CarteURL string // the /carte view centred on it
+	Nearby   []nearbyRow
+	Map      locationMapView
+	Doc      *app.MapDocument // the proposal alone
+	View     map[string]float64
+}
+
+type nearbyRow struct{ ID, Model, SiteName, Distance string }
+
+// placeOf is p's place, nil without a location.
+func (s *Pages) placeOf(c *fiber.Ctx, p *civic.Proposal) (*placeView, error) {
+	if p.Location == nil {
+		return nil, nil
+	}
+	near, err := s.maps.Nearby(ctx(c), *p.Location, app.NearbyRadius)
+	if err != nil {
+		return nil, err
+	}
+	pv := &placeView{Lat: fr.Num(p.Location.Lat), Lon: fr.Num(p.Location.Lon), Map: s.locationMap(),
+		CarteURL: fmt.Sprintf("/carte#v=%.5f,%.5f,14", p.Location.Lat, p.Location.Lon),
+		Doc:      (&app.MapView{Generated: s.now().UTC(), Proposals: []*civic.Proposal{p}}).Document(),
+		View:     map[string]float64{"lat": p.Location.Lat, "lon": p.Location.Lon, "zoom": 14}}
+	for _, d := range near {
+		dist := strconv.Itoa(int(d.DistanceM+0.5)) + "\u00a0m"
+		if d.DistanceM >= 1000 {
+			dist = fr.Num(float64(int(d.DistanceM/10+0.5))/100) + "\u00a0km"
+		}
+		pv.Nearby = append(pv.Nearby, nearbyRow{ID: d.ID, Model: d.Model, SiteName: d.SiteName, Distance: dist})
+	}
+	return pv, nil
+}

@@ -209,6 +209,14 @@ func (s *Pages) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	page := &ideaView{Page: Page{Title: p.Title, Session: se, Here: here, Error: f.Error}, P: p, Series: stats, Charts: charts, Missions: missions,
 		VotingOpen: v.VotingOpen, Public: p.Status.Public(), Refused: p.Status == civic.StatusRefused, Comments: commentsOf(v.Comments, here), CommentDraft: f.Comment,
 		SignIn: signInView{Retour: here}, Range: frSpan(s.cfg.PageRange), RangeFrom: fr.Time(v.Start), RangeTo: fr.Time(v.Stop)}
+	rq := url.Values{"start": {v.Start.UTC().Format(time.RFC3339)}, "stop": {v.Stop.UTC().Format(time.RFC3339)}}.Encode()
+	page.ExportJSON, page.ExportCSV = "/opendata/ideas/"+url.PathEscape(p.ID)+"/series.json?"+rq, "/opendata/ideas/"+url.PathEscape(p.ID)+"/series.csv?"+rq
+	if page.Place, err = s.placeOf(c, p); err != nil {
+		return err
+	}
+	if page.Place != nil {
+		page.ImgSrc = s.cfg.Tiles.Origin()
+	}
 	c.Status(status)
 	return s.render(c, "idea.html", page)
 }

@@ -52,6 +52,9 @@ type ideaView struct {
 	CommentDraft              string
 	SignIn                    signInView
 	Range, RangeFrom, RangeTo string // the charts' span, in French
+
+	ExportJSON, ExportCSV string     // the proposal-and-series export over the charts' range
+	Place                 *placeView // its location, a small map and the sensors near it (nil without a location)
 }
 
 // missionsView is missions.html.
