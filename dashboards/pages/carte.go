@@ -1,8 +1,10 @@
 package pages
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"html/template"
 	"net/url"
 	"slices"
 	"sort"
@@ -149,7 +151,7 @@ func (s *Pages) mapPage(c *fiber.Ctx) error {
 		return err
 	}
 	doc := v.Document()
-	page := &mapPageView{Page: Page{Title: "Carte", Session: se, ImgSrc: s.cfg.Tiles.Origin()}, Doc: doc,
+	page := &mapPageView{Page: Page{Title: "Carte", Session: se, ImgSrc: s.cfg.Tiles.Origin()},
 		Options: mapOptions{BaseMap: "/static/" + assets.URL(assets.BaseMap), Links: mapLinks, Live: "/api/v1/live"},
 		MapJS:   "/static/" + assets.URL("map.js"), Partial: len(doc.Partial) > 0}
 	if s.cfg.Tiles.URL != "" {
@@ -275,6 +277,14 @@ func (s *Pages) mapPage(c *fiber.Ctx) error {
 		}
 	}
 	page.Fragment = strings.ReplaceAll(h.Encode(), "%2C", ",")
+	// json.Marshal escapes <, > and & (and U+2028, U+2029): the document
+	// cannot end the <script> element it is embedded in, so it goes in as
+	// it is, without html/template's slower escaping of every string.
+	b, err := json.Marshal(doc)
+	if err != nil {
+		return fmt.Errorf("map document: %w", err)
+	}
+	page.Doc = template.JS(b)
 	return s.render(c, "carte.html", page)
 }
 

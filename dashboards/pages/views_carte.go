@@ -1,6 +1,6 @@
 package pages
 
-import "github.com/cd06/smartdeal/dashboards/app"
+import "html/template"
 
 // mapPageView is carte.html: the map page, its no-JavaScript filter form
 // and its list alternative.
@@ -9,9 +9,9 @@ type mapPageView struct {
 	Styles, Scripts                         []string // the map's stylesheets and classic scripts (hashed /static/ URLs)
 	MapJS                                   string   // map.js, imported by the page's module
 	Options                                 mapOptions
-	Doc                                     *app.MapDocument // embedded as JSON for map.js
-	Fragment                                string           // the query's filters as map.js's URL fragment ("" for none)
-	Partial                                 bool             // InfluxDB could not give the latest values or the tracks
+	Doc                                     template.JS // the map document (app.MapDocument) as JSON, embedded for map.js
+	Fragment                                string      // the query's filters as map.js's URL fragment ("" for none)
+	Partial                                 bool        // InfluxDB could not give the latest values or the tracks
 	Layers                                  []mapCheck
 	Campaigns, Themes, Statuses, Quantities []mapChoice
 	Proposals                               []mapProposalRow
