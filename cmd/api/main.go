@@ -57,6 +57,7 @@ type config struct {
 	Log     boot.Log          `koanf:"log"`
 	Notify  api.NotifyConfig  `koanf:"notify"`
 	Ops     opsConfig         `koanf:"ops"`
+	Map     apid.MapConfig    `koanf:"map"`
 }
 
 // opsConfig is the operations port: Prometheus /metrics (the API's and the
@@ -75,7 +76,7 @@ func defaultConfig() config {
 
 func (c *config) app() apid.Config {
 	return apid.Config{DB: c.DB, HTTP: c.HTTP, Influx: c.Influx, MQTT: c.MQTT, Admin: c.Admin, API: c.API, Licence: c.Licence, Legal: c.Legal, Mail: c.Mail,
-		Notify: c.Notify}
+		Notify: c.Notify, Map: c.Map}
 }
 
 // Validate checks the configuration; errors name the YAML key. Unlike the

@@ -42,6 +42,9 @@ type config struct {
 	// Mail is an SMTP relay for the API's mail; without mail.host (the
 	// default) mail is written to the log.
 	Mail mail.Config `koanf:"mail"`
+	// Map is the maps' raster tile server (map.tile_url…; default none:
+	// the embedded base map).
+	Map apid.MapConfig `koanf:"map"`
 	// Alerts tunes the alert evaluator (docs/alerts.md); it shares the
 	// API's database and the embedded broker.
 	Alerts alerting.Config `koanf:"alerts"`
@@ -280,6 +283,7 @@ func (p *platform) parts(ctx context.Context) ([]part, error) {
 	ac.MQTT.URL = p.brokerURL
 	ac.Admin.Email, ac.Admin.Password = p.cfg.API.AdminEmail, p.cfg.API.AdminPassword
 	ac.Mail = p.cfg.Mail
+	ac.Map = p.cfg.Map
 	civic, err := apid.New(ctx, ac, p.log.With("component", "api"), p.reg)
 	if err != nil {
 		return nil, fmt.Errorf("api: %w", err)

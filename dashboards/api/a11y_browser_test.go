@@ -17,6 +17,7 @@ import (
 	"github.com/chromedp/chromedp"
 
 	"github.com/cd06/smartdeal/dashboards/api"
+	"github.com/cd06/smartdeal/dashboards/assets/maptest"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/pages/legal"
 	"github.com/cd06/smartdeal/internal/testenv/axe"
@@ -132,6 +133,11 @@ func TestBrowserAccessibility(t *testing.T) {
 		submit(t, ctx, "#desabonner")
 		wait("confirmation")(t, ctx)
 	}
+	mapReady := func(t *testing.T, ctx context.Context) {
+		if err := maptest.WaitReady(ctx, "#carte"); err != nil {
+			t.Fatalf("the map is not drawn: %v", err)
+		}
+	}
 	visits := []a11yPage{
 		{name: "Liste des propositions", path: "/idees", visitor: "visiteur"},
 		{name: "Proposition, avec mesures, mission et commentaires", path: "/idees/{id}", url: "/idees/" + e.p.ID, visitor: "visiteur"},
@@ -146,6 +152,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		{name: "Expertise d'une proposition, formulaire de décision", path: "/expertise/{id}", url: "/expertise/" + review.ID, visitor: "administrateur·rice", as: "comite@example.fr"},
 		{name: "Missions", path: "/missions", visitor: "visiteur"},
 		{name: "Mission réalisée, avec son trajet", path: "/missions/{id}", url: "/missions/crue-var-page", visitor: "visiteur"},
+		{name: "Carte des propositions, capteurs et missions, avec sa liste", path: "/carte", url: "/carte#v=43.93000,7.15000,9", visitor: "visiteur", then: mapReady},
 		{name: "Page d'erreur (page introuvable)", path: "/idees/{id inconnu}", url: "/idees/inconnue", visitor: "visiteur"},
 		{name: "Mentions légales", path: "/mentions-legales", visitor: "visiteur"},
 		{name: "Politique de confidentialité", path: "/confidentialite", visitor: "visiteur"},

@@ -148,6 +148,9 @@ type Config struct {
 	LiveKeepAlive time.Duration
 	// Notify tunes the status e-mails (optional): see NotifyConfig.
 	Notify NotifyConfig
+	// Tiles is the maps' raster tile server (optional) defaults to none:
+	// the maps draw the embedded base map of the Alpes-Maritimes, offline.
+	Tiles Tiles
 }
 
 // Validate checks the config and fills defaults.
@@ -242,6 +245,9 @@ func (c *Config) Validate() error {
 	if c.PageRange == 0 {
 		c.PageRange = 7 * 24 * time.Hour
 	}
+	if err := c.Tiles.Validate(); err != nil {
+		return err
+	}
 	return c.Notify.Validate()
 }
 
@@ -291,6 +297,7 @@ type Server struct {
 	pages      *pages.Pages     // the French pages and forms (package pages)
 	act        *actions.Service // the workflows the forms share (package actions)
 	views      *app.Views       // what pages and JSON routes show (package app)
+	maps       *app.Maps        // the map page's and map routes' view
 }
 
 // New builds the API.
@@ -319,6 +326,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
 		now: deps.Now, flightLogs: deps.FlightLogs}
 	s.views = app.New(deps.Store, deps.Measurements, deps.Now)
+	s.maps = app.NewMaps(deps.Store, deps.Measurements, deps.Now)
 	var err error
 	s.kit, err = web.New(web.Config{BodyLimit: cfg.BodyLimit, UploadLimit: cfg.FlightLogLimit, Limits: web.Limits{
 		SignUpLimit: cfg.SignUpLimit, SignInLimit: cfg.SignInLimit, VoteLimit: cfg.VoteLimit, ContributionLimit: cfg.ContributionLimit,
@@ -337,8 +345,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.pages, err = pages.New(pages.Config{Accounts: cfg.Accounts, Legal: cfg.Legal, Licence: cfg.Licence, SessionTTL: cfg.SessionTTL,
-		CookieSecure: cfg.CookieSecure, RateWindow: cfg.RateWindow, PageSeriesPoints: cfg.PageSeriesPoints, PageRange: cfg.PageRange},
-		pages.Deps{Store: deps.Store, Views: s.views, Actions: s.act, Kit: s.kit, Logger: deps.Logger, Now: deps.Now})
+		CookieSecure: cfg.CookieSecure, RateWindow: cfg.RateWindow, PageSeriesPoints: cfg.PageSeriesPoints, PageRange: cfg.PageRange, Tiles: cfg.Tiles},
+		pages.Deps{Store: deps.Store, Views: s.views, Actions: s.act, Kit: s.kit, Logger: deps.Logger, Now: deps.Now, Maps: s.maps})
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +366,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ReadTimeout:                  30 * time.Second,
 		IdleTimeout:                  120 * time.Second,
 	})
-	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes())
+	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes(), s.mapRoutes(), s.proposalExportRoutes())
 	s.kit.Mount(s.app, s.routes)
 	return s, nil
 }
@@ -391,6 +399,8 @@ type (
 	NotifyConfig = actions.NotifyConfig
 	// PasswordParams is actions.PasswordParams.
 	PasswordParams = actions.PasswordParams
+	// Tiles is pages.Tiles.
+	Tiles = pages.Tiles
 	// Verifier is actions.Verifier.
 	Verifier = actions.Verifier
 	// Outbox is actions.Outbox.

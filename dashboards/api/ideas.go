@@ -148,10 +148,8 @@ func (s *Server) evidence(c *fiber.Ctx) error {
 	return c.JSON(resp)
 }
 
-type nearbyDevice struct {
-	civic.Device
-	DistanceM float64 `json:"distance_m"`
-}
+// nearbyDevice is a device near a proposal (app.Maps.Nearby).
+type nearbyDevice = app.NearbyDevice
 
 func (s *Server) nearby(c *fiber.Ctx) error {
 	p, err := s.visibleProposal(c)
@@ -166,28 +164,12 @@ func (s *Server) nearby(c *fiber.Ctx) error {
 		}
 		radius = r
 	}
-	out := []nearbyDevice{}
 	if p.Location == nil {
-		return c.JSON(out)
+		return c.JSON([]nearbyDevice{})
 	}
-	sites, err := s.store.Sites(ctx(c))
+	out, err := s.maps.Nearby(ctx(c), *p.Location, radius)
 	if err != nil {
 		return err
-	}
-	for _, st := range sites {
-		d := civic.DistanceMeters(*p.Location, st.Location)
-		if d > radius {
-			continue
-		}
-		devs, err := s.store.Devices(ctx(c), st.ID)
-		if err != nil {
-			return err
-		}
-		for _, dv := range devs {
-			if dv.Kind == civic.DeviceSensor || dv.Kind == civic.DeviceGateway {
-				out = append(out, nearbyDevice{Device: *dv, DistanceM: d})
-			}
-		}
 	}
 	return c.JSON(out)
 }

@@ -145,10 +145,10 @@ func (s *Server) track(c *fiber.Ctx) error {
 		for _, p := range tr.Points {
 			coords = append(coords, []float64{p.Lon, p.Lat})
 		}
-		c.Set(fiber.HeaderContentType, "application/geo+json")
 		return c.JSON(map[string]any{"type": "Feature",
 			"geometry":   map[string]any{"type": "LineString", "coordinates": coords},
-			"properties": map[string]any{"mission": m.ID, "device": m.DroneID, "duration_s": tr.DurationS, "distance_m": tr.DistanceM, "max_altitude_m": tr.MaxAltitudeM, "battery_used_pct": tr.BatteryUsedPct}})
+			"properties": map[string]any{"mission": m.ID, "device": m.DroneID, "duration_s": tr.DurationS, "distance_m": tr.DistanceM, "max_altitude_m": tr.MaxAltitudeM, "battery_used_pct": tr.BatteryUsedPct}},
+			app.GeoJSONType) // c.JSON's own type would replace one set before it
 	}
 	return civic.FieldError("format", "want json or geojson")
 }

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 )
 
@@ -112,9 +113,9 @@ func (s *Server) openSites(c *fiber.Ctx) error {
 			"properties": map[string]any{"id": st.ID, "name": st.Name, "devices": ds},
 		})
 	}
-	c.Set(fiber.HeaderContentType, "application/geo+json")
 	c.Set("X-Licence", s.cfg.Licence)
-	return c.JSON(map[string]any{"type": "FeatureCollection", "licence": s.cfg.Licence, "features": features})
+	// c.JSON's own type would replace one set before it.
+	return c.JSON(map[string]any{"type": "FeatureCollection", "licence": s.cfg.Licence, "features": features}, app.GeoJSONType)
 }
 
 func (s *Server) openSeriesCSV(c *fiber.Ctx) error {

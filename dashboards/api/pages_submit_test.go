@@ -143,7 +143,7 @@ func TestFormProposal(t *testing.T) {
 		{"longitude alone", "latitude", "ou laissez les deux champs vides", []string{"lon", "7.25"}},
 		{"not a number", "latitude", "Indiquez la latitude", []string{"lat", "abc", "lon", "7"}},
 		{"NaN", "latitude", "Indiquez la latitude", []string{"lat", "NaN", "lon", "7"}},
-		{"infinity", "latitude", "Indiquez la latitude", []string{"lat", "43", "lon", "Inf"}},
+		{"infinity", "longitude", "Indiquez la latitude", []string{"lat", "43", "lon", "Inf"}},
 		{"unknown campaign", "", "Choisissez un appel à propositions ouvert.", []string{"campaign_id", "nope"}},
 		{"script in title, bad cost", "cout", "Indiquez le coût", []string{"title", `<script>alert("t")</script>`, "body", `<img src=x onerror=alert(1)>`, "estimated_cost_eur", "abc"}},
 	} {

@@ -37,6 +37,11 @@ type MapDocument struct {
 	Sensors   *geojson.FeatureCollection `json:"sensors"`
 	Missions  *geojson.FeatureCollection `json:"missions"`
 	Drones    []MapDroneJSON             `json:"drones"`
+	// Quantities are the quantities' names for the filter (optional: the
+	// page sets them, in French).
+	Quantities map[string]string `json:"quantities,omitempty"`
+	// Units are the units' symbols for the popups (optional, as Quantities).
+	Units map[string]string `json:"units,omitempty"`
 	// Partial names what InfluxDB could not give ("latest", "tracks").
 	Partial []string `json:"partial,omitempty"`
 }

@@ -38,6 +38,9 @@ type ProposalOptions struct {
 	// CommentsPage is the page of comments (1-based; out of range: the
 	// nearest).
 	CommentsPage int
+	// Stop ends the range (optional) defaults to the current minute: an
+	// export of a past range.
+	Stop time.Time
 }
 
 // ProposalView is what a proposal page shows.
@@ -100,6 +103,9 @@ func (v *Views) ProposalPage(ctx context.Context, viewer *civic.User, id string,
 		return nil, err
 	}
 	stop := v.now().UTC().Truncate(time.Minute)
+	if !opts.Stop.IsZero() {
+		stop = opts.Stop.UTC()
+	}
 	pv := &ProposalView{Proposal: p, VotingOpen: p.Status.VotingOpen(), Start: stop.Add(-opts.Span), Stop: stop,
 		MissionIDs: []string{}, Series: []Series{}}
 	var missions []*civic.Mission

@@ -9,6 +9,7 @@ var quantityFR = map[string]string{
 	"altitude": "Altitude", "relative_altitude": "Hauteur", "battery_remaining": "Batterie restante",
 	"wind_speed": "Vitesse du vent", "wind_direction": "Direction du vent", "rain": "Pluie",
 	"co2": "Dioxyde de carbone (CO₂)", "no2": "Dioxyde d'azote (NO₂)", "o3": "Ozone (O₃)", "noise": "Bruit",
+	"atmo_index": "Indice ATMO",
 }
 
 var unitFR = map[string]string{

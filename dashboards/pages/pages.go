@@ -57,6 +57,7 @@ type Config struct {
 	RateWindow       time.Duration
 	PageSeriesPoints int
 	PageRange        time.Duration
+	Tiles            Tiles // the maps' raster tile server (optional; validated by api.Config)
 }
 
 // Deps are the pages' collaborators.
@@ -67,6 +68,7 @@ type Deps struct {
 	Kit     *web.Kit         // required: cookies, client addresses
 	Logger  *slog.Logger
 	Now     func() time.Time
+	Maps    *app.Maps // required: the map page's view
 }
 
 // Pages serves the pages.
@@ -79,12 +81,13 @@ type Pages struct {
 	log   *slog.Logger
 	now   func() time.Time
 	pages *template.Template
+	maps  *app.Maps
 }
 
 // New parses the templates and builds the pages.
 func New(cfg Config, deps Deps) (*Pages, error) {
-	if deps.Store == nil || deps.Views == nil || deps.Actions == nil || deps.Kit == nil {
-		return nil, errors.New("pages: Store, Views, Actions and Kit are required")
+	if deps.Store == nil || deps.Views == nil || deps.Actions == nil || deps.Kit == nil || deps.Maps == nil {
+		return nil, errors.New("pages: Store, Views, Actions, Kit and Maps are required")
 	}
 	if deps.Logger == nil {
 		deps.Logger = slog.Default()
@@ -92,7 +95,7 @@ func New(cfg Config, deps Deps) (*Pages, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	s := &Pages{cfg: cfg, store: deps.Store, views: deps.Views, act: deps.Actions, kit: deps.Kit, log: deps.Logger, now: deps.Now}
+	s := &Pages{cfg: cfg, store: deps.Store, views: deps.Views, act: deps.Actions, kit: deps.Kit, log: deps.Logger, now: deps.Now, maps: deps.Maps}
 	var err error
 	if s.pages, err = s.parsePages(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)

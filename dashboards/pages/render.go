@@ -66,8 +66,11 @@ func (s *Pages) parsePages() (*template.Template, error) {
 // pageCSP is the pages' Content-Security-Policy: nothing by default; the
 // page's own <style> and <script> elements run only with this response's
 // nonce, and scripts may call only this origin (the JSON API).
-func pageCSP(nonce string) string {
-	return "default-src 'none'; script-src 'nonce-" + nonce + "'; style-src 'nonce-" + nonce + "'; connect-src 'self'; img-src 'self'; " +
+func pageCSP(nonce, imgSrc string) string {
+	if imgSrc != "" { // a configured tile server (Tiles.Origin), on the map pages only
+		imgSrc = " " + imgSrc
+	}
+	return "default-src 'none'; script-src 'nonce-" + nonce + "'; style-src 'nonce-" + nonce + "'; connect-src 'self'; img-src 'self'" + imgSrc + "; " +
 		"base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 }
 
@@ -91,7 +94,7 @@ func (s *Pages) render(c *fiber.Ctx, name string, data view) error {
 		return err
 	}
 	c.Set(fiber.HeaderContentType, fiber.MIMETextHTMLCharsetUTF8)
-	c.Set("Content-Security-Policy", pageCSP(nonce))
+	c.Set("Content-Security-Policy", pageCSP(nonce, p.ImgSrc))
 	c.Set("X-Content-Type-Options", "nosniff")
 	c.Set("Referrer-Policy", "same-origin")
 	c.Set(fiber.HeaderCacheControl, "no-store") // per-response nonce; signed-in pages carry the CSRF token
@@ -206,6 +209,14 @@ func (s *Pages) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	page := &ideaView{Page: Page{Title: p.Title, Session: se, Here: here, Error: f.Error}, P: p, Series: stats, Charts: charts, Missions: missions,
 		VotingOpen: v.VotingOpen, Public: p.Status.Public(), Refused: p.Status == civic.StatusRefused, Comments: commentsOf(v.Comments, here), CommentDraft: f.Comment,
 		SignIn: signInView{Retour: here}, Range: frSpan(s.cfg.PageRange), RangeFrom: fr.Time(v.Start), RangeTo: fr.Time(v.Stop)}
+	rq := url.Values{"start": {v.Start.UTC().Format(time.RFC3339)}, "stop": {v.Stop.UTC().Format(time.RFC3339)}}.Encode()
+	page.ExportJSON, page.ExportCSV = "/opendata/ideas/"+url.PathEscape(p.ID)+"/series.json?"+rq, "/opendata/ideas/"+url.PathEscape(p.ID)+"/series.csv?"+rq
+	if page.Place, err = s.placeOf(c, p); err != nil {
+		return err
+	}
+	if page.Place != nil {
+		page.ImgSrc = s.cfg.Tiles.Origin()
+	}
 	c.Status(status)
 	return s.render(c, "idea.html", page)
 }

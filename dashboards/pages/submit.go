@@ -1,13 +1,16 @@
 package pages
 
 import (
+	"errors"
 	"net/url"
+	"regexp"
 	"strconv"
 	"strings"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/dashboards/actions"
+	"github.com/cd06/smartdeal/dashboards/assets"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
@@ -29,22 +32,23 @@ type proposalFormReq struct {
 	Cost       string `json:"estimated_cost_eur"` // whole euros; spaces and a trailing € allowed
 	Lat        string `json:"lat"`                // decimal degrees (point or comma); both or neither
 	Lon        string `json:"lon"`
+	Commune    string `json:"commune"` // a commune of the Alpes-Maritimes, its point when lat and lon are empty
 }
 
 // proposalView fills the proposal form template: the values typed (kept
 // after a refusal), the choices and the field in error.
 type proposalView struct {
-	Title, Body, ThemeID, CampaignID, Cost, Lat, Lon string
-	Field                                            string // id of the invalid input, if any
-	Themes                                           []*civic.Theme
-	Campaigns                                        []*civic.Campaign // open citizen-proposal campaigns
+	Title, Body, ThemeID, CampaignID, Cost, Lat, Lon, Commune string
+	Field                                                     string // id of the invalid input, if any
+	Themes                                                    []*civic.Theme
+	Campaigns                                                 []*civic.Campaign // open citizen-proposal campaigns
 }
 
 // proposalInputs maps the field of a refusal (the store's FieldError names,
 // or the form's own lat/lon) to the input that gets aria-invalid and focus.
 var proposalInputs = map[string]string{
 	"title": "titre", "body": "texte", "theme_id": "theme", "campaign_id": "appel",
-	"estimated_cost_eur": "cout", "location": "latitude", "lat": "latitude", "lon": "longitude",
+	"estimated_cost_eur": "cout", "location": "latitude", "lat": "latitude", "lon": "longitude", "commune": "commune",
 }
 
 // proposalMessages are the refusals in French, by field.
@@ -101,7 +105,8 @@ func (s *Pages) renderProposalForm(c *fiber.Ctx, status int, v proposalView, msg
 	if err != nil {
 		return err
 	}
-	data := &proposalFormView{Page: Page{Title: "Déposer une proposition", Session: se, Here: "/idees"}, Form: v} // signing out here leads to the list
+	data := &proposalFormView{Page: Page{Title: "Déposer une proposition", Session: se, Here: "/idees", ImgSrc: s.cfg.Tiles.Origin()}, Form: v, // signing out here leads to the list
+		Map: s.locationMap()}
 	if msg != "" {
 		data.Error = &formError{Msg: msg, Field: v.Field}
 	}
@@ -121,6 +126,11 @@ func (s *Pages) proposalPost(c *fiber.Ctx) error {
 	}
 	if r.Location, err = parseLocation(c.FormValue("lat"), c.FormValue("lon")); err != nil {
 		return err
+	}
+	if r.Location == nil {
+		if r.Location, err = communeLocation(c.FormValue("commune")); err != nil {
+			return err
+		}
 	}
 	p, err := s.act.SubmitProposal(c, r)
 	if err != nil {
@@ -156,12 +166,15 @@ func (s *Pages) proposalFailed(c *fiber.Ctx, status int, msg, field string) erro
 		msg = m
 	} else if field == "lat" || field == "lon" {
 		msg = proposalMessages["location"]
+	} else if field == "commune" {
+		msg = communeMessage(c.FormValue("commune"))
 	}
 	// What was typed comes back, except values far over the limits.
 	v := proposalView{Field: proposalInputs[field],
 		Title: keep(c.FormValue("title"), 1000), Body: keep(c.FormValue("body"), 100_000),
 		ThemeID: keep(c.FormValue("theme_id"), 100), CampaignID: keep(c.FormValue("campaign_id"), 100),
-		Cost: keep(c.FormValue("estimated_cost_eur"), 40), Lat: keep(c.FormValue("lat"), 40), Lon: keep(c.FormValue("lon"), 40)}
+		Cost: keep(c.FormValue("estimated_cost_eur"), 40), Lat: keep(c.FormValue("lat"), 40), Lon: keep(c.FormValue("lon"), 40),
+		Commune: keep(c.FormValue("commune"), 100)}
 	return s.renderProposalForm(c, status, v, msg)
 }
 
@@ -199,13 +212,65 @@ func parseLocation(lat, lon string) (*civic.Point, error) {
 		}
 		return nil, civic.FieldError(field, "give both latitude and longitude, or neither")
 	}
-	la, err := strconv.ParseFloat(strings.Replace(lat, ",", ".", 1), 64)
+	la, err := parseDegrees(lat)
 	if err != nil {
 		return nil, civic.FieldError("lat", "want decimal degrees")
 	}
-	lo, err := strconv.ParseFloat(strings.Replace(lon, ",", ".", 1), 64)
+	lo, err := parseDegrees(lon)
 	if err != nil {
 		return nil, civic.FieldError("lon", "want decimal degrees")
 	}
 	return &civic.Point{Lat: la, Lon: lo}, nil
+}
+
+// degrees is a number of decimal degrees as typed: a sign, digits, and a
+// decimal point or comma ("43,70"); no exponent, NaN or infinity, which
+// strconv.ParseFloat would take.
+var degrees = regexp.MustCompile(`^[+-]?[0-9]{1,3}([.,][0-9]{1,12})?$`)
+
+func parseDegrees(v string) (float64, error) {
+	if !degrees.MatchString(v) {
+		return 0, errors.New("not decimal degrees")
+	}
+	return strconv.ParseFloat(strings.Replace(v, ",", ".", 1), 64)
+}
+
+// communeLocation is the point of the commune of the Alpes-Maritimes named
+// by name (the gazetteer, assets.FindCommunes): the commune whose name it
+// is, else the one commune that matches; several or none is a field error.
+// An empty name is no location.
+func communeLocation(name string) (*civic.Point, error) {
+	if strings.TrimSpace(name) == "" {
+		return nil, nil
+	}
+	if c, ok := oneCommune(name); ok {
+		return &civic.Point{Lat: c.Lat, Lon: c.Lon}, nil
+	}
+	return nil, civic.FieldError("commune", "not one commune of the Alpes-Maritimes")
+}
+
+func oneCommune(name string) (assets.Commune, bool) {
+	found := assets.FindCommunes(name)
+	if len(found) == 1 {
+		return found[0], true
+	}
+	for _, c := range found {
+		if assets.Fold(c.Name) == assets.Fold(name) {
+			return c, true
+		}
+	}
+	return assets.Commune{}, false
+}
+
+// communeMessage says why a commune was refused, naming the candidates.
+func communeMessage(name string) string {
+	found := assets.FindCommunes(name)
+	if len(found) == 0 {
+		return "Aucune commune des Alpes-Maritimes ne porte ce nom : vérifiez l'orthographe, ou indiquez la latitude et la longitude."
+	}
+	names := make([]string, 0, len(found))
+	for _, c := range found {
+		names = append(names, c.Name)
+	}
+	return "Plusieurs communes correspondent (" + strings.Join(names, ", ") + ") : précisez laquelle."
 }

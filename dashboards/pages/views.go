@@ -24,6 +24,7 @@ type Page struct {
 	Notice     string       // the flash message of the previous form post
 	Conformity string       // the footer's "Accessibilité : …" (RGAA)
 	Error      *formError   // a refused form's message and invalid field
+	ImgSrc     string       // an origin the page's images may also come from (a map's tile server)
 }
 
 func (p *Page) page() *Page { return p }
@@ -51,6 +52,9 @@ type ideaView struct {
 	CommentDraft              string
 	SignIn                    signInView
 	Range, RangeFrom, RangeTo string // the charts' span, in French
+
+	ExportJSON, ExportCSV string     // the proposal-and-series export over the charts' range
+	Place                 *placeView // its location, a small map and the sensors near it (nil without a location)
 }
 
 // missionsView is missions.html.
@@ -88,6 +92,7 @@ type signUpPageView struct {
 type proposalFormView struct {
 	Page
 	Form proposalView
+	Map  locationMapView // the map to click and the communes to name
 }
 
 // deskView is expertise.html: the review desk.

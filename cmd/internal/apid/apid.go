@@ -171,6 +171,19 @@ type Config struct {
 	Legal api.Legal `koanf:"legal"`
 	// Notify is the key of the status e-mails' unsubscribe links.
 	Notify api.NotifyConfig `koanf:"notify"`
+	// Map is the maps' raster tile server; without map.tile_url (the
+	// default) the maps draw the base map embedded in the binary, offline.
+	Map MapConfig `koanf:"map"`
+}
+
+// MapConfig is a raster tile server for the maps (docs/map.md): TileURL
+// (https://host/…{z}/{x}/{y}.png, one origin: the map pages' img-src
+// allows it), TileAttribution (required with a URL: shown on the map) and
+// TileMaxZoom (default 19).
+type MapConfig struct {
+	TileURL         string `koanf:"tile_url"`
+	TileAttribution string `koanf:"tile_attribution"`
+	TileMaxZoom     int    `koanf:"tile_max_zoom"`
 }
 
 // DefaultConfig is a local run: SQLite smartdeal.db, HTTP on 127.0.0.1:8080,
@@ -275,7 +288,8 @@ func (c Config) apiConfig() api.Config {
 		SignInAccountFree: c.API.SignInAccountFree, SignInAccountDelay: c.API.SignInAccountDelay, SignInAccountMaxDelay: c.API.SignInAccountMaxDelay,
 		SignUpNetworkLimit: c.API.SignUpNetworkLimit, SignUpTotalLimit: c.API.SignUpTotalLimit, SignUpWindow: c.API.SignUpWindow,
 		PublicReadLimit: c.API.PublicReadLimit, LiveMaxStreams: c.API.LiveMaxStreams, LiveMaxPerClient: c.API.LiveMaxPerClient,
-		PublicURL: c.HTTP.PublicURL, SessionTTL: c.API.SessionTTL, Accounts: c.API.accounts(), Legal: c.Legal, Notify: c.Notify}
+		PublicURL: c.HTTP.PublicURL, SessionTTL: c.API.SessionTTL, Accounts: c.API.accounts(), Legal: c.Legal, Notify: c.Notify,
+		Tiles: api.Tiles{URL: c.Map.TileURL, Attribution: c.Map.TileAttribution, MaxZoom: c.Map.TileMaxZoom}}
 }
 
 // mqttGrace is how long Run waits for the first broker connection before it

@@ -16,7 +16,7 @@ const STATUS = {
 };
 const DEVICE_STATE = { online: "En ligne", offline: "Hors ligne", unknown: "État inconnu" };
 const ATMO = ["", "Bon", "Moyen", "Dégradé", "Mauvais", "Très mauvais", "Extrêmement mauvais"];
-const MISSION_STATUS = { planned: "Prévue", active: "En vol", completed: "Terminée", cancelled: "Annulée" };
+const MISSION_STATUS = { planned: "Prévue", active: "En vol", completed: "Terminée", aborted: "Interrompue", cancelled: "Annulée" };
 const LAYERS = { proposals: "Propositions", sensors: "Capteurs", missions: "Missions (zones et vols)", drones: "Drones en vol" };
 const DEFAULT_LINKS = { proposal: "/idees/{id}", mission: "/missions/{id}", site: "/sites/{id}", device: "/appareils/{id}" };
 const num = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 2 });
@@ -64,12 +64,13 @@ function readHash() {
 //   links      URL templates {proposal, mission, site, device} with {id}
 //   cluster    clustering on (default true when L.markerClusterGroup is there)
 //   view       {lat, lon, zoom} when the URL has none (default the département)
+//   hash       false: neither read nor write the URL's fragment
 // It returns {map, counts(), setFilter(name, value), setLayer(name, on), close()};
 // the container carries the counts shown per layer as data-proposals,
 // data-sensors, data-missions and data-drones, and data-pret="oui" once drawn.
 export function createMap(container, data, options = {}) {
   const links = Object.assign({}, DEFAULT_LINKS, options.links || {});
-  const state = Object.assign({ layers: Object.keys(LAYERS), campagne: "", theme: "", statut: "", grandeur: "" }, readHash());
+  const state = Object.assign({ layers: Object.keys(LAYERS), campagne: "", theme: "", statut: "", grandeur: "" }, options.hash === false ? {} : readHash());
   const view = state.view || options.view || { lat: 43.93, lon: 7.15, zoom: 9 };
   const maxZoom = options.tiles ? options.tiles.maxZoom || 19 : 16;
   // Visitors who asked for less motion get no fades and no zoom animations.
@@ -155,7 +156,9 @@ export function createMap(container, data, options = {}) {
     if (atmo) box.append(el("p", "", "Indice ATMO : " + atmo + " — " + ATMO[atmo]));
     const ul = el("ul", "valeurs");
     for (const v of p.latest || []) {
-      ul.append(el("li", "", v.quantity + " : " + num.format(v.value) + (v.unit ? "\u00a0" + v.unit : "") + " (" + when.format(new Date(v.time)) + ")"));
+      // The document's names for quantities and units when it has them.
+      const q = (data.quantities && data.quantities[v.quantity]) || v.quantity, u = (data.units && data.units[v.unit]) || v.unit;
+      ul.append(el("li", "", q + " : " + num.format(v.value) + (u ? "\u00a0" + u : "") + " (" + when.format(new Date(v.time)) + ")"));
     }
     if (ul.children.length) box.append(ul); else box.append(el("p", "", "Aucune valeur récente."));
     const cls = "capteur etat-" + st + (atmo ? " atmo-" + atmo : "");
@@ -238,6 +241,7 @@ export function createMap(container, data, options = {}) {
   // The URL keeps the view, the layers and the filters (replaceState: the
   // back button leaves the page rather than walking through every pan).
   const writeHash = () => {
+    if (options.hash === false) return; // a map inside a form: the URL is the page's
     const c = map.getCenter();
     const h = new URLSearchParams();
     h.set("v", c.lat.toFixed(5) + "," + c.lng.toFixed(5) + "," + map.getZoom());

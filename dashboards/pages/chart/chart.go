@@ -7,6 +7,7 @@ package chart
 
 import (
 	"fmt"
+	"net/url"
 	"strings"
 	"time"
 
@@ -51,6 +52,7 @@ type View struct {
 	PlotT    float64
 	PlotB    float64
 	DataPath string // JSON of the series over the same range
+	CSVPath  string // CSV (open data) of the series over the same range
 	Live     Live
 }
 
@@ -83,8 +85,14 @@ func Build(n int, d *series.SeriesData, unit string) View {
 	if span <= 0 {
 		span = 1
 	}
-	cv.DataPath = fmt.Sprintf("/api/v1/series/%s/%s/%s?start=%s&stop=%s", d.Site, d.Device, d.Quantity,
-		start.UTC().Format(time.RFC3339), stop.UTC().Format(time.RFC3339))
+	// The links give the range and the windows the chart shows.
+	rq := url.Values{"start": {start.UTC().Format(time.RFC3339)}, "stop": {stop.UTC().Format(time.RFC3339)}}
+	if window >= time.Second {
+		rq.Set("every", window.String())
+	}
+	key := url.PathEscape(d.Site) + "/" + url.PathEscape(d.Device) + "/" + url.PathEscape(d.Quantity)
+	cv.DataPath = "/api/v1/series/" + key + "?" + rq.Encode()
+	cv.CSVPath = "/opendata/series/" + key + ".csv?" + rq.Encode()
 	x := func(t time.Time) float64 {
 		f := t.Sub(start).Seconds() / span
 		return round1(chartL + min(max(f, 0), 1)*(chartR-chartL))
