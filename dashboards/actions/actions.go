@@ -68,36 +68,36 @@ type Config struct {
 	// of one account.
 	SignInLimit int
 	RateWindow  time.Duration
-	PublicURL   string // the base of the links in e-mails
+	PublicURL   string           // the base of the links in e-mails
 	Topics      smartdeal.Topics // the drones' command and telemetry topics (missions.go)
 }
 
 // Deps are the workflows' collaborators.
 type Deps struct {
-	Store     Store    // required
-	Kit       *web.Kit // required: quotas, the sign-in throttle, cookies, the vote counter
-	Mail      Mailer   // (optional) defaults to writing mail to Logger
-	Logger    *slog.Logger
-	Registry  prometheus.Registerer
-	Now       func() time.Time
-	Verifiers []Verifier
+	Store      Store    // required
+	Kit        *web.Kit // required: quotas, the sign-in throttle, cookies, the vote counter
+	Mail       Mailer   // (optional) defaults to writing mail to Logger
+	Logger     *slog.Logger
+	Registry   prometheus.Registerer
+	Now        func() time.Time
+	Verifiers  []Verifier
 	Publisher  Publisher         // the drones' retained mission, flight-log packs (optional: without it those answer 503)
 	FlightLogs FlightLogImporter // (optional: without it uploads answer 503)
 }
 
 // Service runs the workflows.
 type Service struct {
-	cfg       Config
-	store     Store
-	kit       *web.Kit
-	log       *slog.Logger
-	now       func() time.Time
-	mail      Mailer
-	dummy     string // a password hash to spend time on for unknown accounts
-	publicURL atomic.Pointer[string]
-	outbox    *Outbox
-	notify    *notifier
-	verifiers []Verifier
+	cfg        Config
+	store      Store
+	kit        *web.Kit
+	log        *slog.Logger
+	now        func() time.Time
+	mail       Mailer
+	dummy      string // a password hash to spend time on for unknown accounts
+	publicURL  atomic.Pointer[string]
+	outbox     *Outbox
+	notify     *notifier
+	verifiers  []Verifier
 	pub        Publisher
 	flightLogs FlightLogImporter
 }
