@@ -200,11 +200,25 @@ func TestBrowserFieldMission(t *testing.T) {
 	if n := eval[int](t, ctx, `document.querySelector("path.trace-directe") ? document.querySelector("path.trace-directe").getAttribute("d").split("L").length : 0`); n < 2 { // Leaflet simplifies points closer than a pixel or so
 		t.Errorf("trail of %d points", n)
 	}
-	// Then it goes quiet: the signal is lost, said in text.
-	waitJS(t, ctx, "signal perdu", `document.getElementById("suivi").dataset.signal === "perdu" && !document.getElementById("signal").hidden`, 15*time.Second)
-	if s := text(t, ctx, "#evenements"); !strings.Contains(s, "Signal perdu") {
+	// The bridge's events: a status text, then the link lost (said at
+	// once, before the page's own 10 s timer).
+	var topics smartdeal.Topics
+	evTopic := topics.Device("var-estuaire", "drone-1", smartdeal.ChannelEvent)
+	at := time.Now().UTC().Format(time.RFC3339Nano)
+	f.srv.Hub().HandleEvent(topics, evTopic, []byte(`{"type":"statustext","time":"`+at+`","severity":"warning","message":"PreArm: <b>GPS</b> glitch"}`))
+	waitJS(t, ctx, "status text", `document.getElementById("evenements").textContent.includes("Message du drone (avertissement) : PreArm: <b>GPS</b> glitch")`, 5*time.Second)
+	f.srv.Hub().HandleEvent(topics, evTopic, []byte(`{"type":"link_lost","time":"`+at+`","severity":"warning","message":"no frame for 5s"}`))
+	waitJS(t, ctx, "signal perdu", `document.getElementById("suivi").dataset.signal === "perdu" && !document.getElementById("signal").hidden`, 3*time.Second)
+	if s := text(t, ctx, "#evenements"); !strings.Contains(s, "Signal perdu : liaison radio coupée") {
 		t.Errorf("events %q", s)
 	}
+	if n := eval[int](t, ctx, `document.querySelectorAll("#evenements b").length`); n != 0 {
+		t.Error("an event's text was written as HTML")
+	}
+	// And the page's own timer: a link_regained, then silence.
+	f.srv.Hub().HandleEvent(topics, evTopic, []byte(`{"type":"link_regained","time":"`+at+`","severity":"info"}`))
+	waitJS(t, ctx, "regained", `document.getElementById("suivi").dataset.signal === "ok" && document.getElementById("signal").hidden`, 3*time.Second)
+	waitJS(t, ctx, "silence", `document.getElementById("suivi").dataset.signal === "perdu"`, 15*time.Second)
 	keepScreenshot(t, ctx, "mission-direct")
 
 	// Completed, then the log uploaded from the page.

@@ -20,6 +20,9 @@ const LOST_AFTER = 10000; // ms without a reading: the bridge's link timeout (5 
 const SAY_EVERY = 30000; // ms between two announcements of the values (the signal is said at once)
 const num = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 2, useGrouping: false });
 const clock = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", hour: "2-digit", minute: "2-digit", second: "2-digit", hourCycle: "h23" });
+const EVENTS = { vehicle_seen: "Drone détecté", armed: "Moteurs armés", disarmed: "Moteurs désarmés", mode_changed: "Changement de mode de vol",
+  statustext: "Message du drone", low_battery: "Batterie faible", cmd_result: "Réponse à une commande" };
+const SEVERITY = { critical: "critique", warning: "avertissement", info: "information" };
 const DEPARTEMENT = { lat: 43.93, lon: 7.15, zoom: 9 };
 
 const $ = (id) => document.getElementById(id);
@@ -180,7 +183,6 @@ export function livePanel(panel) {
       case q === "link_quality": set("link_quality", num.format(d.value * 100) + "\u00a0% des trames reçues"); break;
       case q === "flight_mode":
         if (typeof d.text === "string" && d.text !== dd("flight_mode").textContent) {
-          if (dd("flight_mode").textContent !== "—") logEvent("Mode de vol : " + d.text, t);
           set("flight_mode", d.text);
           say("Mode de vol : " + d.text, true);
         }
@@ -188,7 +190,6 @@ export function livePanel(panel) {
       case q === "armed":
         if (typeof d.bool === "boolean") {
           const w = d.bool ? "oui" : "non";
-          if (dd("armed").textContent !== w && dd("armed").textContent !== "—") logEvent(d.bool ? "Moteurs armés" : "Moteurs désarmés", t);
           set("armed", w);
         }
         break;
@@ -208,14 +209,9 @@ export function livePanel(panel) {
       if (!d || typeof d.quantity !== "string" || typeof d.time !== "string") return;
       const t = Date.parse(d.time);
       if (isNaN(t)) return;
+      if (d.quantity === "event") { onEvent(d, t); return; }
       lastAt = Date.now();
-      if (isLost) {
-        isLost = false;
-        lost.hidden = true;
-        panel.dataset.signal = "ok";
-        logEvent("Signal rétabli", Date.now());
-        say("Signal rétabli.", true);
-      }
+      if (isLost) regained();
       state.textContent = "En direct : dernière donnée reçue à " + clock.format(t) + ".";
       onReading(d, t);
     });
@@ -224,15 +220,35 @@ export function livePanel(panel) {
       else state.textContent = "Direct interrompu : reconnexion…";
     });
   };
+  const lose = (why) => {
+    isLost = true;
+    lost.hidden = false;
+    panel.dataset.signal = "perdu";
+    logEvent("Signal perdu" + (why ? " : " + why : ""), Date.now());
+    say("Signal perdu : aucune donnée du drone.", true);
+  };
+  const regained = () => {
+    isLost = false;
+    lost.hidden = true;
+    panel.dataset.signal = "ok";
+    logEvent("Signal rétabli", Date.now());
+    say("Signal rétabli.", true);
+  };
+  // The bridge's events (link_lost, statustext…): the feed's series
+  // site/drone/event. The bridge says link_lost itself; the timer below
+  // covers a bridge that is gone too.
+  const onEvent = (d, t) => {
+    const type = String(d.event || "");
+    if (type === "link_lost") { if (!isLost) lose("liaison radio coupée (passerelle)"); return; }
+    if (type === "link_regained") { lastAt = Date.now(); if (isLost) regained(); return; }
+    const label = EVENTS[type] || "Événement " + type;
+    const sev = SEVERITY[d.severity] ? " (" + SEVERITY[d.severity] + ")" : "";
+    logEvent(label + sev + (d.text ? " : " + d.text : ""), t);
+    if (d.severity === "critical" || d.severity === "warning") say(label + sev + (d.text ? " : " + d.text : ""), true);
+  };
   setInterval(() => {
     if (!lastAt) lastAt = Date.now(); // from the opening: a drone that never spoke is lost too
-    if (!isLost && Date.now() - lastAt > LOST_AFTER) {
-      isLost = true;
-      lost.hidden = false;
-      panel.dataset.signal = "perdu";
-      logEvent("Signal perdu", Date.now());
-      say("Signal perdu : aucune donnée du drone depuis plus de 10 secondes.", true);
-    }
+    if (!isLost && Date.now() - lastAt > LOST_AFTER) lose("aucune donnée depuis plus de 10 secondes");
   }, 1000);
   speak.hidden = false;
   speak.addEventListener("click", () => {
