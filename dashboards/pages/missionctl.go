@@ -260,8 +260,10 @@ func areaOf(f planForm) (json.RawMessage, error) {
 	switch {
 	case probe.Type == "Feature" && len(probe.Geometry) > 0:
 		return probe.Geometry, nil
-	case probe.Type == "FeatureCollection" && len(probe.Features) == 1:
+	case probe.Type == "FeatureCollection" && len(probe.Features) == 1 && len(probe.Features[0].Geometry) > 0:
 		return probe.Features[0].Geometry, nil
+	case probe.Type == "FeatureCollection":
+		return nil, civic.FieldError("area", "want a FeatureCollection of exactly one polygon")
 	}
 	return json.RawMessage(src), nil
 }
@@ -464,12 +466,12 @@ var errNoFilePart = errors.New("no file part")
 // part with that name, read from the bounded body.
 type filePart struct {
 	io.Reader
-	body *web.UploadBody
+	body actions.Upload
 }
 
 func (p filePart) Over() bool { return p.body.Over() }
 
-func openFilePart(body *web.UploadBody, contentType string) (*filePart, error) {
+func openFilePart(body actions.Upload, contentType string) (*filePart, error) {
 	mt, params, err := mime.ParseMediaType(contentType)
 	if err != nil {
 		return nil, civic.Errorf(civic.EUNSUPPORTED, "want multipart/form-data")
