@@ -154,7 +154,7 @@ func TestBrowserFieldMission(t *testing.T) {
 	}
 	typeInto(t, ctx, "agent", f.agent.Email)
 	submit(t, ctx, "#planifier")
-	loc, _, _ := strings.Cut(location(t, ctx), "#") // the map keeps its view in the fragment
+	loc := location(t, ctx)
 	id := strings.TrimPrefix(loc, f.base+"/missions/")
 	if !missionLocation.MatchString("/missions/" + id) {
 		t.Fatalf("after planning: at %s:\n%s", loc, text(t, ctx, "main"))

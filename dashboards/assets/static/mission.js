@@ -58,7 +58,8 @@ function ringOf(text) {
 // adds a vertex; from three on, the field holds a closed GeoJSON Polygon.
 export function drawArea(container, field, buttons, status) {
   const still = typeof matchMedia === "function" && matchMedia("(prefers-reduced-motion: reduce)").matches;
-  const map = L.map(container, { keyboard: true, minZoom: 7, maxZoom: 18, fadeAnimation: !still, zoomAnimation: !still });
+  const map = L.map(container, { keyboard: true, minZoom: 7, maxZoom: 18, zoomControl: false, fadeAnimation: !still, zoomAnimation: !still });
+  L.control.zoom({ zoomInTitle: "Zoomer", zoomOutTitle: "Dézoomer" }).addTo(map);
   container.classList.add("carte-hors-ligne");
   container.setAttribute("role", "region");
   container.setAttribute("aria-label", "Carte de dessin de la zone de la mission");
@@ -122,12 +123,17 @@ async function missionMap(container, live) {
     const at = last || (ring.length ? [ring[0][1], ring[0][0]] : [DEPARTEMENT.lon, DEPARTEMENT.lat]);
     drones.push({ site: live.dataset.site, device: live.dataset.drone, mission, lat: at[1], lon: at[0] });
   }
-  const controls = document.createElement("div");
+  const controls = document.createElement("form");
   controls.hidden = true; // the public map's filters mean nothing here
   container.after(controls);
   const m = createMap(container, { version: 1, missions: { type: "FeatureCollection", features }, drones }, { baseMap: baseMapURL(), controls, live: live ? undefined : null });
   container.setAttribute("aria-label", "Carte de la mission");
+  // createMap keeps the public map's view and filters in the fragment; a
+  // mission page's address stays the mission's (after createMap's handler).
+  const clean = () => { if (location.hash) history.replaceState(null, "", location.pathname + location.search); };
+  m.map.on("moveend", clean);
   if (ring.length >= 3) m.map.fitBounds(L.latLngBounds(ring), { padding: [20, 20], maxZoom: 15 });
+  clean();
   return m;
 }
 
