@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/api"
@@ -137,6 +138,16 @@ func TestBrowserFieldMission(t *testing.T) {
 		}
 	}
 	waitJS(t, ctx, "four vertices", `document.getElementById("carte-zone").dataset.sommets === "4"`, 5*time.Second)
+	// From the keyboard: remove the last vertex, then add the map's centre.
+	if err := chromedp.Do(ctx, chromedp.Focus(chromedp.ID("dessin-annuler")), chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "three vertices", `document.getElementById("carte-zone").dataset.sommets === "3"`, 5*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Focus(chromedp.ID("carte-zone")), chromedp.KeyEvent(kb.ArrowDown), chromedp.KeyEvent(kb.ArrowDown),
+		chromedp.Focus(chromedp.ID("dessin-centre")), chromedp.KeyEvent(kb.Enter)); err != nil {
+		t.Fatal(err)
+	}
+	waitJS(t, ctx, "four vertices again", `document.getElementById("carte-zone").dataset.sommets === "4"`, 5*time.Second)
 	area := eval[string](t, ctx, `document.getElementById("zone-dessinee").value`)
 	if !strings.Contains(area, `"Polygon"`) || strings.Count(area, "[") != 7 { // [[ + 5 positions
 		t.Fatalf("drawn area %s", area)
