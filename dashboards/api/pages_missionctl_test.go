@@ -279,9 +279,16 @@ func TestFlightLogForm(t *testing.T) {
 	_ = agent
 	f := newFormClient(e)
 	f.signIn(mail, "mot de passe du pilote")
-	if resp, html := f.get("/missions/vol-2/journal"); resp.StatusCode != 200 || !strings.Contains(html, `name="fichier"`) {
-		t.Fatalf("upload page: %d %.300s", resp.StatusCode, html)
+	// Planned: the page says so and has no form.
+	if resp, html := f.get("/missions/vol-2/journal"); resp.StatusCode != 200 || strings.Contains(html, `name="fichier"`) || !strings.Contains(html, "une fois la mission démarrée") {
+		t.Fatalf("upload page of a planned mission: %d %.300s", resp.StatusCode, html)
 	}
+	// The form's action (with the token) of an active mission, posted
+	// while it is planned again below (a second planned mission, vol-3).
+	m3 := mission(pilot.ID, square(7.2, 43.65))
+	m3["id"] = "vol-3"
+	e.call("POST", "/api/v1/missions", e.admin, m3, 201, nil)
+	e.call("POST", "/api/v1/missions/vol-2/status", e.admin, map[string]any{"status": "active"}, 200, nil)
 	_, page := f.get("/missions/vol-2/journal")
 	action := regexp.MustCompile(`action="(/missions/vol-2/journal\?csrf=[^"]+)"`).FindStringSubmatch(page)
 	if action == nil {
@@ -292,13 +299,14 @@ func TestFlightLogForm(t *testing.T) {
 		ct, body := multipartBody(t, nil, "fichier", "vol.tlog", file)
 		return f.multipart(path, ct, body)
 	}
-	// A planned mission takes no log.
-	resp, html := upload(target, simLog(t, time.Now().Add(-30*time.Second), time.Minute))
+	// A planned mission takes no log, even posted to directly.
+	resp, html := upload(strings.Replace(target, "vol-2", "vol-3", 1), simLog(t, time.Now().Add(-30*time.Second), time.Minute))
 	wantPage(t, "planned", resp, html, 409, "mission en cours ou terminée")
-
-	csrf := csrfInput.FindStringSubmatch(func() string { _, h := f.get("/missions/vol-2/etape?action=demarrer"); return h }())[1]
-	if resp, _ := f.post("/missions/vol-2/etape", url.Values{"csrf": {csrf}, "action": {"demarrer"}}); resp.StatusCode != 303 {
-		t.Fatalf("start: %d", resp.StatusCode)
+	// The token in the query is for the upload form only: the JSON route
+	// of a cookie session still wants the header.
+	token := strings.TrimPrefix(target, "/missions/vol-2/journal?csrf=")
+	if resp, _ := f.send("POST", "/api/v1/missions/vol-2/flightlog?csrf="+token, string(simLog(t, time.Now(), 10*time.Second)), "Content-Type", "application/octet-stream"); resp.StatusCode != 403 {
+		t.Errorf("JSON upload with the token in the query: %d, want 403", resp.StatusCode)
 	}
 	before := len(e.pub.all())
 	resp, html = upload(target, simLog(t, time.Now().Add(-30*time.Second), time.Minute))

@@ -442,6 +442,10 @@ func (s *Pages) flightLogPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
+	if st := row.Mission.Status; st != civic.MissionActive && st != civic.MissionCompleted {
+		// No form a post would refuse: the page says when it will take one.
+		return s.renderFlightLog(c, fiber.StatusOK, row, nil, &flightLogRefusal{Message: "Le journal de vol se dépose une fois la mission démarrée (en cours ou terminée)."})
+	}
 	return s.renderFlightLog(c, fiber.StatusOK, row, nil, nil)
 }
 
@@ -452,7 +456,7 @@ func (s *Pages) renderFlightLog(c *fiber.Ctx, status int, row missionRow, res *f
 	}
 	v := &flightLogPageView{Page: Page{Title: "Journal de vol : " + row.Title, Session: se, Here: "/missions/" + url.PathEscape(row.ID)},
 		M: row, Limit: megabytes(s.kit.UploadLimit()), Result: res, Refusal: ref}
-	if se != nil {
+	if st := row.Mission.Status; se != nil && (st == civic.MissionActive || st == civic.MissionCompleted) {
 		v.Action = template.URL("/missions/" + url.PathEscape(row.ID) + "/journal?" + csrfField + "=" + url.QueryEscape(se.CSRF))
 	}
 	c.Status(status)
