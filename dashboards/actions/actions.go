@@ -24,6 +24,7 @@ import (
 	"github.com/gofiber/fiber/v2"
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/dashboards/web"
@@ -41,6 +42,14 @@ type Store interface {
 	civic.NotificationService // status e-mails: consent, queueing and send-time checks (notify.go)
 	civic.ActivityService
 	UserByID(ctx context.Context, id string) (*civic.User, error)
+	MissionStore // the mission workflows (missions.go)
+}
+
+// MissionStore is what the mission workflows read and write.
+type MissionStore interface {
+	CreateMission(ctx context.Context, m *civic.Mission) error
+	Mission(ctx context.Context, id string) (*civic.Mission, error)
+	SetMissionStatus(ctx context.Context, id string, to civic.MissionStatus, actor string, now time.Time) (*civic.Mission, error)
 }
 
 // Mailer sends one e-mail (mail.SMTP, or mail.LogSender without a relay).
@@ -59,33 +68,38 @@ type Config struct {
 	// of one account.
 	SignInLimit int
 	RateWindow  time.Duration
-	PublicURL   string // the base of the links in e-mails
+	PublicURL   string           // the base of the links in e-mails
+	Topics      smartdeal.Topics // the drones' command and telemetry topics (missions.go)
 }
 
 // Deps are the workflows' collaborators.
 type Deps struct {
-	Store     Store    // required
-	Kit       *web.Kit // required: quotas, the sign-in throttle, cookies, the vote counter
-	Mail      Mailer   // (optional) defaults to writing mail to Logger
-	Logger    *slog.Logger
-	Registry  prometheus.Registerer
-	Now       func() time.Time
-	Verifiers []Verifier
+	Store      Store    // required
+	Kit        *web.Kit // required: quotas, the sign-in throttle, cookies, the vote counter
+	Mail       Mailer   // (optional) defaults to writing mail to Logger
+	Logger     *slog.Logger
+	Registry   prometheus.Registerer
+	Now        func() time.Time
+	Verifiers  []Verifier
+	Publisher  Publisher         // the drones' retained mission, flight-log packs (optional: without it those answer 503)
+	FlightLogs FlightLogImporter // (optional: without it uploads answer 503)
 }
 
 // Service runs the workflows.
 type Service struct {
-	cfg       Config
-	store     Store
-	kit       *web.Kit
-	log       *slog.Logger
-	now       func() time.Time
-	mail      Mailer
-	dummy     string // a password hash to spend time on for unknown accounts
-	publicURL atomic.Pointer[string]
-	outbox    *Outbox
-	notify    *notifier
-	verifiers []Verifier
+	cfg        Config
+	store      Store
+	kit        *web.Kit
+	log        *slog.Logger
+	now        func() time.Time
+	mail       Mailer
+	dummy      string // a password hash to spend time on for unknown accounts
+	publicURL  atomic.Pointer[string]
+	outbox     *Outbox
+	notify     *notifier
+	verifiers  []Verifier
+	pub        Publisher
+	flightLogs FlightLogImporter
 }
 
 // New builds the service.
@@ -105,7 +119,8 @@ func New(cfg Config, deps Deps) (*Service, error) {
 	if deps.Registry == nil {
 		deps.Registry = prometheus.NewRegistry()
 	}
-	s := &Service{cfg: cfg, store: deps.Store, kit: deps.Kit, log: deps.Logger, now: deps.Now, mail: deps.Mail, verifiers: deps.Verifiers}
+	s := &Service{cfg: cfg, store: deps.Store, kit: deps.Kit, log: deps.Logger, now: deps.Now, mail: deps.Mail, verifiers: deps.Verifiers,
+		pub: deps.Publisher, flightLogs: deps.FlightLogs}
 	s.SetPublicURL(cfg.PublicURL)
 	var err error
 	if s.dummy, err = cfg.Password.Hash("not a real password"); err != nil {

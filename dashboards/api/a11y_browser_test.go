@@ -138,6 +138,14 @@ func TestBrowserAccessibility(t *testing.T) {
 			t.Fatalf("the map is not drawn: %v", err)
 		}
 	}
+	// Mission control (issue 13): a risk manager plans, an agent flies
+	// vol-a11y, in flight.
+	e.account(civic.RoleRiskManager, "risques@example.fr", password)
+	pilot := e.account(civic.RoleAgent, "pilote@example.fr", password)
+	flight := mission(pilot.ID, square(7.2, 43.65))
+	flight["id"] = "vol-a11y"
+	e.call("POST", "/api/v1/missions", e.admin, flight, 201, nil)
+	e.call("POST", "/api/v1/missions/vol-a11y/status", e.admin, map[string]any{"status": "active"}, 200, nil)
 	visits := []a11yPage{
 		{name: "Liste des propositions", path: "/idees", visitor: "visiteur"},
 		{name: "Proposition, avec mesures, mission et commentaires", path: "/idees/{id}", url: "/idees/" + e.p.ID, visitor: "visiteur"},
@@ -153,6 +161,11 @@ func TestBrowserAccessibility(t *testing.T) {
 		{name: "Missions", path: "/missions", visitor: "visiteur"},
 		{name: "Mission réalisée, avec son trajet", path: "/missions/{id}", url: "/missions/crue-var-page", visitor: "visiteur"},
 		{name: "Carte des propositions, capteurs et missions, avec sa liste", path: "/carte", url: "/carte#v=43.93000,7.15000,9", visitor: "visiteur", then: mapReady},
+		{name: "Planification d'une mission (carte de dessin de la zone)", path: "/missions/nouvelle", visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Planification d'une mission refusée (erreurs du formulaire)", path: "/missions/nouvelle", visitor: "gestionnaire des risques", as: "risques@example.fr", then: submitEmpty("#plan")},
+		{name: "Mission en vol : suivi en direct, carte, conduite", path: "/missions/{id}", url: "/missions/vol-a11y", visitor: "agent de terrain", as: "pilote@example.fr"},
+		{name: "Confirmation d'une étape de mission", path: "/missions/{id}/etape?action={étape}", url: "/missions/vol-a11y/etape?action=terminer", visitor: "agent de terrain", as: "pilote@example.fr"},
+		{name: "Dépôt du journal de vol", path: "/missions/{id}/journal", url: "/missions/vol-a11y/journal", visitor: "agent de terrain", as: "pilote@example.fr"},
 		{name: "Page d'erreur (page introuvable)", path: "/idees/{id inconnu}", url: "/idees/inconnue", visitor: "visiteur"},
 		{name: "Mentions légales", path: "/mentions-legales", visitor: "visiteur"},
 		{name: "Politique de confidentialité", path: "/confidentialite", visitor: "visiteur"},

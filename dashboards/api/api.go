@@ -339,8 +339,10 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.act, err = actions.New(actions.Config{Accounts: cfg.Accounts, Password: cfg.Password, Notify: cfg.Notify, SessionTTL: cfg.SessionTTL,
-		CookieSecure: cfg.CookieSecure, SignInLimit: cfg.SignInLimit, RateWindow: cfg.RateWindow, PublicURL: cfg.PublicURL},
-		actions.Deps{Store: deps.Store, Kit: s.kit, Mail: deps.Mail, Logger: deps.Logger, Registry: deps.Registry, Now: deps.Now, Verifiers: deps.Verifiers})
+		CookieSecure: cfg.CookieSecure, SignInLimit: cfg.SignInLimit, RateWindow: cfg.RateWindow, PublicURL: cfg.PublicURL,
+		Topics: cfg.Topics},
+		actions.Deps{Store: deps.Store, Kit: s.kit, Mail: deps.Mail, Logger: deps.Logger, Registry: deps.Registry, Now: deps.Now, Verifiers: deps.Verifiers,
+			Publisher: deps.Publisher, FlightLogs: deps.FlightLogs})
 	if err != nil {
 		return nil, err
 	}

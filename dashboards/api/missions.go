@@ -1,11 +1,9 @@
 package api
 
 import (
-	"encoding/json"
-
 	"github.com/gofiber/fiber/v2"
 
-	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/dashboards/actions"
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/web"
@@ -34,18 +32,9 @@ func (s *Server) createMission(c *fiber.Ctx) error {
 	if err := decode(c, &m); err != nil {
 		return err
 	}
-	m.Status, m.Started, m.Ended = "", nil, nil
-	for _, id := range m.ProposalIDs { // one the planner may not see is unknown, as the store says
-		if hidden, err := s.act.Unseen(c, id); err != nil {
-			return err
-		} else if hidden {
-			return civic.FieldError("proposal_ids", "unknown proposal %q", id)
-		}
-	}
-	if err := s.store.CreateMission(ctx(c), &m); err != nil {
+	if err := s.act.PlanMission(c, &m); err != nil {
 		return err
 	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "mission.create", Target: m.ID})
 	return c.Status(fiber.StatusCreated).JSON(m)
 }
 
@@ -62,62 +51,18 @@ type missionStatusReq struct {
 }
 
 // SetMissionCommand is the retained command that tells a drone's bridge its
-// active mission ("" clears it).
-type SetMissionCommand struct {
-	ID      string `json:"id"`
-	Cmd     string `json:"cmd"`
-	Mission string `json:"mission"`
-}
+// active mission ("" clears it): actions.SetMissionCommand.
+type SetMissionCommand = actions.SetMissionCommand
 
-func (s *Server) publishMission(c *fiber.Ctx, m *civic.Mission, mission string) error {
-	b, err := json.Marshal(SetMissionCommand{ID: civic.NewID(), Cmd: "set_mission", Mission: mission})
-	if err != nil {
-		return err
-	}
-	topic := s.cfg.Topics.Device(m.SiteID, m.DroneID, smartdeal.ChannelCmd)
-	if err := s.pub.Publish(ctx(c), topic, b, true); err != nil {
-		s.log.Error("publish set_mission", "topic", topic, "err", err)
-		return civic.Errorf(civic.EUNAVAILABLE, "could not reach the drone's command topic; the mission status is unchanged")
-	}
-	return nil
-}
-
-// setMissionStatus starts, completes or aborts a mission. The drone's active
-// mission is published (retained) before the status is stored; if storing
-// fails, the previous value is published again.
+// setMissionStatus starts, completes or aborts a mission
+// (actions.Service.SetMissionStatus, which the pages' forms call too).
 func (s *Server) setMissionStatus(c *fiber.Ctx) error {
 	var r missionStatusReq
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	m, err := s.store.Mission(ctx(c), c.Params("id"))
+	out, err := s.act.SetMissionStatus(c, c.Params("id"), r.Status)
 	if err != nil {
-		return err
-	}
-	u := web.Caller(c).User
-	if !civic.CanOperate(u, m) {
-		return civic.Errorf(civic.EFORBIDDEN, "only the mission's agent, a risk manager or an administrator may change it")
-	}
-	if err := civic.CheckMissionTransition(m.Status, r.Status); err != nil {
-		return err
-	}
-	next, prev := "", ""
-	if r.Status == civic.MissionActive {
-		next = m.ID
-	} else if m.Status == civic.MissionActive {
-		prev = m.ID
-	}
-	publish := r.Status == civic.MissionActive || m.Status == civic.MissionActive
-	if publish {
-		if err := s.publishMission(c, m, next); err != nil {
-			return err
-		}
-	}
-	out, err := s.store.SetMissionStatus(ctx(c), m.ID, r.Status, u.ID, s.now())
-	if err != nil {
-		if publish {
-			_ = s.publishMission(c, m, prev)
-		}
 		return err
 	}
 	mvs, err := s.views.MissionsSeen(ctx(c), web.Viewer(c), []*civic.Mission{out})

@@ -41,6 +41,10 @@ var (
 	MapStyles  = []string{"vendor/leaflet/leaflet.css", "vendor/markercluster/MarkerCluster.css", "vendor/markercluster/MarkerCluster.Default.css", "map.css"}
 )
 
+// MissionModule is the mission pages' module (drawing an area, the live
+// view of a flight), loaded after MapScripts' Leaflet; TestBudget counts it.
+const MissionModule = "mission.js"
+
 // MapBudget bounds the gzip size of MapScripts and MapStyles together.
 const MapBudget = 200 << 10
 

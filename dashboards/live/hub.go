@@ -32,6 +32,11 @@ type Event struct {
 	Text     string    `json:"text,omitempty"`
 	Bool     *bool     `json:"bool,omitempty"`
 	Mission  string    `json:"mission,omitempty"`
+	// Event and Severity are set on a device event (quantity EventQuantity,
+	// HandleEvent): its type (link_lost, statustext…) and severity; Text
+	// is its message.
+	Event    string `json:"event,omitempty"`
+	Severity string `json:"severity,omitempty"`
 }
 
 // Buffer is the number of events a subscription holds for a slow reader;
@@ -168,21 +173,27 @@ func (h *Hub) Publish(rs []smartdeal.Reading) {
 		return
 	}
 	for _, r := range rs {
-		exact := r.Site + "/" + r.Device + "/" + r.Quantity
-		wild := r.Site + "/" + r.Device + "/*"
-		var msg []byte
-		for sub := range h.subs {
-			if !sub.series[exact] && !sub.series[wild] {
-				continue
-			}
-			if msg == nil {
-				msg, _ = json.Marshal(eventOf(r))
-			}
-			select {
-			case sub.ch <- msg:
-			default:
-				h.dropped()
-			}
+		h.send(r.Site, r.Device, r.Quantity, func() Event { return eventOf(r) })
+	}
+}
+
+// send hands the event of series site/device/quantity to its subscribers,
+// encoding it once, only if one wants it. h.mu is held.
+func (h *Hub) send(site, device, quantity string, ev func() Event) {
+	exact := site + "/" + device + "/" + quantity
+	wild := site + "/" + device + "/*"
+	var msg []byte
+	for sub := range h.subs {
+		if !sub.series[exact] && !sub.series[wild] {
+			continue
+		}
+		if msg == nil {
+			msg, _ = json.Marshal(ev())
+		}
+		select {
+		case sub.ch <- msg:
+		default:
+			h.dropped()
 		}
 	}
 }

@@ -90,6 +90,7 @@ func (s *Pages) missionPage(c *fiber.Ctx) error {
 			page.Track = chart.BuildTrack(m, mv.Track)
 		}
 	}
+	s.missionControl(c, mv, page)
 	se, err := s.pageSession(c)
 	if err != nil {
 		return err

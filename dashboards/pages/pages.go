@@ -45,6 +45,10 @@ type Store interface {
 	Token(ctx context.Context, tokenHash string, now time.Time) (*civic.AccountToken, error)
 	UserByID(ctx context.Context, id string) (*civic.User, error)
 	Record(ctx context.Context, e civic.AuditEntry) error
+	// The mission plan form (missionctl.go): the drones and the agent.
+	Devices(ctx context.Context, siteID string) ([]*civic.Device, error)
+	Device(ctx context.Context, id string) (*civic.Device, error)
+	UserByEmail(ctx context.Context, email string) (*civic.User, error)
 }
 
 // Config is the part of api.Config the pages read (validated there).

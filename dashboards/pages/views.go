@@ -74,6 +74,13 @@ type missionPageView struct {
 	TrackDown      bool
 	Summary        *chart.Flight
 	Track          *chart.Track
+	// The mission control parts (missionctl.go): the steps the visitor may
+	// take, the upload link, the live panel of a mission in flight, the map.
+	Steps    []missionStepLink
+	Upload   bool
+	Live     *missionLive
+	Assets   *missionAssets
+	AreaJSON string
 }
 
 // signInPageView is connexion.html.

@@ -346,6 +346,12 @@ func guard(rt *Route) fiber.Handler {
 			if got == "" && rt.Form != nil {
 				got = c.FormValue(CSRFField) // HTML forms cannot set headers
 			}
+			if got == "" && rt.Form != nil && rt.Stream {
+				// A streamed form's fields are read after the guard: its
+				// token rides in the form's action URL (same-origin pages,
+				// Referrer-Policy same-origin).
+				got = c.Query(CSRFField)
+			}
 			if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.Session.CSRF)) != 1 {
 				return civic.Errorf(civic.ECSRF, "missing or wrong %s header", CSRFHeader)
 			}
@@ -369,6 +375,9 @@ func (k *Kit) CookieSecure() bool { return k.cfg.CookieSecure }
 
 // RateWindow is the window of the per-address limits (form messages say it).
 func (k *Kit) RateWindow() time.Duration { return k.cfg.RateWindow }
+
+// UploadLimit is the largest streamed upload in bytes (pages say it).
+func (k *Kit) UploadLimit() int { return k.cfg.UploadLimit }
 
 // CheckAssurance refuses an account below the level a route needs.
 func CheckAssurance(u *civic.User, need civic.Assurance) error {

@@ -92,6 +92,8 @@ func (f *mqttFeed) onConnect(c mqtt.Client) {
 		c.Subscribe(filter, 0, f.onMessage),
 		// Retained status messages arrive at once: every device's last state.
 		c.Subscribe(f.topics.Device("+", "+", smartdeal.ChannelStatus), 1, f.onMessage),
+		// Device events (link_lost, statustext…) for the mission pages' live view.
+		c.Subscribe(f.topics.Device("+", "+", smartdeal.ChannelEvent), 0, f.onMessage),
 	}
 	for _, tok := range toks {
 		select {
@@ -129,6 +131,10 @@ func (f *mqttFeed) start(ctx context.Context, grace time.Duration) bool {
 			case m := <-f.queue:
 				if strings.HasSuffix(m.topic, "/"+smartdeal.ChannelStatus) {
 					f.status.HandleStatus(ctx, m.topic, m.payload)
+					continue
+				}
+				if strings.HasSuffix(m.topic, "/"+smartdeal.ChannelEvent) {
+					f.hub.HandleEvent(f.topics, m.topic, m.payload)
 					continue
 				}
 				f.hub.HandleTelemetry(f.topics, m.topic, m.payload)
