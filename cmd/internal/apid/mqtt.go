@@ -131,6 +131,7 @@ func (f *mqttFeed) start(ctx context.Context, grace time.Duration) bool {
 					f.status.HandleStatus(ctx, m.topic, m.payload)
 					continue
 				}
+				f.status.HandleTelemetry(ctx, m.topic)
 				f.hub.HandleTelemetry(f.topics, m.topic, m.payload)
 			}
 		}
