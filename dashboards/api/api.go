@@ -43,6 +43,7 @@ type Store interface {
 	app.Store
 	actions.Store // what the workflows shared with the pages read and write
 	civic.FieldService
+	actions.RegistryStore // sites, devices and their MQTT credentials (registry.go)
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
 	CommittedEUR(ctx context.Context, campaignID string) (int64, error)
 	Ping(ctx context.Context) error
@@ -291,6 +292,9 @@ type Server struct {
 	pages      *pages.Pages     // the French pages and forms (package pages)
 	act        *actions.Service // the workflows the forms share (package actions)
 	views      *app.Views       // what pages and JSON routes show (package app)
+
+	// registry: sites, devices, MQTT credentials (registry.go).
+	registry *actions.Registry
 }
 
 // New builds the API.
@@ -336,9 +340,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.registry = &actions.Registry{Store: deps.Store, Topics: cfg.Topics, MQTTHost: cfg.MQTTHost}
 	s.pages, err = pages.New(pages.Config{Accounts: cfg.Accounts, Legal: cfg.Legal, Licence: cfg.Licence, SessionTTL: cfg.SessionTTL,
 		CookieSecure: cfg.CookieSecure, RateWindow: cfg.RateWindow, PageSeriesPoints: cfg.PageSeriesPoints, PageRange: cfg.PageRange},
-		pages.Deps{Store: deps.Store, Views: s.views, Actions: s.act, Kit: s.kit, Logger: deps.Logger, Now: deps.Now})
+		pages.Deps{Store: deps.Store, Views: s.views, Actions: s.act, Kit: s.kit, Logger: deps.Logger, Now: deps.Now,
+			Registry: s.registry})
 	if err != nil {
 		return nil, err
 	}
@@ -358,7 +364,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ReadTimeout:                  30 * time.Second,
 		IdleTimeout:                  120 * time.Second,
 	})
-	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes())
+	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes(),
+		s.registryRoutes())
 	s.kit.Mount(s.app, s.routes)
 	return s, nil
 }

@@ -65,6 +65,10 @@ type Deps struct {
 	Kit     *web.Kit         // required: cookies, client addresses
 	Logger  *slog.Logger
 	Now     func() time.Time
+
+	// Registry (optional) is the device registry's workflows: without it
+	// the administrators' registry pages answer 503.
+	Registry *actions.Registry
 }
 
 // Pages serves the pages.
@@ -74,6 +78,7 @@ type Pages struct {
 	views *app.Views
 	act   *actions.Service
 	kit   *web.Kit
+	reg   *actions.Registry
 	log   *slog.Logger
 	now   func() time.Time
 	pages *template.Template
@@ -90,7 +95,7 @@ func New(cfg Config, deps Deps) (*Pages, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	s := &Pages{cfg: cfg, store: deps.Store, views: deps.Views, act: deps.Actions, kit: deps.Kit, log: deps.Logger, now: deps.Now}
+	s := &Pages{cfg: cfg, store: deps.Store, views: deps.Views, act: deps.Actions, kit: deps.Kit, reg: deps.Registry, log: deps.Logger, now: deps.Now}
 	var err error
 	if s.pages, err = s.parsePages(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
