@@ -161,6 +161,9 @@ func PasswordFile(lines []string) string {
 func Allowed(rules []Rule, topic string, write bool) bool {
 	want := Read
 	if write {
+		if strings.ContainsAny(topic, "+#") {
+			return false // a topic name, never a filter
+		}
 		want = Write
 	}
 	for _, r := range rules {
