@@ -164,6 +164,14 @@ func TestBrowserAccessibility(t *testing.T) {
 		{name: "Mot de passe oublié", path: "/mot-de-passe-oublie", visitor: "visiteur"},
 		{name: "Nouveau mot de passe (lien reçu par e-mail)", path: "/mot-de-passe/nouveau?jeton={jeton}", url: "/mot-de-passe/nouveau?jeton=" + resetTok, visitor: "visiteur"},
 		{name: "Confirmation de l'adresse e-mail (lien reçu par e-mail)", path: "/verification?jeton={jeton}", url: "/verification?jeton=" + verifyTok, visitor: "visiteur"},
+		{name: "Registre des capteurs : sites, appareils et formulaires", path: "/admin/registre", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Registre : un site", path: "/admin/registre/sites/{id}", url: "/admin/registre/sites/var-estuaire", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Registre : un appareil", path: "/admin/registre/appareils/{id}", url: "/admin/registre/appareils/level-1", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Registre : identifiants MQTT générés (affichés une fois)", path: "/admin/registre/appareils/{id}", url: "/admin/registre/appareils/drone-1", visitor: "administrateur·rice", as: "comite@example.fr",
+			then: func(t *testing.T, ctx context.Context) {
+				submit(t, ctx, "#form-identifiants button")
+				wait("identifiants")(t, ctx)
+			}},
 	}
 
 	ctx := browser(t)

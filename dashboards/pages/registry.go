@@ -116,7 +116,9 @@ func (s *Pages) registryReady() error {
 	return nil
 }
 
-func frCoord(v float64) string { return strings.Replace(strconv.FormatFloat(v, 'f', 5, 64), ".", ",", 1) }
+func frCoord(v float64) string {
+	return strings.Replace(strconv.FormatFloat(v, 'f', 5, 64), ".", ",", 1)
+}
 
 func siteRow(st *civic.Site, n int) registrySite {
 	return registrySite{ID: st.ID, Name: st.Name, Lat: frCoord(st.Location.Lat), Lon: frCoord(st.Location.Lon), Devices: n}
