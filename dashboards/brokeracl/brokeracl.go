@@ -68,8 +68,9 @@ func ServiceRules(t smartdeal.Topics, name string) []Rule {
 	switch name {
 	case Ingest: // reads every device's telemetry through $share/ingest/…, writes dead letters
 		return []Rule{{Read, all(smartdeal.ChannelTelemetry)}, {Read, "$share/ingest/" + all(smartdeal.ChannelTelemetry)}, {Write, dead}}
-	case API: // the live feed and device status; mission commands
-		return []Rule{{Read, all(smartdeal.ChannelTelemetry)}, {Read, all(smartdeal.ChannelStatus)}, {Write, all(smartdeal.ChannelCmd)}}
+	case API: // the live feed and device status; mission commands; a flight log's track (re-published telemetry)
+		return []Rule{{Read, all(smartdeal.ChannelTelemetry)}, {Read, all(smartdeal.ChannelStatus)}, {Write, all(smartdeal.ChannelCmd)},
+			{Write, all(smartdeal.ChannelTelemetry)}}
 	case Alerts: // its own shared group, retained statuses, the alert states
 		return []Rule{{Read, all(smartdeal.ChannelTelemetry)}, {Read, "$share/alerts/" + all(smartdeal.ChannelTelemetry)},
 			{Read, all(smartdeal.ChannelStatus)}, {ReadWrite, alerts}}
