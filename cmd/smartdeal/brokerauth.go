@@ -41,7 +41,12 @@ type registryAuth struct {
 	services brokeracl.Accounts // fixed at start
 	store    atomic.Pointer[deviceAccounts]
 	devices  atomic.Pointer[brokeracl.Accounts]
+	forced   atomic.Int64 // unix ms of the last reload an unknown user caused
 }
+
+// forcedReloadEvery bounds the reloads that connections with unknown user
+// names cause, so a flood of them costs the database little.
+const forcedReloadEvery = 250 * time.Millisecond
 
 func newRegistryAuth(t smartdeal.Topics, log *slog.Logger) *registryAuth {
 	h := &registryAuth{topics: t, log: log, services: brokeracl.Accounts{}}
@@ -122,7 +127,10 @@ func (h *registryAuth) OnConnectAuthenticate(cl *mochi.Client, pk packets.Packet
 		return h.services.Authenticate(user, pw)
 	}
 	if _, ok := (*h.devices.Load())[user]; !ok {
-		h.reload(context.Background()) // provisioned since the last reload?
+		now, last := time.Now().UnixMilli(), h.forced.Load()
+		if now-last >= forcedReloadEvery.Milliseconds() && h.forced.CompareAndSwap(last, now) {
+			h.reload(context.Background()) // provisioned since the last reload?
+		}
 	}
 	ok := (*h.devices.Load()).Authenticate(user, pw)
 	if !ok {
