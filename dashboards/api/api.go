@@ -44,6 +44,7 @@ type Store interface {
 	actions.Store // what the workflows shared with the pages read and write
 	civic.FieldService
 	actions.RegistryStore // sites, devices and their MQTT credentials (registry.go)
+	actions.EventStore    // events and registrations (events.go)
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
 	CommittedEUR(ctx context.Context, campaignID string) (int64, error)
 	Ping(ctx context.Context) error
@@ -295,6 +296,8 @@ type Server struct {
 
 	// registry: sites, devices, MQTT credentials (registry.go).
 	registry *actions.Registry
+	// events: meetings, public events, workshops (events.go).
+	events *actions.Events
 }
 
 // New builds the API.
@@ -341,10 +344,11 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		return nil, err
 	}
 	s.registry = &actions.Registry{Store: deps.Store, Topics: cfg.Topics, MQTTHost: cfg.MQTTHost}
+	s.events = &actions.Events{Store: deps.Store, Now: deps.Now}
 	s.pages, err = pages.New(pages.Config{Accounts: cfg.Accounts, Legal: cfg.Legal, Licence: cfg.Licence, SessionTTL: cfg.SessionTTL,
 		CookieSecure: cfg.CookieSecure, RateWindow: cfg.RateWindow, PageSeriesPoints: cfg.PageSeriesPoints, PageRange: cfg.PageRange},
 		pages.Deps{Store: deps.Store, Views: s.views, Actions: s.act, Kit: s.kit, Logger: deps.Logger, Now: deps.Now,
-			Registry: s.registry})
+			Registry: s.registry, Events: s.events})
 	if err != nil {
 		return nil, err
 	}
@@ -365,7 +369,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		IdleTimeout:                  120 * time.Second,
 	})
 	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes(),
-		s.registryRoutes())
+		s.registryRoutes(), s.eventsRoutes())
 	s.kit.Mount(s.app, s.routes)
 	return s, nil
 }

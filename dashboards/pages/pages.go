@@ -69,6 +69,9 @@ type Deps struct {
 	// Registry (optional) is the device registry's workflows: without it
 	// the administrators' registry pages answer 503.
 	Registry *actions.Registry
+	// Events (optional) is the events' workflows: without it the agenda
+	// pages answer 503.
+	Events *actions.Events
 }
 
 // Pages serves the pages.
@@ -79,6 +82,7 @@ type Pages struct {
 	act   *actions.Service
 	kit   *web.Kit
 	reg   *actions.Registry
+	ev    *actions.Events
 	log   *slog.Logger
 	now   func() time.Time
 	pages *template.Template
@@ -95,7 +99,7 @@ func New(cfg Config, deps Deps) (*Pages, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	s := &Pages{cfg: cfg, store: deps.Store, views: deps.Views, act: deps.Actions, kit: deps.Kit, reg: deps.Registry, log: deps.Logger, now: deps.Now}
+	s := &Pages{cfg: cfg, store: deps.Store, views: deps.Views, act: deps.Actions, kit: deps.Kit, reg: deps.Registry, ev: deps.Events, log: deps.Logger, now: deps.Now}
 	var err error
 	if s.pages, err = s.parsePages(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)
