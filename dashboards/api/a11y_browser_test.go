@@ -170,6 +170,8 @@ func TestBrowserAccessibility(t *testing.T) {
 		{name: "Confirmation de l'adresse e-mail (lien reçu par e-mail)", path: "/verification?jeton={jeton}", url: "/verification?jeton=" + verifyTok, visitor: "visiteur"},
 		{name: "Agenda des réunions et événements", path: "/agenda", visitor: "visiteur"},
 		{name: "Événement, formulaire d'inscription", path: "/agenda/{id}", url: "/agenda/" + agendaEvent.ID, visitor: "citoyen·ne", as: "camille@example.fr"},
+		{name: "Agenda, formulaire de création d'événement", path: "/agenda", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Événement, formulaire de compte rendu", path: "/agenda/{id}", url: "/agenda/" + agendaEvent.ID, visitor: "administrateur·rice", as: "comite@example.fr"},
 		{name: "Registre des capteurs : sites, appareils et formulaires", path: "/admin/registre", visitor: "administrateur·rice", as: "comite@example.fr"},
 		{name: "Registre : un site", path: "/admin/registre/sites/{id}", url: "/admin/registre/sites/var-estuaire", visitor: "administrateur·rice", as: "comite@example.fr"},
 		{name: "Registre : un appareil", path: "/admin/registre/appareils/{id}", url: "/admin/registre/appareils/level-1", visitor: "administrateur·rice", as: "comite@example.fr"},

@@ -162,6 +162,46 @@ func TestEvents(t *testing.T) {
 				t.Fatalf("feed event: %q %q %q %v %v", sum, loc, desc, st, err)
 			}
 			feed("/agenda/campagne/ghost.ics", 404)
+
+			// The administrators' forms: create an event, record its minutes.
+			e.account(civic.RoleAdmin, "agenda-admin@example.fr", pass)
+			aCookie, aCSRF := e.cookieSession("agenda-admin@example.fr", pass)
+			form := func(cookie, path string, f url.Values) (int, string) {
+				resp, b := e.send(e.request("POST", path, "", f.Encode(), "Cookie", cookie, "Content-Type", "application/x-www-form-urlencoded", "Accept", "text/html"))
+				return resp.StatusCode, resp.Header.Get("Location") + string(b)
+			}
+			ok := url.Values{"csrf": {aCSRF}, "kind": {"workshop"}, "title": {"Atelier capteurs"}, "starts": {"2027-03-10T18:30"}, "ends": {"2027-03-10T20:00"},
+				"place": {"Médiathèque de Breil"}, "lat": {"43,9"}, "lon": {"7,5"}, "campaign_id": {e.campaign}, "proposal_ids": {p.ID}, "capacity": {"12"}}
+			badForm := url.Values{}
+			for k, v := range ok {
+				badForm[k] = v
+			}
+			badForm.Set("starts", "demain")
+			if code, _ := form(aCookie, "/agenda", badForm); code != 400 {
+				t.Fatalf("event form with a bad date: %d", code)
+			}
+			e.account(civic.RoleCitizen, "agenda2@example.fr", pass)
+			cCookie, _ := e.cookieSession("agenda2@example.fr", pass)
+			if code, _ := form(cCookie, "/agenda", ok); code != 403 {
+				t.Fatalf("event form by a citizen: %d", code)
+			}
+			code, loc = form(aCookie, "/agenda", ok)
+			if code != 303 || !strings.HasPrefix(loc, "/agenda/") {
+				t.Fatalf("event form: %d %s", code, loc)
+			}
+			id := strings.TrimPrefix(strings.SplitN(loc, "<", 2)[0], "/agenda/")
+			var made civic.Event
+			e.call("GET", "/api/v1/events/"+id, "", nil, 200, &made)
+			if want := time.Date(2027, 3, 10, 17, 30, 0, 0, time.UTC); !made.Starts.Equal(want) || made.Capacity != 12 || made.Location == nil || len(made.ProposalIDs) != 1 {
+				t.Fatalf("event from the form %+v", made)
+			}
+			if code, _ := form(aCookie, "/agenda/"+id+"/compte-rendu", url.Values{"csrf": {aCSRF}, "minutes": {"Douze participants."}}); code != 303 {
+				t.Fatalf("minutes form: %d", code)
+			}
+			e.call("GET", "/api/v1/events/"+id, "", nil, 200, &made)
+			if made.Minutes != "Douze participants." {
+				t.Fatalf("minutes %q", made.Minutes)
+			}
 		})
 	}
 }

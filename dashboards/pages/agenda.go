@@ -2,6 +2,8 @@ package pages
 
 import (
 	"net/url"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
@@ -17,8 +19,9 @@ import (
 // workshops, upcoming then past (with their minutes); an event's page with
 // the registration form for signed-in citizens; the iCalendar feeds a
 // calendar application subscribes to (/agenda.ics, per campaign
-// /agenda/campagne/{id}.ics). Creating events and recording minutes are the
-// JSON API's (POST /api/v1/events, PUT /api/v1/events/{id}/minutes).
+// /agenda/campagne/{id}.ics). Administrators create events from the agenda
+// and record minutes from an event's page, like POST /api/v1/events and PUT
+// /api/v1/events/{id}/minutes.
 
 const agendaPath = "/agenda"
 
@@ -27,6 +30,8 @@ var eventKindFR = map[civic.EventKind]string{civic.EventMeeting: "réunion avec 
 func init() {
 	flashMessages["inscription-evenement"] = "Vous êtes inscrit·e à cet événement."
 	flashMessages["desinscription-evenement"] = "Votre inscription est retirée."
+	flashMessages["evenement-cree"] = "Événement créé : il figure à l'agenda et dans ses flux iCalendar."
+	flashMessages["compte-rendu-enregistre"] = "Compte rendu enregistré."
 }
 
 func (s *Pages) eventsRoutes() []*web.Route {
@@ -36,7 +41,13 @@ func (s *Pages) eventsRoutes() []*web.Route {
 		civic.ECONFLICT:  "Inscription impossible : l'événement est complet, terminé ou sans inscription.",
 	}}
 	citizen := []civic.Role{civic.RoleCitizen}
+	admin := &pageForm{srv: s, onError: s.agendaFailed, messages: map[string]string{
+		civic.EFORBIDDEN: "La création des événements est réservée aux administrateurs.",
+		civic.ENOTFOUND:  "Cet événement n'existe pas.",
+	}}
 	return []*web.Route{
+		{Method: "POST", Path: agendaPath, Tag: "pages", Summary: "Create an event from the agenda's form (administrators), like POST /api/v1/events, then 303 to its page", Access: web.SignedIn, Roles: web.Admins, Body: eventFormReq{}, Produces: "text/html", Status: 303, Form: admin, Handler: s.createEventPost},
+		{Method: "POST", Path: agendaPath + "/:id/compte-rendu", Tag: "pages", Summary: "Record the event's minutes (administrators), like PUT /api/v1/events/{id}/minutes, then 303 to its page", Access: web.SignedIn, Roles: web.Admins, Body: minutesFormReq{}, Produces: "text/html", Status: 303, Form: admin, Handler: s.minutesPost},
 		{Method: "GET", Path: agendaPath, Tag: "pages", Summary: "Page (HTML, French): the public agenda: upcoming and past events", Params: []web.Param{web.Q("campagne", "string", "campaign id")}, Produces: "text/html", Handler: s.agendaPage},
 		{Method: "GET", Path: "/agenda.ics", Tag: "pages", Summary: "iCalendar feed (RFC 5545) of every event", Produces: "text/calendar", Handler: s.agendaICS},
 		{Method: "GET", Path: agendaPath + "/campagne/:id.ics", Tag: "pages", Summary: "iCalendar feed (RFC 5545) of a campaign's events", Produces: "text/calendar", Handler: s.agendaICS},
@@ -100,6 +111,10 @@ func (s *Pages) agendaPage(c *fiber.Ctx) error {
 		return err
 	}
 	v.Session, v.Notice, v.Here = se, s.takeFlash(c), agendaPath
+	v.Admin = se != nil && se.Role == civic.RoleAdmin
+	for _, k := range []civic.EventKind{civic.EventMeeting, civic.EventPublic, civic.EventWorkshop} {
+		v.Kinds = append(v.Kinds, kindOption{Value: string(k), Label: eventKindFR[k]})
+	}
 	return s.render(c, "agenda.html", v)
 }
 
@@ -140,6 +155,7 @@ func (s *Pages) eventPage(c *fiber.Ctx) error {
 		return err
 	}
 	v := &eventView{Page: Page{Title: e.Title, Session: se, Notice: s.takeFlash(c), Here: agendaPath + "/" + e.ID}, E: s.eventRow(e)}
+	v.Admin = se != nil && se.Role == civic.RoleAdmin
 	if p := web.Caller(c); p != nil && p.User.Role == civic.RoleCitizen && se != nil {
 		v.CanJoin = true
 		if v.Registered, err = s.ev.Store.EventRegistered(ctx(c), e.ID, p.User.ID); err != nil {
@@ -173,3 +189,86 @@ func (s *Pages) unregisterPost(c *fiber.Ctx) error {
 
 // timeZero is "no bound" for the store's event listing.
 var timeZero time.Time
+
+// eventFormReq and minutesFormReq are the administrators' agenda forms (for
+// the OpenAPI document). Times are the Paris wall clock of a datetime-local
+// input ("2026-12-10T18:30").
+type eventFormReq struct {
+	CSRF        string `json:"csrf"`
+	Kind        string `json:"kind"`
+	Title       string `json:"title"`
+	Description string `json:"description"`
+	Starts      string `json:"starts"`
+	Ends        string `json:"ends"`
+	Place       string `json:"place"`
+	Lat         string `json:"lat"`
+	Lon         string `json:"lon"`
+	OnlineURL   string `json:"online_url"`
+	CampaignID  string `json:"campaign_id"`
+	ProposalIDs string `json:"proposal_ids"` // one a line
+	Capacity    string `json:"capacity"`
+}
+
+type minutesFormReq struct {
+	CSRF    string `json:"csrf"`
+	Minutes string `json:"minutes"`
+}
+
+func parisTime(field, v string) (time.Time, error) {
+	t, err := time.ParseInLocation("2006-01-02T15:04", strings.TrimSpace(v), fr.Paris)
+	if err != nil {
+		return time.Time{}, civic.FieldError(field, "want a date and time")
+	}
+	return t.UTC(), nil
+}
+
+func (s *Pages) createEventPost(c *fiber.Ctx) error {
+	if err := s.eventsReady(); err != nil {
+		return err
+	}
+	e := &civic.Event{Kind: civic.EventKind(c.FormValue("kind")), Title: c.FormValue("title"), Description: c.FormValue("description"),
+		Place: c.FormValue("place"), OnlineURL: strings.TrimSpace(c.FormValue("online_url")), CampaignID: strings.TrimSpace(c.FormValue("campaign_id"))}
+	var err error
+	if e.Starts, err = parisTime("starts", c.FormValue("starts")); err != nil {
+		return err
+	}
+	if e.Ends, err = parisTime("ends", c.FormValue("ends")); err != nil {
+		return err
+	}
+	if lat, lon := strings.TrimSpace(c.FormValue("lat")), strings.TrimSpace(c.FormValue("lon")); lat != "" || lon != "" {
+		la, err := parseCoord("lat", lat)
+		if err != nil {
+			return err
+		}
+		lo, err := parseCoord("lon", lon)
+		if err != nil {
+			return err
+		}
+		e.Location = &civic.Point{Lat: la, Lon: lo}
+	}
+	if v := strings.TrimSpace(c.FormValue("capacity")); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return civic.FieldError("capacity", "want a whole number")
+		}
+		e.Capacity = n
+	}
+	e.ProposalIDs = strings.Fields(c.FormValue("proposal_ids"))
+	out, err := s.ev.Create(ctx(c), web.Caller(c).User.ID, e)
+	if err != nil {
+		return err
+	}
+	s.setFlash(c, "evenement-cree")
+	return c.Redirect(agendaPath+"/"+out.ID, fiber.StatusSeeOther)
+}
+
+func (s *Pages) minutesPost(c *fiber.Ctx) error {
+	if err := s.eventsReady(); err != nil {
+		return err
+	}
+	if err := s.ev.Store.SetEventMinutes(ctx(c), c.Params("id"), strings.TrimSpace(c.FormValue("minutes")), web.Caller(c).User.ID); err != nil {
+		return err
+	}
+	s.setFlash(c, "compte-rendu-enregistre")
+	return c.Redirect(agendaPath+"/"+url.PathEscape(c.Params("id")), fiber.StatusSeeOther)
+}

@@ -14,6 +14,8 @@ type agendaView struct {
 	Page
 	Upcoming, Past []eventRow
 	Campaign       string // the filter, "" for all
+	Admin          bool   // the event creation form is shown
+	Kinds          []kindOption
 }
 
 // eventView is evenement.html: one event, its registration form.
@@ -22,4 +24,5 @@ type eventView struct {
 	E          eventRow
 	Registered bool // the signed-in citizen is registered
 	CanJoin    bool // a signed-in citizen (the form is shown)
+	Admin      bool // the minutes form is shown
 }
