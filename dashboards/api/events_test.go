@@ -114,6 +114,9 @@ func TestEvents(t *testing.T) {
 				!strings.Contains(html, "/idees/"+p.ID) || !strings.Contains(html, "latitude 43,93750") {
 				t.Fatalf("event page %d %s", code, html)
 			}
+			if code, html := page("/idees/" + p.ID); code != 200 || !strings.Contains(html, `href="/agenda/`+created.ID+`"`) || strings.Contains(html, online.ID) {
+				t.Fatalf("proposal page %d does not list its event", code)
+			}
 			if code, _ := page("/agenda/ghost"); code != 404 {
 				t.Fatalf("unknown event page %d", code)
 			}

@@ -272,3 +272,19 @@ func (s *Pages) minutesPost(c *fiber.Ctx) error {
 	s.setFlash(c, "compte-rendu-enregistre")
 	return c.Redirect(agendaPath+"/"+url.PathEscape(c.Params("id")), fiber.StatusSeeOther)
 }
+
+// proposalEvents lists on a proposal's page the events linked to it (one
+// query, whatever their number).
+func (s *Pages) proposalEvents(c *fiber.Ctx, page *ideaView) error {
+	if s.ev == nil {
+		return nil
+	}
+	es, err := s.ev.Store.Events(ctx(c), "", page.P.ID, timeZero)
+	if err != nil {
+		return err
+	}
+	for _, e := range es {
+		page.Events = append(page.Events, s.eventRow(e))
+	}
+	return nil
+}

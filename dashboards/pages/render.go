@@ -206,6 +206,9 @@ func (s *Pages) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	page := &ideaView{Page: Page{Title: p.Title, Session: se, Here: here, Error: f.Error}, P: p, Series: stats, Charts: charts, Missions: missions,
 		VotingOpen: v.VotingOpen, Public: p.Status.Public(), Refused: p.Status == civic.StatusRefused, Comments: commentsOf(v.Comments, here), CommentDraft: f.Comment,
 		SignIn: signInView{Retour: here}, Range: frSpan(s.cfg.PageRange), RangeFrom: fr.Time(v.Start), RangeTo: fr.Time(v.Stop)}
+	if err := s.proposalEvents(c, page); err != nil { // the agenda's events about it (agenda.go)
+		return err
+	}
 	c.Status(status)
 	return s.render(c, "idea.html", page)
 }

@@ -51,6 +51,8 @@ type ideaView struct {
 	CommentDraft              string
 	SignIn                    signInView
 	Range, RangeFrom, RangeTo string // the charts' span, in French
+	// Events are the agenda's events about it (agenda.go).
+	Events []eventRow
 }
 
 // missionsView is missions.html.
