@@ -95,3 +95,24 @@ func FuzzAllowed(f *testing.F) {
 		}
 	})
 }
+
+// BenchmarkAllowed is the embedded broker's check of one publish by a gateway.
+func BenchmarkAllowed(b *testing.B) {
+	rules := brokeracl.DeviceRules(smartdeal.Topics{}, &civic.Device{ID: "roya-gw", SiteID: "roya", Kind: civic.DeviceGateway})
+	for b.Loop() {
+		if !brokeracl.Allowed(rules, "smartdeal/v1/roya/roya-air/telemetry", true) {
+			b.Fatal("refused")
+		}
+	}
+}
+
+// BenchmarkAuthenticate is one connection's password check ($7$, 101 PBKDF2 iterations).
+func BenchmarkAuthenticate(b *testing.B) {
+	h, _ := brokeracl.Hash("pw", brokeracl.Iterations)
+	acc := brokeracl.Accounts{"roya-air": {Hash: h}}
+	for b.Loop() {
+		if !acc.Authenticate("roya-air", "pw") {
+			b.Fatal("refused")
+		}
+	}
+}
