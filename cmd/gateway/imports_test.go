@@ -50,6 +50,7 @@ var inner = []string{
 	"dashboards/fr",
 	"dashboards/pages/chart",
 	"dashboards/pages/legal",
+	"dashboards/brokeracl",
 }
 
 // webLayer are the packages of the web layer below the server: the shared

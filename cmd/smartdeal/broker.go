@@ -5,7 +5,6 @@ import (
 	"log/slog"
 
 	mochi "github.com/mochi-mqtt/server/v2"
-	"github.com/mochi-mqtt/server/v2/hooks/auth"
 	"github.com/mochi-mqtt/server/v2/listeners"
 )
 
@@ -16,7 +15,10 @@ const embeddedBrokerInflight = 10000
 // startBroker runs the embedded mochi-mqtt broker on addr for the all-in-one,
 // so a machine with only Go runs the platform. It keeps sessions in memory:
 // production uses Mosquitto or a cluster (deploy/mosquitto).
-func startBroker(addr string, log *slog.Logger) (*mochi.Server, error) {
+//
+// auth (registryAuth) applies the same accounts and topic ACL as Mosquitto's
+// configuration: nobody connects without an account.
+func startBroker(addr string, log *slog.Logger, auth mochi.Hook) (*mochi.Server, error) {
 	caps := mochi.NewDefaultServerCapabilities()
 	caps.MaximumInflight = 65535
 	caps.ReceiveMaximum = embeddedBrokerInflight
@@ -26,7 +28,7 @@ func startBroker(addr string, log *slog.Logger) (*mochi.Server, error) {
 		Logger:       log.With("component", "broker"),
 		InlineClient: true,
 	})
-	if err := srv.AddHook(new(auth.AllowHook), nil); err != nil {
+	if err := srv.AddHook(auth, nil); err != nil {
 		return nil, fmt.Errorf("broker auth hook: %w", err)
 	}
 	if err := srv.AddListener(listeners.NewTCP(listeners.Config{ID: "tcp", Address: addr})); err != nil {

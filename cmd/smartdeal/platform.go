@@ -22,6 +22,7 @@ import (
 	"github.com/cd06/smartdeal/cmd/internal/bridged"
 	"github.com/cd06/smartdeal/cmd/internal/ingestd"
 	"github.com/cd06/smartdeal/dashboards/alerting"
+	"github.com/cd06/smartdeal/dashboards/brokeracl"
 	"github.com/cd06/smartdeal/dashboards/mail"
 	"github.com/cd06/smartdeal/devices"
 	"github.com/cd06/smartdeal/devices/drivers"
@@ -165,6 +166,9 @@ type platform struct {
 	brokerURL string
 	influxURL string
 	apiURL    string
+
+	// auth is the embedded broker's account and ACL hook (brokerauth.go).
+	auth *registryAuth
 }
 
 // part is one long-running component.
@@ -192,7 +196,8 @@ func (p *platform) run(ctx context.Context) error {
 			"busy", listen, "port", port)
 		listen = net.JoinHostPort(host, strconv.Itoa(port))
 	}
-	broker, err := startBroker(listen, p.log)
+	p.auth = newRegistryAuth(smartdeal.Topics{}, p.log.With("component", "broker"))
+	broker, err := startBroker(listen, p.log, p.auth)
 	if err != nil {
 		return err
 	}
@@ -248,6 +253,9 @@ func (p *platform) parts(ctx context.Context) ([]part, error) {
 	ic.Influx.Bucket = p.cfg.Influx.Bucket
 	ic.Influx.CreateDatabase = true
 	ic.Ingest.MaxInflight = min(ic.Ingest.MaxInflight, embeddedBrokerInflight)
+	// Every service gets its own broker account, its password drawn now.
+	ic.MQTT.Username = brokeracl.Ingest
+	ic.MQTT.Password = p.auth.serviceAccount(brokeracl.Ingest, brokeracl.ServiceRules(smartdeal.Topics{}, brokeracl.Ingest))
 	ing, err := ingestd.New(ic, p.log.With("component", "ingest"), p.reg)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: %w", err)
@@ -256,7 +264,12 @@ func (p *platform) parts(ctx context.Context) ([]part, error) {
 	checks := []boot.Check{{Name: "broker", Fn: ing.BrokerReady}, {Name: "influxdb", Fn: ing.StoreReady}}
 
 	gateways := p.gatewayConfigs()
-	for _, gc := range gateways {
+	for i, gc := range gateways {
+		// A simulated gateway's account is its site's gateway account
+		// ("gateway@<site>": no device id has an "@").
+		gc.Broker.Username = "gateway@" + gc.Site
+		gc.Broker.Password = p.auth.serviceAccount(gc.Broker.Username, brokeracl.GatewayRules(smartdeal.Topics{}, gc.Site))
+		gateways[i] = gc
 		g, err := gateway.New(gc, p.log.With("component", "gateway"))
 		if err != nil {
 			return nil, fmt.Errorf("simulated gateway %s: %w", gc.Site, err)
@@ -281,6 +294,8 @@ func (p *platform) parts(ctx context.Context) ([]part, error) {
 	ac.HTTP.Addr = p.cfg.API.Addr
 	ac.Influx.URL, ac.Influx.Bucket = p.influxURL, p.cfg.Influx.Bucket
 	ac.MQTT.URL = p.brokerURL
+	ac.MQTT.Username = brokeracl.API
+	ac.MQTT.Password = p.auth.serviceAccount(brokeracl.API, brokeracl.ServiceRules(smartdeal.Topics{}, brokeracl.API))
 	ac.Admin.Email, ac.Admin.Password = p.cfg.API.AdminEmail, p.cfg.API.AdminPassword
 	ac.Mail = p.cfg.Mail
 	ac.Map = p.cfg.Map
@@ -289,6 +304,7 @@ func (p *platform) parts(ctx context.Context) ([]part, error) {
 		return nil, fmt.Errorf("api: %w", err)
 	}
 	p.apiURL = "http://" + civic.Addr()
+	p.auth.useStore(ctx, civic.Store()) // devices authenticate with their provisioned credentials
 	if p.cfg.API.Demo {
 		p.seedDemo(ctx, civic.Store(), gateways)
 	}
@@ -300,6 +316,8 @@ func (p *platform) parts(ctx context.Context) ([]part, error) {
 	al := alertsd.DefaultConfig()
 	al.DB = ac.DB
 	al.MQTT.URL = p.brokerURL
+	al.MQTT.Username = brokeracl.Alerts
+	al.MQTT.Password = p.auth.serviceAccount(brokeracl.Alerts, brokeracl.ServiceRules(smartdeal.Topics{}, brokeracl.Alerts))
 	al.Influx.URL, al.Influx.Bucket = p.influxURL, p.cfg.Influx.Bucket
 	al.Alerts = p.cfg.Alerts
 	if al.Alerts.PublicURL == alerting.DefaultConfig().PublicURL {
@@ -368,6 +386,8 @@ func (p *platform) drones() ([]part, error) {
 	bc.Site = p.cfg.Sim.Sites[0]
 	bc.Device = "mavbridge"
 	bc.MQTT.URL = p.brokerURL
+	bc.MQTT.Username = "mavbridge@" + bc.Site
+	bc.MQTT.Password = p.auth.serviceAccount(bc.MQTT.Username, brokeracl.GatewayRules(smartdeal.Topics{}, bc.Site))
 	bc.Spool.Dir = filepath.Join(p.cfg.DataDir, "spool", "mavbridge")
 	bc.MAVLink.Endpoints = []string{"udp-server:" + endpoint}
 	svc, err := bridged.New(bc, p.log.With("component", "mavbridge"), p.reg)

@@ -146,6 +146,10 @@ func TestBrowserAccessibility(t *testing.T) {
 	flight["id"] = "vol-a11y"
 	e.call("POST", "/api/v1/missions", e.admin, flight, 201, nil)
 	e.call("POST", "/api/v1/missions/vol-a11y/status", e.admin, map[string]any{"status": "active"}, 200, nil)
+	var agendaEvent civic.Event
+	e.call("POST", "/api/v1/events", e.admin, map[string]any{"kind": "meeting", "title": "Réunion des acteurs de la Roya", "description": "Capteurs de crue.",
+		"starts": time.Now().Add(24 * time.Hour), "ends": time.Now().Add(26 * time.Hour), "place": "Breil-sur-Roya", "location": map[string]float64{"lat": 43.93, "lon": 7.51},
+		"capacity": 30}, 201, &agendaEvent)
 	visits := []a11yPage{
 		{name: "Liste des propositions", path: "/idees", visitor: "visiteur"},
 		{name: "Proposition, avec mesures, mission et commentaires", path: "/idees/{id}", url: "/idees/" + e.p.ID, visitor: "visiteur"},
@@ -184,6 +188,18 @@ func TestBrowserAccessibility(t *testing.T) {
 		{name: "Mot de passe oublié", path: "/mot-de-passe-oublie", visitor: "visiteur"},
 		{name: "Nouveau mot de passe (lien reçu par e-mail)", path: "/mot-de-passe/nouveau?jeton={jeton}", url: "/mot-de-passe/nouveau?jeton=" + resetTok, visitor: "visiteur"},
 		{name: "Confirmation de l'adresse e-mail (lien reçu par e-mail)", path: "/verification?jeton={jeton}", url: "/verification?jeton=" + verifyTok, visitor: "visiteur"},
+		{name: "Agenda des réunions et événements", path: "/agenda", visitor: "visiteur"},
+		{name: "Événement, formulaire d'inscription", path: "/agenda/{id}", url: "/agenda/" + agendaEvent.ID, visitor: "citoyen·ne", as: "camille@example.fr"},
+		{name: "Agenda, formulaire de création d'événement", path: "/agenda", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Événement, formulaire de compte rendu", path: "/agenda/{id}", url: "/agenda/" + agendaEvent.ID, visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Registre des capteurs : sites, appareils et formulaires", path: "/admin/registre", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Registre : un site", path: "/admin/registre/sites/{id}", url: "/admin/registre/sites/var-estuaire", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Registre : un appareil", path: "/admin/registre/appareils/{id}", url: "/admin/registre/appareils/level-1", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Registre : identifiants MQTT générés (affichés une fois)", path: "/admin/registre/appareils/{id}", url: "/admin/registre/appareils/drone-1", visitor: "administrateur·rice", as: "comite@example.fr",
+			then: func(t *testing.T, ctx context.Context) {
+				submit(t, ctx, "#form-identifiants button")
+				wait("identifiants")(t, ctx)
+			}},
 	}
 
 	ctx := browser(t)

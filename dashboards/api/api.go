@@ -43,6 +43,8 @@ type Store interface {
 	app.Store
 	actions.Store // what the workflows shared with the pages read and write
 	civic.FieldService
+	actions.RegistryStore // sites, devices and their MQTT credentials (registry.go)
+	actions.EventStore    // events and registrations (events.go)
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
 	CommittedEUR(ctx context.Context, campaignID string) (int64, error)
 	Ping(ctx context.Context) error
@@ -298,6 +300,11 @@ type Server struct {
 	act        *actions.Service // the workflows the forms share (package actions)
 	views      *app.Views       // what pages and JSON routes show (package app)
 	maps       *app.Maps        // the map page's and map routes' view
+
+	// registry: sites, devices, MQTT credentials (registry.go).
+	registry *actions.Registry
+	// events: meetings, public events, workshops (events.go).
+	events *actions.Events
 }
 
 // New builds the API.
@@ -346,9 +353,12 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
+	s.registry = &actions.Registry{Store: deps.Store, Topics: cfg.Topics, MQTTHost: cfg.MQTTHost}
+	s.events = &actions.Events{Store: deps.Store, Now: deps.Now}
 	s.pages, err = pages.New(pages.Config{Accounts: cfg.Accounts, Legal: cfg.Legal, Licence: cfg.Licence, SessionTTL: cfg.SessionTTL,
 		CookieSecure: cfg.CookieSecure, RateWindow: cfg.RateWindow, PageSeriesPoints: cfg.PageSeriesPoints, PageRange: cfg.PageRange, Tiles: cfg.Tiles},
-		pages.Deps{Store: deps.Store, Views: s.views, Actions: s.act, Kit: s.kit, Logger: deps.Logger, Now: deps.Now, Maps: s.maps})
+		pages.Deps{Store: deps.Store, Views: s.views, Actions: s.act, Kit: s.kit, Logger: deps.Logger, Now: deps.Now, Maps: s.maps,
+			Registry: s.registry, Events: s.events})
 	if err != nil {
 		return nil, err
 	}
@@ -368,7 +378,8 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ReadTimeout:                  30 * time.Second,
 		IdleTimeout:                  120 * time.Second,
 	})
-	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes(), s.mapRoutes(), s.proposalExportRoutes())
+	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes(), s.mapRoutes(), s.proposalExportRoutes(),
+		s.registryRoutes(), s.eventsRoutes())
 	s.kit.Mount(s.app, s.routes)
 	return s, nil
 }

@@ -20,10 +20,9 @@ func (s *Server) createSite(c *fiber.Ctx) error {
 	if err := decode(c, &st); err != nil {
 		return err
 	}
-	if err := s.store.CreateSite(ctx(c), &st); err != nil {
+	if err := s.registry.CreateSite(ctx(c), web.Caller(c).User.ID, &st); err != nil {
 		return err
 	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "site.create", Target: st.ID})
 	return c.Status(fiber.StatusCreated).JSON(st)
 }
 
@@ -44,11 +43,9 @@ func (s *Server) createDevice(c *fiber.Ctx) error {
 	if err := decode(c, &d); err != nil {
 		return err
 	}
-	d.MQTTUser, d.LastSeen = "", nil
-	if err := s.store.CreateDevice(ctx(c), &d); err != nil {
+	if err := s.registry.CreateDevice(ctx(c), web.Caller(c).User.ID, &d); err != nil {
 		return err
 	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "device.create", Target: d.ID})
 	return c.Status(fiber.StatusCreated).JSON(d)
 }
 
@@ -63,18 +60,9 @@ func (s *Server) device(c *fiber.Ctx) error {
 // credentials generates a device's MQTT password, stores its Mosquitto hash
 // and returns the password once with the password-file and ACL lines.
 func (s *Server) credentials(c *fiber.Ctx) error {
-	d, err := s.store.Device(ctx(c), c.Params("id"))
+	cr, err := s.registry.Provision(ctx(c), web.Caller(c).User.ID, c.Params("id"))
 	if err != nil {
 		return err
 	}
-	pw := web.RandomToken()
-	hash, err := MosquittoHash(pw, MosquittoIterations)
-	if err != nil {
-		return err
-	}
-	if err := s.store.SetDeviceCredentials(ctx(c), d.ID, d.ID, hash, web.Caller(c).User.ID); err != nil {
-		return err
-	}
-	return c.Status(fiber.StatusCreated).JSON(Credentials{Username: d.ID, Password: pw, PasswordFileLine: d.ID + ":" + hash,
-		ACL: DeviceACL(s.cfg.Topics, d), MQTTHost: s.cfg.MQTTHost})
+	return c.Status(fiber.StatusCreated).JSON(cr)
 }

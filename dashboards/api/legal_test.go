@@ -187,6 +187,11 @@ func TestFooterOnEveryPage(t *testing.T) {
 	ids := map[string]string{"/idees/:id": published.ID, "/missions/:id": "pied-de-page", "/expertise/:id": shortlisted.ID,
 		"/desabonnement/:token": unsubscribe}
 	ids["/missions/:id/etape"], ids["/missions/:id/journal"] = "pied-de-page/etape?action=demarrer", "pied-de-page/journal" // mission control
+	ids["/admin/registre/sites/:id"], ids["/admin/registre/appareils/:id"] = "var-estuaire", "level-1"
+	var agendaEvent civic.Event
+	e.call("POST", "/api/v1/events", e.admin, map[string]any{"kind": "public", "title": "Forum du pied de page", "starts": time.Now().Add(time.Hour),
+		"ends": time.Now().Add(2 * time.Hour), "place": "Nice", "capacity": 10}, 201, &agendaEvent)
+	ids["/agenda/:id"] = agendaEvent.ID
 	// The confirmation of a deletion is shown right after it, with its flash.
 	deleted := newFormClient(e)
 	deleted.cookies["sd_flash"] = "compte-supprime"

@@ -1,6 +1,7 @@
 package live_test
 
 import (
+	"context"
 	"testing"
 	"time"
 
@@ -61,3 +62,86 @@ func TestDeviceStatus(t *testing.T) {
 		})
 	}
 }
+
+// TestDeviceStatusFollowers: a gateway's status speaks for the devices it
+// lists at its own site only; its last will (no time) sets them offline and
+// keeps their last-seen time; telemetry marks a device online, throttled.
+func TestDeviceStatusFollowers(t *testing.T) {
+	for _, b := range sqltest.Stores(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := t.Context()
+			st := b.Store
+			for _, s := range []string{"roya", "tinee"} {
+				if err := st.CreateSite(ctx, &civic.Site{ID: s, Name: s, Location: civic.Point{Lat: 44, Lon: 7.5}}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			for _, d := range []*civic.Device{
+				{ID: "roya-gw", SiteID: "roya", Kind: civic.DeviceGateway},
+				{ID: "roya-air", SiteID: "roya", Kind: civic.DeviceSensor},
+				{ID: "tinee-air", SiteID: "tinee", Kind: civic.DeviceSensor},
+			} {
+				if err := st.CreateDevice(ctx, d); err != nil {
+					t.Fatal(err)
+				}
+			}
+			now := time.Now().UTC().Truncate(time.Millisecond)
+			rec := &live.StatusRecorder{Store: st, Now: func() time.Time { return now }, SeenEvery: time.Minute}
+			at := now.Add(-time.Minute)
+			rec.HandleStatus(ctx, "smartdeal/v1/roya/roya-gw/status", []byte(`{"state":"online","time":"`+at.Format(time.RFC3339Nano)+`",
+				"devices":["roya-air","tinee-air","a/#","+",""]}`))
+			get := func(id string) *civic.Device {
+				d, err := st.Device(ctx, id)
+				if err != nil {
+					t.Fatal(err)
+				}
+				return d
+			}
+			if d := get("roya-air"); d.Status != "online" || d.LastSeen == nil || !d.LastSeen.Equal(at) {
+				t.Fatalf("roya-air %+v", d)
+			}
+			if d := get("tinee-air"); d.Status != "unknown" {
+				t.Fatalf("another site's device followed the gateway: %+v", d)
+			}
+			// Telemetry: online now, at most once a minute.
+			rec.HandleTelemetry(ctx, "smartdeal/v1/tinee/tinee-air/telemetry")
+			if d := get("tinee-air"); d.Status != "online" || !d.LastSeen.Equal(now) {
+				t.Fatalf("tinee-air after telemetry %+v", d)
+			}
+			rec.HandleTelemetry(ctx, "smartdeal/v1/roya/tinee-air/telemetry") // wrong site
+			rec.HandleTelemetry(ctx, "smartdeal/v1/roya/+/telemetry")         // not a device
+			if err := st.SetDeviceStatus(ctx, "tinee-air", "offline", now); err != nil {
+				t.Fatal(err)
+			}
+			rec.HandleTelemetry(ctx, "smartdeal/v1/tinee/tinee-air/telemetry") // throttled
+			if d := get("tinee-air"); d.Status != "offline" {
+				t.Fatalf("telemetry not throttled %+v", d)
+			}
+			// The will: offline, last seen kept.
+			rec.HandleStatus(ctx, "smartdeal/v1/roya/roya-gw/status", []byte(`{"state":"offline","devices":["roya-air"]}`))
+			for _, id := range []string{"roya-gw", "roya-air"} {
+				if d := get(id); d.Status != "offline" || d.LastSeen == nil || !d.LastSeen.Equal(at) {
+					t.Fatalf("%s after the will %+v", id, d)
+				}
+			}
+		})
+	}
+}
+
+// FuzzHandleStatus: no payload or topic makes the recorder panic.
+func FuzzHandleStatus(f *testing.F) {
+	f.Add("smartdeal/v1/roya/roya-gw/status", []byte(`{"state":"online","devices":["roya-air"]}`))
+	f.Add("smartdeal/v1/roya/roya-gw/status", []byte(`{"state":"offline","time":"2999-01-01T00:00:00Z"}`))
+	rec := &live.StatusRecorder{Store: nopStore{}}
+	f.Fuzz(func(t *testing.T, topic string, payload []byte) {
+		rec.HandleStatus(t.Context(), topic, payload)
+		rec.HandleTelemetry(t.Context(), topic)
+	})
+}
+
+type nopStore struct{}
+
+func (nopStore) Device(_ context.Context, id string) (*civic.Device, error) {
+	return &civic.Device{ID: id, SiteID: "roya"}, nil
+}
+func (nopStore) SetDeviceStatus(context.Context, string, string, time.Time) error { return nil }

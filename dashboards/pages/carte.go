@@ -92,8 +92,6 @@ var mapLayers = []struct{ Name, Label string }{
 // the risk dashboard; until they exist, the JSON routes answer.
 var mapLinks = map[string]string{"proposal": "/idees/{id}", "mission": "/missions/{id}", "site": "/api/v1/sites/{id}/latest", "device": "/api/v1/devices/{id}"}
 
-var deviceStatusFR = map[string]string{"online": "En ligne", "offline": "Hors ligne"}
-
 // atmoFR names the ATMO index classes.
 var atmoFR = [...]string{"", "Bon", "Moyen", "Dégradé", "Mauvais", "Très mauvais", "Extrêmement mauvais"}
 
@@ -211,7 +209,7 @@ func (s *Pages) mapPage(c *fiber.Ctx) error {
 		page.Proposals = append(page.Proposals, r)
 	}
 	for _, sn := range v.Sensors {
-		r := mapSensorRow{ID: sn.Device.ID, Site: sn.Site.ID, SiteName: sn.Site.Name, Model: sn.Device.Model, State: deviceStatusFR[sn.Device.Status]}
+		r := mapSensorRow{ID: sn.Device.ID, Site: sn.Site.ID, SiteName: sn.Site.Name, Model: sn.Device.Model, State: sensorStateFR(sn.Device.Status)}
 		if r.State == "" {
 			r.State = "État inconnu"
 		}
@@ -363,4 +361,15 @@ func (s *Pages) placeOf(c *fiber.Ctx, p *civic.Proposal) (*placeView, error) {
 		pv.Nearby = append(pv.Nearby, nearbyRow{ID: d.ID, Model: d.Model, SiteName: d.SiteName, Distance: dist})
 	}
 	return pv, nil
+}
+
+// sensorStateFR is a sensor's state as the map's list names it: the
+// registry's word (deviceStatusFR, registry.go) with a capital, nothing
+// for a device that never reported.
+func sensorStateFR(status string) string {
+	w := deviceStatusFR[status]
+	if w == "" || status == "unknown" {
+		return ""
+	}
+	return strings.ToUpper(w[:1]) + w[1:]
 }

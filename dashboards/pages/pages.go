@@ -73,6 +73,13 @@ type Deps struct {
 	Logger  *slog.Logger
 	Now     func() time.Time
 	Maps    *app.Maps // required: the map page's view
+
+	// Registry (optional) is the device registry's workflows: without it
+	// the administrators' registry pages answer 503.
+	Registry *actions.Registry
+	// Events (optional) is the events' workflows: without it the agenda
+	// pages answer 503.
+	Events *actions.Events
 }
 
 // Pages serves the pages.
@@ -82,6 +89,8 @@ type Pages struct {
 	views *app.Views
 	act   *actions.Service
 	kit   *web.Kit
+	reg   *actions.Registry
+	ev    *actions.Events
 	log   *slog.Logger
 	now   func() time.Time
 	pages *template.Template
@@ -99,7 +108,7 @@ func New(cfg Config, deps Deps) (*Pages, error) {
 	if deps.Now == nil {
 		deps.Now = time.Now
 	}
-	s := &Pages{cfg: cfg, store: deps.Store, views: deps.Views, act: deps.Actions, kit: deps.Kit, log: deps.Logger, now: deps.Now, maps: deps.Maps}
+	s := &Pages{cfg: cfg, store: deps.Store, views: deps.Views, act: deps.Actions, kit: deps.Kit, reg: deps.Registry, ev: deps.Events, log: deps.Logger, now: deps.Now, maps: deps.Maps}
 	var err error
 	if s.pages, err = s.parsePages(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)

@@ -217,6 +217,9 @@ func (s *Pages) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	if page.Place != nil {
 		page.ImgSrc = s.cfg.Tiles.Origin()
 	}
+	if err := s.proposalEvents(c, page); err != nil { // the agenda's events about it (agenda.go)
+		return err
+	}
 	c.Status(status)
 	return s.render(c, "idea.html", page)
 }

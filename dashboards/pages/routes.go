@@ -65,6 +65,8 @@ func (s *Pages) Routes() []*web.Route {
 	}
 	routes = append(routes, s.mapRoutes()...)
 	routes = append(s.missionControlRoutes(), routes...) // /missions/nouvelle before /missions/:id
+	routes = append(routes, s.registryRoutes()...)
+	routes = append(routes, s.eventsRoutes()...)
 	for _, rt := range routes {
 		if f, ok := rt.Form.(*pageForm); ok {
 			f.srv = s

@@ -55,6 +55,8 @@ type ideaView struct {
 
 	ExportJSON, ExportCSV string     // the proposal-and-series export over the charts' range
 	Place                 *placeView // its location, a small map and the sensors near it (nil without a location)
+	// Events are the agenda's events about it (agenda.go).
+	Events []eventRow
 }
 
 // missionsView is missions.html.

@@ -290,7 +290,8 @@ func (g *Gateway) Run(ctx context.Context) error {
 	}
 	fo := g.cfg.forwardOptions(tlsCfg)
 	fo.Logger = g.log.With("component", "forward")
-	fo.Will = &forward.Message{Topic: g.topics.Device(g.cfg.Site, g.device, smartdeal.ChannelStatus), Payload: g.statusJSON("offline", sp, nil), Retained: true}
+	// The will has no time: it is written now and delivered at a disconnection.
+	fo.Will = &forward.Message{Topic: g.topics.Device(g.cfg.Site, g.device, smartdeal.ChannelStatus), Payload: g.willJSON(), Retained: true}
 	fo.OnConnect = func(ctx context.Context) { g.publishStatus(ctx) }
 	fw, err := forward.New(sp, fo)
 	if err != nil {
@@ -608,11 +609,30 @@ func (g *Gateway) statusJSON(state string, sp *spool.Spool, fw *forward.Forwarde
 		st["connects"] = f.Connects
 		st["backlog_draining"] = f.BacklogLeft
 	}
+	devs := g.sensorDevices()
 	if g.bridge != nil {
-		st["drones"] = g.droneStatus()
+		drones := g.droneStatus()
+		st["drones"] = drones
 		st["mavlink"] = g.bridge.Stats()
+		for d := range drones {
+			devs = append(devs, d)
+		}
+		sort.Strings(devs)
 	}
+	st["devices"] = devs
 	b, _ := json.Marshal(st)
+	return b
+}
+
+// willJSON is the last will: offline, for the gateway and the devices it
+// reads, without a time (the API keeps their last-seen time).
+func (g *Gateway) willJSON() []byte {
+	devs := g.sensorDevices()
+	if g.bridge != nil {
+		devs = append(devs, g.droneDevices()...)
+		sort.Strings(devs)
+	}
+	b, _ := json.Marshal(map[string]any{"state": "offline", "version": g.opts.version, "devices": devs})
 	return b
 }
 

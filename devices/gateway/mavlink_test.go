@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -80,8 +81,9 @@ func TestGatewayWithDrone(t *testing.T) {
 			return false
 		}
 		var st struct {
-			State  string `json:"state"`
-			Drones map[string]struct {
+			State   string   `json:"state"`
+			Devices []string `json:"devices"` // the API's registry follows the gateway's state for these
+			Drones  map[string]struct {
 				SystemID int    `json:"system_id"`
 				Mission  string `json:"mission"`
 				LinkUp   bool   `json:"link_up"`
@@ -91,7 +93,8 @@ func TestGatewayWithDrone(t *testing.T) {
 			t.Fatal(err)
 		}
 		d := st.Drones["drone-alpha"]
-		return st.State == "online" && d.SystemID == 7 && d.LinkUp && d.Mission == "flood-2026-11"
+		return st.State == "online" && d.SystemID == 7 && d.LinkUp && d.Mission == "flood-2026-11" &&
+			slices.Contains(st.Devices, "drone-alpha") && slices.Contains(st.Devices, "dev0")
 	}, "drone-alpha not in the status")
 
 	// A command on the drone's topic is the bridge's; one on the sensor's

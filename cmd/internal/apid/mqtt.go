@@ -137,6 +137,7 @@ func (f *mqttFeed) start(ctx context.Context, grace time.Duration) bool {
 					f.hub.HandleEvent(f.topics, m.topic, m.payload)
 					continue
 				}
+				f.status.HandleTelemetry(ctx, m.topic)
 				f.hub.HandleTelemetry(f.topics, m.topic, m.payload)
 			}
 		}
