@@ -40,6 +40,7 @@ type Store interface {
 	civic.OutboxService
 	civic.NotificationService // status e-mails: consent, queueing and send-time checks (notify.go)
 	civic.ActivityService
+	civic.ModerationService // flags, the moderation queue and its history (moderation.go)
 	UserByID(ctx context.Context, id string) (*civic.User, error)
 }
 

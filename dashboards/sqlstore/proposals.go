@@ -430,7 +430,18 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, p *civic.Proposal, 
 	if err != nil {
 		return fmt.Errorf("insert history: %w", err)
 	}
-	return s.audit(ctx, tx, ch.By, "proposal.status", p.ID, detail)
+	if err := s.audit(ctx, tx, ch.By, "proposal.status", p.ID, detail); err != nil {
+		return err
+	}
+	// A moderation step (leaving submitted, or refused) goes to the
+	// moderation history, closes the proposal's flags and mails a refusal.
+	if ch.From == civic.StatusSubmitted || ch.To == civic.StatusRefused {
+		d := civic.DecisionFor(ch.To == civic.StatusRefused, ch.From == civic.StatusSubmitted)
+		if _, err := s.decided(ctx, tx, civic.TargetProposal, p.ID, p.ID, p.AuthorID, d, mod, ch.By, ch.At); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Shortlist applies the campaign's rule (civic.Shortlist: top N per theme

@@ -1,0 +1,47 @@
+-- The moderation queue (civic/flag.go): citizens' flags of public proposals
+-- and approved comments, and the history of moderation decisions.
+--
+-- content_flags: one row per person and item (the unique index), open until
+-- a decision closes it (resolved). proposal_id is the proposal of the item
+-- (itself, or a comment's), so that the flags go with a deleted proposal;
+-- a flagger's erased account takes its flags with it.
+--
+-- moderation_decisions: every moderation step (approve, keep, refuse) with
+-- the reason and note of a refusal and the number of open flags it closed,
+-- written in the transaction of the step. A refusal also queues the mail
+-- to the author (mail_outbox kind 'moderation', detail = the decision id).
+
+-- +goose Up
+CREATE TABLE content_flags (
+    id          TEXT PRIMARY KEY,
+    target_kind TEXT NOT NULL,
+    target_id   TEXT NOT NULL,
+    proposal_id TEXT NOT NULL REFERENCES proposals(id) ON DELETE CASCADE,
+    user_id     TEXT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
+    reason_code TEXT NOT NULL,
+    note        TEXT NOT NULL DEFAULT '',
+    created     BIGINT NOT NULL,
+    resolved    BIGINT
+);
+CREATE UNIQUE INDEX content_flags_once ON content_flags(target_kind, target_id, user_id);
+CREATE INDEX content_flags_target ON content_flags(target_kind, target_id, resolved);
+CREATE INDEX content_flags_user ON content_flags(user_id);
+
+CREATE TABLE moderation_decisions (
+    id          TEXT PRIMARY KEY,
+    target_kind TEXT NOT NULL,
+    target_id   TEXT NOT NULL,
+    proposal_id TEXT NOT NULL REFERENCES proposals(id) ON DELETE CASCADE,
+    actor_id    TEXT NOT NULL,
+    decision    TEXT NOT NULL,
+    reason_code TEXT NOT NULL DEFAULT '',
+    note        TEXT NOT NULL DEFAULT '',
+    flags       INTEGER NOT NULL DEFAULT 0,
+    at          BIGINT NOT NULL
+);
+CREATE INDEX moderation_decisions_at ON moderation_decisions(at);
+
+-- +goose Down
+DELETE FROM mail_outbox WHERE kind = 'moderation';
+DROP TABLE moderation_decisions;
+DROP TABLE content_flags;
