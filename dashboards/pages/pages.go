@@ -43,6 +43,11 @@ type Store interface {
 	Token(ctx context.Context, tokenHash string, now time.Time) (*civic.AccountToken, error)
 	UserByID(ctx context.Context, id string) (*civic.User, error)
 	Record(ctx context.Context, e civic.AuditEntry) error
+	// The back office (backoffice.go): comments of a proposal (to find the
+	// one flagged), the moderation queue and its history.
+	Comments(ctx context.Context, proposalID string, all bool) ([]*civic.Comment, error)
+	ModerationQueue(ctx context.Context, limit int) ([]*civic.QueueItem, error)
+	ModerationHistory(ctx context.Context, limit int) ([]*civic.ModerationDecision, error)
 }
 
 // Config is the part of api.Config the pages read (validated there).

@@ -68,5 +68,6 @@ func (s *Pages) Routes() []*web.Route {
 			f.srv = s
 		}
 	}
+	routes = append(routes, s.backofficeRoutes()...)
 	return routes
 }
