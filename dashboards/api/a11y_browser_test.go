@@ -87,6 +87,8 @@ func TestBrowserAccessibility(t *testing.T) {
 	e.call("POST", "/api/v1/ideas/"+e.p.ID+"/vote", camilleTok, nil, 200, nil)
 	e.call("POST", "/api/v1/ideas/"+e.p.ID+"/comments", camilleTok, map[string]any{"body": "Le niveau monte vite en automne."}, 201, nil)
 	e.call("PUT", "/api/v1/me/notifications", camilleTok, map[string]bool{"own_proposals": false, "supported_proposals": true}, 200, nil)
+	// The moderation queue holds a flagged comment (its history the publications).
+	e.call("POST", "/api/v1/comments/"+cm.ID+"/flag", camilleTok, map[string]any{"reason_code": "off_topic", "note": "Sans rapport."}, 201, nil)
 	unsubscribe, err := api.UnsubscribeToken(e.srv, context.Background(), camille.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -164,6 +166,9 @@ func TestBrowserAccessibility(t *testing.T) {
 		{name: "Mot de passe oublié", path: "/mot-de-passe-oublie", visitor: "visiteur"},
 		{name: "Nouveau mot de passe (lien reçu par e-mail)", path: "/mot-de-passe/nouveau?jeton={jeton}", url: "/mot-de-passe/nouveau?jeton=" + resetTok, visitor: "visiteur"},
 		{name: "Confirmation de l'adresse e-mail (lien reçu par e-mail)", path: "/verification?jeton={jeton}", url: "/verification?jeton=" + verifyTok, visitor: "visiteur"},
+		{name: "Signalement d'un commentaire", path: "/idees/{id}/signalement?commentaire={id}", url: "/idees/" + e.p.ID + "/signalement?commentaire=" + cm.ID, visitor: "citoyen·ne", as: "camille@example.fr"},
+		{name: "Signalement refusé (erreurs du formulaire)", path: "/idees/{id}/signalement", url: "/idees/" + e.p.ID + "/signalement", visitor: "citoyen·ne", as: "camille@example.fr", then: submitEmpty("#signalement")},
+		{name: "Modération : file et historique des décisions", path: "/admin/moderation", visitor: "administrateur·rice", as: "comite@example.fr"},
 	}
 
 	ctx := browser(t)
