@@ -41,6 +41,7 @@ type Store interface {
 	civic.NotificationService // status e-mails: consent, queueing and send-time checks (notify.go)
 	civic.ActivityService
 	civic.ModerationService // flags, the moderation queue and its history (moderation.go)
+	civic.PeopleService     // the back office's accounts and audit search (people.go)
 	UserByID(ctx context.Context, id string) (*civic.User, error)
 }
 

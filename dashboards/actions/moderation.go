@@ -91,7 +91,7 @@ func (s *Service) Decide(c *fiber.Ctx, kind civic.TargetKind, id string, r Decid
 // moderationReasonFR names the reasons in the authors' mail (the pages have
 // their own copy for the pages' wording).
 var moderationReasonFR = map[civic.ModerationReason]string{
-	civic.ReasonAbusive: "contenu abusif (insultes, haine, harcèlement, données personnelles ou contenu illicite)",
+	civic.ReasonAbusive:  "contenu abusif (insultes, haine, harcèlement, données personnelles ou contenu illicite)",
 	civic.ReasonOffTopic: "hors sujet", civic.ReasonDuplicate: "doublon", civic.ReasonOther: "autre motif",
 }
 

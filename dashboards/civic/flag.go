@@ -80,7 +80,9 @@ const (
 )
 
 // Valid reports whether d is a known decision.
-func (d Decision) Valid() bool { return d == DecisionApprove || d == DecisionKeep || d == DecisionRefuse }
+func (d Decision) Valid() bool {
+	return d == DecisionApprove || d == DecisionKeep || d == DecisionRefuse
+}
 
 // DecisionFor is the decision a moderation step records: from the status
 // an item had to the one it gets. A refusal refuses; a proposal leaving

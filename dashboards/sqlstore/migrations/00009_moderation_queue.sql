@@ -11,7 +11,15 @@
 -- written in the transaction of the step. A refusal also queues the mail
 -- to the author (mail_outbox kind 'moderation', detail = the decision id).
 
+--
+-- users.blocked: when an administrator blocked the account (NULL: not
+-- blocked), and why (civic/people.go). A blocked account cannot sign in,
+-- its sessions are deleted and any left are refused.
+
 -- +goose Up
+ALTER TABLE users ADD COLUMN blocked BIGINT;
+ALTER TABLE users ADD COLUMN blocked_reason TEXT NOT NULL DEFAULT '';
+CREATE INDEX audit_actor ON audit(actor, at);
 CREATE TABLE content_flags (
     id          TEXT PRIMARY KEY,
     target_kind TEXT NOT NULL,
@@ -45,3 +53,6 @@ CREATE INDEX moderation_decisions_at ON moderation_decisions(at);
 DELETE FROM mail_outbox WHERE kind = 'moderation';
 DROP TABLE moderation_decisions;
 DROP TABLE content_flags;
+DROP INDEX audit_actor;
+ALTER TABLE users DROP COLUMN blocked_reason;
+ALTER TABLE users DROP COLUMN blocked;
