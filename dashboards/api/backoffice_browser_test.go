@@ -92,7 +92,8 @@ func TestBrowserModerateFlaggedComment(t *testing.T) {
 
 			// The administrator hides it from the queue.
 			signIn(adminMail, "/idees")
-			submit(t, ctx, "#nav-moderation")
+			submit(t, ctx, "#nav-admin")
+			submit(t, ctx, "#admin-moderation")
 			key := "comment-" + cm.ID
 			item := text(t, ctx, "#element-"+key)
 			for _, want := range []string{"Commentaire", p.Title, cm.Body, "1 signalement : contenu abusif (1)", "« Insulte envers les autres participants. »"} {

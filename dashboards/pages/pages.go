@@ -48,6 +48,10 @@ type Store interface {
 	Comments(ctx context.Context, proposalID string, all bool) ([]*civic.Comment, error)
 	ModerationQueue(ctx context.Context, limit int) ([]*civic.QueueItem, error)
 	ModerationHistory(ctx context.Context, limit int) ([]*civic.ModerationDecision, error)
+	People(ctx context.Context, f civic.UserFilter) ([]*civic.Person, error)
+	Person(ctx context.Context, id string) (*civic.Person, error)
+	SearchAudit(ctx context.Context, f civic.AuditFilter) ([]*civic.AuditEntry, error)
+	UsersByIDs(ctx context.Context, ids []string) ([]*civic.User, error)
 }
 
 // Config is the part of api.Config the pages read (validated there).

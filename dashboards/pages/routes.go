@@ -69,5 +69,6 @@ func (s *Pages) Routes() []*web.Route {
 		}
 	}
 	routes = append(routes, s.backofficeRoutes()...)
+	routes = append(routes, s.peopleRoutes()...)
 	return routes
 }

@@ -45,3 +45,54 @@ type historyRow struct {
 type decisionDraft struct {
 	Key, Decision, Reason, Note, Field string
 }
+
+// adminView is admin.html: the back office's home.
+type adminView struct {
+	Page
+	Queue int // items waiting in the moderation queue (at most 100 counted)
+}
+
+// peopleView is admin_personnes.html: the search form and its results.
+type peopleView struct {
+	Page
+	Query, Role, Blocked string // the search as typed
+	Roles                []roleOption
+	People               []personRow
+	Prev, Next           string // links to the neighbouring pages
+	PageNo               int    // 1-based page number
+}
+
+type roleOption struct {
+	Value, Label string
+	Selected     bool
+}
+
+type personRow struct {
+	*civic.Person
+	RoleFR, Since, ISO, Link, BlockedOn string
+}
+
+// personView is admin_personne.html: one account, its role and block forms,
+// and its latest audited actions.
+type personView struct {
+	Page
+	P      personRow
+	Roles  []roleOption
+	Self   bool // the visitor's own account: no block form
+	Reason string
+	Field  string
+	Audit  []auditRow
+}
+
+type auditRow struct {
+	*civic.AuditEntry
+	Date, ISO, ActorName, ActorLink string
+}
+
+// auditView is admin_journal.html: the filter form and the entries.
+type auditView struct {
+	Page
+	Actor, Action, From, To string
+	Entries                 []auditRow
+	Field                   string
+}
