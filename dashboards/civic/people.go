@@ -65,7 +65,8 @@ const MaxBlockReason = 500
 // store's check (CheckAdminsLeft, counting the administrators not blocked).
 func CheckBlock(actor *User, targetID, reason string) (string, error) {
 	if actor.ID == targetID {
-		return "", Errorf(EFORBIDDEN, "you cannot block your own account")
+		return "", &Error{Code: EFORBIDDEN, Message: "you cannot block your own account",
+			Extra: map[string]any{"detail_fr": "Vous ne pouvez pas bloquer votre propre compte."}}
 	}
 	reason = strings.TrimSpace(reason)
 	if err := checkText("reason", reason, 1, MaxBlockReason); err != nil {

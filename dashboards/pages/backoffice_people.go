@@ -71,7 +71,7 @@ func (s *Pages) peopleForms() (admin, person *pageForm) {
 		civic.EINVALID:   "La recherche n'est pas valide : 100 caractères au plus, un rôle de la liste, des dates AAAA-MM-JJ.",
 	}}
 	person = &pageForm{onError: s.personFailed, messages: map[string]string{
-		civic.EFORBIDDEN: "Vous ne pouvez pas bloquer votre propre compte.",
+		civic.EFORBIDDEN: "L'administration est réservée aux administrateurs.",
 		civic.ENOTFOUND:  "Ce compte n'existe pas.",
 		civic.EINVALID:   "Indiquez le motif du blocage : 500 caractères au plus.",
 	}}
