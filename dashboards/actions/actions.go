@@ -42,6 +42,7 @@ type Store interface {
 	civic.ActivityService
 	civic.ModerationService // flags, the moderation queue and its history (moderation.go)
 	civic.PeopleService     // the back office's accounts and audit search (people.go)
+	civic.CampaignAdmin     // campaigns' own themes and closing (campaigns.go)
 	UserByID(ctx context.Context, id string) (*civic.User, error)
 }
 

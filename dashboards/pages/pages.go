@@ -52,6 +52,7 @@ type Store interface {
 	Person(ctx context.Context, id string) (*civic.Person, error)
 	SearchAudit(ctx context.Context, f civic.AuditFilter) ([]*civic.AuditEntry, error)
 	UsersByIDs(ctx context.Context, ids []string) ([]*civic.User, error)
+	CampaignThemes(ctx context.Context) (map[string][]string, error)
 }
 
 // Config is the part of api.Config the pages read (validated there).

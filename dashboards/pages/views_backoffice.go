@@ -1,6 +1,9 @@
 package pages
 
-import "github.com/cd06/smartdeal/dashboards/civic"
+import (
+	"github.com/cd06/smartdeal/dashboards/app"
+	"github.com/cd06/smartdeal/dashboards/civic"
+)
 
 // flagView is signalement.html: the form that flags a proposal or one of
 // its comments.
@@ -95,4 +98,46 @@ type auditView struct {
 	Actor, Action, From, To string
 	Entries                 []auditRow
 	Field                   string
+}
+
+// campaignsView is admin_appels.html: the campaigns with their actions, the
+// creation form and the theme form.
+type campaignsView struct {
+	Page
+	Campaigns []campaignRow
+	Themes    []themeOption
+	Draft     campaignDraft
+	Theme     civic.Theme // the theme form as typed
+	Field     string      // the refused input's id
+}
+
+type campaignRow struct {
+	app.CampaignBudget
+	KindFR, Period, Rule, Themes string
+	Running                      bool
+}
+
+type themeOption struct {
+	ID, Name string
+	Checked  bool
+}
+
+type campaignDraft struct {
+	ID, Name, Kind, Starts, Ends, Budget, TopN, MinVotes string
+}
+
+// resultsView is resultats.html: a campaign's public results.
+type resultsView struct {
+	Page
+	R        *civic.Results
+	Kind     string
+	Period   string
+	Selected []resultRow
+	Rejected []resultRow
+	Ratio    string // committed / budget, in French ("42 %")
+}
+
+type resultRow struct {
+	*civic.Proposal
+	StatusFR string
 }

@@ -179,6 +179,13 @@ func (s *Store) CreateProposal(ctx context.Context, p *civic.Proposal) error {
 		if n == 0 {
 			return civic.FieldError("theme_id", "unknown theme")
 		}
+		own, ownErr := s.campaignThemes(ctx, tx, p.CampaignID) // a campaign with its own themes takes only those
+		if ownErr != nil {
+			return ownErr
+		}
+		if err := civic.CheckCampaignTheme(own[p.CampaignID], p.ThemeID); err != nil {
+			return err
+		}
 		_, err := s.exec(ctx, tx, `INSERT INTO proposals (id, campaign_id, theme_id, author_id, title, body, lat, lon,
 			estimated_cost_eur, status, rejection_reason, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)`,
 			p.ID, p.CampaignID, p.ThemeID, p.AuthorID, p.Title, p.Body, lat, lon, p.EstimatedCostEUR,

@@ -16,7 +16,16 @@
 -- blocked), and why (civic/people.go). A blocked account cannot sign in,
 -- its sessions are deleted and any left are refused.
 
+--
+-- campaign_themes: the themes of a campaign when it has its own (the GREEN
+-- Deal after the SMART Deal); a campaign without rows takes every theme.
+
 -- +goose Up
+CREATE TABLE campaign_themes (
+    campaign_id TEXT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
+    theme_id    TEXT NOT NULL REFERENCES themes(id),
+    PRIMARY KEY (campaign_id, theme_id)
+);
 ALTER TABLE users ADD COLUMN blocked BIGINT;
 ALTER TABLE users ADD COLUMN blocked_reason TEXT NOT NULL DEFAULT '';
 CREATE INDEX audit_actor ON audit(actor, at);
@@ -54,5 +63,6 @@ DELETE FROM mail_outbox WHERE kind = 'moderation';
 DROP TABLE moderation_decisions;
 DROP TABLE content_flags;
 DROP INDEX audit_actor;
+DROP TABLE campaign_themes;
 ALTER TABLE users DROP COLUMN blocked_reason;
 ALTER TABLE users DROP COLUMN blocked;
