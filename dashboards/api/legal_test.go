@@ -187,6 +187,8 @@ func TestFooterOnEveryPage(t *testing.T) {
 	ids := map[string]string{"/idees/:id": published.ID, "/missions/:id": "pied-de-page", "/expertise/:id": shortlisted.ID,
 		"/desabonnement/:token": unsubscribe}
 	ids["/idees/:id/signalement"] = published.ID + "/signalement"
+	ids["/admin/personnes/:id"] = someone.ID
+	ids["/appels/:id/resultats"] = e.campaign + "/resultats"
 	// The confirmation of a deletion is shown right after it, with its flash.
 	deleted := newFormClient(e)
 	deleted.cookies["sd_flash"] = "compte-supprime"
