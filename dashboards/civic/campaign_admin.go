@@ -90,3 +90,28 @@ func CampaignResults(c *Campaign, ps []*Proposal) *Results {
 	r.RemainingEUR = c.Remaining(r.CommittedEUR)
 	return r
 }
+
+// ProposalSort orders a list of proposals.
+type ProposalSort string
+
+// The orders of a list of proposals.
+const (
+	SortDate     ProposalSort = ""         // newest first
+	SortSupports ProposalSort = "supports" // most supported first
+)
+
+// MaxProposalQuery bounds a text search of proposals, in characters.
+const MaxProposalQuery = 100
+
+// CheckProposalQuery checks a search's text and order (fields q, sort) and
+// returns the text trimmed.
+func CheckProposalQuery(q string, sort ProposalSort) (string, error) {
+	q = strings.TrimSpace(q)
+	if err := checkText("q", q, 0, MaxProposalQuery); err != nil {
+		return "", err
+	}
+	if sort != SortDate && sort != SortSupports {
+		return "", FieldError("sort", "want supports or nothing (newest first)")
+	}
+	return q, nil
+}

@@ -123,17 +123,8 @@ func (s *Pages) pageSession(c *fiber.Ctx) (*pageSession, error) {
 		Verified: p.User.EmailVerified != nil, Assured: p.User.Level() >= s.cfg.Accounts.SupportAssurance}, nil
 }
 
-func (s *Pages) ideasPage(c *fiber.Ctx) error {
-	ps, err := s.store.Proposals(ctx(c), civic.ProposalFilter{Statuses: civic.PublicStatuses(), Limit: 200})
-	if err != nil {
-		return err
-	}
-	se, err := s.pageSession(c)
-	if err != nil {
-		return err
-	}
-	return s.render(c, "ideas.html", &ideasView{Page: Page{Title: "Propositions", Session: se}, Proposals: ps})
-}
+// ideasPage lists the public proposals, filtered and sorted (ideas_filter.go).
+func (s *Pages) ideasPage(c *fiber.Ctx) error { return s.filteredIdeas(c) }
 
 // missionView is a mission flown (or planned) for a proposal, with the
 // flight summary computed from its track when it has flown.

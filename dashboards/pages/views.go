@@ -35,6 +35,7 @@ type view interface{ page() *Page }
 type ideasView struct {
 	Page
 	Proposals []*civic.Proposal
+	Filter    ideasFilter // the filters, the sort and the pages (ideas_filter.go)
 }
 
 // ideaView is idea.html: a proposal with its measurements, missions and

@@ -232,6 +232,10 @@ func (s *Store) Proposals(ctx context.Context, f civic.ProposalFilter) ([]*civic
 		}
 		where = append(where, "p.status IN ("+strings.Join(ph, ", ")+")")
 	}
+	if f.Query != "" { // plain text: LIKE's wildcards in it are escaped
+		pat := likeEscape(f.Query)
+		where, args = append(where, `(LOWER(p.title) LIKE ? ESCAPE '\' OR LOWER(p.body) LIKE ? ESCAPE '\')`), append(args, pat, pat)
+	}
 	q := `SELECT ` + proposalCols + ` FROM proposals p`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -245,7 +249,11 @@ func (s *Store) Proposals(ctx context.Context, f civic.ProposalFilter) ([]*civic
 	if f.Offset < 0 {
 		f.Offset = 0
 	}
-	q += " ORDER BY p.created DESC, p.id LIMIT ? OFFSET ?"
+	if f.Sort == civic.SortSupports {
+		q += " ORDER BY (SELECT COUNT(*) FROM votes v WHERE v.proposal_id = p.id) + p.erased_votes DESC, p.created DESC, p.id LIMIT ? OFFSET ?"
+	} else {
+		q += " ORDER BY p.created DESC, p.id LIMIT ? OFFSET ?"
+	}
 	args = append(args, f.Limit, f.Offset)
 	rows, err := s.query(ctx, s.db, q, args...)
 	if err != nil {
