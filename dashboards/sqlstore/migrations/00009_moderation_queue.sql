@@ -20,7 +20,26 @@
 -- campaign_themes: the themes of a campaign when it has its own (the GREEN
 -- Deal after the SMART Deal); a campaign without rows takes every theme.
 
+--
+-- realization_updates: the realization of a selected proposal, update by
+-- update (civic/realization.go): a text, optionally a milestone with its
+-- date, the progress (0-100 %) and the actual cost so far. Each update
+-- queues a mail (mail_outbox kind 'realization', detail = the update id)
+-- to the author and supporters who opted in to status e-mails.
+
 -- +goose Up
+CREATE TABLE realization_updates (
+    id              TEXT PRIMARY KEY,
+    proposal_id     TEXT NOT NULL REFERENCES proposals(id) ON DELETE CASCADE,
+    author_id       TEXT REFERENCES users(id) ON DELETE SET NULL,
+    body            TEXT NOT NULL,
+    milestone       TEXT NOT NULL DEFAULT '',
+    milestone_date  BIGINT,
+    progress        INTEGER,
+    actual_cost_eur BIGINT,
+    created         BIGINT NOT NULL
+);
+CREATE INDEX realization_updates_proposal ON realization_updates(proposal_id, created);
 CREATE TABLE campaign_themes (
     campaign_id TEXT NOT NULL REFERENCES campaigns(id) ON DELETE CASCADE,
     theme_id    TEXT NOT NULL REFERENCES themes(id),
@@ -59,7 +78,8 @@ CREATE TABLE moderation_decisions (
 CREATE INDEX moderation_decisions_at ON moderation_decisions(at);
 
 -- +goose Down
-DELETE FROM mail_outbox WHERE kind = 'moderation';
+DELETE FROM mail_outbox WHERE kind IN ('moderation', 'realization');
+DROP TABLE realization_updates;
 DROP TABLE moderation_decisions;
 DROP TABLE content_flags;
 DROP INDEX audit_actor;
