@@ -76,7 +76,7 @@ func (s *Service) realizationMessage(ctx context.Context, m *civic.OutboxMail) (
 	if u.Milestone != "" {
 		fmt.Fprintf(&b, "\nÉtape : %s", oneLine(u.Milestone))
 		if u.MilestoneDate != nil {
-			fmt.Fprintf(&b, " (%s)", fr.Date(*u.MilestoneDate))
+			fmt.Fprintf(&b, " (%s)", fr.Day(*u.MilestoneDate))
 		}
 		b.WriteString("\n")
 	}
@@ -93,4 +93,12 @@ func (s *Service) realizationMessage(ctx context.Context, m *civic.OutboxMail) (
 		return mail.Message{}, errDrop
 	}
 	return msg, nil
+}
+
+// RealizationUpdates lists the updates of a proposal the caller may see.
+func (s *Service) RealizationUpdates(c *fiber.Ctx, proposalID string) ([]*civic.RealizationUpdate, error) {
+	if _, err := s.ProposalFor(c, proposalID); err != nil {
+		return nil, err
+	}
+	return s.store.RealizationUpdates(ctx(c), proposalID)
 }

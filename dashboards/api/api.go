@@ -358,7 +358,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ReadTimeout:                  30 * time.Second,
 		IdleTimeout:                  120 * time.Second,
 	})
-	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes(), s.moderationRoutes(), s.peopleRoutes(), s.campaignAdminRoutes())
+	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes(), s.moderationRoutes(), s.peopleRoutes(), s.campaignAdminRoutes(), s.realizationRoutes())
 	s.kit.Mount(s.app, s.routes)
 	return s, nil
 }

@@ -3,6 +3,7 @@ package api
 import (
 	"github.com/gofiber/fiber/v2"
 
+	"github.com/cd06/smartdeal/dashboards/actions"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
@@ -69,4 +70,32 @@ func (s *Server) campaignResults(c *fiber.Ctx) error {
 		return err
 	}
 	return c.JSON(civic.CampaignResults(cp, ps))
+}
+
+func (s *Server) realizationRoutes() []*web.Route {
+	const v1 = "/api/v1"
+	return []*web.Route{
+		{Method: "GET", Path: v1 + "/ideas/:id/realization", Tag: "ideas", Summary: "A selected proposal's realization: its updates newest first (at most 200), the latest progress and actual cost", Response: civic.Realization{}, Handler: s.realization},
+		{Method: "POST", Path: v1 + "/ideas/:id/realization", Tag: "ideas", Summary: "Post an update of a selected, in-progress or realized proposal's realization (text, milestone and date, progress 0-100, actual cost); mailed to its author and supporters who opted in to status e-mails (409 before selection)", Access: web.SignedIn, Roles: civic.RealizationRoles, Body: actions.RealizationReq{}, Response: civic.RealizationUpdate{}, Status: 201, Handler: s.postRealization},
+	}
+}
+
+func (s *Server) realization(c *fiber.Ctx) error {
+	us, err := s.act.RealizationUpdates(c, c.Params("id"))
+	if err != nil {
+		return err
+	}
+	return c.JSON(civic.SumRealization(us))
+}
+
+func (s *Server) postRealization(c *fiber.Ctx) error {
+	var r actions.RealizationReq
+	if err := decode(c, &r); err != nil {
+		return err
+	}
+	u, err := s.act.PostRealization(c, c.Params("id"), r)
+	if err != nil {
+		return err
+	}
+	return c.Status(fiber.StatusCreated).JSON(u)
 }

@@ -115,7 +115,7 @@ func (s *Pages) renderCampaigns(c *fiber.Ctx, status int, d campaignDraft, check
 			return err
 		}
 		row := campaignRow{CampaignBudget: b, KindFR: campaignKindFR[cp.Kind], Running: cp.Open(now),
-			Period: "du " + fr.Date(cp.Starts) + " au " + fr.Date(cp.Ends.Add(-time.Millisecond))}
+			Period: "du " + fr.Day(cp.Starts) + " au " + fr.Day(cp.Ends.Add(-time.Millisecond))}
 		var rule []string
 		if cp.ShortlistTopN > 0 {
 			rule = append(rule, "les "+strconv.Itoa(cp.ShortlistTopN)+" plus soutenues de chaque thème")
@@ -274,7 +274,7 @@ func (s *Pages) resultsPage(c *fiber.Ctx) error {
 	}
 	r := civic.CampaignResults(cp, ps)
 	v := &resultsView{Page: Page{Title: "Résultats — " + cp.Name}, R: r, Kind: campaignKindFR[cp.Kind],
-		Period: "du " + fr.Date(cp.Starts) + " au " + fr.Date(cp.Ends.Add(-time.Millisecond))}
+		Period: "du " + fr.Day(cp.Starts) + " au " + fr.Day(cp.Ends.Add(-time.Millisecond))}
 	if cp.BudgetEUR > 0 {
 		v.Ratio = strconv.FormatInt(r.CommittedEUR*100/cp.BudgetEUR, 10) + " %"
 	}

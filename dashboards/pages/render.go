@@ -161,7 +161,8 @@ func (s *Pages) ideaPage(c *fiber.Ctx) error { return s.renderIdea(c, fiber.Stat
 // comment) shows again on the page.
 type ideaForm struct {
 	Error   *formError
-	Comment string // the comment being written
+	Comment string            // the comment being written
+	Update  *realizationDraft // the realization update being written (realization.go)
 }
 
 // renderIdea renders a proposal page (app.ProposalPage, the view of the
@@ -197,6 +198,9 @@ func (s *Pages) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	page := &ideaView{Page: Page{Title: p.Title, Session: se, Here: here, Error: f.Error}, P: p, Series: stats, Charts: charts, Missions: missions,
 		VotingOpen: v.VotingOpen, Public: p.Status.Public(), Refused: p.Status == civic.StatusRefused, Comments: commentsOf(v.Comments, here), CommentDraft: f.Comment,
 		SignIn: signInView{Retour: here}, Range: frSpan(s.cfg.PageRange), RangeFrom: fr.Time(v.Start), RangeTo: fr.Time(v.Stop)}
+	if err := s.addRealization(c, page, f); err != nil { // selected proposals only (realization.go)
+		return err
+	}
 	c.Status(status)
 	return s.render(c, "idea.html", page)
 }

@@ -71,5 +71,6 @@ func (s *Pages) Routes() []*web.Route {
 	routes = append(routes, s.backofficeRoutes()...)
 	routes = append(routes, s.peopleRoutes()...)
 	routes = append(routes, s.campaignRoutes()...)
+	routes = append(routes, s.realizationRoutes()...)
 	return routes
 }

@@ -51,7 +51,8 @@ type ideaView struct {
 	Comments                  commentPage
 	CommentDraft              string
 	SignIn                    signInView
-	Range, RangeFrom, RangeTo string // the charts' span, in French
+	Range, RangeFrom, RangeTo string           // the charts' span, in French
+	Realization               *realizationView // a selected proposal's realization (realization.go)
 }
 
 // missionsView is missions.html.
