@@ -51,9 +51,9 @@ type ProposalFilter struct {
 	Query string
 	// Sort is SortDate (default: newest first) or SortSupports (most
 	// supported first, then newest).
-	Sort       ProposalSort
-	Limit      int // default 50, at most 500
-	Offset     int
+	Sort   ProposalSort
+	Limit  int // default 50, at most 500
+	Offset int
 }
 
 // LinkFilter selects links by owner.
