@@ -52,6 +52,16 @@ func TestFlagsAndQueue(t *testing.T) {
 				e.problem("POST", path, c2, map[string]any{"reason_code": "abusive"}, 404)
 			}
 
+			// The flagger's export lists their flags.
+			var ex struct {
+				Extra struct {
+					Flags []civic.Flag `json:"flags"`
+				} `json:"extra"`
+			}
+			e.call("GET", "/api/v1/me/export", c1, nil, 200, &ex)
+			if len(ex.Extra.Flags) != 2 {
+				t.Errorf("export flags %+v", ex.Extra.Flags)
+			}
 			// Citizens reach no moderation route.
 			for _, r := range [][2]string{{"GET", "/api/v1/moderation/queue"}, {"GET", "/api/v1/moderation/history"}, {"POST", "/api/v1/moderation/comment/" + cm.ID + "/decision"}} {
 				e.problem(r[0], r[1], c1, map[string]any{"decision": "refuse", "reason_code": "abusive"}, 403)

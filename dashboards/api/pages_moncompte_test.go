@@ -109,9 +109,11 @@ func TestAccountJSON(t *testing.T) {
 			}
 			var ex struct {
 				User  civic.User                         `json:"user"`
-				Extra map[string]civic.NotificationPrefs `json:"extra"`
+				Extra struct {
+					Prefs civic.NotificationPrefs `json:"notification_prefs"`
+				} `json:"extra"`
 			}
-			if err := json.Unmarshal(raw, &ex); err != nil || ex.User.ID != f.me.ID || !ex.Extra["notification_prefs"].SupportedProposals {
+			if err := json.Unmarshal(raw, &ex); err != nil || ex.User.ID != f.me.ID || !ex.Extra.Prefs.SupportedProposals {
 				t.Fatalf("export %s: %v", raw, err)
 			}
 

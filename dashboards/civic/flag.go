@@ -165,6 +165,8 @@ type ModerationService interface {
 	KeepContent(ctx context.Context, kind TargetKind, id string, actor *User, now time.Time) error
 	// ModerationHistory lists the latest decisions, newest first.
 	ModerationHistory(ctx context.Context, limit int) ([]*ModerationDecision, error)
+	// UserFlags lists the flags userID gave, newest first (their export).
+	UserFlags(ctx context.Context, userID string) ([]*Flag, error)
 	// ModerationMailFor reads a refusal's mail at send time (ENOTFOUND once
 	// the author's account is gone).
 	ModerationMailFor(ctx context.Context, decisionID string) (*ModerationMail, error)

@@ -259,3 +259,26 @@ func (s *Store) ModerationMailFor(ctx context.Context, decisionID string) (*civi
 	m.Kind, m.Excerpt, m.Reason = civic.TargetKind(kind), excerpt.String, civic.ModerationReason(reason)
 	return &m, nil
 }
+
+// UserFlags lists the flags userID gave, newest first (the GDPR export; at
+// most 10,000).
+func (s *Store) UserFlags(ctx context.Context, userID string) ([]*civic.Flag, error) {
+	rows, err := s.query(ctx, s.db, `SELECT id, target_kind, target_id, reason_code, note, created FROM content_flags
+		WHERE user_id = ? ORDER BY created DESC, id LIMIT 10000`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("user flags: %w", err)
+	}
+	defer rows.Close()
+	out := []*civic.Flag{}
+	for rows.Next() {
+		var f civic.Flag
+		var kind, reason string
+		var created int64
+		if err := rows.Scan(&f.ID, &kind, &f.TargetID, &reason, &f.Note, &created); err != nil {
+			return nil, fmt.Errorf("scan flag: %w", err)
+		}
+		f.Kind, f.Reason, f.UserID, f.Created = civic.TargetKind(kind), civic.ModerationReason(reason), userID, fromMS(created)
+		out = append(out, &f)
+	}
+	return out, rows.Err()
+}
