@@ -108,7 +108,7 @@ func TestAccountJSON(t *testing.T) {
 				t.Fatalf("export: %d %v", resp.StatusCode, resp.Header)
 			}
 			var ex struct {
-				User  civic.User                         `json:"user"`
+				User  civic.User `json:"user"`
 				Extra struct {
 					Prefs civic.NotificationPrefs `json:"notification_prefs"`
 				} `json:"extra"`
