@@ -48,6 +48,8 @@ CREATE TABLE campaign_themes (
 ALTER TABLE users ADD COLUMN blocked BIGINT;
 ALTER TABLE users ADD COLUMN blocked_reason TEXT NOT NULL DEFAULT '';
 CREATE INDEX audit_actor ON audit(actor, at);
+CREATE INDEX comments_status ON comments(status, created);
+CREATE INDEX proposals_status ON proposals(status, created);
 CREATE TABLE content_flags (
     id          TEXT PRIMARY KEY,
     target_kind TEXT NOT NULL,
@@ -83,6 +85,8 @@ DROP TABLE realization_updates;
 DROP TABLE moderation_decisions;
 DROP TABLE content_flags;
 DROP INDEX audit_actor;
+DROP INDEX comments_status;
+DROP INDEX proposals_status;
 DROP TABLE campaign_themes;
 ALTER TABLE users DROP COLUMN blocked_reason;
 ALTER TABLE users DROP COLUMN blocked;
