@@ -457,6 +457,10 @@ func (s *Service) CheckPassword(c *fiber.Ctx, email, password string) (*civic.Us
 		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_failed", Target: u.ID, Detail: s.kit.ClientIP(c)})
 		return nil, civic.Errorf(civic.EUNAUTHORIZED, "wrong e-mail address or password")
 	}
+	if u.Blocked != nil { // said only to whoever knows the password
+		_ = s.store.Record(ctx(c), civic.AuditEntry{Action: "auth.signin_blocked", Target: u.ID, Detail: s.kit.ClientIP(c)})
+		return nil, civic.BlockedError()
+	}
 	succeeded()
 	return u, nil
 }

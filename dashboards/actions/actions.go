@@ -41,6 +41,10 @@ type Store interface {
 	civic.OutboxService
 	civic.NotificationService // status e-mails: consent, queueing and send-time checks (notify.go)
 	civic.ActivityService
+	civic.ModerationService  // flags, the moderation queue and its history (moderation.go)
+	civic.PeopleService      // the back office's accounts and audit search (people.go)
+	civic.CampaignAdmin      // campaigns' own themes and closing (campaigns.go)
+	civic.RealizationService // selected proposals' realization (realization.go)
 	UserByID(ctx context.Context, id string) (*civic.User, error)
 	MissionStore // the mission workflows (missions.go)
 }

@@ -255,6 +255,20 @@ func (o *Outbox) send(ctx context.Context, m *civic.OutboxMail) error {
 		}
 		return s.mail.Send(ctx, msg)
 	}
+	if m.Kind == civic.MailRealization { // the status mails' consent, its own text (realization.go)
+		msg, err := s.realizationMessage(ctx, m)
+		if err != nil {
+			return err
+		}
+		return s.mail.Send(ctx, msg)
+	}
+	if m.Kind == civic.MailModeration { // its own text (moderation.go)
+		msg, err := s.moderationMessage(ctx, m)
+		if err != nil {
+			return err
+		}
+		return s.mail.Send(ctx, msg)
+	}
 	var u *civic.User
 	var err error
 	switch m.Kind {

@@ -88,6 +88,14 @@ func TestBrowserAccessibility(t *testing.T) {
 	e.call("POST", "/api/v1/ideas/"+e.p.ID+"/vote", camilleTok, nil, 200, nil)
 	e.call("POST", "/api/v1/ideas/"+e.p.ID+"/comments", camilleTok, map[string]any{"body": "Le niveau monte vite en automne."}, 201, nil)
 	e.call("PUT", "/api/v1/me/notifications", camilleTok, map[string]bool{"own_proposals": false, "supported_proposals": true}, 200, nil)
+	// A selected proposal with an update of its realization, the results of its campaign.
+	selected := e.shortlisted(author, 20_000)
+	for _, st := range []string{"under_review", "selected"} {
+		e.call("POST", "/api/v1/ideas/"+selected.ID+"/status", e.admin, map[string]any{"status": st}, 200, nil)
+	}
+	e.call("POST", "/api/v1/ideas/"+selected.ID+"/realization", e.admin, map[string]any{"body": "Commande passée.", "milestone": "Commande", "progress": 10, "actual_cost_eur": 2000}, 201, nil)
+	// The moderation queue holds a flagged comment (its history the publications).
+	e.call("POST", "/api/v1/comments/"+cm.ID+"/flag", camilleTok, map[string]any{"reason_code": "off_topic", "note": "Sans rapport."}, 201, nil)
 	unsubscribe, err := api.UnsubscribeToken(e.srv, context.Background(), camille.ID)
 	if err != nil {
 		t.Fatal(err)
@@ -200,6 +208,17 @@ func TestBrowserAccessibility(t *testing.T) {
 				submit(t, ctx, "#form-identifiants button")
 				wait("identifiants")(t, ctx)
 			}},
+		{name: "Signalement d'un commentaire", path: "/idees/{id}/signalement?commentaire={id}", url: "/idees/" + e.p.ID + "/signalement?commentaire=" + cm.ID, visitor: "citoyen·ne", as: "camille@example.fr"},
+		{name: "Signalement refusé (erreurs du formulaire)", path: "/idees/{id}/signalement", url: "/idees/" + e.p.ID + "/signalement", visitor: "citoyen·ne", as: "camille@example.fr", then: submitEmpty("#signalement")},
+		{name: "Modération : file et historique des décisions", path: "/admin/moderation", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Administration", path: "/admin", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Personnes : recherche", path: "/admin/personnes?q={texte}", url: "/admin/personnes?q=example", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Personnes : un compte, son rôle et son blocage", path: "/admin/personnes/{id}", url: "/admin/personnes/" + camille.ID, visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Journal d'audit", path: "/admin/journal", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Appels et thèmes", path: "/admin/appels", visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Proposition retenue : réalisation et formulaire d'étape", path: "/idees/{id}", url: "/idees/" + selected.ID, visitor: "administrateur·rice", as: "comite@example.fr"},
+		{name: "Résultats d'un appel", path: "/appels/{id}/resultats", url: "/appels/" + e.campaign + "/resultats", visitor: "visiteur"},
+		{name: "Propositions filtrées (aucun résultat)", path: "/idees?q={texte}", url: "/idees?q=introuvable", visitor: "visiteur"},
 	}
 
 	ctx := browser(t)

@@ -236,6 +236,11 @@ func (s *Server) exportMe(c *fiber.Ctx) error {
 		ex.Extra = map[string]any{}
 	}
 	ex.Extra["notification_prefs"] = prefs
+	flags, err := s.store.UserFlags(ctx(c), u.ID) // the flags they gave (the back office)
+	if err != nil {
+		return err
+	}
+	ex.Extra["flags"] = flags
 	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: u.ID, Action: "gdpr.export", Target: u.ID})
 	// A download (the link of /compte works with the session cookie: a
 	// GET needs no CSRF token, and another site can start the download

@@ -1,11 +1,9 @@
 package api
 
 import (
-	"time"
-
+	"github.com/cd06/smartdeal/dashboards/actions"
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
-	"github.com/cd06/smartdeal/dashboards/web"
 	"github.com/gofiber/fiber/v2"
 )
 
@@ -22,35 +20,24 @@ func (s *Server) createTheme(c *fiber.Ctx) error {
 	if err := decode(c, &t); err != nil {
 		return err
 	}
-	if err := s.store.CreateTheme(ctx(c), &t); err != nil {
+	if err := s.act.CreateTheme(c, &t); err != nil {
 		return err
 	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "theme.create", Target: t.ID})
 	return c.Status(fiber.StatusCreated).JSON(t)
 }
 
-type campaignReq struct {
-	ID                string             `json:"id"`
-	Name              string             `json:"name"`
-	Kind              civic.CampaignKind `json:"kind"`
-	Starts            time.Time          `json:"starts"`
-	Ends              time.Time          `json:"ends"`
-	BudgetEUR         int64              `json:"budget_eur"`
-	ShortlistTopN     int                `json:"shortlist_top_n"`
-	ShortlistMinVotes int                `json:"shortlist_min_votes"`
-}
+// campaignReq is the body of POST /api/v1/campaigns (actions.CampaignReq).
+type campaignReq = actions.CampaignReq
 
 func (s *Server) createCampaign(c *fiber.Ctx) error {
 	var r campaignReq
 	if err := decode(c, &r); err != nil {
 		return err
 	}
-	cp := &civic.Campaign{ID: r.ID, Name: r.Name, Kind: r.Kind, Starts: r.Starts, Ends: r.Ends, BudgetEUR: r.BudgetEUR,
-		ShortlistTopN: r.ShortlistTopN, ShortlistMinVotes: r.ShortlistMinVotes}
-	if err := s.store.CreateCampaign(ctx(c), cp); err != nil {
+	cp, err := s.act.CreateCampaign(c, r)
+	if err != nil {
 		return err
 	}
-	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: web.Caller(c).User.ID, Action: "campaign.create", Target: cp.ID})
 	return c.Status(fiber.StatusCreated).JSON(cp)
 }
 
@@ -83,12 +70,9 @@ func (s *Server) campaign(c *fiber.Ctx) error {
 }
 
 func (s *Server) shortlist(c *fiber.Ctx) error {
-	ids, err := s.store.Shortlist(ctx(c), c.Params("id"), web.Caller(c).User, s.now())
+	ids, err := s.act.Shortlist(c, c.Params("id"))
 	if err != nil {
 		return err
-	}
-	for _, id := range ids {
-		s.act.StatusChanged(c, id, civic.StatusShortlisted, "")
 	}
 	return c.JSON(map[string][]string{"shortlisted": ids})
 }

@@ -32,6 +32,10 @@ func (s *Server) ideas(c *fiber.Ctx) error {
 		f.Statuses = []civic.Status{st}
 	}
 	var err error
+	f.Sort = civic.ProposalSort(c.Query("sort"))
+	if f.Query, err = civic.CheckProposalQuery(c.Query("q"), f.Sort); err != nil {
+		return err
+	}
 	if f.Limit, err = intQuery(c, "limit", 50, 1, 500); err != nil {
 		return err
 	}

@@ -192,6 +192,9 @@ func TestFooterOnEveryPage(t *testing.T) {
 	e.call("POST", "/api/v1/events", e.admin, map[string]any{"kind": "public", "title": "Forum du pied de page", "starts": time.Now().Add(time.Hour),
 		"ends": time.Now().Add(2 * time.Hour), "place": "Nice", "capacity": 10}, 201, &agendaEvent)
 	ids["/agenda/:id"] = agendaEvent.ID
+	ids["/idees/:id/signalement"] = published.ID + "/signalement"
+	ids["/admin/personnes/:id"] = someone.ID
+	ids["/appels/:id/resultats"] = e.campaign + "/resultats"
 	// The confirmation of a deletion is shown right after it, with its flash.
 	deleted := newFormClient(e)
 	deleted.cookies["sd_flash"] = "compte-supprime"

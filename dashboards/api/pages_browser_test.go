@@ -178,7 +178,7 @@ func TestBrowserPages(t *testing.T) {
 	if first := tabTo(t, ctx, "a.skip", 1); first != 1 {
 		t.Fatal("skip link is not the first focusable element")
 	}
-	tabTo(t, ctx, fmt.Sprintf(`main a[href="/idees/%s"]`, e.p.ID), 10)
+	tabTo(t, ctx, fmt.Sprintf(`main a[href="/idees/%s"]`, e.p.ID), 20) // past the filter form
 	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, chromedp.KeyEvent(kb.Enter))); err != nil {
 		t.Fatal(err)
 	}

@@ -108,10 +108,12 @@ func TestAccountJSON(t *testing.T) {
 				t.Fatalf("export: %d %v", resp.StatusCode, resp.Header)
 			}
 			var ex struct {
-				User  civic.User                         `json:"user"`
-				Extra map[string]civic.NotificationPrefs `json:"extra"`
+				User  civic.User `json:"user"`
+				Extra struct {
+					Prefs civic.NotificationPrefs `json:"notification_prefs"`
+				} `json:"extra"`
 			}
-			if err := json.Unmarshal(raw, &ex); err != nil || ex.User.ID != f.me.ID || !ex.Extra["notification_prefs"].SupportedProposals {
+			if err := json.Unmarshal(raw, &ex); err != nil || ex.User.ID != f.me.ID || !ex.Extra.Prefs.SupportedProposals {
 				t.Fatalf("export %s: %v", raw, err)
 			}
 

@@ -96,6 +96,13 @@ const (
 	// changed status (NotificationService); dropped at send time unless
 	// they still want it and their address is verified.
 	MailStatus MailKind = "status"
+	// MailModeration tells an author that a moderator refused their
+	// proposal or hid their comment, with the reason (civic/flag.go): a
+	// notice about their own contribution, sent without opt-in.
+	MailModeration MailKind = "moderation"
+	// MailRealization tells the author and supporters who opted in to
+	// status e-mails of an update of a selected proposal's realization.
+	MailRealization MailKind = "realization"
 )
 
 // OutboxMail is one mail waiting in the outbox. Links are not stored: the

@@ -66,6 +66,9 @@ type User struct {
 	// Level() is what routes compare. AssuranceBy names the method.
 	Assurance   Assurance `json:"assurance"`
 	AssuranceBy string    `json:"assurance_by,omitempty"`
+	// Blocked is when an administrator blocked the account (nil: not
+	// blocked): it cannot sign in and its sessions are refused (people.go).
+	Blocked *time.Time `json:"blocked,omitempty"`
 }
 
 // Theme is a proposal category. The five SMART Deal themes are seeded.

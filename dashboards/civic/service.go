@@ -46,8 +46,14 @@ type ProposalFilter struct {
 	ThemeID    string
 	AuthorID   string
 	Statuses   []Status
-	Limit      int // default 50, at most 500
-	Offset     int
+	// Query matches a part of the title or the text, case insensitive, as
+	// plain text (at most MaxProposalQuery characters: CheckProposalQuery).
+	Query string
+	// Sort is SortDate (default: newest first) or SortSupports (most
+	// supported first, then newest).
+	Sort   ProposalSort
+	Limit  int // default 50, at most 500
+	Offset int
 }
 
 // LinkFilter selects links by owner.

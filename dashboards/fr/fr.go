@@ -62,6 +62,17 @@ func Date(t time.Time) string {
 		strconv.Itoa(t.Hour()) + "\u00a0h\u00a0" + t.Format("04")
 }
 
+// Day writes a calendar day (a date stored as its midnight UTC, such as a
+// milestone's or a campaign's bounds) as French prose: "1er décembre 2026".
+func Day(t time.Time) string {
+	t = t.UTC()
+	day := strconv.Itoa(t.Day())
+	if t.Day() == 1 {
+		day = "1er"
+	}
+	return day + "\u00a0" + monthsFR[t.Month()-1] + " " + strconv.Itoa(t.Year())
+}
+
 // Num formats v the French way: decimal comma, at most two decimals.
 func Num(v float64) string {
 	s := strconv.FormatFloat(v, 'f', 2, 64)

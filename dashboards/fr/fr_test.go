@@ -21,3 +21,15 @@ func TestPagesShowParisTime(t *testing.T) {
 		}
 	}
 }
+
+func TestDay(t *testing.T) {
+	for in, want := range map[string]string{"2026-12-01": "1er\u00a0décembre 2026", "2026-11-30": "30\u00a0novembre 2026"} {
+		d, err := time.Parse(time.DateOnly, in)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := Day(d); got != want {
+			t.Errorf("Day(%s) = %q, want %q", in, got, want)
+		}
+	}
+}

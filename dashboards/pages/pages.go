@@ -49,6 +49,16 @@ type Store interface {
 	Devices(ctx context.Context, siteID string) ([]*civic.Device, error)
 	Device(ctx context.Context, id string) (*civic.Device, error)
 	UserByEmail(ctx context.Context, email string) (*civic.User, error)
+	// The back office (backoffice.go): comments of a proposal (to find the
+	// one flagged), the moderation queue and its history.
+	Comments(ctx context.Context, proposalID string, all bool) ([]*civic.Comment, error)
+	ModerationQueue(ctx context.Context, limit int) ([]*civic.QueueItem, error)
+	ModerationHistory(ctx context.Context, limit int) ([]*civic.ModerationDecision, error)
+	People(ctx context.Context, f civic.UserFilter) ([]*civic.Person, error)
+	Person(ctx context.Context, id string) (*civic.Person, error)
+	SearchAudit(ctx context.Context, f civic.AuditFilter) ([]*civic.AuditEntry, error)
+	UsersByIDs(ctx context.Context, ids []string) ([]*civic.User, error)
+	CampaignThemes(ctx context.Context) (map[string][]string, error)
 }
 
 // Config is the part of api.Config the pages read (validated there).

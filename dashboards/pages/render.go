@@ -126,17 +126,8 @@ func (s *Pages) pageSession(c *fiber.Ctx) (*pageSession, error) {
 		Verified: p.User.EmailVerified != nil, Assured: p.User.Level() >= s.cfg.Accounts.SupportAssurance}, nil
 }
 
-func (s *Pages) ideasPage(c *fiber.Ctx) error {
-	ps, err := s.store.Proposals(ctx(c), civic.ProposalFilter{Statuses: civic.PublicStatuses(), Limit: 200})
-	if err != nil {
-		return err
-	}
-	se, err := s.pageSession(c)
-	if err != nil {
-		return err
-	}
-	return s.render(c, "ideas.html", &ideasView{Page: Page{Title: "Propositions", Session: se}, Proposals: ps})
-}
+// ideasPage lists the public proposals, filtered and sorted (ideas_filter.go).
+func (s *Pages) ideasPage(c *fiber.Ctx) error { return s.filteredIdeas(c) }
 
 // missionView is a mission flown (or planned) for a proposal, with the
 // flight summary computed from its track when it has flown.
@@ -173,7 +164,8 @@ func (s *Pages) ideaPage(c *fiber.Ctx) error { return s.renderIdea(c, fiber.Stat
 // comment) shows again on the page.
 type ideaForm struct {
 	Error   *formError
-	Comment string // the comment being written
+	Comment string            // the comment being written
+	Update  *realizationDraft // the realization update being written (realization.go)
 }
 
 // renderIdea renders a proposal page (app.ProposalPage, the view of the
@@ -218,6 +210,9 @@ func (s *Pages) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 		page.ImgSrc = s.cfg.Tiles.Origin()
 	}
 	if err := s.proposalEvents(c, page); err != nil { // the agenda's events about it (agenda.go)
+		return err
+	}
+	if err := s.addRealization(c, page, f); err != nil { // selected proposals only (realization.go)
 		return err
 	}
 	c.Status(status)

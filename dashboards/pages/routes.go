@@ -72,5 +72,9 @@ func (s *Pages) Routes() []*web.Route {
 			f.srv = s
 		}
 	}
+	routes = append(routes, s.backofficeRoutes()...)
+	routes = append(routes, s.peopleRoutes()...)
+	routes = append(routes, s.campaignRoutes()...)
+	routes = append(routes, s.realizationRoutes()...)
 	return routes
 }

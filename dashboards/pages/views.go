@@ -36,6 +36,7 @@ type view interface{ page() *Page }
 type ideasView struct {
 	Page
 	Proposals []*civic.Proposal
+	Filter    ideasFilter // the filters, the sort and the pages (ideas_filter.go)
 }
 
 // ideaView is idea.html: a proposal with its measurements, missions and
@@ -56,7 +57,8 @@ type ideaView struct {
 	ExportJSON, ExportCSV string     // the proposal-and-series export over the charts' range
 	Place                 *placeView // its location, a small map and the sensors near it (nil without a location)
 	// Events are the agenda's events about it (agenda.go).
-	Events []eventRow
+	Events      []eventRow
+	Realization *realizationView // a selected proposal's realization (realization.go)
 }
 
 // missionsView is missions.html.

@@ -179,6 +179,13 @@ func (s *Store) CreateProposal(ctx context.Context, p *civic.Proposal) error {
 		if n == 0 {
 			return civic.FieldError("theme_id", "unknown theme")
 		}
+		own, ownErr := s.campaignThemes(ctx, tx, p.CampaignID) // a campaign with its own themes takes only those
+		if ownErr != nil {
+			return ownErr
+		}
+		if err := civic.CheckCampaignTheme(own[p.CampaignID], p.ThemeID); err != nil {
+			return err
+		}
 		_, err := s.exec(ctx, tx, `INSERT INTO proposals (id, campaign_id, theme_id, author_id, title, body, lat, lon,
 			estimated_cost_eur, status, rejection_reason, created, updated) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, '', ?, ?)`,
 			p.ID, p.CampaignID, p.ThemeID, p.AuthorID, p.Title, p.Body, lat, lon, p.EstimatedCostEUR,
@@ -225,6 +232,10 @@ func (s *Store) Proposals(ctx context.Context, f civic.ProposalFilter) ([]*civic
 		}
 		where = append(where, "p.status IN ("+strings.Join(ph, ", ")+")")
 	}
+	if f.Query != "" { // plain text: LIKE's wildcards in it are escaped
+		pat := likeEscape(f.Query)
+		where, args = append(where, `(LOWER(p.title) LIKE ? ESCAPE '\' OR LOWER(p.body) LIKE ? ESCAPE '\')`), append(args, pat, pat)
+	}
 	q := `SELECT ` + proposalCols + ` FROM proposals p`
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
@@ -238,7 +249,11 @@ func (s *Store) Proposals(ctx context.Context, f civic.ProposalFilter) ([]*civic
 	if f.Offset < 0 {
 		f.Offset = 0
 	}
-	q += " ORDER BY p.created DESC, p.id LIMIT ? OFFSET ?"
+	if f.Sort == civic.SortSupports {
+		q += " ORDER BY (SELECT COUNT(*) FROM votes v WHERE v.proposal_id = p.id) + p.erased_votes DESC, p.created DESC, p.id LIMIT ? OFFSET ?"
+	} else {
+		q += " ORDER BY p.created DESC, p.id LIMIT ? OFFSET ?"
+	}
 	args = append(args, f.Limit, f.Offset)
 	rows, err := s.query(ctx, s.db, q, args...)
 	if err != nil {
@@ -430,7 +445,18 @@ func (s *Store) applyChange(ctx context.Context, tx *sql.Tx, p *civic.Proposal, 
 	if err != nil {
 		return fmt.Errorf("insert history: %w", err)
 	}
-	return s.audit(ctx, tx, ch.By, "proposal.status", p.ID, detail)
+	if err := s.audit(ctx, tx, ch.By, "proposal.status", p.ID, detail); err != nil {
+		return err
+	}
+	// A moderation step (leaving submitted, or refused) goes to the
+	// moderation history, closes the proposal's flags and mails a refusal.
+	if ch.From == civic.StatusSubmitted || ch.To == civic.StatusRefused {
+		d := civic.DecisionFor(ch.To == civic.StatusRefused, ch.From == civic.StatusSubmitted)
+		if _, err := s.decided(ctx, tx, civic.TargetProposal, p.ID, p.ID, p.AuthorID, d, mod, ch.By, ch.At); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // Shortlist applies the campaign's rule (civic.Shortlist: top N per theme

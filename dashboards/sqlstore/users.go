@@ -35,18 +35,19 @@ func (s *Store) CreateUser(ctx context.Context, u *civic.User) error {
 	})
 }
 
-const userCols = `id, email, name, role, password_hash, created, email_verified, assurance, assurance_by`
+const userCols = `id, email, name, role, password_hash, created, email_verified, assurance, assurance_by, blocked`
 
 func scanUser(r interface{ Scan(...any) error }) (*civic.User, error) {
 	var u civic.User
 	var role string
 	var created int64
-	var verified sql.NullInt64
+	var verified, blocked sql.NullInt64
 	var level int
-	if err := r.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &created, &verified, &level, &u.AssuranceBy); err != nil {
+	if err := r.Scan(&u.ID, &u.Email, &u.Name, &role, &u.PasswordHash, &created, &verified, &level, &u.AssuranceBy, &blocked); err != nil {
 		return nil, err
 	}
 	u.Role, u.Created, u.EmailVerified, u.Assurance = civic.Role(role), fromMS(created), fromNullMS(verified), civic.Assurance(level)
+	u.Blocked = fromNullMS(blocked)
 	return &u, nil
 }
 
@@ -103,7 +104,8 @@ func (s *Store) keepAnAdmin(ctx context.Context, tx *sql.Tx, userID string) erro
 	if s.postgres {
 		lock = " FOR UPDATE"
 	}
-	rows, err := s.query(ctx, tx, `SELECT id FROM users WHERE role = ?`+lock, string(civic.RoleAdmin))
+	// A blocked administrator administers nothing: only the others count.
+	rows, err := s.query(ctx, tx, `SELECT id FROM users WHERE role = ? AND blocked IS NULL`+lock, string(civic.RoleAdmin))
 	if err != nil {
 		return fmt.Errorf("administrators: %w", err)
 	}
@@ -396,7 +398,7 @@ func (s *Store) SessionUser(ctx context.Context, tokenHash string, now time.Time
 	var role string
 	err := s.row(ctx, s.db, `SELECT s.token_hash, s.user_id, s.kind, s.csrf, s.created, s.expires, s.id, s.last_used,
 		u.id, u.email, u.name, u.role, u.created, u.email_verified, u.assurance, u.assurance_by
-		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ?`, tokenHash).
+		FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.token_hash = ? AND u.blocked IS NULL`, tokenHash).
 		Scan(&se.TokenHash, &se.UserID, &se.Kind, &se.CSRF, &created, &expires, &se.ID, &lastUsed,
 			&u.ID, &u.Email, &u.Name, &role, &ucreated, &verified, &level, &u.AssuranceBy)
 	if err == sql.ErrNoRows || (err == nil && expires <= ms(now)) {

@@ -193,15 +193,24 @@ func (s *Store) moderateComment(ctx context.Context, id string, status civic.Com
 		}
 	}
 	err := s.tx(ctx, func(tx *sql.Tx) error {
-		res, err := s.exec(ctx, tx, `UPDATE comments SET status = ?, moderation_reason = ?, moderation_note = ? WHERE id = ?`,
-			string(status), string(m.Reason), m.Note, id)
+		var proposalID, was string
+		var author sql.NullString
+		err := s.row(ctx, tx, `SELECT proposal_id, author_id, status FROM comments WHERE id = ?`, id).Scan(&proposalID, &author, &was)
 		if err != nil {
+			return notFound(err, "comment")
+		}
+		if _, err := s.exec(ctx, tx, `UPDATE comments SET status = ?, moderation_reason = ?, moderation_note = ? WHERE id = ?`,
+			string(status), string(m.Reason), m.Note, id); err != nil {
 			return fmt.Errorf("moderate comment: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			return civic.Errorf(civic.ENOTFOUND, "comment not found")
+		if err := s.audit(ctx, tx, actor, "comment.moderate", id, detail); err != nil {
+			return err
 		}
-		return s.audit(ctx, tx, actor, "comment.moderate", id, detail)
+		// Every comment moderation is a decision of the history (it closes
+		// the comment's flags; a refusal is mailed to its author).
+		d := civic.DecisionFor(status == civic.CommentHidden, was == string(civic.CommentPending))
+		_, err = s.decided(ctx, tx, civic.TargetComment, id, proposalID, author.String, d, m, actor, time.Now())
+		return err
 	})
 	if err != nil {
 		return nil, err
