@@ -273,6 +273,8 @@ type Deps struct {
 	// Verifiers are the stronger identity checks an operator adds
 	// (optional); the account security page offers them.
 	Verifiers []Verifier
+	// Alerts is the alert service (optional; without it the alert routes answer 503).
+	Alerts Alerts
 }
 
 // Server is the API: a Fiber app plus the live-feed hub.
@@ -291,6 +293,7 @@ type Server struct {
 	pages      *pages.Pages     // the French pages and forms (package pages)
 	act        *actions.Service // the workflows the forms share (package actions)
 	views      *app.Views       // what pages and JSON routes show (package app)
+	alertsSvc  Alerts           // the risk managers' rules and alerts (optional)
 }
 
 // New builds the API.
@@ -318,6 +321,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
 		now: deps.Now, flightLogs: deps.FlightLogs}
+	s.alertsSvc = deps.Alerts
 	s.views = app.New(deps.Store, deps.Measurements, deps.Now)
 	var err error
 	s.kit, err = web.New(web.Config{BodyLimit: cfg.BodyLimit, UploadLimit: cfg.FlightLogLimit, Limits: web.Limits{
@@ -358,7 +362,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		ReadTimeout:                  30 * time.Second,
 		IdleTimeout:                  120 * time.Second,
 	})
-	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes())
+	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes(), s.alertRoutes())
 	s.kit.Mount(s.app, s.routes)
 	return s, nil
 }
