@@ -20,10 +20,38 @@ func (c *Client) Atmo(ctx context.Context, site string, day, now time.Time) (*at
 	if !smartdeal.ValidID(site) {
 		return nil, fmt.Errorf("site: %w", ErrBadParam)
 	}
+	xs, err := c.atmoSites(ctx, site, day, now)
+	if err != nil {
+		return nil, err
+	}
+	if x := xs[site]; x != nil {
+		return x, nil
+	}
+	x := atmo.Compute(day, nil, now)
+	return &x, nil
+}
+
+// MaxAtmoSeries bounds the pollutant series AtmoSites reads in its one Read.
+const MaxAtmoSeries = 2000
+
+// AtmoSites computes, as Atmo does, the ATMO index of every site that has
+// pollutant series that day, in two requests whatever the number of sites
+// (one listing, one Read): the dashboards' index of every site. Sites
+// without any pollutant series are absent.
+func (c *Client) AtmoSites(ctx context.Context, day, now time.Time) (map[string]*atmo.Index, error) {
+	return c.atmoSites(ctx, "", day, now)
+}
+
+// atmoSites is AtmoSites of one site, or of every site ("").
+func (c *Client) atmoSites(ctx context.Context, site string, day, now time.Time) (map[string]*atmo.Index, error) {
+	what := site
+	if what == "" {
+		what = "every site"
+	}
 	start, end := atmo.DayOf(day)
+	out := map[string]*atmo.Index{}
 	if !start.Before(now) {
-		x := atmo.Compute(day, nil, now)
-		return &x, nil
+		return out, nil
 	}
 	stop := end
 	if now.Before(stop) {
@@ -35,47 +63,56 @@ func (c *Client) Atmo(ctx context.Context, site string, day, now time.Time) (*at
 	}
 	series, err := c.Series(ctx, Filter{Site: site, Lookback: lookback})
 	if err != nil {
-		return nil, fmt.Errorf("atmo of %s: %w", site, err)
+		return nil, fmt.Errorf("atmo of %s: %w", what, err)
 	}
 	var reads Reads
 	for _, s := range series {
-		if atmo.IsPollutant(s.Quantity) {
+		if atmo.IsPollutant(s.Quantity) && len(reads.Ranges) < MaxAtmoSeries {
 			reads.Ranges = append(reads.Ranges, RangeQuery{SeriesKey: SeriesKey{Site: s.Site, Device: s.Device, Quantity: s.Quantity},
 				Start: start, Stop: stop, Agg: Mean, Every: time.Hour, MaxPoints: 30})
 		}
 	}
-	hourly := map[atmo.Pollutant]map[int64]float64{}
-	if len(reads.Ranges) > 0 {
-		res, err := c.Read(ctx, reads)
-		if err != nil {
-			return nil, fmt.Errorf("atmo of %s: %w", site, err)
+	if len(reads.Ranges) == 0 {
+		return out, nil
+	}
+	res, err := c.Read(ctx, reads)
+	if err != nil {
+		return nil, fmt.Errorf("atmo of %s: %w", what, err)
+	}
+	if res.RangesErr != nil {
+		return nil, fmt.Errorf("atmo of %s: %w", what, res.RangesErr)
+	}
+	// site → pollutant → hour → the highest hourly mean of its devices.
+	hourly := map[string]map[atmo.Pollutant]map[int64]float64{}
+	for _, d := range res.Ranges {
+		p := atmo.Pollutant(d.Quantity)
+		if hourly[d.Site] == nil {
+			hourly[d.Site] = map[atmo.Pollutant]map[int64]float64{}
 		}
-		if res.RangesErr != nil {
-			return nil, fmt.Errorf("atmo of %s: %w", site, res.RangesErr)
+		hs := hourly[d.Site]
+		if hs[p] == nil {
+			hs[p] = map[int64]float64{}
 		}
-		for _, d := range res.Ranges {
-			p := atmo.Pollutant(d.Quantity)
-			if hourly[p] == nil {
-				hourly[p] = map[int64]float64{}
+		for _, pt := range d.Points {
+			// A window is stamped with its (clipped) end: the hour is
+			// the one just before.
+			h := pt.Time.Add(-time.Nanosecond).Truncate(time.Hour).Unix()
+			if v, ok := hs[p][h]; !ok || pt.Value > v {
+				hs[p][h] = pt.Value
 			}
-			for _, pt := range d.Points {
-				// A window is stamped with its (clipped) end: the hour is
-				// the one just before.
-				h := pt.Time.Add(-time.Nanosecond).Truncate(time.Hour).Unix()
-				if v, ok := hourly[p][h]; !ok || pt.Value > v {
-					hourly[p][h] = pt.Value
+		}
+	}
+	for st, byPollutant := range hourly {
+		samples := map[atmo.Pollutant][]atmo.Sample{}
+		for p, hours := range byPollutant {
+			for h, v := range hours {
+				if !math.IsNaN(v) {
+					samples[p] = append(samples[p], atmo.Sample{Time: time.Unix(h, 0), Value: v})
 				}
 			}
 		}
+		x := atmo.Compute(day, samples, now)
+		out[st] = &x
 	}
-	samples := map[atmo.Pollutant][]atmo.Sample{}
-	for p, hours := range hourly {
-		for h, v := range hours {
-			if !math.IsNaN(v) {
-				samples[p] = append(samples[p], atmo.Sample{Time: time.Unix(h, 0), Value: v})
-			}
-		}
-	}
-	x := atmo.Compute(day, samples, now)
-	return &x, nil
+	return out, nil
 }
