@@ -6,8 +6,11 @@ import (
 	"math"
 	"time"
 
+	"github.com/influxdata/influxql"
+
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/atmo"
+	"github.com/cd06/smartdeal/influxschema"
 )
 
 // Atmo computes the ATMO index of a site for the Paris day containing day
@@ -61,6 +64,17 @@ func (c *Client) atmoSites(ctx context.Context, site string, day, now time.Time)
 	if lookback > c.cfg.MaxRange {
 		return nil, fmt.Errorf("atmo of %s: day older than influx.max_range: %w", start.Format("2006-01-02"), ErrBadRange)
 	}
+	eng, err := c.rangeEngine(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("atmo of %s: %w", what, err)
+	}
+	if eng == EngineInfluxQL {
+		hourly, err := c.atmoInfluxQL(ctx, site, start, stop)
+		if err != nil {
+			return nil, fmt.Errorf("atmo of %s: %w", what, err)
+		}
+		return atmoIndices(day, hourly, now), nil
+	}
 	series, err := c.Series(ctx, Filter{Site: site, Lookback: lookback})
 	if err != nil {
 		return nil, fmt.Errorf("atmo of %s: %w", what, err)
@@ -82,26 +96,78 @@ func (c *Client) atmoSites(ctx context.Context, site string, day, now time.Time)
 	if res.RangesErr != nil {
 		return nil, fmt.Errorf("atmo of %s: %w", what, res.RangesErr)
 	}
-	// site → pollutant → hour → the highest hourly mean of its devices.
-	hourly := map[string]map[atmo.Pollutant]map[int64]float64{}
+	hourly := atmoHourly{}
 	for _, d := range res.Ranges {
-		p := atmo.Pollutant(d.Quantity)
-		if hourly[d.Site] == nil {
-			hourly[d.Site] = map[atmo.Pollutant]map[int64]float64{}
-		}
-		hs := hourly[d.Site]
-		if hs[p] == nil {
-			hs[p] = map[int64]float64{}
-		}
 		for _, pt := range d.Points {
 			// A window is stamped with its (clipped) end: the hour is
 			// the one just before.
-			h := pt.Time.Add(-time.Nanosecond).Truncate(time.Hour).Unix()
-			if v, ok := hs[p][h]; !ok || pt.Value > v {
-				hs[p][h] = pt.Value
-			}
+			hourly.keep(d.Site, atmo.Pollutant(d.Quantity), pt.Time.Add(-time.Nanosecond).Truncate(time.Hour).Unix(), pt.Value)
 		}
 	}
+	return atmoIndices(day, hourly, now), nil
+}
+
+// atmoHourly is site → pollutant → hour (Unix seconds) → the highest
+// hourly mean of the site's devices.
+type atmoHourly map[string]map[atmo.Pollutant]map[int64]float64
+
+func (h atmoHourly) keep(site string, p atmo.Pollutant, hour int64, v float64) {
+	if h[site] == nil {
+		h[site] = map[atmo.Pollutant]map[int64]float64{}
+	}
+	hs := h[site]
+	if hs[p] == nil {
+		hs[p] = map[int64]float64{}
+	}
+	if old, ok := hs[p][hour]; !ok || v > old {
+		hs[p][hour] = v
+	}
+}
+
+// atmoInfluxQL reads the hourly means of every pollutant series (of site,
+// or of every site) in one statement: the highest of a site's devices per
+// hour (a subquery), so InfluxDB answers one series per site and pollutant
+// whatever the number of devices.
+func (c *Client) atmoInfluxQL(ctx context.Context, site string, start, stop time.Time) (atmoHourly, error) {
+	var anyPollutant [][][2]string
+	for _, p := range atmo.Pollutants {
+		anyPollutant = append(anyPollutant, [][2]string{{influxschema.TagQuantity, string(p)}})
+	}
+	match := [][][][2]string{anyPollutant}
+	if site != "" {
+		match = append(match, [][][2]string{{{influxschema.TagSite, site}}})
+	}
+	hour := &influxql.Call{Name: "time", Args: []influxql.Expr{&influxql.DurationLiteral{Val: time.Hour}}}
+	dims := influxql.Dimensions{{Expr: hour}}
+	for _, t := range []string{influxschema.TagSite, influxschema.TagDevice, influxschema.TagQuantity} {
+		dims = append(dims, &influxql.Dimension{Expr: &influxql.VarRef{Val: t}})
+	}
+	inner, err := c.influxQLStatement("mean", match, start, stop, dims, influxql.NoFill)
+	if err != nil {
+		return nil, err
+	}
+	// Only integers and the statement the influxql printer wrote go in.
+	stmt := fmt.Sprintf("SELECT max(mean) FROM (%s) WHERE time >= %d AND time < %d GROUP BY time(1h), %s, %s fill(none)",
+		inner, start.UnixNano(), stop.UnixNano(), influxschema.TagSite, influxschema.TagQuantity)
+	answers, err := c.runStatements(ctx, []string{stmt})
+	if err != nil {
+		return nil, err
+	}
+	if answers[0].err != nil {
+		return nil, answers[0].err
+	}
+	out := atmoHourly{}
+	err = eachRow(answers[0].series, func(sr *influxQLSeries, ns int64, v float64) {
+		if !math.IsNaN(v) {
+			out.keep(sr.Tags[influxschema.TagSite], atmo.Pollutant(sr.Tags[influxschema.TagQuantity]), time.Unix(0, ns).Truncate(time.Hour).Unix(), v)
+		}
+	})
+	return out, err
+}
+
+// atmoIndices computes each site's index from its hourly means.
+func atmoIndices(day time.Time, hourly atmoHourly, now time.Time) map[string]*atmo.Index {
+	out := map[string]*atmo.Index{}
 	for st, byPollutant := range hourly {
 		samples := map[atmo.Pollutant][]atmo.Sample{}
 		for p, hours := range byPollutant {
@@ -114,5 +180,5 @@ func (c *Client) atmoSites(ctx context.Context, site string, day, now time.Time)
 		x := atmo.Compute(day, samples, now)
 		out[st] = &x
 	}
-	return out, nil
+	return out
 }
