@@ -2,16 +2,16 @@ package api
 
 import (
 	"context"
-	"errors"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/gofiber/fiber/v2"
 
 	"github.com/cd06/smartdeal/atmo"
 	"github.com/cd06/smartdeal/dashboards/alerting"
+	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/pages"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
 
@@ -20,21 +20,14 @@ import (
 // alerts and subscriptions, and the ATMO index. The evaluator runs
 // elsewhere (cmd/alerts, or the all-in-one); this process only reads and
 // records people's changes, whose notifications the evaluator delivers.
-type Alerts interface {
-	Rules(ctx context.Context) ([]*alerting.Rule, error)
-	Rule(ctx context.Context, id string) (*alerting.Rule, error)
-	CreateRule(ctx context.Context, actor string, r *alerting.Rule) error
-	UpdateRule(ctx context.Context, actor string, r *alerting.Rule) error
-	DeleteRule(ctx context.Context, actor, id string) error
-	Preview(ctx context.Context, r *alerting.Rule, start, stop time.Time, every time.Duration) (*alerting.Preview, error)
-	Alerts(ctx context.Context, f alerting.AlertFilter) ([]*alerting.Alert, error)
-	Alert(ctx context.Context, id string) (*alerting.Alert, error)
-	Acknowledge(ctx context.Context, id, actor, comment string) (*alerting.Alert, error)
-	Close(ctx context.Context, id, actor, comment string) (*alerting.Alert, error)
-	History(ctx context.Context, id string) ([]alerting.Transition, error)
-	Subscribe(ctx context.Context, userID, ruleID, site string) error
-	Unsubscribe(ctx context.Context, userID, ruleID, site string) error
-	Atmo(ctx context.Context, site string, day time.Time) (*atmo.Index, error)
+type Alerts = pages.Alerts
+
+// alertPages are the dashboard's and the alert pages' collaborators.
+func (s *Server) alertPages(deps Deps) pages.AlertDeps {
+	if deps.Alerts == nil {
+		return pages.AlertDeps{}
+	}
+	return pages.AlertDeps{Service: deps.Alerts, Dashboards: app.NewDashboards(deps.Store, deps.Alerts, deps.Measurements, deps.Now)}
 }
 
 // alertRoutes are the JSON routes of the alerts (issue 11, phase 2).
@@ -145,29 +138,6 @@ func (r ruleReq) rule() (*alerting.Rule, error) {
 	return out, nil
 }
 
-// alertErr maps the alert domain's errors to the API's: ErrInvalid 400
-// naming the field, ErrNotFound 404, ErrTransition and ErrConflict 409.
-func alertErr(err error) error {
-	var ce *civic.Error
-	switch {
-	case err == nil, errors.As(err, &ce):
-		return err
-	case errors.Is(err, alerting.ErrInvalid):
-		msg := strings.TrimSuffix(err.Error(), ": "+alerting.ErrInvalid.Error())
-		if field, rest, ok := strings.Cut(msg, ": "); ok && !strings.ContainsAny(field, " ") {
-			return civic.FieldError(field, "%s", rest)
-		}
-		return civic.Errorf(civic.EINVALID, "%s", msg)
-	case errors.Is(err, alerting.ErrNotFound):
-		return civic.Errorf(civic.ENOTFOUND, "no such alert or rule")
-	case errors.Is(err, alerting.ErrTransition):
-		return civic.Errorf(civic.ECONFLICT, "%s", strings.TrimSuffix(err.Error(), ": "+alerting.ErrTransition.Error()))
-	case errors.Is(err, alerting.ErrConflict):
-		return civic.Errorf(civic.ECONFLICT, "the alert changed meanwhile; reload it")
-	}
-	return err
-}
-
 // alertSvc is the service, or 503 when the wiring gave none.
 func (s *Server) alertSvc() (Alerts, error) {
 	if s.alertsSvc == nil {
@@ -183,7 +153,7 @@ func (s *Server) alertRules(c *fiber.Ctx) error {
 	}
 	rs, err := a.Rules(ctx(c))
 	if err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	out := make([]ruleJSON, len(rs))
 	for i, r := range rs {
@@ -199,7 +169,7 @@ func (s *Server) alertRule(c *fiber.Ctx) error {
 	}
 	r, err := a.Rule(ctx(c), c.Params("id"))
 	if err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	return c.JSON(ruleOut(r))
 }
@@ -219,7 +189,7 @@ func (s *Server) createAlertRule(c *fiber.Ctx) error {
 	}
 	actor := web.Caller(c).User.ID
 	if err := a.CreateRule(ctx(c), actor, r); err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: actor, Action: "alert_rule.create", Target: r.ID})
 	return c.Status(fiber.StatusCreated).JSON(ruleOut(r))
@@ -241,7 +211,7 @@ func (s *Server) updateAlertRule(c *fiber.Ctx) error {
 	r.ID = c.Params("id")
 	actor := web.Caller(c).User.ID
 	if err := a.UpdateRule(ctx(c), actor, r); err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: actor, Action: "alert_rule.update", Target: r.ID})
 	return c.JSON(ruleOut(r))
@@ -262,12 +232,12 @@ func (s *Server) enableAlertRule(c *fiber.Ctx) error {
 	}
 	r, err := a.Rule(ctx(c), c.Params("id"))
 	if err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	r.Enabled = req.Enabled
 	actor := web.Caller(c).User.ID
 	if err := a.UpdateRule(ctx(c), actor, r); err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	action := "alert_rule.disable"
 	if r.Enabled {
@@ -284,7 +254,7 @@ func (s *Server) deleteAlertRule(c *fiber.Ctx) error {
 	}
 	actor := web.Caller(c).User.ID
 	if err := a.DeleteRule(ctx(c), actor, c.Params("id")); err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: actor, Action: "alert_rule.delete", Target: c.Params("id")})
 	return c.SendStatus(fiber.StatusNoContent)
@@ -336,7 +306,7 @@ func (s *Server) previewAlertRule(c *fiber.Ctx) error {
 	stop := s.now().UTC()
 	p, err := a.Preview(ctx(c), r, stop.Add(-time.Duration(req.Days)*24*time.Hour), stop, every)
 	if err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	return c.JSON(previewResp{Preview: *p, Count: len(p.Firings)})
 }
@@ -366,7 +336,7 @@ func (s *Server) alerts(c *fiber.Ctx) error {
 	}
 	as, err := a.Alerts(ctx(c), f)
 	if err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	if as == nil {
 		as = []*alerting.Alert{}
@@ -381,7 +351,7 @@ func (s *Server) alert(c *fiber.Ctx) error {
 	}
 	al, err := a.Alert(ctx(c), c.Params("id"))
 	if err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	return c.JSON(al)
 }
@@ -393,7 +363,7 @@ func (s *Server) alertHistory(c *fiber.Ctx) error {
 	}
 	ts, err := a.History(ctx(c), c.Params("id"))
 	if err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	if ts == nil {
 		ts = []alerting.Transition{}
@@ -426,7 +396,7 @@ func (s *Server) changeAlert(c *fiber.Ctx, action string, change func(Alerts, co
 	actor := web.Caller(c).User.ID
 	al, err := change(a, ctx(c), c.Params("id"), actor, req.Comment)
 	if err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: actor, Action: action, Target: al.ID})
 	return c.JSON(al)
@@ -445,7 +415,7 @@ func (r subscriptionReq) check(c *fiber.Ctx, a Alerts) error {
 	}
 	if r.RuleID != "" {
 		if _, err := a.Rule(ctx(c), r.RuleID); err != nil {
-			return alertErr(err)
+			return pages.AlertErr(err)
 		}
 	}
 	return nil
@@ -464,7 +434,7 @@ func (s *Server) subscribeAlerts(c *fiber.Ctx) error {
 		return err
 	}
 	if err := a.Subscribe(ctx(c), web.Caller(c).User.ID, req.RuleID, req.Site); err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
@@ -479,7 +449,7 @@ func (s *Server) unsubscribeAlerts(c *fiber.Ctx) error {
 		return civic.FieldError("rule_id", "a rule or a site, one of the two")
 	}
 	if err := a.Unsubscribe(ctx(c), web.Caller(c).User.ID, req.RuleID, req.Site); err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	return c.SendStatus(fiber.StatusNoContent)
 }
@@ -498,7 +468,7 @@ func (s *Server) siteAtmo(c *fiber.Ctx) error {
 	}
 	x, err := a.Atmo(ctx(c), c.Params("id"), day)
 	if err != nil {
-		return alertErr(err)
+		return pages.AlertErr(err)
 	}
 	return c.JSON(x)
 }

@@ -55,6 +55,7 @@ type Measurements interface {
 	Series(ctx context.Context, f series.Filter) ([]series.Latest, error)
 	Range(ctx context.Context, q series.RangeQuery) (*series.SeriesData, error)
 	Ping(ctx context.Context) error
+	app.DashboardMeasurements // the dashboard's latest values and ATMO indices
 }
 
 // Publisher sends MQTT messages (paho in cmd/api, the embedded broker in the
@@ -342,7 +343,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s.pages, err = pages.New(pages.Config{Accounts: cfg.Accounts, Legal: cfg.Legal, Licence: cfg.Licence, SessionTTL: cfg.SessionTTL,
 		CookieSecure: cfg.CookieSecure, RateWindow: cfg.RateWindow, PageSeriesPoints: cfg.PageSeriesPoints, PageRange: cfg.PageRange},
-		pages.Deps{Store: deps.Store, Views: s.views, Actions: s.act, Kit: s.kit, Logger: deps.Logger, Now: deps.Now})
+		pages.Deps{Store: deps.Store, Views: s.views, Actions: s.act, Kit: s.kit, Logger: deps.Logger, Now: deps.Now, Alerts: s.alertPages(deps)})
 	if err != nil {
 		return nil, err
 	}

@@ -115,7 +115,11 @@ func (s *Pages) signInPost(c *fiber.Ctx) error {
 		return err
 	}
 	s.setFlash(c, "connecte")
-	return c.Redirect(safeReturn(c.FormValue(returnField)), fiber.StatusSeeOther)
+	to := safeReturn(c.FormValue(returnField))
+	if u.Role == civic.RoleRiskManager && to == "/idees" { // the default: a risk manager's home is the dashboard
+		to = DashboardPath
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
 }
 
 func (s *Pages) signUpPage(c *fiber.Ctx) error {

@@ -65,6 +65,9 @@ type Deps struct {
 	Kit     *web.Kit         // required: cookies, client addresses
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Alerts are the risk managers' pages' collaborators (optional: without
+	// a service those pages answer 503).
+	Alerts AlertDeps
 }
 
 // Pages serves the pages.
@@ -77,6 +80,7 @@ type Pages struct {
 	log   *slog.Logger
 	now   func() time.Time
 	pages *template.Template
+	alert AlertDeps // the dashboard, alert and rule pages (alerts.go)
 }
 
 // New parses the templates and builds the pages.
@@ -91,6 +95,7 @@ func New(cfg Config, deps Deps) (*Pages, error) {
 		deps.Now = time.Now
 	}
 	s := &Pages{cfg: cfg, store: deps.Store, views: deps.Views, act: deps.Actions, kit: deps.Kit, log: deps.Logger, now: deps.Now}
+	s.alert = deps.Alerts
 	var err error
 	if s.pages, err = s.parsePages(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)

@@ -60,6 +60,7 @@ func (s *Pages) parsePages() (*template.Template, error) {
 		"quantity": fr.Quantity,
 		"role":     func(r civic.Role) string { return roleFR[r] },
 		"reason":   func(r civic.ModerationReason) string { return moderationReasonFR[r] },
+		"fieldOf":  fieldOf,
 	}).ParseFS(templatesFS, "templates/*.html")
 }
 
@@ -108,6 +109,7 @@ type pageSession struct {
 	CanVote    bool // a citizen
 	CanPropose bool // may submit proposals: the roles of POST /api/v1/ideas
 	CanReview  bool // sees the review desk: the roles of GET /api/v1/ideas/{id}/evidence
+	CanAlerts  bool // sees the dashboard and the alerts: web.AlertReaders
 	Voted      bool // supports the proposal of the page (app.ProposalView.Supported)
 	Verified   bool // the account's address is verified
 	Assured    bool // its assurance level is enough to support (AccountConfig.SupportAssurance)
@@ -120,7 +122,8 @@ func (s *Pages) pageSession(c *fiber.Ctx) (*pageSession, error) {
 	}
 	return &pageSession{Name: p.User.Name, CSRF: p.Session.CSRF, Role: p.User.Role, CanVote: p.User.Role == civic.RoleCitizen,
 		CanPropose: p.User.Role.In(web.Proposers...), CanReview: p.User.Role.In(web.Reviewers...),
-		Verified: p.User.EmailVerified != nil, Assured: p.User.Level() >= s.cfg.Accounts.SupportAssurance}, nil
+		Verified: p.User.EmailVerified != nil, Assured: p.User.Level() >= s.cfg.Accounts.SupportAssurance,
+		CanAlerts: p.User.Role.In(web.AlertReaders...)}, nil
 }
 
 func (s *Pages) ideasPage(c *fiber.Ctx) error {

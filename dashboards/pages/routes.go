@@ -63,6 +63,7 @@ func (s *Pages) Routes() []*web.Route {
 		{Method: "POST", Path: actions.SecurityPath + "/sessions/:id/fermer", Tag: "pages", Summary: "Form post: end one session, like DELETE /api/v1/me/sessions/{id}, then 303", Access: web.SignedIn, Body: csrfFormReq{}, Produces: "text/html", Status: 303, Form: f.security, Handler: s.revokePost},
 		{Method: "POST", Path: actions.SecurityPath + "/deconnexion-partout", Tag: "pages", Summary: "Form post: sign out everywhere, like DELETE /api/v1/me/sessions, then 303 to the sign-in page", Access: web.SignedIn, Body: csrfFormReq{}, Produces: "text/html", Status: 303, Form: f.security, Handler: s.everywherePost},
 	}
+	routes = append(routes, s.alertRoutes()...)
 	for _, rt := range routes {
 		if f, ok := rt.Form.(*pageForm); ok {
 			f.srv = s
