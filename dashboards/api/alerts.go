@@ -11,6 +11,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/alerting"
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/live"
 	"github.com/cd06/smartdeal/dashboards/pages"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
@@ -63,6 +64,7 @@ func (s *Server) alertRoutes() []*web.Route {
 		rd(&web.Route{Method: "DELETE", Path: v1 + "/alert-subscriptions", Summary: "Stop receiving the alerts of a rule or of a site", Params: []web.Param{
 			web.Q("rule_id", "string", "the rule"), web.Q("site", "string", "or the site")}, Status: 204, Handler: s.unsubscribeAlerts}),
 
+		rd(&web.Route{Method: "GET", Path: v1 + "/live/alerts", Summary: "Alert changes as Server-Sent Events (event: alert, data: {event, at, id, rule_name, severity, status, site, device, quantity, past}), from the evaluator's retained MQTT messages; the caps of GET /api/v1/live", Produces: "text/event-stream", Handler: s.liveAlerts}),
 		{Method: "GET", Path: v1 + "/sites/:id/atmo", Tag: "alerts", Summary: "The ATMO air-quality index of a site for a day (Europe/Paris; the current day is provisional, a partial index says which pollutants were missing)",
 			Params: []web.Param{web.Q("day", "string", "YYYY-MM-DD (default today)")}, Response: atmo.Index{}, Handler: s.siteAtmo},
 	}
@@ -471,4 +473,13 @@ func (s *Server) siteAtmo(c *fiber.Ctx) error {
 		return pages.AlertErr(err)
 	}
 	return c.JSON(x)
+}
+
+// liveAlerts streams the alert changes the hub receives from MQTT.
+func (s *Server) liveAlerts(c *fiber.Ctx) error {
+	sub, err := s.hub.Subscribe(s.kit.ClientKey(c), live.Series{live.AlertsKey: true})
+	if err != nil {
+		return s.liveRefusal(c, err)
+	}
+	return s.stream(c, sub, "alert")
 }

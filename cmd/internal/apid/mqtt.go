@@ -92,6 +92,9 @@ func (f *mqttFeed) onConnect(c mqtt.Client) {
 		c.Subscribe(filter, 0, f.onMessage),
 		// Retained status messages arrive at once: every device's last state.
 		c.Subscribe(f.topics.Device("+", "+", smartdeal.ChannelStatus), 1, f.onMessage),
+		// The evaluator's retained alert states (docs/alerts.md): alert
+		// changes reach the pages through the hub.
+		c.Subscribe(f.topics.AlertsFilter(), 1, f.onMessage),
 	}
 	for _, tok := range toks {
 		select {
@@ -127,6 +130,10 @@ func (f *mqttFeed) start(ctx context.Context, grace time.Duration) bool {
 			case <-ctx.Done():
 				return
 			case m := <-f.queue:
+				if strings.HasPrefix(m.topic, strings.TrimSuffix(f.topics.AlertsFilter(), "#")) {
+					f.hub.HandleAlert(m.payload)
+					continue
+				}
 				if strings.HasSuffix(m.topic, "/"+smartdeal.ChannelStatus) {
 					f.status.HandleStatus(ctx, m.topic, m.payload)
 					continue
