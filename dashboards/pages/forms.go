@@ -79,6 +79,9 @@ type supportFormReq struct {
 func (s *Pages) signInPage(c *fiber.Ctx) error {
 	retour := safeReturn(c.Query(returnField))
 	if p := web.Caller(c); p != nil && p.Session.Kind == civic.SessionCookie {
+		if p.User.Role == civic.RoleRiskManager && retour == "/idees" { // signed in by the page's script: as the form does
+			retour = DashboardPath
+		}
 		return c.Redirect(retour, fiber.StatusSeeOther)
 	}
 	return s.renderSignIn(c, fiber.StatusOK, signInView{Retour: retour}, "")
