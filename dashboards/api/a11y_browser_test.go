@@ -132,6 +132,20 @@ func TestBrowserAccessibility(t *testing.T) {
 		submit(t, ctx, "#desabonner")
 		wait("confirmation")(t, ctx)
 	}
+	// The risk managers' pages show an open alert and its rule.
+	e.account(civic.RoleRiskManager, "risques@example.fr", password)
+	alertID, ruleID := e.firedAlert(t)
+	refuseRule := func(t *testing.T, ctx context.Context) {
+		if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("seuil-orange"), "beaucoup")); err != nil {
+			t.Fatal(err)
+		}
+		submit(t, ctx, "#enregistrer-regle")
+		wait("seuil-orange-erreur")(t, ctx)
+	}
+	tryRule := func(t *testing.T, ctx context.Context) {
+		submit(t, ctx, "#essayer-regle")
+		wait("essai-resume")(t, ctx)
+	}
 	visits := []a11yPage{
 		{name: "Liste des propositions", path: "/idees", visitor: "visiteur"},
 		{name: "Proposition, avec mesures, mission et commentaires", path: "/idees/{id}", url: "/idees/" + e.p.ID, visitor: "visiteur"},
@@ -164,6 +178,13 @@ func TestBrowserAccessibility(t *testing.T) {
 		{name: "Mot de passe oublié", path: "/mot-de-passe-oublie", visitor: "visiteur"},
 		{name: "Nouveau mot de passe (lien reçu par e-mail)", path: "/mot-de-passe/nouveau?jeton={jeton}", url: "/mot-de-passe/nouveau?jeton=" + resetTok, visitor: "visiteur"},
 		{name: "Confirmation de l'adresse e-mail (lien reçu par e-mail)", path: "/verification?jeton={jeton}", url: "/verification?jeton=" + verifyTok, visitor: "visiteur"},
+		{name: "Tableau de bord des risques, avec une alerte en cours", path: "/tableau-de-bord", visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Alertes en cours et récentes", path: "/alertes", visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Une alerte, son historique et le formulaire de prise en compte", path: "/alertes/{id}", url: "/alertes/" + alertID, visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Règles d'alerte", path: "/alertes/regles", visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Nouvelle règle d'alerte", path: "/alertes/regles/nouvelle", visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Règle d'alerte refusée (erreur à côté du champ)", path: "/alertes/regles/{id}", url: "/alertes/regles/" + ruleID, visitor: "gestionnaire des risques", as: "risques@example.fr", then: refuseRule},
+		{name: "Règle d'alerte essayée sur les 7 derniers jours", path: "/alertes/regles/{id}", url: "/alertes/regles/" + ruleID, visitor: "gestionnaire des risques", as: "risques@example.fr", then: tryRule},
 	}
 
 	ctx := browser(t)

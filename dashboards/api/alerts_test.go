@@ -54,24 +54,30 @@ func (r alertReader) Atmo(ctx context.Context, site string, day, now time.Time) 
 	return r.c.Atmo(ctx, site, day, now)
 }
 
-// alertEnv is an API with an alert service on its store; meas may be nil.
-func alertEnv(t *testing.T, b sqltest.Backend, meas *measure.Client) (*env, *alerting.Service) {
+// newAlertService is an alert service on the env's store, reading meas
+// when it is InfluxDB (every env has one: newEnv).
+func newAlertService(t testing.TB, b sqltest.Backend, meas api.Measurements) *alerting.Service {
 	t.Helper()
-	var deps alerting.Deps
-	deps.Store = b.Store
-	if meas != nil {
-		deps.Measurements = alertReader{meas}
+	deps := alerting.Deps{Store: b.Store}
+	if m, ok := meas.(*measure.Client); ok {
+		deps.Measurements = alertReader{m}
 	}
 	svc, err := alerting.New(alerting.Config{}, deps)
 	if err != nil {
 		t.Fatal(err)
 	}
+	return svc
+}
+
+// alertEnv is an API and its alert service; meas may be nil.
+func alertEnv(t *testing.T, b sqltest.Backend, meas *measure.Client) (*env, *alerting.Service) {
+	t.Helper()
 	var am api.Measurements
 	if meas != nil {
 		am = meas
 	}
-	e := newEnv(t, b, am, api.Config{}, func(d *api.Deps) { d.Alerts = svc })
-	return e, svc
+	e := newEnv(t, b, am, api.Config{})
+	return e, e.alerts
 }
 
 func riverRuleReq(name string) map[string]any {
@@ -335,7 +341,27 @@ func TestAlertPreviewAndAtmoAPI(t *testing.T) {
 
 // TestAlertsAPIUnconfigured: without an alert service the routes answer 503.
 func TestAlertsAPIUnconfigured(t *testing.T) {
-	e := newEnv(t, sqltest.SQLite(t), nil, api.Config{})
+	e := newEnv(t, sqltest.SQLite(t), nil, api.Config{}, func(d *api.Deps) { d.Alerts = nil })
 	e.problem("GET", "/api/v1/alert-rules", e.admin, nil, 503)
 	e.problem("GET", "/api/v1/sites/x/atmo", "", nil, 503)
+}
+
+// firedAlert creates a rule on var-estuaire's water_level and fires it;
+// it returns the alert's and the rule's ids.
+func (e *env) firedAlert(t *testing.T) (alertID, ruleID string) {
+	t.Helper()
+	ctx := context.Background()
+	r := &alerting.Rule{Name: "Crue du Var", Enabled: true, Site: "var-estuaire", Quantity: "water_level", Kind: alerting.Above,
+		Levels: []alerting.Level{{Severity: alerting.Orange, Threshold: 2.5}}}
+	if err := e.alerts.CreateRule(ctx, "test", r); err != nil {
+		t.Fatal(err)
+	}
+	if err := e.alerts.HandleReadings(ctx, []smartdeal.Reading{river(0, 2.8, time.Now().UTC().Add(-time.Minute))}); err != nil {
+		t.Fatal(err)
+	}
+	as, err := e.alerts.Alerts(ctx, alerting.AlertFilter{RuleID: r.ID})
+	if err != nil || len(as) != 1 {
+		t.Fatalf("alerts %+v %v", as, err)
+	}
+	return as[0].ID, r.ID
 }

@@ -186,6 +186,7 @@ func TestFooterOnEveryPage(t *testing.T) {
 	// The identifiers of each page route with one (add a line for a new one).
 	ids := map[string]string{"/idees/:id": published.ID, "/missions/:id": "pied-de-page", "/expertise/:id": shortlisted.ID,
 		"/desabonnement/:token": unsubscribe}
+	ids["/alertes/:id"], ids["/alertes/regles/:id"] = e.firedAlert(t)
 	// The confirmation of a deletion is shown right after it, with its flash.
 	deleted := newFormClient(e)
 	deleted.cookies["sd_flash"] = "compte-supprime"

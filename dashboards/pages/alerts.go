@@ -248,15 +248,15 @@ func ago(d time.Duration) string {
 	return "il y a " + strconv.Itoa(int(d/(24*time.Hour))) + " jours"
 }
 
-// levelBadges are the words, icons and classes of the vigilance levels and
-// site states: the word always beside the colour.
+// levelBadges are the words and classes (colour and icon, layout.html) of
+// the vigilance levels and site states: the word always with the colour.
 var levelBadges = map[string]badge{
-	string(alerting.Rouge):   {Word: "vigilance rouge", Icon: "▲▲▲", Class: "niveau-rouge"},
-	string(alerting.Orange):  {Word: "vigilance orange", Icon: "▲▲", Class: "niveau-orange"},
-	string(alerting.Jaune):   {Word: "vigilance jaune", Icon: "▲", Class: "niveau-jaune"},
-	string(app.StateOffline): {Word: "hors ligne", Icon: "✕", Class: "niveau-hors-ligne"},
-	string(app.StateNoData):  {Word: "pas de données", Icon: "?", Class: "niveau-sans-donnees"},
-	string(app.StateNormal):  {Word: "normal", Icon: "✓", Class: "niveau-normal"},
+	string(alerting.Rouge):   {Word: "vigilance rouge", Class: "niveau-rouge"},
+	string(alerting.Orange):  {Word: "vigilance orange", Class: "niveau-orange"},
+	string(alerting.Jaune):   {Word: "vigilance jaune", Class: "niveau-jaune"},
+	string(app.StateOffline): {Word: "hors ligne", Class: "niveau-hors-ligne"},
+	string(app.StateNoData):  {Word: "pas de données", Class: "niveau-sans-donnees"},
+	string(app.StateNormal):  {Word: "normal", Class: "niveau-normal"},
 }
 
 func siteStateOf(st app.SiteState) badge { return levelBadges[string(st)] }

@@ -2,9 +2,10 @@ package pages
 
 // The typed views of the risk managers' pages (alerts.go).
 
-// badge is a vigilance level or a site state: its word, an icon (aria-hidden
-// beside the word) and a CSS class for its colour.
-type badge struct{ Word, Icon, Class string }
+// badge is a vigilance level or a site state: its word, and a CSS class
+// for its colour and its icon (drawn before the word, without alternative
+// text: the word says it).
+type badge struct{ Word, Class string }
 
 // atmoView is an ATMO index as the pages say it.
 type atmoView struct {
