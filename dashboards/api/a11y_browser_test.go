@@ -185,6 +185,8 @@ func TestBrowserAccessibility(t *testing.T) {
 		{name: "Nouvelle règle d'alerte", path: "/alertes/regles/nouvelle", visitor: "gestionnaire des risques", as: "risques@example.fr"},
 		{name: "Règle d'alerte refusée (erreur à côté du champ)", path: "/alertes/regles/{id}", url: "/alertes/regles/" + ruleID, visitor: "gestionnaire des risques", as: "risques@example.fr", then: refuseRule},
 		{name: "Règle d'alerte essayée sur les 7 derniers jours", path: "/alertes/regles/{id}", url: "/alertes/regles/" + ruleID, visitor: "gestionnaire des risques", as: "risques@example.fr", then: tryRule},
+		{name: "Site : mesures, appareils, alertes et indice ATMO", path: "/sites/{id}", url: "/sites/var-estuaire", visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Appareil d'un site, ses mesures sur 7 jours", path: "/sites/{id}/appareils/{appareil}", url: "/sites/var-estuaire/appareils/level-1?periode=semaine", visitor: "gestionnaire des risques", as: "risques@example.fr"},
 	}
 
 	ctx := browser(t)

@@ -187,6 +187,7 @@ func TestFooterOnEveryPage(t *testing.T) {
 	ids := map[string]string{"/idees/:id": published.ID, "/missions/:id": "pied-de-page", "/expertise/:id": shortlisted.ID,
 		"/desabonnement/:token": unsubscribe}
 	ids["/alertes/:id"], ids["/alertes/regles/:id"] = e.firedAlert(t)
+	ids["/sites/:id"], ids["/sites/:id/appareils/:device"] = "var-estuaire", "var-estuaire/appareils/level-1"
 	// The confirmation of a deletion is shown right after it, with its flash.
 	deleted := newFormClient(e)
 	deleted.cookies["sd_flash"] = "compte-supprime"

@@ -37,6 +37,7 @@ var alertIDOnPage = regexp.MustCompile(`id="alerte-([a-z0-9]+)"`)
 func TestAlertPages(t *testing.T) {
 	meas, in, db := freshInflux(t)
 	e, svc := alertEnv(t, sqltest.SQLite(t), meas)
+	e.field() // var-estuaire with level-1 (water_level) and drone-1
 	const pw = "un mot de passe solide"
 	rmUser := e.account(civic.RoleRiskManager, "rm@example.fr", pw)
 	e.account(civic.RoleAgent, "agent@example.fr", pw)
@@ -194,6 +195,27 @@ func TestAlertPages(t *testing.T) {
 	wantPage(t, "alerts", resp, html, 200, "En cours (0)", "Terminées ou closes (1)")
 	resp, html = rm.get("/alertes/nexistepas")
 	wantPage(t, "unknown alert", resp, html, 404)
+
+	// The site's page and its device's: charts over a day, a week, a month; its alerts.
+	resp, html = rm.get("/sites/var-estuaire?periode=semaine")
+	wantPage(t, "site page", resp, html, 200, "Estuaire du Var", "Mesures sur 7 jours", `class="chart"`, "Niveau d'eau", "level-1", "drone-1",
+		"Crue &lt;script&gt;", "close", `aria-current="page">7 jours`)
+	if !strings.Contains(html, "<polyline") {
+		t.Error("the week's water level is not drawn")
+	}
+	resp, html = rm.get("/sites/var-estuaire")
+	wantPage(t, "site page, a day", resp, html, 200, "Mesures sur 24 heures", "Aucune mesure sur la période")
+	resp, html = rm.get("/sites/var-estuaire/appareils/level-1?periode=mois")
+	wantPage(t, "device page", resp, html, 200, "Appareil level-1 — Estuaire du Var", "Mesures sur 30 jours", `aria-current="page">level-1`)
+	if strings.Contains(html, "drone-1 —") {
+		t.Error("the device page charts another device")
+	}
+	for path, want := range map[string]int{"/sites/var-estuaire?periode=annee": 400, "/sites/nulle-part": 404, "/sites/var-estuaire/appareils/inconnu": 404} {
+		resp, html = rm.get(path)
+		wantPage(t, path, resp, html, want)
+	}
+	resp, html = cit.get("/sites/var-estuaire")
+	wantPage(t, "citizen site page", resp, html, 403)
 
 	// Disable, then delete.
 	resp, _ = rm.post("/alertes/regles/"+ruleID+"/activation", url.Values{"csrf": {csrf}, "active": {"non"}})

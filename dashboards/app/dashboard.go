@@ -24,6 +24,7 @@ type AlertLister interface {
 // (measure.Client): every series' latest value in one listing, every
 // site's ATMO index of the day in one listing and one Read.
 type DashboardMeasurements interface {
+	Measurements // the site page's series (one Read)
 	Series(ctx context.Context, f series.Filter) ([]series.Latest, error)
 	AtmoSites(ctx context.Context, day, now time.Time) (map[string]*atmo.Index, error)
 }

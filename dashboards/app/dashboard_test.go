@@ -14,6 +14,7 @@ import (
 	"github.com/cd06/smartdeal/atmo"
 	"github.com/cd06/smartdeal/dashboards/alerting"
 	"github.com/cd06/smartdeal/dashboards/app"
+	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
 	"github.com/cd06/smartdeal/internal/testenv"
 )
@@ -262,4 +263,52 @@ func BenchmarkDashboardView(b *testing.B) {
 	slices.Sort(lat)
 	b.ReportMetric(float64(lat[len(lat)/2].Microseconds())/1000, "p50-ms")
 	b.ReportMetric(float64(lat[(len(lat)*95)/100].Microseconds())/1000, "p95-ms")
+}
+
+// TestSiteView: a site's page charts every registered series of its
+// devices over the span in one Read, lists its alerts and its ATMO index;
+// a device's page only that device's; the calls are the same for 2 and for
+// 20 devices; unknown sites and devices are not found.
+func TestSiteView(t *testing.T) {
+	meas, in, db := freshMeasure(t)
+	w := newDashWorld(t, meas, in, db)
+	ctx := context.Background()
+	view := func(site, device string) (*app.SiteView, map[string]int, int64) {
+		t.Helper()
+		w.mstore.reset()
+		w.alerts.n, w.dmeas.series, w.dmeas.atmos = 0, 0, 0
+		before := w.st.Statements()
+		v, err := w.dash.Site(ctx, site, device, 24*time.Hour, 100)
+		if err != nil {
+			t.Fatal(err)
+		}
+		calls := w.mstore.reset()
+		calls["alerts"], calls["influx:AtmoSites"] = w.alerts.n, w.dmeas.atmos
+		return v, calls, w.st.Statements() - before
+	}
+	small := w.sensors(2, "pm2_5", "no2")
+	large := w.sensors(20, "pm2_5", "no2", "water_level")
+	w.write()
+	w.alert(small, alerting.Orange)
+	v, smallCalls, smallStmts := view(small, "")
+	if len(v.Devices) != 2 || len(v.Series) != 4 || len(v.Series[0].Points) != 1 || len(v.Alerts) != 1 || v.Atmo == nil || v.Atmo.Class != atmo.Bon || v.SeriesErr != nil {
+		t.Fatalf("site %+v", v)
+	}
+	v, largeCalls, largeStmts := view(large, "")
+	if len(v.Devices) != 20 || len(v.Series) != app.MaxSiteSeries || !v.Truncated || len(v.Alerts) != 0 {
+		t.Fatalf("large site: %d devices, %d series, truncated %v", len(v.Devices), len(v.Series), v.Truncated)
+	}
+	if !maps.Equal(smallCalls, largeCalls) || smallStmts != largeStmts {
+		t.Errorf("small %v %d statements, large %v %d", smallCalls, smallStmts, largeCalls, largeStmts)
+	}
+	v, _, _ = view(small, small+"-capteur-1")
+	if v.Device == nil || len(v.Series) != 2 || v.Series[0].Device != small+"-capteur-1" || len(v.Alerts) != 0 { // the alert is capteur-0's
+		t.Fatalf("device page %+v", v)
+	}
+	if _, err := w.dash.Site(ctx, "nulle-part", "", time.Hour, 100); civic.ErrorCode(err) != civic.ENOTFOUND {
+		t.Errorf("unknown site: %v", err)
+	}
+	if _, err := w.dash.Site(ctx, small, "inconnu", time.Hour, 100); civic.ErrorCode(err) != civic.ENOTFOUND {
+		t.Errorf("unknown device: %v", err)
+	}
 }

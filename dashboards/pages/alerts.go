@@ -117,7 +117,7 @@ func (s *Pages) alertRoutes() []*web.Route {
 		r.Tag, r.Access, r.Roles, r.Produces, r.Status = "pages", web.SignedIn, web.AlertManagers, "text/html", 303
 		return r
 	}
-	return []*web.Route{
+	return append(s.siteRoutes(pageF), []*web.Route{
 		rd(&web.Route{Method: "GET", Path: DashboardPath, Summary: "Page (HTML, French): the risk managers' dashboard: every site's state (vigilance, hors ligne, pas de données), latest values with their age, the day's ATMO index; the open alerts first; the active missions and their drones (anonymous visitors are sent to the sign-in page)", Form: pageF, Handler: s.dashboardPage}),
 		rd(&web.Route{Method: "GET", Path: alertsPath, Summary: "Page (HTML, French): the open alerts and those of the last 7 days, with the acknowledge and close forms", Form: pageF, Handler: s.alertsPage}),
 		// The rule pages before /alertes/:id, which would take "regles" for an id.
@@ -132,7 +132,7 @@ func (s *Pages) alertRoutes() []*web.Route {
 		rd(&web.Route{Method: "GET", Path: alertsPath + "/:id", Summary: "Page (HTML, French): an alert, its transitions (who, when, comment) and the readings that fired it, with the acknowledge and close forms", Form: pageF, Handler: s.alertPage}),
 		wr(&web.Route{Method: "POST", Path: alertsPath + "/:id/prise-en-compte", Summary: "Acknowledge form post (comment), like POST /api/v1/alerts/{id}/acknowledge, then 303 to retour (default the alert's page)", Body: alertFormReq{}, Form: alertF, Handler: s.acknowledgePost}),
 		wr(&web.Route{Method: "POST", Path: alertsPath + "/:id/cloture", Summary: "Close form post (comment) of a cleared alert, like POST /api/v1/alerts/{id}/close, then 303 to retour (default the alert's page)", Body: alertFormReq{}, Form: alertF, Handler: s.closePost}),
-	}
+	}...)
 }
 
 type alertFormReq struct {

@@ -1,5 +1,12 @@
 package pages
 
+import (
+	"time"
+
+	"github.com/cd06/smartdeal/dashboards/civic"
+	"github.com/cd06/smartdeal/dashboards/pages/chart"
+)
+
 // The typed views of the risk managers' pages (alerts.go).
 
 // badge is a vigilance level or a site state: its word, and a CSS class
@@ -156,4 +163,34 @@ func fieldOf(v *ruleView, field, id, label, help string) ruleFieldView {
 		f.Invalid, f.Msg = true, v.FieldMsg
 	}
 	return f
+}
+
+type sitePeriod struct {
+	Value, Label string
+	Span         time.Duration
+}
+
+type periodLink struct {
+	Label, Href string
+	Current     bool
+}
+
+type deviceRow struct {
+	ID, Model, Kind, Status, Seen, Href string
+	Offline, Current                    bool
+}
+
+// siteView is site.html: a site's page, or one device's (Device).
+type siteView struct {
+	Page
+	Site                            *civic.Site
+	Device                          string
+	SiteLink                        string
+	Period, From, To                string
+	Periods                         []periodLink
+	Devices                         []deviceRow
+	Charts                          []chart.View
+	Alerts                          []alertRow
+	Atmo                            *atmoView
+	SeriesDown, AtmoDown, Truncated bool
 }
