@@ -365,3 +365,25 @@ func (e *env) firedAlert(t *testing.T) (alertID, ruleID string) {
 	}
 	return as[0].ID, r.ID
 }
+
+// TestProposalPageAtmo: a proposal page linked to an air-quality series
+// shows the ATMO index of its site for the day (provisional, partial,
+// which pollutant sets it); one linked to a water level shows none.
+func TestProposalPageAtmo(t *testing.T) {
+	meas, in, db := freshInflux(t)
+	e := newEnv(t, sqltest.SQLite(t), meas, api.Config{})
+	e.field()
+	e.call("POST", "/api/v1/sites", e.admin, map[string]any{"id": "nice-arson", "name": "Nice Arson", "location": map[string]float64{"lat": 43.70, "lon": 7.28}}, 201, nil)
+	e.call("POST", "/api/v1/devices", e.admin, map[string]any{"id": "no2-1", "site_id": "nice-arson", "kind": "sensor", "model": "AtmoSud",
+		"quantities": []map[string]string{{"quantity": "no2", "unit": "ug/m3"}}}, 201, nil)
+	writeLP(t, in.URL, db+"/autogen", []string{fmt.Sprintf("telemetry,site=nice-arson,device=no2-1,quantity=no2,unit=ug/m3 value=100 %d", time.Now().Add(-10*time.Minute).Unix())})
+	_, citizen := e.user(civic.RoleCitizen)
+	air, river := e.idea(citizen, 10, true), e.idea(citizen, 10, true)
+	e.call("POST", "/api/v1/links", e.admin, map[string]any{"proposal_id": air.ID, "site_id": "nice-arson", "device_id": "no2-1", "quantity": "no2"}, 201, nil)
+	e.call("POST", "/api/v1/links", e.admin, map[string]any{"proposal_id": river.ID, "site_id": "var-estuaire", "device_id": "level-1", "quantity": "water_level"}, 201, nil)
+	html := e.page("/idees/"+air.ID, 200)
+	mustContain(t, "air page", html, `id="atmo-idee"`, "Indice ATMO du jour, site nice-arson", "dégradé", "fixé par NO2", "(provisoire)", "partiel : sans PM2,5, PM10, O3, SO2")
+	if html := e.page("/idees/"+river.ID, 200); strings.Contains(html, "atmo-idee") {
+		t.Error("a water-level page shows an ATMO index")
+	}
+}

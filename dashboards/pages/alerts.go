@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -863,4 +864,34 @@ func (s *Pages) ruleDeletePost(c *fiber.Ctx) error {
 	_ = s.store.Record(ctx(c), civic.AuditEntry{Actor: actor, Action: "alert_rule.delete", Target: c.Params("id")})
 	s.setFlash(c, "regle-supprimee")
 	return c.Redirect(rulesPath, fiber.StatusSeeOther)
+}
+
+// MaxProposalAtmoSites bounds the sites whose ATMO index a proposal page
+// shows (one InfluxDB request each).
+const MaxProposalAtmoSites = 3
+
+// proposalAtmo is the ATMO index of the day of the sites whose
+// air-quality series (pm2_5, pm10, no2, o3, so2) the proposal links;
+// nothing without an alert service or when InfluxDB fails (the page shows
+// without it).
+func (s *Pages) proposalAtmo(c *fiber.Ctx, linked []app.Series) []siteAtmo {
+	if s.alert.Service == nil {
+		return nil
+	}
+	var sites []string
+	for _, sr := range linked {
+		if sr.Data != nil && atmo.IsPollutant(sr.Data.Quantity) && !slices.Contains(sites, sr.Data.Site) && len(sites) < MaxProposalAtmoSites {
+			sites = append(sites, sr.Data.Site)
+		}
+	}
+	var out []siteAtmo
+	for _, site := range sites {
+		x, err := s.alert.Service.Atmo(ctx(c), site, s.now())
+		if err != nil {
+			s.log.Warn("proposal page: ATMO index not read", "site", site, "err", err)
+			continue
+		}
+		out = append(out, siteAtmo{Site: site, Atmo: atmoOf(x)})
+	}
+	return out
 }

@@ -209,6 +209,7 @@ func (s *Pages) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	page := &ideaView{Page: Page{Title: p.Title, Session: se, Here: here, Error: f.Error}, P: p, Series: stats, Charts: charts, Missions: missions,
 		VotingOpen: v.VotingOpen, Public: p.Status.Public(), Refused: p.Status == civic.StatusRefused, Comments: commentsOf(v.Comments, here), CommentDraft: f.Comment,
 		SignIn: signInView{Retour: here}, Range: frSpan(s.cfg.PageRange), RangeFrom: fr.Time(v.Start), RangeTo: fr.Time(v.Stop)}
+	page.Atmo = s.proposalAtmo(c, v.Series)
 	c.Status(status)
 	return s.render(c, "idea.html", page)
 }

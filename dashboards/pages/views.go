@@ -51,6 +51,8 @@ type ideaView struct {
 	CommentDraft              string
 	SignIn                    signInView
 	Range, RangeFrom, RangeTo string // the charts' span, in French
+	// Atmo is the ATMO index of the sites of linked air-quality series (alerts.go).
+	Atmo []siteAtmo
 }
 
 // missionsView is missions.html.

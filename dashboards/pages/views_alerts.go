@@ -194,3 +194,9 @@ type siteView struct {
 	Atmo                            *atmoView
 	SeriesDown, AtmoDown, Truncated bool
 }
+
+// siteAtmo is a site's ATMO index of the day on a proposal page.
+type siteAtmo struct {
+	Site string
+	Atmo atmoView
+}
