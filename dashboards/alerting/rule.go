@@ -19,6 +19,7 @@ import (
 	"math"
 	"strings"
 	"time"
+	"unicode"
 
 	"github.com/cd06/smartdeal"
 	"github.com/cd06/smartdeal/atmo"
@@ -139,6 +140,9 @@ const (
 	MaxNameLen = 200
 	MaxHold    = 7 * 24 * time.Hour
 	MaxWindow  = 24 * time.Hour
+	// MaxThreshold bounds a threshold's magnitude: no sensor reads beyond
+	// it, and a huge number would only hide a typing error.
+	MaxThreshold = 1e9
 )
 
 // Validate checks a rule and fills its defaults; errors wrap ErrInvalid and
@@ -150,6 +154,9 @@ func (r *Rule) Validate() error {
 	r.Name = strings.TrimSpace(r.Name)
 	if r.Name == "" || len([]rune(r.Name)) > MaxNameLen {
 		return bad("name: 1 to %d characters", MaxNameLen)
+	}
+	if strings.IndexFunc(r.Name, unicode.IsControl) >= 0 {
+		return bad("name: no control characters")
 	}
 	if r.Site != "" && !smartdeal.ValidID(r.Site) {
 		return bad("site: not an identifier")
@@ -197,6 +204,9 @@ func (r *Rule) Validate() error {
 		seen[l.Severity] = true
 		if math.IsNaN(l.Threshold) || math.IsInf(l.Threshold, 0) || (l.Clear != nil && (math.IsNaN(*l.Clear) || math.IsInf(*l.Clear, 0))) {
 			return bad("levels[%d]: thresholds must be numbers", i)
+		}
+		if math.Abs(l.Threshold) > MaxThreshold || (l.Clear != nil && math.Abs(*l.Clear) > MaxThreshold) {
+			return bad("levels[%d].threshold: at most %g in magnitude", i, float64(MaxThreshold))
 		}
 		c := l.ClearValue()
 		switch r.Kind {

@@ -158,6 +158,20 @@ func TestBrowserAccessibility(t *testing.T) {
 	e.call("POST", "/api/v1/events", e.admin, map[string]any{"kind": "meeting", "title": "Réunion des acteurs de la Roya", "description": "Capteurs de crue.",
 		"starts": time.Now().Add(24 * time.Hour), "ends": time.Now().Add(26 * time.Hour), "place": "Breil-sur-Roya", "location": map[string]float64{"lat": 43.93, "lon": 7.51},
 		"capacity": 30}, 201, &agendaEvent)
+	// The risk managers' pages show an open alert and its rule.
+	e.account(civic.RoleRiskManager, "risques@example.fr", password)
+	alertID, ruleID := e.firedAlert(t)
+	refuseRule := func(t *testing.T, ctx context.Context) {
+		if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("seuil-orange"), "beaucoup")); err != nil {
+			t.Fatal(err)
+		}
+		submit(t, ctx, "#enregistrer-regle")
+		wait("seuil-orange-erreur")(t, ctx)
+	}
+	tryRule := func(t *testing.T, ctx context.Context) {
+		submit(t, ctx, "#essayer-regle")
+		wait("essai-resume")(t, ctx)
+	}
 	visits := []a11yPage{
 		{name: "Liste des propositions", path: "/idees", visitor: "visiteur"},
 		{name: "Proposition, avec mesures, mission et commentaires", path: "/idees/{id}", url: "/idees/" + e.p.ID, visitor: "visiteur"},
@@ -219,6 +233,15 @@ func TestBrowserAccessibility(t *testing.T) {
 		{name: "Proposition retenue : réalisation et formulaire d'étape", path: "/idees/{id}", url: "/idees/" + selected.ID, visitor: "administrateur·rice", as: "comite@example.fr"},
 		{name: "Résultats d'un appel", path: "/appels/{id}/resultats", url: "/appels/" + e.campaign + "/resultats", visitor: "visiteur"},
 		{name: "Propositions filtrées (aucun résultat)", path: "/idees?q={texte}", url: "/idees?q=introuvable", visitor: "visiteur"},
+		{name: "Tableau de bord des risques, avec une alerte en cours", path: "/tableau-de-bord", visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Alertes en cours et récentes", path: "/alertes", visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Une alerte, son historique et le formulaire de prise en compte", path: "/alertes/{id}", url: "/alertes/" + alertID, visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Règles d'alerte", path: "/alertes/regles", visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Nouvelle règle d'alerte", path: "/alertes/regles/nouvelle", visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Règle d'alerte refusée (erreur à côté du champ)", path: "/alertes/regles/{id}", url: "/alertes/regles/" + ruleID, visitor: "gestionnaire des risques", as: "risques@example.fr", then: refuseRule},
+		{name: "Règle d'alerte essayée sur les 7 derniers jours", path: "/alertes/regles/{id}", url: "/alertes/regles/" + ruleID, visitor: "gestionnaire des risques", as: "risques@example.fr", then: tryRule},
+		{name: "Site : mesures, appareils, alertes et indice ATMO", path: "/sites/{id}", url: "/sites/var-estuaire", visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Appareil d'un site, ses mesures sur 7 jours", path: "/sites/{id}/appareils/{appareil}", url: "/sites/var-estuaire/appareils/level-1?periode=semaine", visitor: "gestionnaire des risques", as: "risques@example.fr"},
 	}
 
 	ctx := browser(t)

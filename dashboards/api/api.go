@@ -57,6 +57,7 @@ type Measurements interface {
 	Series(ctx context.Context, f series.Filter) ([]series.Latest, error)
 	Range(ctx context.Context, q series.RangeQuery) (*series.SeriesData, error)
 	Ping(ctx context.Context) error
+	app.DashboardMeasurements // the dashboard's latest values and ATMO indices
 }
 
 // Publisher sends MQTT messages (paho in cmd/api, the embedded broker in the
@@ -281,6 +282,8 @@ type Deps struct {
 	// Verifiers are the stronger identity checks an operator adds
 	// (optional); the account security page offers them.
 	Verifiers []Verifier
+	// Alerts is the alert service (optional; without it the alert routes answer 503).
+	Alerts Alerts
 }
 
 // Server is the API: a Fiber app plus the live-feed hub.
@@ -304,7 +307,8 @@ type Server struct {
 	// registry: sites, devices, MQTT credentials (registry.go).
 	registry *actions.Registry
 	// events: meetings, public events, workshops (events.go).
-	events *actions.Events
+	events    *actions.Events
+	alertsSvc Alerts // the risk managers' rules and alerts (optional)
 }
 
 // New builds the API.
@@ -332,6 +336,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, store: deps.Store, meas: deps.Measurements, pub: deps.Publisher, log: deps.Logger,
 		now: deps.Now, flightLogs: deps.FlightLogs}
+	s.alertsSvc = deps.Alerts
 	s.views = app.New(deps.Store, deps.Measurements, deps.Now)
 	s.maps = app.NewMaps(deps.Store, deps.Measurements, deps.Now)
 	var err error
@@ -358,7 +363,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 	s.pages, err = pages.New(pages.Config{Accounts: cfg.Accounts, Legal: cfg.Legal, Licence: cfg.Licence, SessionTTL: cfg.SessionTTL,
 		CookieSecure: cfg.CookieSecure, RateWindow: cfg.RateWindow, PageSeriesPoints: cfg.PageSeriesPoints, PageRange: cfg.PageRange, Tiles: cfg.Tiles},
 		pages.Deps{Store: deps.Store, Views: s.views, Actions: s.act, Kit: s.kit, Logger: deps.Logger, Now: deps.Now, Maps: s.maps,
-			Registry: s.registry, Events: s.events})
+			Registry: s.registry, Events: s.events, Alerts: s.alertPages(deps)})
 	if err != nil {
 		return nil, err
 	}
@@ -379,7 +384,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		IdleTimeout:                  120 * time.Second,
 	})
 	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes(), s.mapRoutes(), s.proposalExportRoutes(),
-		s.registryRoutes(), s.eventsRoutes(), s.moderationRoutes(), s.peopleRoutes(), s.campaignAdminRoutes(), s.realizationRoutes())
+		s.registryRoutes(), s.eventsRoutes(), s.moderationRoutes(), s.peopleRoutes(), s.campaignAdminRoutes(), s.realizationRoutes(), s.alertRoutes())
 	s.kit.Mount(s.app, s.routes)
 	return s, nil
 }

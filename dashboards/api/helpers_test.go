@@ -23,6 +23,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/cd06/smartdeal/dashboards/alerting"
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
@@ -69,6 +70,8 @@ type env struct {
 	reg      *prometheus.Registry // the API's metrics
 	campaign string
 	admin    string // token
+	// alerts is the alert service of the routes and pages (alerts_test.go).
+	alerts *alerting.Service
 }
 
 // freshInflux is a measurements client on a new database of the shared
@@ -102,6 +105,7 @@ func newEnv(t testing.TB, b sqltest.Backend, meas api.Measurements, cfg api.Conf
 	cfg.Password = api.PasswordParams{MemoryKiB: 1024, Time: 1}
 	pub := &fakePub{}
 	deps := api.Deps{Store: b.Store, Measurements: meas, Publisher: pub, Logger: slog.New(slog.DiscardHandler), Registry: prometheus.NewRegistry()}
+	deps.Alerts = newAlertService(t, b, meas)
 	for _, o := range opts {
 		o(&deps)
 	}
@@ -110,6 +114,7 @@ func newEnv(t testing.TB, b sqltest.Backend, meas api.Measurements, cfg api.Conf
 		t.Fatal(err)
 	}
 	e := &env{t: t, srv: srv, app: srv.App(), st: b.Store, pub: pub, reg: deps.Registry}
+	e.alerts, _ = deps.Alerts.(*alerting.Service)
 	_, e.admin = e.user(civic.RoleAdmin)
 	var c civic.Campaign
 	e.call("POST", "/api/v1/campaigns", e.admin, map[string]any{"name": "SMART Deal " + civic.NewID(), "starts": time.Now().Add(-time.Hour), "ends": time.Now().Add(30 * 24 * time.Hour), "shortlist_top_n": 3}, 201, &c)

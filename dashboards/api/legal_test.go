@@ -195,6 +195,8 @@ func TestFooterOnEveryPage(t *testing.T) {
 	ids["/idees/:id/signalement"] = published.ID + "/signalement"
 	ids["/admin/personnes/:id"] = someone.ID
 	ids["/appels/:id/resultats"] = e.campaign + "/resultats"
+	ids["/alertes/:id"], ids["/alertes/regles/:id"] = e.firedAlert(t)
+	ids["/sites/:id"], ids["/sites/:id/appareils/:device"] = "var-estuaire", "var-estuaire/appareils/level-1"
 	// The confirmation of a deletion is shown right after it, with its flash.
 	deleted := newFormClient(e)
 	deleted.cookies["sd_flash"] = "compte-supprime"

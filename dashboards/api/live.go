@@ -27,6 +27,11 @@ func (s *Server) live(c *fiber.Ctx) error {
 	if err != nil {
 		return s.liveRefusal(c, err)
 	}
+	return s.stream(c, sub, "reading")
+}
+
+// stream writes sub's events as Server-Sent Events named event.
+func (s *Server) stream(c *fiber.Ctx, sub *live.Subscription, event string) error {
 	c.Set(fiber.HeaderContentType, "text/event-stream")
 	c.Set(fiber.HeaderCacheControl, "no-cache")
 	c.Set(fiber.HeaderConnection, "keep-alive")
@@ -49,7 +54,7 @@ func (s *Server) live(c *fiber.Ctx) error {
 					return
 				}
 			case msg := <-sub.Events():
-				if _, err := w.WriteString("event: reading\ndata: "); err != nil {
+				if _, err := w.WriteString("event: " + event + "\ndata: "); err != nil {
 					return
 				}
 				_, _ = w.Write(msg)

@@ -95,6 +95,17 @@ func TestAtmo(t *testing.T) {
 					}
 				}
 			}
+			// Every site at once: the same indices, one listing and one Read.
+			all, err := c.AtmoSites(ctx, day, time.Now())
+			if err != nil || len(all) != 2 {
+				t.Fatalf("AtmoSites: %v %v", all, err)
+			}
+			for _, site := range []string{"arson", "cannes"} {
+				one, _ := c.Atmo(ctx, site, day, time.Now())
+				if x := all[site]; x == nil || x.Class != one.Class || !slices.Equal(x.Dominant, one.Dominant) || len(x.Subs) != len(one.Subs) {
+					t.Errorf("AtmoSites %s: %+v, Atmo %+v", site, x, one)
+				}
+			}
 			// A day without data: no class, every pollutant missing.
 			x, err := c.Atmo(ctx, "arson", day.AddDate(0, 0, 2), time.Now())
 			if err != nil || x.Class != atmo.None || len(x.Missing) != 5 {

@@ -89,8 +89,9 @@ var mapLayers = []struct{ Name, Label string }{
 }
 
 // mapLinks are the popups' link templates. Site and device pages belong to
-// the risk dashboard; until they exist, the JSON routes answer.
-var mapLinks = map[string]string{"proposal": "/idees/{id}", "mission": "/missions/{id}", "site": "/api/v1/sites/{id}/latest", "device": "/api/v1/devices/{id}"}
+// the risk dashboard (/sites/{id}); a device page needs its site in the
+// path, which the popup templates cannot give yet: its JSON answers.
+var mapLinks = map[string]string{"proposal": "/idees/{id}", "mission": "/missions/{id}", "site": "/sites/{id}", "device": "/api/v1/devices/{id}"}
 
 // atmoFR names the ATMO index classes.
 var atmoFR = [...]string{"", "Bon", "Moyen", "Dégradé", "Mauvais", "Très mauvais", "Extrêmement mauvais"}

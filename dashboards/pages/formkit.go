@@ -39,6 +39,15 @@ var flashMessages = map[string]string{
 	"preferences-enregistrees": "Vos préférences d'e-mail sont enregistrées.",
 	"compte-supprime":          "Votre compte est supprimé et vous êtes déconnecté·e.",
 	"desabonne":                "C'est fait : vous ne recevrez plus d'e-mails de suivi des propositions.",
+
+	// The risk managers' pages (alerts.go)
+	"alerte-prise-en-compte": "Alerte prise en compte.",
+	"alerte-close":           "Alerte close.",
+	"regle-creee":            "Règle d'alerte créée.",
+	"regle-modifiee":         "Règle d'alerte modifiée.",
+	"regle-activee":          "Règle d'alerte activée.",
+	"regle-desactivee":       "Règle d'alerte désactivée : ses alertes en cours restent visibles.",
+	"regle-supprimee":        "Règle d'alerte supprimée ; ses alertes en cours sont closes.",
 }
 
 // formMessages are the French messages of a failed form post by error code;

@@ -79,6 +79,9 @@ type supportFormReq struct {
 func (s *Pages) signInPage(c *fiber.Ctx) error {
 	retour := safeReturn(c.Query(returnField))
 	if p := web.Caller(c); p != nil && p.Session.Kind == civic.SessionCookie {
+		if p.User.Role == civic.RoleRiskManager && retour == "/idees" { // signed in by the page's script: as the form does
+			retour = DashboardPath
+		}
 		return c.Redirect(retour, fiber.StatusSeeOther)
 	}
 	return s.renderSignIn(c, fiber.StatusOK, signInView{Retour: retour}, "")
@@ -115,7 +118,11 @@ func (s *Pages) signInPost(c *fiber.Ctx) error {
 		return err
 	}
 	s.setFlash(c, "connecte")
-	return c.Redirect(safeReturn(c.FormValue(returnField)), fiber.StatusSeeOther)
+	to := safeReturn(c.FormValue(returnField))
+	if u.Role == civic.RoleRiskManager && to == "/idees" { // the default: a risk manager's home is the dashboard
+		to = DashboardPath
+	}
+	return c.Redirect(to, fiber.StatusSeeOther)
 }
 
 func (s *Pages) signUpPage(c *fiber.Ctx) error {

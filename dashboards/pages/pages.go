@@ -90,6 +90,9 @@ type Deps struct {
 	// Events (optional) is the events' workflows: without it the agenda
 	// pages answer 503.
 	Events *actions.Events
+	// Alerts are the risk managers' pages' collaborators (optional: without
+	// a service those pages answer 503).
+	Alerts AlertDeps
 }
 
 // Pages serves the pages.
@@ -105,6 +108,7 @@ type Pages struct {
 	now   func() time.Time
 	pages *template.Template
 	maps  *app.Maps
+	alert AlertDeps // the dashboard, alert and rule pages (alerts.go)
 }
 
 // New parses the templates and builds the pages.
@@ -119,6 +123,7 @@ func New(cfg Config, deps Deps) (*Pages, error) {
 		deps.Now = time.Now
 	}
 	s := &Pages{cfg: cfg, store: deps.Store, views: deps.Views, act: deps.Actions, kit: deps.Kit, reg: deps.Registry, ev: deps.Events, log: deps.Logger, now: deps.Now, maps: deps.Maps}
+	s.alert = deps.Alerts
 	var err error
 	if s.pages, err = s.parsePages(); err != nil {
 		return nil, fmt.Errorf("templates: %w", err)

@@ -60,6 +60,7 @@ func (s *Pages) parsePages() (*template.Template, error) {
 		"quantity": fr.Quantity,
 		"role":     func(r civic.Role) string { return roleFR[r] },
 		"reason":   func(r civic.ModerationReason) string { return moderationReasonFR[r] },
+		"fieldOf":  fieldOf,
 	}).ParseFS(templatesFS, "templates/*.html")
 }
 
@@ -111,6 +112,7 @@ type pageSession struct {
 	CanVote    bool // a citizen
 	CanPropose bool // may submit proposals: the roles of POST /api/v1/ideas
 	CanReview  bool // sees the review desk: the roles of GET /api/v1/ideas/{id}/evidence
+	CanAlerts  bool // sees the dashboard and the alerts: web.AlertReaders
 	Voted      bool // supports the proposal of the page (app.ProposalView.Supported)
 	Verified   bool // the account's address is verified
 	Assured    bool // its assurance level is enough to support (AccountConfig.SupportAssurance)
@@ -123,7 +125,8 @@ func (s *Pages) pageSession(c *fiber.Ctx) (*pageSession, error) {
 	}
 	return &pageSession{Name: p.User.Name, CSRF: p.Session.CSRF, Role: p.User.Role, CanVote: p.User.Role == civic.RoleCitizen,
 		CanPropose: p.User.Role.In(web.Proposers...), CanReview: p.User.Role.In(web.Reviewers...),
-		Verified: p.User.EmailVerified != nil, Assured: p.User.Level() >= s.cfg.Accounts.SupportAssurance}, nil
+		Verified: p.User.EmailVerified != nil, Assured: p.User.Level() >= s.cfg.Accounts.SupportAssurance,
+		CanAlerts: p.User.Role.In(web.AlertReaders...)}, nil
 }
 
 // ideasPage lists the public proposals, filtered and sorted (ideas_filter.go).
@@ -215,6 +218,7 @@ func (s *Pages) renderIdea(c *fiber.Ctx, status int, f ideaForm) error {
 	if err := s.addRealization(c, page, f); err != nil { // selected proposals only (realization.go)
 		return err
 	}
+	page.Atmo = s.proposalAtmo(c, v.Series)
 	c.Status(status)
 	return s.render(c, "idea.html", page)
 }

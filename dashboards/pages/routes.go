@@ -67,6 +67,7 @@ func (s *Pages) Routes() []*web.Route {
 	routes = append(s.missionControlRoutes(), routes...) // /missions/nouvelle before /missions/:id
 	routes = append(routes, s.registryRoutes()...)
 	routes = append(routes, s.eventsRoutes()...)
+	routes = append(routes, s.alertRoutes()...)
 	for _, rt := range routes {
 		if f, ok := rt.Form.(*pageForm); ok {
 			f.srv = s

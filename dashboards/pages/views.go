@@ -59,6 +59,8 @@ type ideaView struct {
 	// Events are the agenda's events about it (agenda.go).
 	Events      []eventRow
 	Realization *realizationView // a selected proposal's realization (realization.go)
+	// Atmo is the ATMO index of the sites of linked air-quality series (alerts.go).
+	Atmo []siteAtmo
 }
 
 // missionsView is missions.html.

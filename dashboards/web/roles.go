@@ -13,4 +13,6 @@ var (
 	MissionOps      = []civic.Role{civic.RoleAgent, civic.RoleRiskManager, civic.RoleAdmin}  // fly missions
 	MissionPlanners = []civic.Role{civic.RoleRiskManager, civic.RoleAdmin}                   // plan missions
 	Linkers         = []civic.Role{civic.RoleAdmin, civic.RoleExpert, civic.RoleRiskManager} // link series
+	AlertReaders    = []civic.Role{civic.RoleAgent, civic.RoleRiskManager, civic.RoleAdmin}  // the dashboard, alerts and rules
+	AlertManagers   = []civic.Role{civic.RoleRiskManager, civic.RoleAdmin}                   // manage rules, acknowledge alerts
 )

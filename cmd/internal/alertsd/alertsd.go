@@ -391,3 +391,8 @@ type mailer2 struct{ s mail.Sender }
 func (m mailer2) SendMail(ctx context.Context, msg alerting.Mail) error {
 	return m.s.Send(ctx, mail.Message{To: msg.To, Subject: msg.Subject, Text: msg.Text})
 }
+
+// Reader adapts the InfluxDB reader to the alert service's Measurements:
+// the API process builds its own alerting.Service (rules, previews, people's
+// changes, ATMO) on the same adapters (cmd/internal/apid).
+func Reader(m *measure.Client) alerting.Measurements { return reader{m} }

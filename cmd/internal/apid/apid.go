@@ -25,6 +25,8 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/cmd/internal/alertsd"
+	"github.com/cd06/smartdeal/dashboards/alerting"
 	"github.com/cd06/smartdeal/dashboards/api"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/live"
@@ -353,11 +355,18 @@ func New(ctx context.Context, cfg Config, log *slog.Logger, reg *prometheus.Regi
 	if cfg.Mail.Host == "" {
 		log.Warn("no SMTP relay configured (mail.host): e-mails are written to the log")
 	}
+	// The API's alert service reads and records people's changes; the
+	// evaluator (cmd/alerts, or the all-in-one's) evaluates and delivers.
+	alerts, err := alerting.New(alerting.Config{TopicPrefix: cfg.MQTT.TopicPrefix, PublicURL: cfg.HTTP.PublicURL},
+		alerting.Deps{Store: a.store, Measurements: alertsd.Reader(a.meas), Log: log.With("part", "alerts")})
+	if err != nil {
+		return nil, fmt.Errorf("alerts: %w", err)
+	}
 	rate, rateStore := rateLimiter(cfg.API.RateStore, a.store)
 	log.Info("rate limits", "store", rateStore)
 	a.srv, err = api.New(cfg.apiConfig(),
 		api.Deps{Store: a.store, Measurements: a.meas, Publisher: pub, Logger: log, Registry: reg, FlightLogs: tlogImporter{},
-			RateLimiter: rate, Mail: mailer})
+			RateLimiter: rate, Mail: mailer, Alerts: alerts})
 	if err != nil {
 		return nil, err
 	}

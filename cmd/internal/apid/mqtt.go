@@ -94,6 +94,9 @@ func (f *mqttFeed) onConnect(c mqtt.Client) {
 		c.Subscribe(f.topics.Device("+", "+", smartdeal.ChannelStatus), 1, f.onMessage),
 		// Device events (link_lost, statustext…) for the mission pages' live view.
 		c.Subscribe(f.topics.Device("+", "+", smartdeal.ChannelEvent), 0, f.onMessage),
+		// The evaluator's retained alert states (docs/alerts.md): alert
+		// changes reach the pages through the hub.
+		c.Subscribe(f.topics.AlertsFilter(), 1, f.onMessage),
 	}
 	for _, tok := range toks {
 		select {
@@ -129,6 +132,10 @@ func (f *mqttFeed) start(ctx context.Context, grace time.Duration) bool {
 			case <-ctx.Done():
 				return
 			case m := <-f.queue:
+				if strings.HasPrefix(m.topic, strings.TrimSuffix(f.topics.AlertsFilter(), "#")) {
+					f.hub.HandleAlert(m.payload)
+					continue
+				}
 				if strings.HasSuffix(m.topic, "/"+smartdeal.ChannelStatus) {
 					f.status.HandleStatus(ctx, m.topic, m.payload)
 					continue
