@@ -159,7 +159,6 @@ func TestBrowserAccessibility(t *testing.T) {
 		"starts": time.Now().Add(24 * time.Hour), "ends": time.Now().Add(26 * time.Hour), "place": "Breil-sur-Roya", "location": map[string]float64{"lat": 43.93, "lon": 7.51},
 		"capacity": 30}, 201, &agendaEvent)
 	// The risk managers' pages show an open alert and its rule.
-	e.account(civic.RoleRiskManager, "risques@example.fr", password)
 	alertID, ruleID := e.firedAlert(t)
 	refuseRule := func(t *testing.T, ctx context.Context) {
 		if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("seuil-orange"), "beaucoup")); err != nil {

@@ -436,7 +436,9 @@ func (s *Pages) acknowledgePost(c *fiber.Ctx) error {
 	return s.alertChange(c, Alerts.Acknowledge, "alerte-prise-en-compte")
 }
 
-func (s *Pages) alertClosePost(c *fiber.Ctx) error { return s.alertChange(c, Alerts.Close, "alerte-close") }
+func (s *Pages) alertClosePost(c *fiber.Ctx) error {
+	return s.alertChange(c, Alerts.Close, "alerte-close")
+}
 
 func (s *Pages) alertChange(c *fiber.Ctx, change func(Alerts, context.Context, string, string, string) (*alerting.Alert, error), flash string) error {
 	svc, err := s.alertService()
