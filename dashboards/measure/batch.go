@@ -48,7 +48,7 @@ type readPlan struct {
 	latest   []SeriesKey
 	lookback time.Duration
 	tracks   []trackID
-	from, to time.Time    // the tracks' windows together
+	from, to time.Time     // the tracks' windows together
 	every    time.Duration // TrackQuery.Every of every track; 0 for every fix
 }
 
