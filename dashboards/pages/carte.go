@@ -18,6 +18,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/assets"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/fr"
+	"github.com/cd06/smartdeal/dashboards/series"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
 
@@ -353,6 +354,25 @@ type placeView struct {
 }
 
 type nearbyRow struct{ ID, Model, SiteName, Distance string }
+
+// smallMapArgs is the small-map template's argument (small_map.html): the
+// place and the page's nonce (the template's funcs give it: smallMap).
+type smallMapArgs struct {
+	Nonce string
+	P     *placeView
+}
+
+// sitePlace is site's place on its page: the position, and the small map
+// of the proposal page (locationMap, small-map) with devices at the site.
+func (s *Pages) sitePlace(site *civic.Site, devices []*civic.Device) *placeView {
+	mv := &app.MapView{Generated: s.now().UTC()}
+	for _, d := range devices {
+		mv.Sensors = append(mv.Sensors, app.MapSensor{Device: d, Site: site, Latest: []*series.Latest{}})
+	}
+	return &placeView{Lat: fr.Num(site.Location.Lat), Lon: fr.Num(site.Location.Lon), Map: s.locationMap(),
+		CarteURL: fmt.Sprintf("/carte#v=%.5f,%.5f,15", site.Location.Lat, site.Location.Lon), Doc: mv.Document(),
+		View: map[string]float64{"lat": site.Location.Lat, "lon": site.Location.Lon, "zoom": 15}}
+}
 
 // placeOf is p's place, nil without a location.
 func (s *Pages) placeOf(c *fiber.Ctx, p *civic.Proposal) (*placeView, error) {
