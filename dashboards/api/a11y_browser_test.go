@@ -241,6 +241,7 @@ func TestBrowserAccessibility(t *testing.T) {
 		{name: "Règle d'alerte essayée sur les 7 derniers jours", path: "/alertes/regles/{id}", url: "/alertes/regles/" + ruleID, visitor: "gestionnaire des risques", as: "risques@example.fr", then: tryRule},
 		{name: "Site : mesures, appareils, alertes et indice ATMO", path: "/sites/{id}", url: "/sites/var-estuaire", visitor: "gestionnaire des risques", as: "risques@example.fr"},
 		{name: "Appareil d'un site, ses mesures sur 7 jours", path: "/sites/{id}/appareils/{appareil}", url: "/sites/var-estuaire/appareils/level-1?periode=semaine", visitor: "gestionnaire des risques", as: "risques@example.fr"},
+		{name: "Carte avec les alertes actives", path: "/carte", url: "/carte#v=43.66000,7.20000,12", visitor: "gestionnaire des risques", as: "risques@example.fr", then: mapReady},
 	}
 
 	ctx := browser(t)

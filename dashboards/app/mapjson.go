@@ -44,6 +44,24 @@ type MapDocument struct {
 	Units map[string]string `json:"units,omitempty"`
 	// Partial names what InfluxDB could not give ("latest", "tracks").
 	Partial []string `json:"partial,omitempty"`
+	// Alerts are the open alerts, for the signed-in risk managers, agents
+	// and administrators only (the page sets them): absent for others.
+	Alerts []MapAlertJSON `json:"alerts,omitempty"`
+}
+
+// MapAlertJSON is an open alert at its device's (else its site's)
+// position in the map document, its words in French.
+type MapAlertJSON struct {
+	ID       string  `json:"id"`
+	Severity string  `json:"severity"` // jaune, orange, rouge
+	Level    string  `json:"level"`    // "vigilance orange"
+	Rule     string  `json:"rule"`
+	Site     string  `json:"site"`
+	Device   string  `json:"device"`
+	What     string  `json:"what"` // "Niveau d'eau 2,8 m (seuil 2,5 m)"
+	Fired    string  `json:"fired"`
+	Lat      float64 `json:"lat"`
+	Lon      float64 `json:"lon"`
 }
 
 // MapName is an id with its French name.

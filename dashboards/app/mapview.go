@@ -51,6 +51,11 @@ const (
 	MaxMapMissions = 200
 	// MaxMapTracks bounds the flown tracks read from InfluxDB.
 	MaxMapTracks = 20
+	// MapTrackEvery downsamples the map's tracks (series.TrackQuery.Every):
+	// one fix per 10 s besides each track's first and last, 60 for a
+	// 10-minute flight logged at 1 Hz instead of 600. The mission page
+	// reads the full track.
+	MapTrackEvery = 10 * time.Second
 	// MaxMapSensors bounds the sensors whose latest values are read.
 	MaxMapSensors = 2000
 	// MapLookback is how far back a sensor's latest value may be.
@@ -231,6 +236,7 @@ func (m *Maps) View(ctx context.Context, f MapFilter) (*MapView, error) {
 			continue
 		}
 		if q, ok := trackQuery(ms, now); ok {
+			q.Every = MapTrackEvery
 			tracked = append(tracked, len(v.Missions)-1)
 			reads.Tracks = append(reads.Tracks, q)
 		}

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"maps"
+	"math"
 	"net/url"
 	"slices"
 	"strings"
@@ -243,7 +244,7 @@ func TestMapView(t *testing.T) {
 	w.located(civic.StatusSubmitted, 43.71, 7.27) // waiting for moderation: not on the map
 	w.proposal(civic.StatusPublished)             // no location: not on the map
 	site := w.sensors(2, "pm2_5", app.AtmoQuantity)
-	done, flying := w.flight(5, false), w.flight(3, true)
+	done, flying := w.flight(600, false), w.flight(3, true)
 	w.write()
 
 	v, calls, _ := w.view(t, app.MapFilter{})
@@ -261,14 +262,23 @@ func TestMapView(t *testing.T) {
 			t.Errorf("sensor %s at %s: %d latest, atmo %d", s.Device.ID, s.Site.ID, len(s.Latest), s.Atmo)
 		}
 	}
-	tracks := map[string]int{}
+	// The tracks are downsampled (app.MapTrackEvery): the 10-minute flight
+	// at 1 Hz keeps its first and last fixes and at most one per 10 s.
+	tracks := map[string]*measure.Track{}
 	for _, m := range v.Missions {
 		if m.Track != nil {
-			tracks[m.Mission.ID] = len(m.Track.Points)
+			tracks[m.Mission.ID] = m.Track
 		}
 	}
-	if tracks[done.ID] != 5 || tracks[flying.ID] != 3 {
-		t.Errorf("tracks %v", tracks)
+	near := func(a, b float64) bool { return math.Abs(a-b) < 1e-9 }
+	if tr := tracks[done.ID]; tr == nil || len(tr.Points) < 55 || len(tr.Points) > 600/10+3 {
+		t.Errorf("the 600-fix track downsampled: %+v", tr)
+	} else if first, last := tr.Points[0], tr.Points[len(tr.Points)-1]; !near(first.Lat, 43.65) || !near(first.Lon, 7.2) ||
+		!near(last.Lat, 43.65+0.0599+0.0005) || !near(last.Lon, 7.2599) || last.Time.Sub(first.Time) != 599*time.Second {
+		t.Errorf("the downsampled track lost its ends: %+v … %+v", first, last)
+	}
+	if tr := tracks[flying.ID]; tr == nil || len(tr.Points) < 2 || len(tr.Points) > 3 {
+		t.Errorf("the 3-fix track: %+v", tr)
 	}
 	if len(v.Drones) != 1 || v.Drones[0].Mission != flying.ID || v.Drones[0].Lat != 43.6502 || v.Drones[0].Device != "drone" {
 		t.Errorf("drones %+v", v.Drones)
@@ -381,7 +391,7 @@ func TestMapViewQueries(t *testing.T) {
 		t.Fatalf("small %d sensors; large %d sensors, %d proposals, %d missions", len(small.Sensors), len(large.Sensors), len(large.Proposals), len(large.Missions))
 	}
 	for _, m := range large.Missions {
-		if m.Track == nil || len(m.Track.Points) != 4 {
+		if m.Track == nil || len(m.Track.Points) < 2 || len(m.Track.Points) > 4 { // downsampled: the ends and at most one per 10 s
 			t.Fatalf("mission %s track %+v", m.Mission.ID, m.Track)
 		}
 	}

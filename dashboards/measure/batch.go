@@ -48,7 +48,8 @@ type readPlan struct {
 	latest   []SeriesKey
 	lookback time.Duration
 	tracks   []trackID
-	from, to time.Time // the tracks' windows together
+	from, to time.Time     // the tracks' windows together
+	every    time.Duration // TrackQuery.Every of every track; 0 for every fix
 }
 
 // plan validates r as Range, Series and Track validate theirs, and groups
@@ -128,6 +129,14 @@ func (c *Client) plan(r Reads) (*readPlan, error) {
 		if err := c.checkRange(t.Start, t.Stop); err != nil {
 			return nil, err
 		}
+		if t.Every < 0 || (t.Every > 0 && (t.Every < time.Second || t.Every%time.Second != 0)) {
+			return nil, fmt.Errorf("track every must be a whole number of seconds: %w", ErrBadParam)
+		}
+		// One statement reads every track: one window for all of them.
+		if len(p.tracks) > 0 && t.Every != p.every {
+			return nil, fmt.Errorf("the tracks of one read must share one every: %w", ErrBadParam)
+		}
+		p.every = t.Every
 		if id := (trackID{t.Site, t.Device, t.Mission}); !slices.Contains(p.tracks, id) {
 			p.tracks = append(p.tracks, id)
 		}
@@ -354,8 +363,18 @@ func (c *Client) readInfluxQL(ctx context.Context, p *readPlan, groups []*rangeG
 		for _, q := range trackQuantities {
 			qs = append(qs, [][2]string{{influxschema.TagQuantity, q}})
 		}
-		tracksAt = add(c.influxQLStatement("", [][][][2]string{ids, qs}, p.from, p.to,
-			seriesDims(influxschema.TagSite, influxschema.TagDevice, influxschema.TagMission, influxschema.TagQuantity), influxql.NullFill))
+		dims := seriesDims(influxschema.TagSite, influxschema.TagDevice, influxschema.TagMission, influxschema.TagQuantity)
+		if p.every == 0 {
+			tracksAt = add(c.influxQLStatement("", [][][][2]string{ids, qs}, p.from, p.to, dims, influxql.NullFill))
+		} else {
+			// The first value of each window (stamped with the window's
+			// start), then each series' first and last values (stamped with
+			// their own times, as selectors without a time window are).
+			window := append(influxql.Dimensions{{Expr: &influxql.Call{Name: "time", Args: []influxql.Expr{&influxql.DurationLiteral{Val: p.every}}}}}, dims...)
+			tracksAt = add(c.influxQLStatement("first", [][][][2]string{ids, qs}, p.from, p.to, window, influxql.NoFill))
+			add(c.influxQLStatement("first", [][][][2]string{ids, qs}, p.from, p.to, dims, influxql.NoFill))
+			add(c.influxQLStatement("last", [][][][2]string{ids, qs}, p.from, p.to, dims, influxql.NoFill))
+		}
 	}
 	if len(stmts) == 0 {
 		return
@@ -410,10 +429,60 @@ func (c *Client) readInfluxQL(ctx context.Context, p *readPlan, groups []*rangeG
 	if tracksAt >= 0 {
 		if a := answers[tracksAt]; a.err != nil {
 			f.tracksErr = a.err
+		} else if p.every == 0 {
+			f.tracks, f.batteries, f.tracksErr = pivotTracks(a.series)
+		} else if first, last := answers[tracksAt+1], answers[tracksAt+2]; first.err != nil || last.err != nil {
+			f.tracksErr = errors.Join(first.err, last.err)
 		} else {
-			f.tracksErr = f.pivotTracks(a.series)
+			var edges *fetched
+			edges, f.tracksErr = pivotFetched(slices.Concat(first.series, last.series))
+			if f.tracksErr == nil {
+				var windows *fetched
+				windows, f.tracksErr = pivotFetched(a.series)
+				if f.tracksErr == nil {
+					f.keepEdges(windows, edges)
+				}
+			}
 		}
 	}
+}
+
+// pivotFetched is pivotTracks's answer as a fetched.
+func pivotFetched(series []influxQLSeries) (*fetched, error) {
+	tracks, bats, err := pivotTracks(series)
+	return &fetched{tracks: tracks, batteries: bats}, err
+}
+
+// keepEdges sets f's tracks and batteries to the downsampled ones of
+// windows with, for each track, its true first and last values (edges,
+// in time order): what windows has at or before the first or at or after
+// the last is dropped (a window is stamped with its start, which may be
+// before the track's first fix).
+func (f *fetched) keepEdges(windows, edges *fetched) {
+	for id, e := range edges.tracks {
+		f.tracks[id] = withEdges(windows.tracks[id], e, func(p TrackPoint) time.Time { return p.Time })
+	}
+	for id, e := range edges.batteries {
+		f.batteries[id] = withEdges(windows.batteries[id], e, func(p Point) time.Time { return p.Time })
+	}
+}
+
+// withEdges is edges' first element, the elements of inner strictly
+// between edges' first and last times, then edges' last (once when they
+// are the same instant). Both are in time order; edges is not empty.
+func withEdges[T any](inner, edges []T, at func(T) time.Time) []T {
+	first, last := edges[0], edges[len(edges)-1]
+	out := make([]T, 0, len(inner)+2)
+	out = append(out, first)
+	for _, p := range inner {
+		if at(p).After(at(first)) && at(p).Before(at(last)) {
+			out = append(out, p)
+		}
+	}
+	if at(last).After(at(first)) {
+		out = append(out, last)
+	}
+	return out
 }
 
 // keepNewest keeps l as its series' latest reading if it is the newest yet.
@@ -427,12 +496,20 @@ func (f *fetched) keepNewest(l *Latest) {
 // pivotTracks turns the rows of the tracks statement (one series per
 // track and quantity) into fixes: one per instant that has a latitude and a
 // longitude, as Flux's pivot on _time does.
-func (f *fetched) pivotTracks(series []influxQLSeries) error {
+func pivotTracks(series []influxQLSeries) (tracks map[trackID][]TrackPoint, batteries map[trackID][]Point, err error) {
+	tracks, batteries = map[trackID][]TrackPoint{}, map[trackID][]Point{}
 	fixes := map[trackID]map[int64]*trackRow{}
-	err := eachRow(series, func(sr *influxQLSeries, ns int64, v float64) {
+	seen := map[trackID]map[int64]bool{} // battery instants, once each
+	err = eachRow(series, func(sr *influxQLSeries, ns int64, v float64) {
 		id := trackID{sr.Tags[influxschema.TagSite], sr.Tags[influxschema.TagDevice], sr.Tags[influxschema.TagMission]}
 		if sr.Tags[influxschema.TagQuantity] == "battery_remaining" {
-			f.batteries[id] = append(f.batteries[id], Point{Time: time.Unix(0, ns).UTC(), Value: v})
+			if seen[id] == nil {
+				seen[id] = map[int64]bool{}
+			}
+			if !seen[id][ns] {
+				seen[id][ns] = true
+				batteries[id] = append(batteries[id], Point{Time: time.Unix(0, ns).UTC(), Value: v})
+			}
 			return
 		}
 		byTime := fixes[id]
@@ -448,7 +525,7 @@ func (f *fetched) pivotTracks(series []influxQLSeries) error {
 		row.set(sr.Tags[influxschema.TagQuantity], v)
 	})
 	if err != nil {
-		return err
+		return nil, nil, err
 	}
 	for id, byTime := range fixes {
 		pts := make([]TrackPoint, 0, len(byTime))
@@ -458,12 +535,12 @@ func (f *fetched) pivotTracks(series []influxQLSeries) error {
 			}
 		}
 		sort.Slice(pts, func(i, j int) bool { return pts[i].Time.Before(pts[j].Time) })
-		f.tracks[id] = pts
+		tracks[id] = pts
 	}
-	for _, bats := range f.batteries {
+	for _, bats := range batteries {
 		sort.Slice(bats, func(i, j int) bool { return bats[i].Time.Before(bats[j].Time) })
 	}
-	return nil
+	return tracks, batteries, nil
 }
 
 // trackRow is one instant of a track, quantity by quantity.
@@ -930,27 +1007,55 @@ func (c *Client) fluxTracks(ctx context.Context, p *readPlan, f *fetched) error 
 	for i, q := range trackQuantities {
 		qs[i] = "r.quantity == " + fluxString(q)
 	}
-	q := c.from(fluxTime(p.from), fluxTime(p.to)) + " and ((" + strings.Join(ids, ") or (") + ")) and (" + strings.Join(qs, " or ") + "))\n" +
-		"  |> keep(columns: " + fluxColumnList("_time", "_value", influxschema.TagQuantity, influxschema.TagSite, influxschema.TagDevice, influxschema.TagMission) + ")\n" +
-		"  |> group(columns: " + fluxColumnList(influxschema.TagSite, influxschema.TagDevice, influxschema.TagMission) + ")\n" +
+	data := c.from(fluxTime(p.from), fluxTime(p.to)) + " and ((" + strings.Join(ids, ") or (") + ")) and (" + strings.Join(qs, " or ") + "))\n" +
+		"  |> keep(columns: " + fluxColumnList("_time", "_value", influxschema.TagQuantity, influxschema.TagSite, influxschema.TagDevice, influxschema.TagMission) + ")\n"
+	pivot := "  |> group(columns: " + fluxColumnList(influxschema.TagSite, influxschema.TagDevice, influxschema.TagMission) + ")\n" +
 		"  |> pivot(rowKey: [\"_time\"], columnKey: [\"quantity\"], valueColumn: \"_value\")\n" +
 		"  |> sort(columns: [\"_time\"])"
+	if p.every == 0 {
+		return c.fluxTrackRows(ctx, data+pivot, f)
+	}
+	// The first value of each window (a selector keeps its row's time),
+	// then each series' first and last values, merged as InfluxQL's are.
+	windows := &fetched{tracks: map[trackID][]TrackPoint{}, batteries: map[trackID][]Point{}}
+	edges := &fetched{tracks: map[trackID][]TrackPoint{}, batteries: map[trackID][]Point{}}
+	var g errgroup.Group
+	g.Go(func() error {
+		return c.fluxTrackRows(ctx, data+"  |> window(every: "+strconv.FormatInt(int64(p.every/time.Second), 10)+"s)\n  |> first()\n"+pivot, windows)
+	})
+	g.Go(func() error {
+		return c.fluxTrackRows(ctx, "data = "+data+"union(tables: [data |> first(), data |> last()])\n"+pivot, edges)
+	})
+	if err := g.Wait(); err != nil {
+		return err
+	}
+	f.keepEdges(windows, edges)
+	return nil
+}
+
+// fluxTrackRows reads the tracks query q's rows (pivoted, in time order)
+// into f.
+func (c *Client) fluxTrackRows(ctx context.Context, q string, f *fetched) error {
 	got := map[trackID][]TrackPoint{}
 	bats := map[trackID][]Point{}
 	err := c.each(ctx, q, func(r *query.FluxRecord) bool {
 		vals := r.Values()
+		id := trackID{str(vals[influxschema.TagSite]), str(vals[influxschema.TagDevice]), str(vals[influxschema.TagMission])}
 		if b, ok := toFloat(vals["battery_remaining"]); ok {
-			id := trackID{str(vals[influxschema.TagSite]), str(vals[influxschema.TagDevice]), str(vals[influxschema.TagMission])}
-			bats[id] = append(bats[id], Point{Time: r.Time().UTC(), Value: b})
+			if n := len(bats[id]); n == 0 || !bats[id][n-1].Time.Equal(r.Time()) {
+				bats[id] = append(bats[id], Point{Time: r.Time().UTC(), Value: b})
+			}
 		}
 		lat, ok1 := toFloat(vals["latitude"])
 		lon, ok2 := toFloat(vals["longitude"])
 		if !ok1 || !ok2 {
 			return true
 		}
-		id := trackID{str(vals[influxschema.TagSite]), str(vals[influxschema.TagDevice]), str(vals[influxschema.TagMission])}
 		pt := TrackPoint{Time: r.Time().UTC(), Lat: lat, Lon: lon}
 		pt.Altitude, pt.RelativeAltitude = optFloat(vals["altitude"]), optFloat(vals["relative_altitude"])
+		if n := len(got[id]); n > 0 && got[id][n-1].Time.Equal(pt.Time) {
+			return true // the first and the last of a one-fix track
+		}
 		got[id] = append(got[id], pt)
 		return true
 	})

@@ -223,3 +223,79 @@ func TestReadFailures(t *testing.T) {
 		t.Fatalf("tracks only: %+v %v", res, err)
 	}
 }
+
+// TestReadTrackEvery: a downsampled track (TrackQuery.Every) keeps the
+// true first and last fixes and battery levels, is bounded and in time
+// order within its window, on both engines; the full track is unchanged
+// beside it, and a bad or mixed Every is refused before any request.
+func TestReadTrackEvery(t *testing.T) {
+	in := testenv.SharedInflux(t)
+	db := in.NewDatabase(t)
+	// 600 fixes a second apart, starting off a 10 s boundary (so the first
+	// window starts before the first fix), a battery level every 7 s.
+	t0 := time.Now().UTC().Truncate(time.Hour).Add(-2*time.Hour + 3*time.Second)
+	var lines []string
+	for k := range 600 {
+		at := t0.Add(time.Duration(k) * time.Second).Unix()
+		lines = append(lines,
+			fmt.Sprintf("telemetry,site=var,device=dr,quantity=latitude,unit=lat,mission=ev value=%g %d", 43.7+float64(k)/10000, at),
+			fmt.Sprintf("telemetry,site=var,device=dr,quantity=longitude,unit=lon,mission=ev value=%g %d", 7.25+float64(k%2)/10000, at))
+		if k%7 == 0 || k == 599 {
+			lines = append(lines, fmt.Sprintf("telemetry,site=var,device=dr,quantity=battery_remaining,unit=%%25,mission=ev value=%d %d", 100-k/10, at))
+		}
+	}
+	lines = append(lines, fmt.Sprintf("telemetry,site=var,device=dr,quantity=latitude,unit=lat,mission=one value=43.8 %d", t0.Unix()),
+		fmt.Sprintf("telemetry,site=var,device=dr,quantity=longitude,unit=lon,mission=one value=7.3 %d", t0.Unix()))
+	writeLines(t, in.URL, db+"/autogen", lines)
+	ctx := context.Background()
+	start, stop := t0.Add(-time.Minute), t0.Add(11*time.Minute)
+	for _, engine := range []string{measure.EngineAuto, measure.EngineFlux} {
+		c, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen", Engine: engine}, slog.New(slog.DiscardHandler))
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(c.Close)
+		full, err := c.Track(ctx, "var", "dr", "ev", start, stop)
+		if err != nil || len(full.Points) != 600 {
+			t.Fatalf("%s: full track %v, %d fixes", engine, err, len(full.Points))
+		}
+		q := measure.TrackQuery{Site: "var", Device: "dr", Mission: "ev", Start: start, Stop: stop, Every: 10 * time.Second}
+		one := measure.TrackQuery{Site: "var", Device: "dr", Mission: "one", Start: start, Stop: stop, Every: 10 * time.Second}
+		res, err := c.Read(ctx, measure.Reads{Tracks: []measure.TrackQuery{q, one}})
+		if err != nil || res.TracksErr != nil {
+			t.Fatalf("%s: %v %v", engine, err, res.TracksErr)
+		}
+		tr := res.Tracks[0]
+		n := len(tr.Points)
+		if n < 55 || n > 600/10+3 {
+			t.Fatalf("%s: %d fixes downsampled at 10 s, want 55–63", engine, n)
+		}
+		if js(tr.Points[0]) != js(full.Points[0]) || js(tr.Points[n-1]) != js(full.Points[599]) {
+			t.Errorf("%s: first and last %+v %+v, want %+v %+v", engine, tr.Points[0], tr.Points[n-1], full.Points[0], full.Points[599])
+		}
+		for i := 1; i < n; i++ {
+			if !tr.Points[i].Time.After(tr.Points[i-1].Time) {
+				t.Fatalf("%s: fix %d at %s after %s", engine, i, tr.Points[i].Time, tr.Points[i-1].Time)
+			}
+		}
+		if tr.DurationS != full.DurationS || js(tr.BatteryUsedPct) != js(full.BatteryUsedPct) || tr.BatteryUsedPct == nil {
+			t.Errorf("%s: summary %v s %v %%, full %v s %v %%", engine, tr.DurationS, js(tr.BatteryUsedPct), full.DurationS, js(full.BatteryUsedPct))
+		}
+		if o := res.Tracks[1]; len(o.Points) != 1 || o.Points[0].Lat != 43.8 {
+			t.Errorf("%s: a one-fix track downsampled: %+v", engine, o.Points)
+		}
+		again, err := c.Track(ctx, "var", "dr", "ev", start, stop)
+		if err != nil || js(again) != js(full) {
+			t.Errorf("%s: the full track changed after a downsampled read: %v", engine, err)
+		}
+		for _, bad := range [][]measure.TrackQuery{
+			{{Site: "var", Device: "dr", Mission: "ev", Start: start, Stop: stop, Every: -time.Second}},
+			{{Site: "var", Device: "dr", Mission: "ev", Start: start, Stop: stop, Every: 1500 * time.Millisecond}},
+			{q, {Site: "var", Device: "dr", Mission: "one", Start: start, Stop: stop}},
+		} {
+			if _, err := c.Read(ctx, measure.Reads{Tracks: bad}); !errors.Is(err, measure.ErrBadParam) {
+				t.Errorf("%s: %+v: %v, want ErrBadParam", engine, bad, err)
+			}
+		}
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"github.com/cd06/smartdeal/dashboards/assets"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/fr"
+	"github.com/cd06/smartdeal/dashboards/series"
 	"github.com/cd06/smartdeal/dashboards/web"
 )
 
@@ -86,12 +87,13 @@ func (t Tiles) Origin() string {
 // mapLayers are the map's layers, in map.js's names (the couches key).
 var mapLayers = []struct{ Name, Label string }{
 	{"proposals", "Propositions"}, {"sensors", "Capteurs"}, {"missions", "Missions (zones et vols)"}, {"drones", "Drones en vol"},
+	{"alerts", "Alertes actives"}, // only for the alerts' readers (carte_alerts.go)
 }
 
 // mapLinks are the popups' link templates. Site and device pages belong to
 // the risk dashboard (/sites/{id}); a device page needs its site in the
 // path, which the popup templates cannot give yet: its JSON answers.
-var mapLinks = map[string]string{"proposal": "/idees/{id}", "mission": "/missions/{id}", "site": "/sites/{id}", "device": "/api/v1/devices/{id}"}
+var mapLinks = map[string]string{"proposal": "/idees/{id}", "mission": "/missions/{id}", "site": "/sites/{id}", "device": "/api/v1/devices/{id}", "alert": "/alertes/{id}"}
 
 // atmoFR names the ATMO index classes.
 var atmoFR = [...]string{"", "Bon", "Moyen", "Dégradé", "Mauvais", "Très mauvais", "Extrêmement mauvais"}
@@ -110,7 +112,7 @@ func mapQuery(q url.Values) (f app.MapFilter, shown map[string]bool, err error) 
 	case couches != "":
 		for _, l := range strings.Split(couches, ",") {
 			if !slices.ContainsFunc(mapLayers, func(m struct{ Name, Label string }) bool { return m.Name == l }) {
-				return f, nil, civic.FieldError("couches", "want proposals, sensors, missions or drones")
+				return f, nil, civic.FieldError("couches", "want proposals, sensors, missions, drones or alerts")
 			}
 			shown[l] = true
 		}
@@ -163,7 +165,19 @@ func (s *Pages) mapPage(c *fiber.Ctx) error {
 	for _, n := range assets.MapScripts[:len(assets.MapScripts)-1] { // map.js is imported by the page's module
 		page.Scripts = append(page.Scripts, "/static/"+assets.URL(n))
 	}
+	if page.Alerts, doc.Alerts, err = s.mapAlerts(c, se, v, shown["alerts"]); err != nil {
+		return err
+	}
+	page.AlertsLayer = page.Alerts != nil
+	for _, a := range page.Alerts {
+		if !a.Hidden {
+			page.Shown.Alerts++
+		}
+	}
 	for _, l := range mapLayers {
+		if l.Name == "alerts" && !page.AlertsLayer {
+			continue
+		}
 		page.Layers = append(page.Layers, mapCheck{Name: l.Name, Label: l.Label, Checked: shown[l.Name]})
 	}
 	page.Campaigns = append(page.Campaigns, mapChoice{Label: "Toutes"})
@@ -292,7 +306,7 @@ func (s *Pages) mapRoutes() []*web.Route {
 	return []*web.Route{
 		{Method: "GET", Path: mapPath, Tag: "pages", Summary: "Page (HTML, French): the public map of proposals, sensors, missions and drones in flight, with its list alternative (what the page shows without JavaScript); filters campagne, theme, statut, grandeur, couches (or couche, repeated)",
 			Params: []web.Param{web.Q("campagne", "string", "campaign id"), web.Q("theme", "string", "theme id"), web.Q("statut", "string", "proposal status (a public one)"),
-				web.Q("grandeur", "string", "quantity the sensors measure"), web.Q("couches", "string", "layers shown: proposals,sensors,missions,drones")},
+				web.Q("grandeur", "string", "quantity the sensors measure"), web.Q("couches", "string", "layers shown: proposals,sensors,missions,drones,alerts (alerts: signed-in risk managers, agents and administrators only)")},
 			Produces: "text/html", OperationID: "get_carte_page", Handler: s.mapPage},
 	}
 }
@@ -340,6 +354,25 @@ type placeView struct {
 }
 
 type nearbyRow struct{ ID, Model, SiteName, Distance string }
+
+// smallMapArgs is the small-map template's argument (small_map.html): the
+// place and the page's nonce (the template's funcs give it: smallMap).
+type smallMapArgs struct {
+	Nonce string
+	P     *placeView
+}
+
+// sitePlace is site's place on its page: the position, and the small map
+// of the proposal page (locationMap, small-map) with devices at the site.
+func (s *Pages) sitePlace(site *civic.Site, devices []*civic.Device) *placeView {
+	mv := &app.MapView{Generated: s.now().UTC()}
+	for _, d := range devices {
+		mv.Sensors = append(mv.Sensors, app.MapSensor{Device: d, Site: site, Latest: []*series.Latest{}})
+	}
+	return &placeView{Lat: fr.Num(site.Location.Lat), Lon: fr.Num(site.Location.Lon), Map: s.locationMap(),
+		CarteURL: fmt.Sprintf("/carte#v=%.5f,%.5f,15", site.Location.Lat, site.Location.Lon), Doc: mv.Document(),
+		View: map[string]float64{"lat": site.Location.Lat, "lon": site.Location.Lon, "zoom": 15}}
+}
 
 // placeOf is p's place, nil without a location.
 func (s *Pages) placeOf(c *fiber.Ctx, p *civic.Proposal) (*placeView, error) {

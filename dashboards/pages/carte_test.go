@@ -40,7 +40,7 @@ func FuzzParseLocation(f *testing.F) {
 // gives filters that are identifiers and layers map.js knows.
 func FuzzMapQuery(f *testing.F) {
 	for _, s := range []string{"theme=securite", "couche=proposals&couche=sensors&filtrer=oui", "couches=drones", "statut=published&grandeur=pm2_5",
-		"campagne=%3Cscript%3E", "couches=,", "filtrer=oui", "grandeur=a%20b", "couche=x"} {
+		"campagne=%3Cscript%3E", "couches=alerts", "couches=,", "filtrer=oui", "grandeur=a%20b", "couche=x"} {
 		f.Add(s)
 	}
 	f.Fuzz(func(t *testing.T, raw string) {
@@ -53,7 +53,7 @@ func FuzzMapQuery(f *testing.F) {
 			return
 		}
 		for l := range shown {
-			if l != "proposals" && l != "sensors" && l != "missions" && l != "drones" {
+			if l != "proposals" && l != "sensors" && l != "missions" && l != "drones" && l != "alerts" {
 				t.Fatalf("%q: layer %q", raw, l)
 			}
 		}

@@ -61,6 +61,7 @@ func (s *Pages) parsePages() (*template.Template, error) {
 		"role":     func(r civic.Role) string { return roleFR[r] },
 		"reason":   func(r civic.ModerationReason) string { return moderationReasonFR[r] },
 		"fieldOf":  fieldOf,
+		"smallMap": func(nonce string, p *placeView) smallMapArgs { return smallMapArgs{Nonce: nonce, P: p} },
 	}).ParseFS(templatesFS, "templates/*.html")
 }
 

@@ -67,7 +67,8 @@ func (s *Pages) siteDashboardPage(c *fiber.Ctx) error {
 		v.Device = sv.Device.ID
 		here = base + "/appareils/" + url.PathEscape(sv.Device.ID)
 	}
-	v.Page = Page{Title: title, Session: se}
+	v.Page = Page{Title: title, Session: se, ImgSrc: s.cfg.Tiles.Origin()}
+	v.Place = s.sitePlace(sv.Site, sv.Devices)
 	for _, p := range sitePeriods {
 		v.Periods = append(v.Periods, periodLink{Label: p.Label, Href: here + "?periode=" + p.Value, Current: p == per})
 	}

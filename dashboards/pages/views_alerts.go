@@ -193,6 +193,7 @@ type siteView struct {
 	Alerts                          []alertRow
 	Atmo                            *atmoView
 	SeriesDown, AtmoDown, Truncated bool
+	Place                           *placeView // the site and its devices on a small map (sitePlace)
 }
 
 // siteAtmo is a site's ATMO index of the day on a proposal page.

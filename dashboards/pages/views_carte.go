@@ -19,6 +19,10 @@ type mapPageView struct {
 	Missions                                []mapMissionRow
 	Drones                                  []mapDroneRow
 	Shown                                   mapCounts // items the filters keep, per layer
+	// Alerts are the open alerts (carte_alerts.go); AlertsLayer says the
+	// visitor may see them (the layer, its checkbox and its list exist).
+	Alerts      []mapAlertRow
+	AlertsLayer bool
 }
 
 // mapOptions are map.js's createMap options (JSON).
@@ -39,7 +43,7 @@ type mapChoice struct {
 	Selected     bool
 }
 
-type mapCounts struct{ Proposals, Sensors, Missions, Drones int }
+type mapCounts struct{ Proposals, Sensors, Missions, Drones, Alerts int }
 
 // The list alternative's items; Hidden when the query's filters exclude
 // them (the page's script shows and hides them as map.js filters).
@@ -66,4 +70,12 @@ type mapMissionRow struct {
 type mapDroneRow struct {
 	Key, Device, Mission, Title, Position, When string
 	Hidden                                      bool
+}
+
+// mapAlertRow is an open alert in the list alternative; Position is ""
+// when the map does not know where its site is (then it is not drawn).
+type mapAlertRow struct {
+	ID, Rule, Site, Device, What, Fired, Position string
+	Level                                         badge
+	Hidden                                        bool
 }

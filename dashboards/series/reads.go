@@ -24,6 +24,13 @@ type Reads struct {
 type TrackQuery struct {
 	Site, Device, Mission string
 	Start, Stop           time.Time
+	// Every, when positive, downsamples the track: the first fix of each
+	// window of Every (InfluxDB's windows, aligned on the epoch) between
+	// the track's own first and last fixes, which are always kept, so a
+	// track has at most (Stop-Start)/Every+3 fixes. Zero reads every fix.
+	// The tracks of one Reads share one Every (a whole second, at least
+	// one). The summary (distance, altitude) is then the drawn track's.
+	Every time.Duration
 }
 
 // Results answers Reads, entry for entry. A failure of the store costs only

@@ -17,8 +17,10 @@ const STATUS = {
 const DEVICE_STATE = { online: "En ligne", offline: "Hors ligne", unknown: "État inconnu" };
 const ATMO = ["", "Bon", "Moyen", "Dégradé", "Mauvais", "Très mauvais", "Extrêmement mauvais"];
 const MISSION_STATUS = { planned: "Prévue", active: "En vol", completed: "Terminée", aborted: "Interrompue", cancelled: "Annulée" };
-const LAYERS = { proposals: "Propositions", sensors: "Capteurs", missions: "Missions (zones et vols)", drones: "Drones en vol" };
-const DEFAULT_LINKS = { proposal: "/idees/{id}", mission: "/missions/{id}", site: "/sites/{id}", device: "/appareils/{id}" };
+const LAYERS = { proposals: "Propositions", sensors: "Capteurs", missions: "Missions (zones et vols)", drones: "Drones en vol", alerts: "Alertes actives" };
+const DEFAULT_LINKS = { proposal: "/idees/{id}", mission: "/missions/{id}", site: "/sites/{id}", device: "/appareils/{id}", alert: "/alertes/{id}" };
+// The vigilance levels of the alerts layer: a glyph and a word beside the colour.
+const SEVERITY = { jaune: ["▲", "Vigilance jaune"], orange: ["▲▲", "Vigilance orange"], rouge: ["▲▲▲", "Vigilance rouge"] };
 const num = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 2 });
 const when = new Intl.DateTimeFormat("fr-FR", { timeZone: "Europe/Paris", dateStyle: "long", timeStyle: "short" });
 
@@ -107,8 +109,12 @@ export function createMap(container, data, options = {}) {
       html: "<div><span>" + n + "<span class=\"hors-ecran\"> repères regroupés, Entrée pour les déplier</span></span></div>" });
   };
   const group = () => (useCluster ? L.markerClusterGroup({ showCoverageOnHover: false, maxClusterRadius: 40, iconCreateFunction: clusterIcon }) : L.layerGroup());
+  // The alerts layer exists when the document has alerts (a signed-in
+  // reader of the alerts: the page leaves them out for anyone else).
+  const hasAlerts = Array.isArray(data.alerts);
   const layers = { proposals: group(), sensors: group(), missions: L.featureGroup(), drones: L.layerGroup() };
   const items = { proposals: [], sensors: [], missions: [], drones: [] };
+  if (hasAlerts) { layers.alerts = L.layerGroup(); items.alerts = []; }
 
   const themes = new Map((data.themes || []).map((t, i) => [t.id, { name: t.name, n: i + 1 }]));
   const campaigns = new Map((data.campaigns || []).map((c) => [c.id, c.name]));
@@ -198,11 +204,24 @@ export function createMap(container, data, options = {}) {
     items.drones.push({ m, trail, d });
   }
 
+  for (const a of data.alerts || []) {
+    const [glyph, word] = SEVERITY[a.severity] || ["!", a.level || a.severity];
+    const box = el("div", "bulle");
+    box.append(el("p", "bulle-type", "Alerte active — " + (a.level || word)));
+    const h = el("p", "bulle-titre");
+    h.append(link(links.alert || DEFAULT_LINKS.alert, a.id, a.rule || a.id));
+    box.append(h, el("p", "", "Site " + a.site + (a.device ? ", appareil " + a.device : "")), el("p", "", a.what || ""), el("p", "", "Depuis le " + (a.fired || "")));
+    const m = marker([a.lat, a.lon], icon("alerte alerte-" + safeClass(a.severity), glyph), "Alerte " + (a.level || word) + " : " + (a.rule || a.id) + ", site " + a.site, box);
+    m.on("add", () => { const e = m.getElement(); if (e) e.dataset.alerte = a.id; });
+    items.alerts.push({ m, a });
+  }
+
   const visible = {
     proposals: ({ p }) => (!state.campagne || p.campaign === state.campagne) && (!state.theme || p.theme === state.theme) && (!state.statut || p.status === state.statut),
     sensors: ({ p }) => !state.grandeur || (p.quantities || []).includes(state.grandeur),
     missions: () => true,
     drones: () => true,
+    alerts: () => true,
   };
 
   const render = () => {
@@ -235,7 +254,8 @@ export function createMap(container, data, options = {}) {
     // French: 0 and 1 take the singular.
     const n = (k, one, many) => k + " " + (k > 1 ? many : one);
     return "Affichés : " + n(c.proposals, "proposition", "propositions") + ", " + n(c.sensors, "capteur", "capteurs") + ", " +
-      n(c.missions, "zone ou vol", "zones et vols") + ", " + n(c.drones, "drone en vol", "drones en vol") + ".";
+      n(c.missions, "zone ou vol", "zones et vols") + ", " + n(c.drones, "drone en vol", "drones en vol") +
+      (hasAlerts ? ", " + n(c.alerts, "alerte active", "alertes actives") : "") + ".";
   };
 
   // The URL keeps the view, the layers and the filters (replaceState: the
@@ -260,6 +280,7 @@ export function createMap(container, data, options = {}) {
   layerSet.append(el("legend", "", "Couches affichées"));
   const boxes = {};
   for (const [name, label] of Object.entries(LAYERS)) {
+    if (!(name in layers)) continue;
     const id = "couche-" + name;
     const lb = el("label", "");
     const cb = el("input");
@@ -329,6 +350,7 @@ export function createMap(container, data, options = {}) {
     entry(ul, "legende-vol", "", "Vol d'un drone (trace enregistrée)");
     entry(ul, "drone", "✈", "Drone en vol (position en direct)");
   });
+  if (hasAlerts) part("Alertes actives", (ul) => { for (const s of Object.keys(SEVERITY)) entry(ul, "alerte alerte-" + s, SEVERITY[s][0], SEVERITY[s][1]); });
   if (!options.legend) container.after(legend);
 
   // Live drones.
