@@ -68,6 +68,12 @@ func (s *Pages) siteDashboardPage(c *fiber.Ctx) error {
 		here = base + "/appareils/" + url.PathEscape(sv.Device.ID)
 	}
 	v.Page = Page{Title: title, Session: se}
+	v.Here = here
+	_, _, subscribed, err := s.subscriptionsOf(c, s.alert.Service)
+	if err != nil {
+		return err
+	}
+	v.Subscribed = subscribed[sv.Site.ID]
 	for _, p := range sitePeriods {
 		v.Periods = append(v.Periods, periodLink{Label: p.Label, Href: here + "?periode=" + p.Value, Current: p == per})
 	}

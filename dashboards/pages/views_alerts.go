@@ -97,15 +97,16 @@ type ruleLevel struct {
 
 type ruleRow struct {
 	ID, Name, Kind, Watch string
-	Enabled               bool
+	Enabled, Subscribed   bool // Subscribed: the caller receives its alerts by e-mail
 	Levels                []ruleLevel
 }
 
 // rulesView is regles.html.
 type rulesView struct {
 	Page
-	Rules     []ruleRow
-	CanManage bool
+	Rules         []ruleRow
+	CanManage     bool
+	Subscriptions []subscriptionRow // the caller's
 }
 
 // ruleDraft is the rule form's values as typed.
@@ -193,6 +194,8 @@ type siteView struct {
 	Alerts                          []alertRow
 	Atmo                            *atmoView
 	SeriesDown, AtmoDown, Truncated bool
+	Here                            string // this page's path, where the subscription forms return
+	Subscribed                      bool   // the caller receives the site's alerts by e-mail
 }
 
 // siteAtmo is a site's ATMO index of the day on a proposal page.
