@@ -48,6 +48,8 @@ type Store interface {
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
 	CommittedEUR(ctx context.Context, campaignID string) (int64, error)
 	Ping(ctx context.Context) error
+	// DeviceStatusHistory is a device's status transitions, newest first (the device page).
+	DeviceStatusHistory(ctx context.Context, id string, limit int) ([]civic.DeviceStatusChange, error)
 }
 
 // Measurements is what the API needs from InfluxDB (measure.Client): what

@@ -104,7 +104,24 @@ func (s *Pages) siteDashboardPage(c *fiber.Ctx) error {
 		a := atmoOf(sv.Atmo)
 		v.Atmo = &a
 	}
+	if sv.Device != nil {
+		h, err := s.store.DeviceStatusHistory(ctx(c), sv.Device.ID, MaxDeviceHistoryShown)
+		if err != nil {
+			return err
+		}
+		for _, ch := range h {
+			row := statusChangeRow{Status: "en ligne", At: fr.Time(ch.At), Age: ago(now.Sub(ch.At))}
+			if ch.Status == "offline" {
+				row.Status, row.Offline = "hors ligne", true
+			}
+			v.StatusHistory = append(v.StatusHistory, row)
+		}
+	}
 	return s.render(c, "site.html", v)
 }
+
+// MaxDeviceHistoryShown is how many status transitions the device page
+// lists (the store keeps sqlstore.MaxDeviceStatusHistory).
+const MaxDeviceHistoryShown = 50
 
 var deviceKindFR = map[civic.DeviceKind]string{civic.DeviceSensor: "capteur", civic.DeviceGateway: "passerelle", civic.DeviceDrone: "drone"}

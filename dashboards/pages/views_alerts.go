@@ -194,8 +194,15 @@ type siteView struct {
 	Alerts                          []alertRow
 	Atmo                            *atmoView
 	SeriesDown, AtmoDown, Truncated bool
-	Here                            string // this page's path, where the subscription forms return
-	Subscribed                      bool   // the caller receives the site's alerts by e-mail
+	Here                            string            // this page's path, where the subscription forms return
+	Subscribed                      bool              // the caller receives the site's alerts by e-mail
+	StatusHistory                   []statusChangeRow // the device page's, newest first
+}
+
+// statusChangeRow is one transition of a device's status (site.html).
+type statusChangeRow struct {
+	Status, At, Age string
+	Offline         bool
 }
 
 // siteAtmo is a site's ATMO index of the day on a proposal page.
