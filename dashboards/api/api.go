@@ -386,7 +386,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		IdleTimeout:                  120 * time.Second,
 	})
 	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes(), s.mapRoutes(), s.proposalExportRoutes(),
-		s.registryRoutes(), s.eventsRoutes(), s.moderationRoutes(), s.peopleRoutes(), s.campaignAdminRoutes(), s.realizationRoutes(), s.alertRoutes())
+		s.registryRoutes(), s.eventsRoutes(), s.moderationRoutes(), s.peopleRoutes(), s.campaignAdminRoutes(), s.realizationRoutes(), s.alertRoutes(), s.deviceStatusRoutes())
 	s.kit.Mount(s.app, s.routes)
 	return s, nil
 }
