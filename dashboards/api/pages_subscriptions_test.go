@@ -65,9 +65,25 @@ func TestAlertSubscriptionPages(t *testing.T) {
 				t.Fatal(err)
 			}
 
+			// 0. From the rule's own page: subscribed, then unsubscribed, back there.
+			resp, html := clients[0].get("/alertes/regles/" + r.ID)
+			wantPage(t, "rule page", resp, html, 200, `id="abonnement-regle"`, "Recevoir par e-mail les alertes de cette règle")
+			c0 := csrfInput.FindStringSubmatch(html)[1]
+			back := "/alertes/regles/" + r.ID
+			for _, p := range []string{"/alertes/abonnements", "/alertes/abonnements/suppression"} {
+				resp, _ = clients[0].post(p, url.Values{"csrf": {c0}, "rule_id": {r.ID}, "retour": {back}})
+				if resp.StatusCode != 303 || resp.Header.Get("Location") != back {
+					t.Fatalf("%s from the rule page: %d %s", p, resp.StatusCode, resp.Header.Get("Location"))
+				}
+				if p == "/alertes/abonnements" {
+					resp, html = clients[0].get(back)
+					wantPage(t, "rule page subscribed", resp, html, 200, "Abonnement enregistré", "Vous recevez par e-mail les alertes de cette règle")
+				}
+			}
+
 			// 1. From the rule's row: « M'abonner », then listed.
 			rm := clients[0]
-			resp, html := rm.get("/alertes/regles")
+			resp, html = rm.get("/alertes/regles")
 			wantPage(t, "rules", resp, html, 200, "M'abonner<span class=\"lecteur\"> aux alertes de la règle Crue du Var &lt;b&gt;", "Aucun abonnement pour le moment.")
 			csrf := csrfInput.FindStringSubmatch(html)[1]
 			resp, html = rm.post("/alertes/abonnements", url.Values{"csrf": {csrf}, "rule_id": {r.ID}, "retour": {"/alertes/regles"}})

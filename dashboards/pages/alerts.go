@@ -723,6 +723,13 @@ func (s *Pages) renderRule(c *fiber.Ctx, status int, d ruleDraft, fe *formError,
 		title, action = "Règle d'alerte : "+d.Name, rulesPath+"/"+d.ID
 	}
 	v := &ruleView{Page: Page{Title: title, Session: se, Error: fe}, Draft: d, Action: action, Preview: preview}
+	if d.ID != "" {
+		_, subscribed, _, err := s.subscriptionsOf(c, s.alert.Service)
+		if err != nil {
+			return err
+		}
+		v.Subscribed = subscribed[d.ID]
+	}
 	if fe != nil {
 		v.Field, v.FieldMsg = fe.Field, fe.Msg
 	}

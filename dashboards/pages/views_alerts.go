@@ -148,6 +148,7 @@ type ruleView struct {
 	Levels          []levelInput
 	Field, FieldMsg string
 	Preview         *previewView
+	Subscribed      bool // a stored rule's: the caller receives its alerts by e-mail
 }
 
 // ruleFieldView is one input of the rule form: its label, help and, when
