@@ -191,6 +191,11 @@ func (s *Service) Subscribe(ctx context.Context, userID, ruleID, site string) er
 	return s.d.Store.SubscribeAlerts(ctx, userID, ruleID, site)
 }
 
+// Subscriptions are a user's subscriptions.
+func (s *Service) Subscriptions(ctx context.Context, userID string) ([]Subscription, error) {
+	return s.d.Store.AlertSubscriptions(ctx, userID)
+}
+
 // Unsubscribe ends a subscription.
 func (s *Service) Unsubscribe(ctx context.Context, userID, ruleID, site string) error {
 	return s.d.Store.UnsubscribeAlerts(ctx, userID, ruleID, site)

@@ -142,6 +142,18 @@ type SubscriberStore interface {
 	AlertRecipients(ctx context.Context, ruleID, site string) ([]Recipient, error)
 	SubscribeAlerts(ctx context.Context, userID, ruleID, site string) error
 	UnsubscribeAlerts(ctx context.Context, userID, ruleID, site string) error
+	// AlertSubscriptions are a user's subscriptions, the rules first
+	// (by name), then the sites.
+	AlertSubscriptions(ctx context.Context, userID string) ([]Subscription, error)
+}
+
+// Subscription is one user's subscription to a rule (RuleID, with its
+// name; empty if the rule was deleted since) or to a site.
+type Subscription struct {
+	RuleID   string    `json:"rule_id,omitempty"`
+	RuleName string    `json:"rule_name,omitempty"`
+	Site     string    `json:"site,omitempty"`
+	Created  time.Time `json:"created"`
 }
 
 // Store is everything the service needs of the relational store

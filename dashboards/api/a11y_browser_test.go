@@ -67,6 +67,12 @@ func TestBrowserAccessibility(t *testing.T) {
 	_, expert := e.user(civic.RoleExpert)
 	e.call("POST", "/api/v1/ideas/"+review.ID+"/reviews", expert, map[string]any{"impact": 4, "feasibility": 3, "cost": 2, "comment": "Faisable avec les services."}, 200, nil)
 
+	// The device page shows its status history (online, offline).
+	for i, st := range []string{"online", "offline"} {
+		if err := e.st.SetDeviceStatus(context.Background(), "level-1", st, time.Now().Add(time.Duration(i-2)*time.Hour)); err != nil {
+			t.Fatal(err)
+		}
+	}
 	submitEmpty := func(form string) func(t *testing.T, ctx context.Context) {
 		return func(t *testing.T, ctx context.Context) {
 			// A refused post shows the form again with its errors. Fields

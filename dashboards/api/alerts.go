@@ -61,6 +61,7 @@ func (s *Server) alertRoutes() []*web.Route {
 		wr(&web.Route{Method: "POST", Path: v1 + "/alerts/:id/close", Summary: "Close a cleared alert (409 otherwise)", Body: alertCommentReq{}, Response: alerting.Alert{}, Handler: s.closeAlert}),
 
 		rd(&web.Route{Method: "POST", Path: v1 + "/alert-subscriptions", Summary: "Receive by e-mail the alerts of a rule or of a site (one of the two)", Body: subscriptionReq{}, Status: 204, Handler: s.subscribeAlerts}),
+		rd(&web.Route{Method: "GET", Path: v1 + "/alert-subscriptions", Summary: "My alert subscriptions: the rules (by name; rule_name empty if deleted since), then the sites", Response: []alerting.Subscription{}, Handler: s.alertSubscriptions}),
 		rd(&web.Route{Method: "DELETE", Path: v1 + "/alert-subscriptions", Summary: "Stop receiving the alerts of a rule or of a site", Params: []web.Param{
 			web.Q("rule_id", "string", "the rule"), web.Q("site", "string", "or the site")}, Status: 204, Handler: s.unsubscribeAlerts}),
 
@@ -439,6 +440,21 @@ func (s *Server) subscribeAlerts(c *fiber.Ctx) error {
 		return pages.AlertErr(err)
 	}
 	return c.SendStatus(fiber.StatusNoContent)
+}
+
+func (s *Server) alertSubscriptions(c *fiber.Ctx) error {
+	a, err := s.alertSvc()
+	if err != nil {
+		return err
+	}
+	subs, err := a.Subscriptions(ctx(c), web.Caller(c).User.ID)
+	if err != nil {
+		return pages.AlertErr(err)
+	}
+	if subs == nil {
+		subs = []alerting.Subscription{}
+	}
+	return c.JSON(subs)
 }
 
 func (s *Server) unsubscribeAlerts(c *fiber.Ctx) error {

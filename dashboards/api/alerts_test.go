@@ -265,6 +265,13 @@ func TestAlertsAPI(t *testing.T) {
 			e.problem("POST", "/api/v1/alert-subscriptions", rm, map[string]any{}, 400)
 			e.problem("POST", "/api/v1/alert-subscriptions", rm, map[string]any{"rule_id": "nope"}, 404)
 			e.problem("POST", "/api/v1/alert-subscriptions", citizen, map[string]any{"rule_id": r.ID}, 403)
+			var subs []alerting.Subscription
+			e.call("GET", "/api/v1/alert-subscriptions", agent, nil, 200, &subs)
+			if len(subs) != 1 || subs[0].RuleID != r.ID || subs[0].RuleName != "Crue du Var" || subs[0].Site != "" {
+				t.Fatalf("agent's subscriptions %+v", subs)
+			}
+			e.problem("GET", "/api/v1/alert-subscriptions", citizen, nil, 403)
+			e.problem("GET", "/api/v1/alert-subscriptions", "", nil, 401)
 			recips, err := b.Store.AlertRecipients(ctx, r.ID, "var-estuaire")
 			if err != nil || len(recips) != 2 {
 				t.Fatalf("recipients %+v %v", recips, err)

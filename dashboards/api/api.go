@@ -48,6 +48,8 @@ type Store interface {
 	// CommittedEUR sums a campaign's selected, in-progress and realized costs.
 	CommittedEUR(ctx context.Context, campaignID string) (int64, error)
 	Ping(ctx context.Context) error
+	// DeviceStatusHistory is a device's status transitions, newest first (the device page).
+	DeviceStatusHistory(ctx context.Context, id string, limit int) ([]civic.DeviceStatusChange, error)
 }
 
 // Measurements is what the API needs from InfluxDB (measure.Client): what
@@ -384,7 +386,7 @@ func New(cfg Config, deps Deps) (*Server, error) {
 		IdleTimeout:                  120 * time.Second,
 	})
 	s.routes = slices.Concat(s.table(), s.accountRoutes(), s.staticRoutes(), s.pages.Routes(), s.mapRoutes(), s.proposalExportRoutes(),
-		s.registryRoutes(), s.eventsRoutes(), s.moderationRoutes(), s.peopleRoutes(), s.campaignAdminRoutes(), s.realizationRoutes(), s.alertRoutes())
+		s.registryRoutes(), s.eventsRoutes(), s.moderationRoutes(), s.peopleRoutes(), s.campaignAdminRoutes(), s.realizationRoutes(), s.alertRoutes(), s.deviceStatusRoutes())
 	s.kit.Mount(s.app, s.routes)
 	return s, nil
 }

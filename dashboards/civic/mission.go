@@ -168,6 +168,13 @@ type Device struct {
 	Created    time.Time        `json:"created"`
 }
 
+// DeviceStatusChange is one transition of a device's reported status
+// ("online", "offline") at the time the device reported it.
+type DeviceStatusChange struct {
+	Status string    `json:"status"`
+	At     time.Time `json:"at"`
+}
+
 // Validate checks a device.
 func (d *Device) Validate() error {
 	if !smartdeal.ValidID(d.ID) {

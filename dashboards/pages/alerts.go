@@ -44,6 +44,7 @@ type Alerts interface {
 	History(ctx context.Context, id string) ([]alerting.Transition, error)
 	Subscribe(ctx context.Context, userID, ruleID, site string) error
 	Unsubscribe(ctx context.Context, userID, ruleID, site string) error
+	Subscriptions(ctx context.Context, userID string) ([]alerting.Subscription, error)
 	Atmo(ctx context.Context, site string, day time.Time) (*atmo.Index, error)
 }
 
@@ -509,9 +510,13 @@ func (s *Pages) rulesPage(c *fiber.Ctx) error {
 	if err != nil {
 		return err
 	}
-	v := &rulesView{Page: Page{Title: "Règles d'alerte", Session: se}, CanManage: canManageAlerts(c)}
+	subs, subscribed, _, err := s.subscriptionsOf(c, svc)
+	if err != nil {
+		return err
+	}
+	v := &rulesView{Page: Page{Title: "Règles d'alerte", Session: se}, CanManage: canManageAlerts(c), Subscriptions: subs}
 	for _, r := range rs {
-		row := ruleRow{ID: r.ID, Name: r.Name, Enabled: r.Enabled, Kind: ruleKindFR[r.Kind], Watch: watchOf(r)}
+		row := ruleRow{ID: r.ID, Name: r.Name, Enabled: r.Enabled, Kind: ruleKindFR[r.Kind], Watch: watchOf(r), Subscribed: subscribed[r.ID]}
 		for _, l := range r.Levels {
 			lv := ruleLevel{Level: severityOf(l.Severity)}
 			switch r.Kind {
@@ -718,6 +723,13 @@ func (s *Pages) renderRule(c *fiber.Ctx, status int, d ruleDraft, fe *formError,
 		title, action = "Règle d'alerte : "+d.Name, rulesPath+"/"+d.ID
 	}
 	v := &ruleView{Page: Page{Title: title, Session: se, Error: fe}, Draft: d, Action: action, Preview: preview}
+	if d.ID != "" {
+		_, subscribed, _, err := s.subscriptionsOf(c, s.alert.Service)
+		if err != nil {
+			return err
+		}
+		v.Subscribed = subscribed[d.ID]
+	}
 	if fe != nil {
 		v.Field, v.FieldMsg = fe.Field, fe.Msg
 	}

@@ -48,6 +48,8 @@ var flashMessages = map[string]string{
 	"regle-activee":          "Règle d'alerte activée.",
 	"regle-desactivee":       "Règle d'alerte désactivée : ses alertes en cours restent visibles.",
 	"regle-supprimee":        "Règle d'alerte supprimée ; ses alertes en cours sont closes.",
+	"abonnement-enregistre":  "Abonnement enregistré : vous recevrez ces alertes par e-mail.",
+	"abonnement-supprime":    "Abonnement supprimé : vous ne recevrez plus ces alertes par e-mail.",
 }
 
 // formMessages are the French messages of a failed form post by error code;

@@ -48,6 +48,8 @@ type Store interface {
 	// The mission plan form (missionctl.go): the drones and the agent.
 	Devices(ctx context.Context, siteID string) ([]*civic.Device, error)
 	Device(ctx context.Context, id string) (*civic.Device, error)
+	// The device page (sites.go): its status transitions, newest first.
+	DeviceStatusHistory(ctx context.Context, id string, limit int) ([]civic.DeviceStatusChange, error)
 	UserByEmail(ctx context.Context, email string) (*civic.User, error)
 	// The back office (backoffice.go): comments of a proposal (to find the
 	// one flagged), the moderation queue and its history.

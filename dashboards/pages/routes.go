@@ -68,6 +68,7 @@ func (s *Pages) Routes() []*web.Route {
 	routes = append(routes, s.registryRoutes()...)
 	routes = append(routes, s.eventsRoutes()...)
 	routes = append(routes, s.alertRoutes()...)
+	routes = append(routes, s.subscriptionRoutes()...)
 	for _, rt := range routes {
 		if f, ok := rt.Form.(*pageForm); ok {
 			f.srv = s

@@ -69,6 +69,12 @@ func (s *Pages) siteDashboardPage(c *fiber.Ctx) error {
 	}
 	v.Page = Page{Title: title, Session: se, ImgSrc: s.cfg.Tiles.Origin()}
 	v.Place = s.sitePlace(sv.Site, sv.Devices)
+	v.Here = here
+	_, _, subscribed, err := s.subscriptionsOf(c, s.alert.Service)
+	if err != nil {
+		return err
+	}
+	v.Subscribed = subscribed[sv.Site.ID]
 	for _, p := range sitePeriods {
 		v.Periods = append(v.Periods, periodLink{Label: p.Label, Href: here + "?periode=" + p.Value, Current: p == per})
 	}
@@ -99,7 +105,24 @@ func (s *Pages) siteDashboardPage(c *fiber.Ctx) error {
 		a := atmoOf(sv.Atmo)
 		v.Atmo = &a
 	}
+	if sv.Device != nil {
+		h, err := s.store.DeviceStatusHistory(ctx(c), sv.Device.ID, MaxDeviceHistoryShown)
+		if err != nil {
+			return err
+		}
+		for _, ch := range h {
+			row := statusChangeRow{Status: "en ligne", At: fr.Time(ch.At), Age: ago(now.Sub(ch.At))}
+			if ch.Status == "offline" {
+				row.Status, row.Offline = "hors ligne", true
+			}
+			v.StatusHistory = append(v.StatusHistory, row)
+		}
+	}
 	return s.render(c, "site.html", v)
 }
+
+// MaxDeviceHistoryShown is how many status transitions the device page
+// lists (the store keeps sqlstore.MaxDeviceStatusHistory).
+const MaxDeviceHistoryShown = 50
 
 var deviceKindFR = map[civic.DeviceKind]string{civic.DeviceSensor: "capteur", civic.DeviceGateway: "passerelle", civic.DeviceDrone: "drone"}

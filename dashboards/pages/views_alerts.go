@@ -97,15 +97,16 @@ type ruleLevel struct {
 
 type ruleRow struct {
 	ID, Name, Kind, Watch string
-	Enabled               bool
+	Enabled, Subscribed   bool // Subscribed: the caller receives its alerts by e-mail
 	Levels                []ruleLevel
 }
 
 // rulesView is regles.html.
 type rulesView struct {
 	Page
-	Rules     []ruleRow
-	CanManage bool
+	Rules         []ruleRow
+	CanManage     bool
+	Subscriptions []subscriptionRow // the caller's
 }
 
 // ruleDraft is the rule form's values as typed.
@@ -147,6 +148,7 @@ type ruleView struct {
 	Levels          []levelInput
 	Field, FieldMsg string
 	Preview         *previewView
+	Subscribed      bool // a stored rule's: the caller receives its alerts by e-mail
 }
 
 // ruleFieldView is one input of the rule form: its label, help and, when
@@ -193,7 +195,16 @@ type siteView struct {
 	Alerts                          []alertRow
 	Atmo                            *atmoView
 	SeriesDown, AtmoDown, Truncated bool
-	Place                           *placeView // the site and its devices on a small map (sitePlace)
+	Place                           *placeView        // the site and its devices on a small map (sitePlace)
+	Here                            string            // this page's path, where the subscription forms return
+	Subscribed                      bool              // the caller receives the site's alerts by e-mail
+	StatusHistory                   []statusChangeRow // the device page's, newest first
+}
+
+// statusChangeRow is one transition of a device's status (site.html).
+type statusChangeRow struct {
+	Status, At, Age string
+	Offline         bool
 }
 
 // siteAtmo is a site's ATMO index of the day on a proposal page.

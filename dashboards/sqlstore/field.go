@@ -391,19 +391,3 @@ func (s *Store) DeleteLink(ctx context.Context, id string) error {
 	}
 	return nil
 }
-
-// SetDeviceStatus records a device's reported state ("online", "offline") and
-// when it was reported; older reports than the stored one are ignored.
-func (s *Store) SetDeviceStatus(ctx context.Context, id, status string, seen time.Time) error {
-	res, err := s.exec(ctx, s.db, `UPDATE devices SET status = ?, last_seen = ? WHERE id = ? AND (last_seen IS NULL OR last_seen <= ?)`,
-		status, ms(seen), id, ms(seen))
-	if err != nil {
-		return fmt.Errorf("device status: %w", err)
-	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		if _, err := s.Device(ctx, id); err != nil {
-			return err
-		}
-	}
-	return nil
-}

@@ -78,4 +78,20 @@ func TestGatewayDeviceStatus(t *testing.T) {
 	gdone <- nil
 	testenv.Eventually(t, 20*time.Second, func() bool { return status(gc.Sensors[0].Device) == "offline seen=true" },
 		"sensor after the gateway stopped: %s", lazy(func() string { return status(gc.Sensors[0].Device) }))
+	// The status history (the device page's): online then offline, once
+	// each, whatever the telemetry's repeated "online" and the retained
+	// messages; none for the silent device.
+	for _, id := range []string{gc.Device, gc.Sensors[0].Device} {
+		var h []civic.DeviceStatusChange
+		testenv.Eventually(t, 20*time.Second, func() bool {
+			h, _ = st.DeviceStatusHistory(ctx, id, 0)
+			return len(h) > 0 && h[0].Status == "offline"
+		}, "device %s history %+v", id, lazy(func() string { return fmt.Sprint(h) }))
+		if len(h) != 2 || h[1].Status != "online" || h[0].At.Before(h[1].At) {
+			t.Errorf("device %s history %+v, want offline then online, newest first", id, h)
+		}
+	}
+	if h, err := st.DeviceStatusHistory(ctx, "vesubie-silent", 0); err != nil || len(h) != 0 {
+		t.Errorf("silent device's history %+v %v", h, err)
+	}
 }

@@ -591,3 +591,26 @@ func (s *Store) UnsubscribeAlerts(ctx context.Context, userID, ruleID, site stri
 	}
 	return nil
 }
+
+// AlertSubscriptions are a user's subscriptions, the rules first by name,
+// then the sites; the rule's name in the same query.
+func (s *Store) AlertSubscriptions(ctx context.Context, userID string) ([]alerting.Subscription, error) {
+	rows, err := s.db.Query(ctx, s.db.Pool(), `SELECT a.rule_id, COALESCE(r.name, ''), a.site, a.created FROM alert_subscriptions a
+		LEFT JOIN alert_rules r ON a.rule_id <> '' AND r.id = a.rule_id WHERE a.user_id = ?
+		ORDER BY CASE WHEN a.rule_id = '' THEN 1 ELSE 0 END, COALESCE(r.name, ''), a.rule_id, a.site LIMIT 1000`, userID)
+	if err != nil {
+		return nil, fmt.Errorf("alert subscriptions: %w", err)
+	}
+	defer rows.Close()
+	var out []alerting.Subscription
+	for rows.Next() {
+		var sub alerting.Subscription
+		var created int64
+		if err := rows.Scan(&sub.RuleID, &sub.RuleName, &sub.Site, &created); err != nil {
+			return nil, fmt.Errorf("scan subscription: %w", err)
+		}
+		sub.Created = sqldb.FromMS(created)
+		out = append(out, sub)
+	}
+	return out, rows.Err()
+}

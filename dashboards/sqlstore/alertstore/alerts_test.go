@@ -466,3 +466,67 @@ func BenchmarkAlertEvaluation(b *testing.B) {
 		})
 	}
 }
+
+// TestAlertSubscriptions: a user's subscriptions list the rules (with
+// their name) before the sites, only that user's; subscribing twice keeps
+// one; a deleted rule's subscription stays listed without a name; hostile
+// input (both or neither of rule and site, a bad site id) is refused.
+func TestAlertSubscriptions(t *testing.T) {
+	for _, b := range sqltest.Stores(t) {
+		t.Run(b.Name, func(t *testing.T) {
+			ctx := context.Background()
+			var users []*civic.User
+			for i := range 2 {
+				u := &civic.User{ID: civic.NewID(), Email: fmt.Sprintf("abo%d-%s@example.fr", i, b.Name), Name: "Risque", Role: civic.RoleRiskManager, PasswordHash: "x", Created: time.Now()}
+				if err := b.Store.CreateUser(ctx, u); err != nil {
+					t.Fatal(err)
+				}
+				users = append(users, u)
+			}
+			svc, err := alerting.New(alerting.Config{}, alerting.Deps{Store: b.Store, Mailer: mailFunc(func(context.Context, alerting.Mail) error { return nil })})
+			if err != nil {
+				t.Fatal(err)
+			}
+			r := riverRule()
+			if err := svc.CreateRule(ctx, users[0].ID, r); err != nil {
+				t.Fatal(err)
+			}
+			for _, s := range [][2]string{{"", "var-estuaire"}, {r.ID, ""}, {r.ID, ""}} {
+				if err := svc.Subscribe(ctx, users[0].ID, s[0], s[1]); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if err := svc.Subscribe(ctx, users[1].ID, "", "nice-port"); err != nil {
+				t.Fatal(err)
+			}
+			for _, bad := range [][2]string{{"", ""}, {r.ID, "var-estuaire"}, {"", "../etc"}, {"", "Nice Port'; --"}} {
+				if err := svc.Subscribe(ctx, users[0].ID, bad[0], bad[1]); !errors.Is(err, alerting.ErrInvalid) {
+					t.Errorf("subscribe %q: %v (want ErrInvalid)", bad, err)
+				}
+			}
+			subs, err := svc.Subscriptions(ctx, users[0].ID)
+			if err != nil || len(subs) != 2 || subs[0].RuleID != r.ID || subs[0].RuleName != r.Name || subs[0].Site != "" ||
+				subs[1].Site != "var-estuaire" || subs[1].RuleID != "" || subs[1].Created.IsZero() {
+				t.Fatalf("subscriptions %+v %v", subs, err)
+			}
+			if err := svc.DeleteRule(ctx, users[0].ID, r.ID); err != nil {
+				t.Fatal(err)
+			}
+			if subs, _ = svc.Subscriptions(ctx, users[0].ID); len(subs) != 2 || subs[0].RuleID != r.ID || subs[0].RuleName != "" {
+				t.Errorf("after deleting the rule %+v", subs)
+			}
+			if err := svc.Unsubscribe(ctx, users[0].ID, "", "var-estuaire"); err != nil {
+				t.Fatal(err)
+			}
+			if subs, _ = svc.Subscriptions(ctx, users[0].ID); len(subs) != 1 || subs[0].RuleID != r.ID {
+				t.Errorf("after unsubscribing the site %+v", subs)
+			}
+			if subs, _ = svc.Subscriptions(ctx, users[1].ID); len(subs) != 1 || subs[0].Site != "nice-port" {
+				t.Errorf("other user's %+v", subs)
+			}
+			if subs, err = svc.Subscriptions(ctx, "nobody"); err != nil || len(subs) != 0 {
+				t.Errorf("unknown user %+v %v", subs, err)
+			}
+		})
+	}
+}
