@@ -163,7 +163,10 @@ func TestBrowserFieldMission(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	typeInto(t, ctx, "agent", f.agent.Email)
+	// the agent from the list (a select: the value is the account id)
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("agent"), f.agent.ID)); err != nil {
+		t.Fatal(err)
+	}
 	submit(t, ctx, "#planifier")
 	loc := location(t, ctx)
 	id := strings.TrimPrefix(loc, f.base+"/missions/")
@@ -307,7 +310,17 @@ func TestBrowserFieldMissionNoScript(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	typeInto(t, ctx, "agent", f.agent.Email)
+	// the agent from the list, a select without JavaScript too (its value is the account id)
+	agents, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("select#agent")))
+	if err != nil {
+		t.Fatalf("no agent select: %v", err)
+	}
+	if !strings.Contains(agents, f.agent.Email) {
+		t.Fatalf("agent select %q without the agent %s", agents, f.agent.Email)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("agent"), f.agent.ID)); err != nil {
+		t.Fatal(err)
+	}
 	submit(t, ctx, "#planifier")
 	id := strings.TrimPrefix(location(t, ctx), f.base+"/missions/")
 	if !missionLocation.MatchString("/missions/" + id) {
