@@ -175,7 +175,9 @@ func (s *Pages) agentChoices(c *fiber.Ctx) ([]missionChoice, error) {
 		}
 		out = append(out, missionChoice{Value: p.ID, Label: label})
 	}
-	slices.SortFunc(out, func(a, b missionChoice) int { return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label)) })
+	slices.SortFunc(out, func(a, b missionChoice) int {
+		return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label))
+	})
 	return out, nil // not nil, even empty
 }
 
