@@ -413,6 +413,11 @@ func (b *Bridge) frame(e *gomavlib.EventFrame) {
 			}
 		}
 		b.tracker.Handle(now, sysid, compid, msg, &b.out)
+		if rs, ok := msg.(*ardupilotmega.MessageRadioStatus); ok && !b.tracker.IsVehicle(sysid) {
+			if served, ok := b.soleVehicleOn(e.Channel); ok {
+				b.tracker.RadioStatus(now, served, rs, &b.out)
+			}
+		}
 	}
 	// only a vehicle names its channel: a radio or a GCS on the same link
 	// must not decide how the bridge signs its heartbeats there
@@ -421,6 +426,20 @@ func (b *Bridge) frame(e *gomavlib.EventFrame) {
 		b.vehicleCh[sysid] = e.Channel
 	}
 	b.flush()
+}
+
+// soleVehicleOn returns the only vehicle whose frames come through ch: the
+// vehicle a telemetry radio on that channel serves. With none or several
+// (a multipoint radio network) the radio's status is nobody's.
+func (b *Bridge) soleVehicleOn(ch *gomavlib.Channel) (uint8, bool) {
+	var id uint8
+	n := 0
+	for sysid, c := range b.vehicleCh {
+		if c == ch {
+			id, n = sysid, n+1
+		}
+	}
+	return id, n == 1
 }
 
 // flush publishes b.out: one SenML pack per device, one message per event;

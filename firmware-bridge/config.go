@@ -48,7 +48,7 @@ type Config struct {
 	// signed with it; others are refused and counted.
 	SigningKeys map[string]string `koanf:"signing_keys" yaml:"signing_keys,omitempty" json:"signing_keys,omitempty"`
 	// (optional) publication interval per message group (position, attitude,
-	// gps, battery, mission, status, link) as "1s", "500ms"; 0 publishes every
+	// gps, battery, mission, status, link, radio) as "1s", "500ms"; 0 publishes every
 	// message, "-1s" never. Missing groups use DefaultRates.
 	Rates map[string]string `koanf:"rates" yaml:"rates,omitempty" json:"rates,omitempty"`
 	// (optional) do not ask the autopilots for streams (SET_MESSAGE_INTERVAL,

@@ -127,3 +127,58 @@ func TestMAVLink1ExtensionBytesLive(t *testing.T) {
 		}
 	}
 }
+
+// TestRadioStatusLive (issue 13, live): a SiK radio's RADIO_STATUS from its
+// own system id (51) is published as the link of the only vehicle on its
+// channel, never under drone-51; once a second vehicle shares the channel,
+// the radio's status is nobody's.
+func TestRadioStatusLive(t *testing.T) {
+	broker := testenv.StartMosquitto(t, testenv.MosquittoOptions{})
+	col := bridgetest.Collect(t, broker.URL(), "smartdeal/v1/#")
+	pub := bridgetest.NewPublisher(t, broker.URL())
+	port := bridgetest.FreeUDPPort(t)
+	startBridge(t, bridge.Config{Site: "s", Endpoints: []string{fmt.Sprintf("udp-server:127.0.0.1:%d", port)},
+		Rates: map[string]string{"radio": "0s"}, NoStreamRequest: true}, pub)
+	s := newRawSender(t, port)
+	radio := func(rssi uint8) {
+		s.send(51, 68, bridgetest.IDRadioStatus, bridgetest.CRCRadioStatus, bridgetest.RadioStatusPayload(rssi, 190, 95, 30, 31, 12, 4), true)
+	}
+	radio(77) // no vehicle yet: nobody's
+	for range 5 {
+		s.send(3, 1, bridgetest.IDHeartbeat, bridgetest.CRCHeartbeat, bridgetest.HeartbeatPayload(2, 3, 129, 3, 4), false)
+		radio(200)
+	}
+	testenv.Eventually(t, 5*time.Second, func() bool {
+		_, ok := col.Latest(t, "s", "drone-3", drone.QRadioFixed)
+		return ok
+	}, "the radio's status under the drone")
+	for q, v := range map[string]float64{drone.QRadioRSSI: 200, drone.QRadioRemoteRSSI: 190, drone.QRadioNoise: 30,
+		drone.QRadioRemoteNoise: 31, drone.QRadioRxErrors: 12, drone.QRadioFixed: 4} {
+		if r, ok := col.Latest(t, "s", "drone-3", q); !ok || r.Number != v {
+			t.Fatalf("%s %+v, want %v", q, r, v)
+		}
+	}
+	// a second vehicle on the same channel: the radio serves which? neither
+	for range 5 {
+		s.send(4, 1, bridgetest.IDHeartbeat, bridgetest.CRCHeartbeat, bridgetest.HeartbeatPayload(2, 3, 129, 3, 4), false)
+		s.send(3, 1, bridgetest.IDHeartbeat, bridgetest.CRCHeartbeat, bridgetest.HeartbeatPayload(2, 3, 129, 3, 4), false)
+		radio(111)
+	}
+	testenv.Eventually(t, 5*time.Second, func() bool {
+		return len(col.EventsOfType(t, "s", "drone-4", drone.EventVehicleSeen)) == 1
+	}, "the second vehicle")
+	time.Sleep(300 * time.Millisecond)
+	for _, m := range col.Messages("") {
+		if m.Topic != "smartdeal/v1/s/drone-3/telemetry" && m.Topic != "smartdeal/v1/s/drone-3/event" &&
+			m.Topic != "smartdeal/v1/s/drone-4/telemetry" && m.Topic != "smartdeal/v1/s/drone-4/event" {
+			t.Fatalf("published for a non-vehicle: %s %s", m.Topic, m.Payload)
+		}
+	}
+	for _, dev := range []string{"drone-3", "drone-4"} {
+		for _, r := range col.Readings(t, "s", dev) {
+			if r.Quantity == drone.QRadioRSSI && r.Number != 200 {
+				t.Fatalf("%s: rssi %v attributed with two vehicles on the channel (or before any)", dev, r.Number)
+			}
+		}
+	}
+}

@@ -24,10 +24,11 @@ const (
 	GroupMission  = "mission"  // MISSION_CURRENT: mission_item (also on every change)
 	GroupStatus   = "status"   // HEARTBEAT: armed, flight_mode (also on every change)
 	GroupLink     = "link"     // link_quality, packets_lost over the window
+	GroupRadio    = "radio"    // RADIO_STATUS of the vehicle's telemetry radio: radio_rssi … radio_fixed
 )
 
 // Groups lists the message groups in a stable order.
-var Groups = []string{GroupPosition, GroupAttitude, GroupGPS, GroupBattery, GroupMission, GroupStatus, GroupLink}
+var Groups = []string{GroupPosition, GroupAttitude, GroupGPS, GroupBattery, GroupMission, GroupStatus, GroupLink, GroupRadio}
 
 // DefaultRates are the publication intervals per group.
 var DefaultRates = map[string]time.Duration{
@@ -38,6 +39,7 @@ var DefaultRates = map[string]time.Duration{
 	GroupMission:  5 * time.Second,
 	GroupStatus:   5 * time.Second,
 	GroupLink:     5 * time.Second,
+	GroupRadio:    5 * time.Second,
 }
 
 // TrackerConfig configures a Tracker.
@@ -581,6 +583,8 @@ func (t *Tracker) Handle(now time.Time, sysid, compid uint8, msg message.Message
 		if t.due(v, GroupMission, now, changed) {
 			t.groupReadings(v, GroupMission, now, out)
 		}
+	case *ardupilotmega.MessageRadioStatus:
+		t.radio(v, m, now, out) // a radio that speaks with the vehicle's own id
 	case *ardupilotmega.MessageStatustext:
 		text := strings.TrimRight(m.Text, "\x00 ")
 		sev := uint8(m.Severity)
@@ -590,6 +594,53 @@ func (t *Tracker) Handle(now time.Time, sysid, compid uint8, msg message.Message
 	if t.due(v, GroupLink, now, false) && v.windowRx+v.windowLost >= 1 {
 		t.groupReadings(v, GroupLink, now, out)
 	}
+}
+
+// RadioStatus publishes a telemetry radio's RADIO_STATUS under the vehicle
+// it serves (served, chosen by the caller from the connection: the radio's own
+// system id is never a vehicle). It reports false, publishing nothing, when
+// served is not a vehicle.
+func (t *Tracker) RadioStatus(now time.Time, served uint8, m *ardupilotmega.MessageRadioStatus, out *Output) bool {
+	v, ok := t.vehicles[served]
+	if !ok || !v.confirmed || v.gcs || t.ignore[served] {
+		return false
+	}
+	t.radio(v, m, now, out)
+	return true
+}
+
+// SoleVehicle returns the only vehicle tracked, or false when there are none
+// or several (a flight log is one connection: its radio serves its vehicle).
+func (t *Tracker) SoleVehicle() (uint8, bool) {
+	var id uint8
+	n := 0
+	for sysid, v := range t.vehicles {
+		if v.confirmed {
+			id, n = sysid, n+1
+		}
+	}
+	return id, n == 1
+}
+
+// radio publishes RADIO_STATUS's link values (group radio); UINT8_MAX is
+// the "unknown" of rssi and noise. They are not kept in the state: read_now
+// has none (the radio sends them every second anyway).
+func (t *Tracker) radio(v *vehicle, m *ardupilotmega.MessageRadioStatus, now time.Time, out *Output) {
+	if !t.due(v, GroupRadio, now, false) {
+		return
+	}
+	b := readingBuilder{t, v, now, out}
+	level := func(q string, x uint8) {
+		if x != math.MaxUint8 {
+			b.num(q, "", known(float64(x)))
+		}
+	}
+	level(drone.QRadioRSSI, m.Rssi)
+	level(drone.QRadioRemoteRSSI, m.Remrssi)
+	level(drone.QRadioNoise, m.Noise)
+	level(drone.QRadioRemoteNoise, m.Remnoise)
+	b.num(drone.QRadioRxErrors, drone.UnitCount, known(float64(m.Rxerrors)))
+	b.num(drone.QRadioFixed, drone.UnitCount, known(float64(m.Fixed)))
 }
 
 // batteryStatus reads a BATTERY_STATUS of the vehicle's main battery (the

@@ -339,3 +339,45 @@ func TestModeNames(t *testing.T) {
 		}
 	}
 }
+
+// TestTrackerRadioStatus: a RADIO_STATUS sent with the vehicle's own system
+// id is its link; RadioStatus attributes a radio's to a vehicle, never to a
+// system that is not one (the radio itself, a GCS, an unknown id), and the
+// radio group keeps its own rate.
+func TestTrackerRadioStatus(t *testing.T) {
+	f := newFeeder(bridge.TrackerConfig{Rates: map[string]time.Duration{bridge.GroupRadio: 2 * time.Second}})
+	f.feed(t, t0, 1, &ardupilotmega.MessageHeartbeat{Type: 2, Autopilot: 3, BaseMode: 129, CustomMode: 3})
+	rs := &ardupilotmega.MessageRadioStatus{Rssi: 150, Remrssi: 255, Noise: 20, Remnoise: 21, Rxerrors: 5, Fixed: 1}
+	out := f.feed(t, t0.Add(time.Second), 1, rs)
+	if r, ok := find(out.Readings, drone.QRadioRSSI); !ok || r.Number != 150 || r.Device != "drone-1" || r.Unit != "" {
+		t.Fatalf("own RADIO_STATUS: %+v", out.Readings)
+	}
+	if _, ok := find(out.Readings, drone.QRadioRemoteRSSI); ok {
+		t.Error("remrssi 255 (unknown) published")
+	}
+	if r, ok := find(out.Readings, drone.QRadioRxErrors); !ok || r.Unit != drone.UnitCount || r.Number != 5 {
+		t.Errorf("rx errors %+v", r)
+	}
+	var o bridge.Output
+	if !f.tr.RadioStatus(t0.Add(1500*time.Millisecond), 1, rs, &o) || len(o.Readings) != 0 {
+		t.Errorf("radio group rate not kept: %+v", o.Readings)
+	}
+	if !f.tr.RadioStatus(t0.Add(3*time.Second), 1, rs, &o) || len(o.Readings) == 0 {
+		t.Error("RADIO_STATUS after the interval not published")
+	}
+	f.feed(t, t0, 51, rs) // the radio itself: known to the tracker, not a vehicle
+	f.feed(t, t0, 255, &ardupilotmega.MessageHeartbeat{Type: 6, Autopilot: 8})
+	for _, id := range []uint8{51, 255, 99} {
+		o.Reset()
+		if f.tr.RadioStatus(t0.Add(10*time.Second), id, rs, &o) || len(o.Readings) != 0 {
+			t.Errorf("RADIO_STATUS attributed to system %d", id)
+		}
+	}
+	if id, ok := f.tr.SoleVehicle(); !ok || id != 1 {
+		t.Errorf("sole vehicle %d %v", id, ok)
+	}
+	f.feed(t, t0, 2, &ardupilotmega.MessageHeartbeat{Type: 2, Autopilot: 3})
+	if _, ok := f.tr.SoleVehicle(); ok {
+		t.Error("a sole vehicle among two")
+	}
+}

@@ -163,7 +163,10 @@ func TestBrowserFieldMission(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	typeInto(t, ctx, "agent", f.agent.Email)
+	// the agent from the list (a select: the value is the account id)
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("agent"), f.agent.ID)); err != nil {
+		t.Fatal(err)
+	}
 	submit(t, ctx, "#planifier")
 	loc := location(t, ctx)
 	id := strings.TrimPrefix(loc, f.base+"/missions/")
@@ -174,6 +177,7 @@ func TestBrowserFieldMission(t *testing.T) {
 	if s := text(t, ctx, "#confirmation"); !strings.Contains(s, "planifiée") {
 		t.Errorf("confirmation %q", s)
 	}
+	missionLegend(t, ctx, "planned", []string{"Zone survolée"}, []string{"Vol d'un drone", "Drone en vol"})
 	axeClean(t, ctx, "planned mission")
 	if err := chromedp.Do(ctx, chromedp.Navigate(f.base+"/missions"), chromedp.WaitVisible(chromedp.ID("mission-"+id))); err != nil {
 		t.Fatal(err)
@@ -194,6 +198,7 @@ func TestBrowserFieldMission(t *testing.T) {
 	submit(t, ctx, "#confirmer")
 	waitJS(t, ctx, "live panel", `document.getElementById("suivi") && document.getElementById("suivi").dataset.pret === "oui" && document.getElementById("carte-mission").dataset.drones === "1"`, 10*time.Second)
 	waitLiveClients(t, &browserEnv{env: f.env}, "2") // the map's drone and the panel
+	missionLegend(t, ctx, "in flight", []string{"Zone survolée", "Drone en vol"}, []string{"Vol d'un drone"})
 	axeClean(t, ctx, "mission in flight")
 
 	// The simulated drone flies: its readings reach the live feed over 3 s.
@@ -270,8 +275,27 @@ func TestBrowserFieldMission(t *testing.T) {
 		t.Errorf("summary:\n%s", sum)
 	}
 	waitJS(t, ctx, "track on the map", `document.getElementById("carte-mission").dataset.missions === "2"`, 10*time.Second)
+	missionLegend(t, ctx, "flown", []string{"Zone survolée", "Vol d'un drone"}, []string{"Drone en vol"})
 	axeClean(t, ctx, "flown mission")
 	keepScreenshot(t, ctx, "mission-resume")
+}
+
+// missionLegend checks the mission map's legend: the mission layers
+// present, never what the map does not show (the public map's proposals and
+// sensors, a track not flown yet, a drone not in flight).
+func missionLegend(t *testing.T, ctx context.Context, what string, present, absent []string) {
+	t.Helper()
+	l := text(t, ctx, "section.carte-legende")
+	for _, w := range append([]string{"Légende"}, present...) {
+		if !strings.Contains(l, w) {
+			t.Errorf("%s mission's legend without %q:\n%s", what, w, l)
+		}
+	}
+	for _, a := range append([]string{"Propositions", "Capteurs", "Indice ATMO"}, absent...) {
+		if strings.Contains(l, a) {
+			t.Errorf("%s mission's legend lists %q, absent from its map:\n%s", what, a, l)
+		}
+	}
 }
 
 // TestBrowserFieldMissionNoScript: without JavaScript, the risk manager
@@ -307,7 +331,17 @@ func TestBrowserFieldMissionNoScript(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	typeInto(t, ctx, "agent", f.agent.Email)
+	// the agent from the list, a select without JavaScript too (its value is the account id)
+	agents, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS("select#agent")))
+	if err != nil {
+		t.Fatalf("no agent select: %v", err)
+	}
+	if !strings.Contains(agents, f.agent.Email) {
+		t.Fatalf("agent select %q without the agent %s", agents, f.agent.Email)
+	}
+	if err := chromedp.Do(ctx, chromedp.SetValue(chromedp.ID("agent"), f.agent.ID)); err != nil {
+		t.Fatal(err)
+	}
 	submit(t, ctx, "#planifier")
 	id := strings.TrimPrefix(location(t, ctx), f.base+"/missions/")
 	if !missionLocation.MatchString("/missions/" + id) {

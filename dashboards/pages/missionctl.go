@@ -51,7 +51,8 @@ type missionPlanFormReq struct {
 	From        string   `json:"planned_from"` // datetime-local, Paris time
 	To          string   `json:"planned_to"`
 	DroneID     string   `json:"drone_id"`
-	Agent       string   `json:"agent"` // the agent's e-mail address
+	AgentID     string   `json:"agent_id"` // the agent chosen in the list
+	Agent       string   `json:"agent"`    // or the agent's e-mail address (the form's field when the list is too long)
 	ProposalIDs []string `json:"proposal_ids"`
 }
 
@@ -96,7 +97,7 @@ var missionPlanMessages = map[string]string{
 	"planned_to":   "Le créneau doit finir après son début et durer au plus 7 jours.",
 	"drone_id":     "Choisissez un drone enregistré dans la liste.",
 	"site_id":      "Choisissez un drone enregistré dans la liste.",
-	"agent_id":     "L'agent doit être un compte d'agent de terrain : indiquez son adresse e-mail.",
+	"agent_id":     "L'agent doit être un compte d'agent de terrain : choisissez-le dans la liste.",
 	"agent":        "Aucun compte ne correspond à cette adresse e-mail : indiquez celle d'un agent de terrain.",
 	"proposal_ids": "Une des propositions choisies n'existe pas ou n'est pas visible.",
 }
@@ -151,6 +152,35 @@ func mapAssets() missionAssets {
 	return a
 }
 
+// agentListMax is the longest list of agents the plan form offers; beyond,
+// a select is no help and the form asks for the agent's e-mail address.
+const agentListMax = 100
+
+// agentChoices are the field agents' accounts (not blocked), by name, or
+// nil when there are more than agentListMax.
+func (s *Pages) agentChoices(c *fiber.Ctx) ([]missionChoice, error) {
+	no := false
+	ps, err := s.store.People(ctx(c), civic.UserFilter{Role: civic.RoleAgent, Blocked: &no, Limit: agentListMax + 1})
+	if err != nil {
+		return nil, err
+	}
+	if len(ps) > agentListMax {
+		return nil, nil
+	}
+	out := make([]missionChoice, 0, len(ps))
+	for _, p := range ps {
+		label := p.Email
+		if p.Name != "" {
+			label = p.Name + " (" + p.Email + ")"
+		}
+		out = append(out, missionChoice{Value: p.ID, Label: label})
+	}
+	slices.SortFunc(out, func(a, b missionChoice) int {
+		return strings.Compare(strings.ToLower(a.Label), strings.ToLower(b.Label))
+	})
+	return out, nil // not nil, even empty
+}
+
 func (s *Pages) missionPlanPage(c *fiber.Ctx) error {
 	return s.renderMissionPlan(c, fiber.StatusOK, missionPlanForm{}, "")
 }
@@ -168,6 +198,10 @@ func (s *Pages) renderMissionPlan(c *fiber.Ctx, status int, f missionPlanForm, m
 			f.Drones = append(f.Drones, missionChoice{Value: d.ID, Label: d.ID + " (site " + d.SiteID + ")"})
 		}
 	}
+	if f.Agents, err = s.agentChoices(c); err != nil {
+		return err
+	}
+	f.ManyAgents = f.Agents == nil
 	ps, err := s.store.Proposals(ctx(c), civic.ProposalFilter{Statuses: civic.PublicStatuses(), Limit: 200})
 	if err != nil {
 		return err
@@ -308,17 +342,21 @@ func (s *Pages) missionPlanPost(c *fiber.Ctx) error {
 		return err
 	}
 	m.SiteID = d.SiteID // the drone's site: the form names the drone only
-	agent := strings.TrimSpace(f.get("agent"))
-	if agent == "" {
-		return civic.FieldError("agent", "required")
+	// the list gives the account's id (checked by PlanMission: an agent's);
+	// the fallback field, its e-mail address
+	if m.AgentID = strings.TrimSpace(f.get("agent_id")); m.AgentID == "" {
+		agent := strings.TrimSpace(f.get("agent"))
+		if agent == "" {
+			return civic.FieldError("agent", "required")
+		}
+		u, err := s.store.UserByEmail(ctx(c), agent)
+		if civic.ErrorCode(err) == civic.ENOTFOUND {
+			return civic.FieldError("agent", "no account with this address")
+		} else if err != nil {
+			return err
+		}
+		m.AgentID = u.ID
 	}
-	u, err := s.store.UserByEmail(ctx(c), agent)
-	if civic.ErrorCode(err) == civic.ENOTFOUND {
-		return civic.FieldError("agent", "no account with this address")
-	} else if err != nil {
-		return err
-	}
-	m.AgentID = u.ID
 	for _, id := range f.values["proposal_ids"] {
 		if id = strings.TrimSpace(id); id != "" && !slices.Contains(m.ProposalIDs, id) {
 			m.ProposalIDs = append(m.ProposalIDs, id)
@@ -357,7 +395,7 @@ func (s *Pages) missionPlanFailed(c *fiber.Ctx, status int, msg, field string) e
 	f, _ := readPlanForm(c)
 	v := missionPlanForm{Field: missionPlanInputs[field], Title: keep(f.get("title"), 1000), Kind: keep(f.get("kind"), 100),
 		Area: keep(f.get("area"), areaFileMax), Drawn: keep(f.get("area_drawn"), areaFileMax), From: keep(f.get("planned_from"), 40),
-		To: keep(f.get("planned_to"), 40), DroneID: keep(f.get("drone_id"), 100), Agent: keep(f.get("agent"), 320), ProposalIDs: map[string]bool{}}
+		To: keep(f.get("planned_to"), 40), DroneID: keep(f.get("drone_id"), 100), Agent: keep(f.get("agent"), 320), AgentID: keep(f.get("agent_id"), 100), ProposalIDs: map[string]bool{}}
 	for _, id := range f.values["proposal_ids"] {
 		v.ProposalIDs[id] = true
 	}

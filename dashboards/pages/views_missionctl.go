@@ -12,11 +12,16 @@ import (
 // after a refusal), the choices and the input in error.
 type missionPlanForm struct {
 	Title, Kind, Area, Drawn, From, To, DroneID, Agent string
+	AgentID                                            string // the agent chosen in the list
 	ProposalIDs                                        map[string]bool
 	Field                                              string // id of the invalid input, if any
 	Kinds                                              []missionChoice
 	Drones                                             []missionChoice
 	Proposals                                          []missionChoice
+	// Agents are the field agents' accounts to choose from, unless
+	// ManyAgents (more than agentListMax): the form then asks for an e-mail address.
+	Agents     []missionChoice
+	ManyAgents bool
 }
 
 // missionChoice is an option of a select.

@@ -37,7 +37,17 @@ const (
 	QLinkQuality        = "link_quality" // "/" (received / expected frames, 0…1)
 	QPacketsLost        = "packets_lost" // "count" (lost in the window, from sequence gaps)
 	QArmed              = "armed"        // boolean
-	QFlightMode         = "flight_mode"  // text, e.g. "AUTO", "RTL"
+	// RADIO_STATUS of the telemetry radio serving the vehicle (SiK, RFD900):
+	// signal and noise in the radio's own units (0…254, SiK: dBm ≈ value/1.9 − 127),
+	// local (the radio that sent it) and remote (its peer), and its cumulative
+	// counters of receive errors and of packets corrected by error correction.
+	QRadioRSSI        = "radio_rssi"         // "" (device units)
+	QRadioRemoteRSSI  = "radio_remote_rssi"  // ""
+	QRadioNoise       = "radio_noise"        // ""
+	QRadioRemoteNoise = "radio_remote_noise" // ""
+	QRadioRxErrors    = "radio_rx_errors"    // "count", since the radio started
+	QRadioFixed       = "radio_fixed"        // "count", since the radio started
+	QFlightMode       = "flight_mode"        // text, e.g. "AUTO", "RTL"
 )
 
 // SenML units used by the drone quantities.

@@ -310,3 +310,63 @@ func TestSimulatorBatteryCells(t *testing.T) {
 		}
 	}
 }
+
+// TestRadioStatusIsTheVehicleLink (issue 13): a SiK radio's RADIO_STATUS,
+// from its own system id, is published under the vehicle it serves, the only
+// vehicle of the log; never under the radio's id, not before the vehicle is
+// known, and nobody's when the log has two vehicles. UINT8_MAX is "unknown".
+func TestRadioStatusIsTheVehicleLink(t *testing.T) {
+	var l rawLog
+	radio := func(at time.Time, rssi uint8) {
+		l.add(at, 51, 68, bridgetest.IDRadioStatus, bridgetest.CRCRadioStatus,
+			bridgetest.RadioStatusPayload(rssi, 170, 90, 40, 255, 3, 7), false)
+	}
+	radio(start, 99) // before any vehicle: nobody's
+	for i := range 10 {
+		at := start.Add(time.Duration(i+1) * time.Second)
+		l.heartbeat(at, 1, false)
+		radio(at, uint8(180+i))
+	}
+	rs, _, err := tlog.Import(context.Background(), bytes.NewReader(l.Bytes()), tlog.Options{Site: "nice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rssi := byQuantity(rs, "drone-1", drone.QRadioRSSI)
+	if len(rssi) != 10 || rssi[0].Number != 180 || rssi[9].Number != 189 || !rssi[0].Time.Equal(start.Add(time.Second)) {
+		t.Fatalf("rssi %+v: want 180…189 from the vehicle's first heartbeat on", rssi)
+	}
+	want := map[string]float64{drone.QRadioRemoteRSSI: 170, drone.QRadioNoise: 40, drone.QRadioRxErrors: 3, drone.QRadioFixed: 7}
+	for q, v := range want {
+		got := byQuantity(rs, "drone-1", q)
+		if len(got) != 10 || got[0].Number != v {
+			t.Fatalf("%s %+v: want 10 of %v", q, got, v)
+		}
+	}
+	if got := byQuantity(rs, "drone-1", drone.QRadioRemoteNoise); len(got) != 0 {
+		t.Fatalf("remote noise 255 (unknown) published: %+v", got)
+	}
+	for _, r := range rs {
+		if r.Device != "drone-1" {
+			t.Fatalf("a reading of a non-vehicle: %+v", r)
+		}
+	}
+
+	// two vehicles behind one radio link: whose link it is cannot be told
+	var two rawLog
+	for i := range 5 {
+		at := start.Add(time.Duration(i) * time.Second)
+		two.heartbeat(at, 1, false)
+		two.heartbeat(at, 2, false)
+		two.add(at, 51, 68, bridgetest.IDRadioStatus, bridgetest.CRCRadioStatus,
+			bridgetest.RadioStatusPayload(200, 170, 90, 40, 38, 0, 0), false)
+	}
+	rs, _, err = tlog.Import(context.Background(), bytes.NewReader(two.Bytes()), tlog.Options{Site: "nice"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, r := range rs {
+		if strings.HasPrefix(r.Quantity, "radio_") {
+			t.Fatalf("a radio reading with two vehicles: %+v", r)
+		}
+	}
+}

@@ -33,6 +33,7 @@ import (
 	"sort"
 	"time"
 
+	"github.com/bluenviron/gomavlib/v3/pkg/dialects/ardupilotmega"
 	"github.com/bluenviron/gomavlib/v3/pkg/frame"
 
 	"github.com/cd06/smartdeal"
@@ -111,6 +112,7 @@ type Stats struct {
 var ImportRates = map[string]time.Duration{
 	bridge.GroupPosition: 0, bridge.GroupAttitude: 0, bridge.GroupGPS: 0, bridge.GroupBattery: 0,
 	bridge.GroupMission: 0, bridge.GroupStatus: 0, bridge.GroupLink: bridge.DefaultRates[bridge.GroupLink],
+	bridge.GroupRadio: 0,
 }
 
 const (
@@ -200,6 +202,13 @@ func Import(ctx context.Context, r io.Reader, opts Options) ([]smartdeal.Reading
 		out.Reset()
 		if tr.Seen(ts, fr, &out) && msg != nil {
 			tr.Handle(ts, fr.GetSystemID(), fr.GetComponentID(), msg, &out)
+			// a radio's RADIO_STATUS is the link of the vehicle it serves: in
+			// a log (one connection) the only vehicle; with several, nobody's
+			if rs, ok := msg.(*ardupilotmega.MessageRadioStatus); ok && !tr.IsVehicle(fr.GetSystemID()) {
+				if served, ok := tr.SoleVehicle(); ok {
+					tr.RadioStatus(ts, served, rs, &out)
+				}
+			}
 		}
 		for i := range out.Readings {
 			if opts.Mission != "" {

@@ -67,6 +67,8 @@ function readHash() {
 //   cluster    clustering on (default true when L.markerClusterGroup is there)
 //   view       {lat, lon, zoom} when the URL has none (default the département)
 //   hash       false: neither read nor write the URL's fragment
+//   legendPresent  true: the legend explains only what the data has (a
+//              mission page's map has no proposals nor sensors)
 // It returns {map, counts(), setFilter(name, value), setLayer(name, on), close()};
 // the container carries the counts shown per layer as data-proposals,
 // data-sensors, data-missions and data-drones, and data-pret="oui" once drawn.
@@ -337,18 +339,19 @@ export function createMap(container, data, options = {}) {
     fill(ul);
     legend.append(ul);
   };
-  part("Propositions (le chiffre est celui du thème)", (ul) => {
+  const has = (layer, kind) => !options.legendPresent || items[layer].some((i) => !kind || (i.p.kind === "track") === (kind === "track"));
+  if (has("proposals")) part("Propositions (le chiffre est celui du thème)", (ul) => {
     for (const s of statuses) entry(ul, "proposition statut-" + safeClass(s), "", STATUS[s] || s);
     for (const [, t] of themes) entry(ul, "proposition", String(t.n), t.name);
   });
-  part("Capteurs", (ul) => {
+  if (has("sensors")) part("Capteurs", (ul) => {
     for (const s of ["online", "offline", "unknown"]) entry(ul, "capteur etat-" + s, s === "online" ? "✓" : s === "offline" ? "✕" : "?", DEVICE_STATE[s]);
     for (let i = 1; i <= 6; i++) entry(ul, "capteur atmo-" + i, String(i), "Indice ATMO " + i + " : " + ATMO[i]);
   });
-  part("Missions", (ul) => {
-    entry(ul, "legende-zone", "", "Zone survolée par une mission");
-    entry(ul, "legende-vol", "", "Vol d'un drone (trace enregistrée)");
-    entry(ul, "drone", "✈", "Drone en vol (position en direct)");
+  if (has("missions") || has("drones")) part("Missions", (ul) => {
+    if (has("missions", "area")) entry(ul, "legende-zone", "", "Zone survolée par une mission");
+    if (has("missions", "track")) entry(ul, "legende-vol", "", "Vol d'un drone (trace enregistrée)");
+    if (has("drones")) entry(ul, "drone", "✈", "Drone en vol (position en direct)");
   });
   if (hasAlerts) part("Alertes actives", (ul) => { for (const s of Object.keys(SEVERITY)) entry(ul, "alerte alerte-" + s, SEVERITY[s][0], SEVERITY[s][1]); });
   if (!options.legend) container.after(legend);

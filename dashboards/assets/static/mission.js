@@ -126,7 +126,7 @@ async function missionMap(container, live) {
   const controls = document.createElement("form");
   controls.hidden = true; // the public map's filters mean nothing here
   container.after(controls);
-  const m = createMap(container, { version: 1, missions: { type: "FeatureCollection", features }, drones }, { baseMap: baseMapURL(), controls, live: live ? undefined : null });
+  const m = createMap(container, { version: 1, missions: { type: "FeatureCollection", features }, drones }, { baseMap: baseMapURL(), controls, live: live ? undefined : null, legendPresent: true });
   container.setAttribute("aria-label", "Carte de la mission");
   // createMap keeps the public map's view and filters in the fragment; a
   // mission page's address stays the mission's (after createMap's handler).
