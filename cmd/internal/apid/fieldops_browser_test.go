@@ -111,13 +111,14 @@ func TestBrowserFieldOps(t *testing.T) {
 	httpJSON(t, "POST", base+"/api/v1/sites", admin, map[string]any{"id": "var-estuaire", "name": "Estuaire du Var", "location": map[string]float64{"lat": 43.66, "lon": 7.2}}, 201, nil)
 	httpJSON(t, "POST", base+"/api/v1/devices", admin, map[string]any{"id": "drone-1", "site_id": "var-estuaire", "kind": "drone", "model": "dronesim"}, 201, nil)
 	const password = "mot de passe de terrain"
-	account := func(email, role string) {
+	account := func(email, role string) string {
 		var u map[string]any
 		httpJSON(t, "POST", base+"/api/v1/auth/signup", "", map[string]any{"email": email, "name": role, "password": password}, 201, &u)
 		httpJSON(t, "PUT", base+"/api/v1/users/"+u["id"].(string)+"/role", admin, map[string]any{"role": role}, 204, nil)
+		return u["id"].(string)
 	}
 	account("risques@departement06.fr", "risk_manager")
-	account("pilote@departement06.fr", "agent")
+	pilotID := account("pilote@departement06.fr", "agent")
 
 	bctx := browsertest.New(t)
 	signIn := func(email string) {
@@ -174,7 +175,7 @@ func TestBrowserFieldOps(t *testing.T) {
 	}
 	js("four vertices", `document.getElementById("carte-zone").dataset.sommets === "4"`, 5*time.Second)
 	now := time.Now()
-	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.ID("titre"), "Relevé de l'estuaire"), chromedp.SendKeys(chromedp.ID("agent"), "pilote@departement06.fr"),
+	if err := chromedp.Do(bctx, chromedp.SendKeys(chromedp.ID("titre"), "Relevé de l'estuaire"), chromedp.SetValue(chromedp.ID("agent"), pilotID), // the plan form lists the agents
 		chromedp.SetValue(chromedp.ID("type"), "flood_survey"), chromedp.SetValue(chromedp.ID("drone"), "drone-1"),
 		chromedp.SetValue(chromedp.ID("debut"), now.Add(-5*time.Minute).In(fr.Paris).Format("2006-01-02T15:04")),
 		chromedp.SetValue(chromedp.ID("fin"), now.Add(time.Hour).In(fr.Paris).Format("2006-01-02T15:04"))); err != nil {
