@@ -11,6 +11,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/cd06/smartdeal"
+	"github.com/cd06/smartdeal/atmo"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/series"
 )
@@ -34,6 +35,9 @@ type FieldLister interface {
 type MapMeasurements interface {
 	Measurements
 	Series(ctx context.Context, f series.Filter) ([]series.Latest, error)
+	// AtmoSites is every site's ATMO index of the day (measure.Client, in
+	// one statement), which colours the air-quality sensors.
+	AtmoSites(ctx context.Context, day, now time.Time) (map[string]*atmo.Index, error)
 }
 
 // MapStore is what the map reads from the relational store (sqlstore.Store).
@@ -102,6 +106,9 @@ type MapView struct {
 	// LatestErr and TracksErr say InfluxDB could not give the latest
 	// values or the tracks: the rest of the map still shows.
 	LatestErr, TracksErr error
+	// AtmoErr says InfluxDB could not give the sites' ATMO indices: the
+	// sensors are then coloured by state only.
+	AtmoErr error
 }
 
 // MapSensor is a sensor at its site with its latest readings (one per
@@ -110,8 +117,9 @@ type MapSensor struct {
 	Device *civic.Device
 	Site   *civic.Site
 	Latest []*series.Latest
-	// Atmo is the ATMO index class (1–6) when the sensor publishes
-	// AtmoQuantity, else 0.
+	// Atmo is the ATMO index class (1–6): the one the sensor publishes as
+	// AtmoQuantity, else, for a sensor of an index pollutant, its site's
+	// index of the day (atmo, from the site's series); 0 otherwise.
 	Atmo int
 }
 
@@ -246,11 +254,16 @@ func (m *Maps) View(ctx context.Context, f MapFilter) (*MapView, error) {
 	// ~25 ms where a 1,000-term condition (Reads.Latest) takes ~600 ms.
 	var latest []series.Latest
 	var res *series.Results
+	var atmos map[string]*atmo.Index
 	g, cx = errgroup.WithContext(ctx)
 	if len(v.Sensors) > 0 {
 		g.Go(func() error {
 			latest, v.LatestErr = m.meas.Series(cx, series.Filter{Quantity: f.Quantity, Lookback: MapLookback})
 			return nil // the map shows without values
+		})
+		g.Go(func() error {
+			atmos, v.AtmoErr = m.meas.AtmoSites(cx, now, now)
+			return nil // the map shows without the index
 		})
 	}
 	if len(reads.Tracks) > 0 {
@@ -281,6 +294,10 @@ func (m *Maps) View(ctx context.Context, f MapFilter) (*MapView, error) {
 			if l.Quantity == AtmoQuantity && l.Value >= 1 && l.Value <= 6 {
 				s.Atmo = int(l.Value)
 			}
+		}
+		if x := atmos[s.Device.SiteID]; s.Atmo == 0 && x != nil && x.Class.Valid() &&
+			slices.ContainsFunc(s.Device.Quantities, func(q civic.DeviceQuantity) bool { return atmo.IsPollutant(q.Quantity) }) {
+			s.Atmo = int(x.Class)
 		}
 	}
 	if res != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/paulmach/orb/geojson"
 
+	"github.com/cd06/smartdeal/atmo"
 	"github.com/cd06/smartdeal/dashboards/app"
 	"github.com/cd06/smartdeal/dashboards/civic"
 	"github.com/cd06/smartdeal/dashboards/measure"
@@ -75,12 +76,19 @@ func (c *countingMapStore) Missions(ctx context.Context) ([]*civic.Mission, erro
 	return c.MapStore.Missions(ctx)
 }
 
-// countingMapMeasurements counts the map's InfluxDB requests: Reads and
-// Series listings.
+// countingMapMeasurements counts the map's InfluxDB requests: Reads,
+// Series listings and ATMO indices.
 type countingMapMeasurements struct {
 	app.MapMeasurements
-	mu            sync.Mutex
-	reads, series int
+	mu                  sync.Mutex
+	reads, series, atmo int
+}
+
+func (c *countingMapMeasurements) AtmoSites(ctx context.Context, day, now time.Time) (map[string]*atmo.Index, error) {
+	c.mu.Lock()
+	c.atmo++
+	c.mu.Unlock()
+	return c.MapMeasurements.AtmoSites(ctx, day, now)
 }
 
 func (c *countingMapMeasurements) Read(ctx context.Context, r measure.Reads) (*measure.Results, error) {
@@ -97,12 +105,12 @@ func (c *countingMapMeasurements) Series(ctx context.Context, f measure.Filter) 
 	return c.MapMeasurements.Series(ctx, f)
 }
 
-func (c *countingMapMeasurements) reset() (reads, series int) {
+func (c *countingMapMeasurements) reset() (reads, series, atmo int) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	reads, series = c.reads, c.series
-	c.reads, c.series = 0, 0
-	return reads, series
+	reads, series, atmo = c.reads, c.series, c.atmo
+	c.reads, c.series, c.atmo = 0, 0, 0
+	return reads, series, atmo
 }
 
 // mapWorld is a world with the map's views over it.
@@ -142,7 +150,8 @@ func (w *mapWorld) located(status civic.Status, lat, lon float64) *civic.Proposa
 }
 
 // sensors registers n sensors at a new site, each measuring quantities,
-// with a reading of each written 5 minutes ago.
+// with a reading of each written 5 minutes ago — or at midnight in Paris
+// when the day is younger, so that the day's ATMO index always has it.
 func (w *mapWorld) sensors(n int, quantities ...string) (site string) {
 	ctx := context.Background()
 	w.n++
@@ -150,7 +159,12 @@ func (w *mapWorld) sensors(n int, quantities ...string) (site string) {
 	if err := w.st.CreateSite(ctx, &civic.Site{ID: site, Name: "Site " + site, Location: civic.Point{Lat: 43.6 + float64(w.n%40)/100, Lon: 7.0 + float64(w.n%30)/100}}); err != nil {
 		w.t.Fatal(err)
 	}
-	at := w.now.Add(-5 * time.Minute).Unix()
+	paris, err := time.LoadLocation("Europe/Paris")
+	if err != nil {
+		w.t.Fatal(err)
+	}
+	y, m, d := w.now.In(paris).Date()
+	at := max(w.now.Add(-5*time.Minute).Unix(), time.Date(y, m, d, 0, 0, 0, 0, paris).Unix())
 	for i := range n {
 		dev := fmt.Sprintf("%s-capteur-%d", site, i)
 		var qs []civic.DeviceQuantity
@@ -219,11 +233,11 @@ func (w *mapWorld) view(t testing.TB, f app.MapFilter) (*app.MapView, map[string
 			t.Errorf("%s called %d times", m, n)
 		}
 	}
-	reads, series := w.mmeas.reset()
-	if reads > 1 || series > 1 {
-		t.Errorf("%d reads and %d series listings, want at most one each", reads, series)
+	reads, series, atmos := w.mmeas.reset()
+	if reads > 1 || series > 1 || atmos > 1 {
+		t.Errorf("%d reads, %d series listings and %d ATMO readings, want at most one each", reads, series, atmos)
 	}
-	calls["influx:Read"], calls["influx:Series"] = reads, series
+	calls["influx:Read"], calls["influx:Series"], calls["influx:AtmoSites"] = reads, series, atmos
 	return v, calls, stmts
 }
 
@@ -248,8 +262,8 @@ func TestMapView(t *testing.T) {
 	w.write()
 
 	v, calls, _ := w.view(t, app.MapFilter{})
-	if len(calls) != 8 || calls["influx:Read"] != 1 || calls["influx:Series"] != 1 {
-		t.Errorf("calls %v, want the six store methods, one Read and one Series", calls)
+	if len(calls) != 9 || calls["influx:Read"] != 1 || calls["influx:Series"] != 1 || calls["influx:AtmoSites"] != 1 {
+		t.Errorf("calls %v, want the six store methods, one Read, one Series and one AtmoSites", calls)
 	}
 	if len(v.Proposals) != 1 || v.Proposals[0].ID != shown.ID {
 		t.Fatalf("proposals %v", v.Proposals)
@@ -504,5 +518,57 @@ func TestMapDocument(t *testing.T) {
 	buf.Reset()
 	if err := app.EncodeProposalsGeoJSON(&buf, &app.MapView{}); err != nil || !strings.Contains(buf.String(), `"features":[]`) {
 		t.Errorf("empty open data %s %v", buf.String(), err)
+	}
+}
+
+// TestMapViewAtmo: a sensor of an index pollutant takes its site's ATMO
+// index of the day (atmo, from the site's series: a PM10 daily mean of 45
+// µg/m³ is class 3, dégradé), in one more InfluxDB statement for every
+// site; a sensor of another quantity, or at a site without pollutants,
+// stays coloured by its state only.
+func TestMapViewAtmo(t *testing.T) {
+	in := testenv.SharedInflux(t)
+	db := in.NewDatabase(t)
+	meas, err := measure.New(measure.Config{URL: in.URL, Bucket: db + "/autogen"}, slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(meas.Close)
+	w := newMapWorld(t, meas, in, db)
+	ctx := context.Background()
+	at := w.now.Add(-time.Second).Unix() // today in Paris (but in the first second of a day)
+	for _, site := range []string{"air-port", "riviere"} {
+		if err := w.st.CreateSite(ctx, &civic.Site{ID: site, Name: site, Location: civic.Point{Lat: 43.7, Lon: 7.27}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, d := range []struct{ site, id, quantity string }{{"air-port", "pm-1", "pm10"}, {"air-port", "thermo-1", "temperature"}, {"riviere", "niveau-1", "water_level"}} {
+		if err := w.st.CreateDevice(ctx, &civic.Device{ID: d.id, SiteID: d.site, Kind: civic.DeviceSensor, Model: "sim", Quantities: []civic.DeviceQuantity{{Quantity: d.quantity, Unit: "x"}}}); err != nil {
+			t.Fatal(err)
+		}
+		v := 45.0
+		if d.quantity != "pm10" {
+			v = 1.5
+		}
+		w.lines = append(w.lines, fmt.Sprintf("telemetry,site=%s,device=%s,quantity=%s,unit=x value=%g %d", d.site, d.id, d.quantity, v, at))
+	}
+	w.write()
+	v, _, _ := w.view(t, app.MapFilter{})
+	if v.AtmoErr != nil {
+		t.Fatal(v.AtmoErr)
+	}
+	got := map[string]int{}
+	for _, s := range v.Sensors {
+		got[s.Device.ID] = s.Atmo
+	}
+	if want := map[string]int{"pm-1": 3, "thermo-1": 0, "niveau-1": 0}; !maps.Equal(got, want) {
+		t.Fatalf("ATMO classes %v, want %v", got, want)
+	}
+	var doc bytes.Buffer
+	if err := app.EncodeMap(&doc, v); err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Contains(doc.Bytes(), []byte(`"atmo":3`)) {
+		t.Fatalf("the map document carries no ATMO class: %.300s", doc.String())
 	}
 }
