@@ -146,6 +146,13 @@ func TestBrowserMapPage(t *testing.T) {
 	if !strings.Contains(text, "Indice ATMO : 3 — Dégradé") || !strings.Contains(text, "Particules fines PM2,5 : 12,5\u00a0µg/m³") || !strings.Contains(text, "Indice ATMO : 3 (") {
 		t.Errorf("popup %q", text)
 	}
+	hrefs, err := chromedp.Run(ctx, chromedp.Evaluate[[]string](`[...document.querySelectorAll(".leaflet-popup-content a")].map(a => a.getAttribute("href"))`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(hrefs) < 2 || !strings.HasPrefix(hrefs[0], "/sites/") || !strings.Contains(hrefs[0], "/appareils/") || !strings.HasPrefix(hrefs[1], "/sites/") || strings.Contains(hrefs[1], "/appareils/") {
+		t.Errorf("popup links %q, want the device's page then its site's", hrefs)
+	}
 
 	// Switching the sensors off hides their markers and their list items.
 	if err := chromedp.Do(ctx, chromedp.Click(chromedp.ID("couche-sensors"))); err != nil {

@@ -90,10 +90,9 @@ var mapLayers = []struct{ Name, Label string }{
 	{"alerts", "Alertes actives"}, // only for the alerts' readers (carte_alerts.go)
 }
 
-// mapLinks are the popups' link templates. Site and device pages belong to
-// the risk dashboard (/sites/{id}); a device page needs its site in the
-// path, which the popup templates cannot give yet: its JSON answers.
-var mapLinks = map[string]string{"proposal": "/idees/{id}", "mission": "/missions/{id}", "site": "/sites/{id}", "device": "/api/v1/devices/{id}", "alert": "/alertes/{id}"}
+// mapLinks are the popups' link templates: the proposal, mission, site,
+// device ({site} is the device's site) and alert pages.
+var mapLinks = map[string]string{"proposal": "/idees/{id}", "mission": "/missions/{id}", "site": "/sites/{id}", "device": "/sites/{site}/appareils/{id}", "alert": "/alertes/{id}"}
 
 // atmoFR names the ATMO index classes.
 var atmoFR = [...]string{"", "Bon", "Moyen", "Dégradé", "Mauvais", "Très mauvais", "Extrêmement mauvais"}

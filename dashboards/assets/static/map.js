@@ -18,7 +18,7 @@ const DEVICE_STATE = { online: "En ligne", offline: "Hors ligne", unknown: "Éta
 const ATMO = ["", "Bon", "Moyen", "Dégradé", "Mauvais", "Très mauvais", "Extrêmement mauvais"];
 const MISSION_STATUS = { planned: "Prévue", active: "En vol", completed: "Terminée", aborted: "Interrompue", cancelled: "Annulée" };
 const LAYERS = { proposals: "Propositions", sensors: "Capteurs", missions: "Missions (zones et vols)", drones: "Drones en vol", alerts: "Alertes actives" };
-const DEFAULT_LINKS = { proposal: "/idees/{id}", mission: "/missions/{id}", site: "/sites/{id}", device: "/appareils/{id}", alert: "/alertes/{id}" };
+const DEFAULT_LINKS = { proposal: "/idees/{id}", mission: "/missions/{id}", site: "/sites/{id}", device: "/sites/{site}/appareils/{id}", alert: "/alertes/{id}" };
 // The vigilance levels of the alerts layer: a glyph and a word beside the colour.
 const SEVERITY = { jaune: ["▲", "Vigilance jaune"], orange: ["▲▲", "Vigilance orange"], rouge: ["▲▲▲", "Vigilance rouge"] };
 const num = new Intl.NumberFormat("fr-FR", { maximumFractionDigits: 2 });
@@ -30,9 +30,9 @@ const el = (tag, cls, text) => {
   if (text !== undefined) e.textContent = text;
   return e;
 };
-const link = (tpl, id, text) => {
+const link = (tpl, id, text, site) => {
   const a = el("a", "", text);
-  a.href = tpl.replace("{id}", encodeURIComponent(id));
+  a.href = tpl.replace("{id}", encodeURIComponent(id)).replace("{site}", encodeURIComponent(site || ""));
   return a;
 };
 const safeClass = (s) => String(s || "").replace(/[^a-z0-9_-]/gi, "");
@@ -63,7 +63,7 @@ function readHash() {
 //              it the embedded base map (baseMap URL) is drawn
 //   baseMap    URL of the base map GeoJSON (default none)
 //   live       URL of the live feed (default "/api/v1/live"; null: off)
-//   links      URL templates {proposal, mission, site, device} with {id}
+//   links      URL templates {proposal, mission, site, device} with {id} (and {site} for a device)
 //   cluster    clustering on (default true when L.markerClusterGroup is there)
 //   view       {lat, lon, zoom} when the URL has none (default the département)
 //   hash       false: neither read nor write the URL's fragment
@@ -156,7 +156,7 @@ export function createMap(container, data, options = {}) {
     const box = el("div", "bulle");
     box.append(el("p", "bulle-type", "Capteur"));
     const h = el("p", "bulle-titre");
-    h.append(link(links.device, f.id, f.id));
+    h.append(link(links.device, f.id, f.id, p.site));
     box.append(h);
     const s = el("p", "", "Site : ");
     s.append(link(links.site, p.site, p.site_name || p.site));
