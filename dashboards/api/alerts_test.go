@@ -308,7 +308,7 @@ func TestAlertPreviewAndAtmoAPI(t *testing.T) {
 		lines = append(lines, fmt.Sprintf("telemetry,site=var-estuaire,device=level-1,quantity=water_level,unit=m value=%g %d", v, t0.Add(time.Duration(i)*time.Minute).Unix()))
 	}
 	// NO2 today at the Nice station: 100 µg/m³ (moyen … dégradé: 91–120).
-	lines = append(lines, fmt.Sprintf("telemetry,site=nice-arson,device=no2,quantity=no2,unit=ug/m3 value=100 %d", now.Add(-10*time.Minute).Unix()))
+	lines = append(lines, fmt.Sprintf("telemetry,site=nice-arson,device=no2,quantity=no2,unit=ug/m3 value=100 %d", todayAgo(now, 10*time.Minute).Unix()))
 	writeLP(t, in.URL, db+"/autogen", lines)
 
 	var p struct {
@@ -383,7 +383,7 @@ func TestProposalPageAtmo(t *testing.T) {
 	e.call("POST", "/api/v1/sites", e.admin, map[string]any{"id": "nice-arson", "name": "Nice Arson", "location": map[string]float64{"lat": 43.70, "lon": 7.28}}, 201, nil)
 	e.call("POST", "/api/v1/devices", e.admin, map[string]any{"id": "no2-1", "site_id": "nice-arson", "kind": "sensor", "model": "AtmoSud",
 		"quantities": []map[string]string{{"quantity": "no2", "unit": "ug/m3"}}}, 201, nil)
-	writeLP(t, in.URL, db+"/autogen", []string{fmt.Sprintf("telemetry,site=nice-arson,device=no2-1,quantity=no2,unit=ug/m3 value=100 %d", time.Now().Add(-10*time.Minute).Unix())})
+	writeLP(t, in.URL, db+"/autogen", []string{fmt.Sprintf("telemetry,site=nice-arson,device=no2-1,quantity=no2,unit=ug/m3 value=100 %d", todayAgo(time.Now(), 10*time.Minute).Unix())})
 	_, citizen := e.user(civic.RoleCitizen)
 	air, river := e.idea(citizen, 10, true), e.idea(citizen, 10, true)
 	e.call("POST", "/api/v1/links", e.admin, map[string]any{"proposal_id": air.ID, "site_id": "nice-arson", "device_id": "no2-1", "quantity": "no2"}, 201, nil)
@@ -393,4 +393,18 @@ func TestProposalPageAtmo(t *testing.T) {
 	if html := e.page("/idees/"+river.ID, 200); strings.Contains(html, "atmo-idee") {
 		t.Error("a water-level page shows an ATMO index")
 	}
+}
+
+// todayAgo is d before now, but not before the start of now's day in Paris:
+// a reading that today's ATMO index must count, even just after midnight.
+func todayAgo(now time.Time, d time.Duration) time.Time {
+	y, m, day := now.In(atmo.Paris()).Date()
+	return maxTime(now.Add(-d), time.Date(y, m, day, 0, 0, 0, 0, atmo.Paris()))
+}
+
+func maxTime(a, b time.Time) time.Time {
+	if a.After(b) {
+		return a
+	}
+	return b
 }
